@@ -1,0 +1,142 @@
+import StrataFormat
+
+/// The store's msno → dense u32 id map (format-spec §6), in memory. Ids are handed out in order of first
+/// appearance and never change, so every table stores 4-byte ids and joins become integer work.
+///
+/// Strings live in one byte arena; an open-addressing table of `id + 1` (0 = empty) finds them by hash,
+/// so a lookup costs one hash of the bytes and, usually, one comparison, with no String per row.
+public final class EntityDictionary: @unchecked Sendable {
+    private var arena: [UInt8] = []
+    private var offsets: [UInt32] = [0]
+    private var slots: [UInt32]
+    private var slotMask: Int
+    /// Ids below this are already in committed entity segments.
+    public private(set) var committedCount: Int = 0
+
+    public init(capacity: Int = 1024) {
+        var slotCount = 1024
+        while slotCount < capacity * 2 { slotCount <<= 1 }
+        slots = [UInt32](repeating: 0, count: slotCount)
+        slotMask = slotCount - 1
+    }
+
+    public var count: Int { offsets.count - 1 }
+
+    /// The id of `key`, adding it when new.
+    @inline(__always) public func id(for key: UnsafeRawBufferPointer) -> UInt32 {
+        let hash = Self.hash(key)
+        var slot = Int(truncatingIfNeeded: hash) & slotMask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { break }
+            if matches(Int(stored) - 1, key) { return stored - 1 }
+            slot = (slot &+ 1) & slotMask
+        }
+        let id = UInt32(count)
+        precondition(id < UInt32.max, "entity id space exhausted")
+        arena.append(contentsOf: key)
+        offsets.append(UInt32(arena.count))
+        slots[slot] = id + 1
+        if count * 2 > slots.count { grow() }
+        return id
+    }
+
+    /// The id of `key`, or nil when it has none.
+    public func lookup(_ key: UnsafeRawBufferPointer) -> UInt32? {
+        var slot = Int(truncatingIfNeeded: Self.hash(key)) & slotMask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { return nil }
+            if matches(Int(stored) - 1, key) { return stored - 1 }
+            slot = (slot &+ 1) & slotMask
+        }
+    }
+
+    public func lookup(_ key: String) -> UInt32? {
+        var key = key
+        return key.withUTF8 { lookup(UnsafeRawBufferPointer($0)) }
+    }
+
+    public func string(_ id: Int) -> String {
+        String(decoding: arena[Int(offsets[id])..<Int(offsets[id + 1])], as: UTF8.self)
+    }
+
+    /// Calls `body` with the bytes of entity `id`, without allocating.
+    public func withBytes<R>(of id: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try arena.withUnsafeBytes { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[Int(offsets[id])..<Int(offsets[id + 1])]))
+        }
+    }
+
+    /// Appends committed strings loaded from an entity segment.
+    public func appendCommitted(_ strings: StringArray) {
+        strings.bytes.withUnsafeBytes { raw in
+            for index in 0..<strings.count {
+                let key = UnsafeRawBufferPointer(rebasing: raw[Int(strings.offsets[index])..<Int(strings.offsets[index + 1])])
+                _ = id(for: key)
+            }
+        }
+        committedCount = count
+    }
+
+    /// The ids added since the last commit, as the string column of a new entity segment.
+    public func uncommittedStrings() -> StringArray {
+        var result = StringArray()
+        let start = Int(offsets[committedCount])
+        result.bytes = Array(arena[start...])
+        result.offsets = offsets[committedCount...].map { $0 - UInt32(start) }
+        return result
+    }
+
+    public func markCommitted() { committedCount = count }
+
+    private func matches(_ id: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        let start = Int(offsets[id])
+        let end = Int(offsets[id + 1])
+        guard end - start == key.count else { return false }
+        return arena.withUnsafeBytes { raw in
+            memcmp(raw.baseAddress! + start, key.baseAddress!, key.count) == 0
+        }
+    }
+
+    private func grow() {
+        let newCount = slots.count * 2
+        slots = [UInt32](repeating: 0, count: newCount)
+        slotMask = newCount - 1
+        arena.withUnsafeBytes { raw in
+            for id in 0..<count {
+                let key = UnsafeRawBufferPointer(rebasing: raw[Int(offsets[id])..<Int(offsets[id + 1])])
+                var slot = Int(truncatingIfNeeded: Self.hash(key)) & slotMask
+                while slots[slot] != 0 { slot = (slot &+ 1) & slotMask }
+                slots[slot] = UInt32(id + 1)
+            }
+        }
+    }
+
+    /// A multiply-xorshift hash over 8-byte words: fast on 44-byte msno keys, well mixed in the low bits.
+    @inline(__always) static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(key.count)
+        var offset = 0
+        while offset + 8 <= key.count {
+            hash = (hash ^ key.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
+            hash ^= hash &>> 29
+            offset += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < key.count {
+            tail |= UInt64(key[offset]) &<< shift
+            shift += 8
+            offset += 1
+        }
+        hash = (hash ^ tail) &* 0xD6E8_FEB8_6659_FD93
+        hash ^= hash &>> 32
+        return hash
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

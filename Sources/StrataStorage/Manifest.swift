@@ -1,0 +1,133 @@
+import Foundation
+import StrataFormat
+
+/// One committed version of the store (format-spec §7): which tables exist and which files hold them.
+public struct Manifest: Codable, Equatable, Sendable {
+    public var version: Int
+    public var parentVersion: Int
+    public var createdAt: String
+    public var operation: String
+    public var entities: EntitySection
+    public var tables: [String: TableManifest]
+
+    public struct EntitySection: Codable, Equatable, Sendable {
+        public var count: Int
+        public var segments: [EntitySegment]
+    }
+
+    public struct EntitySegment: Codable, Equatable, Sendable {
+        public var file: String
+        public var firstId: Int
+        public var count: Int
+        public var sizeBytes: Int
+        public var fileCRC: UInt32
+    }
+
+    public static let empty = Manifest(
+        version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:])
+
+    static let magic: [UInt8] = Array("STRATMAN".utf8)
+    static let headerSizeBytes = 16
+
+    /// The framed file bytes: magic, versions, payload size, JSON payload, CRC-32.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let payload = Array(try encoder.encode(self))
+        var writer = ByteWriter(capacity: payload.count + 20)
+        writer.append(contentsOf: Self.magic)
+        writer.append(SegmentMagic.formatVersion)
+        writer.append(SegmentMagic.minReaderVersion)
+        writer.append(UInt32(payload.count))
+        writer.append(contentsOf: payload)
+        writer.append(Checksum.crc32(writer.bytes))
+        return writer.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> Manifest {
+        try bytes.withUnsafeBytes { raw in
+            var reader = ByteReader(raw)
+            guard raw.count >= headerSizeBytes + 4, Array(try reader.slice(8, "magic")) == magic else {
+                throw FormatError("not a Strata manifest (bad magic or \(raw.count) bytes)")
+            }
+            let storedCRC = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self))
+            guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])) == storedCRC else {
+                throw FormatError("manifest checksum mismatch")
+            }
+            _ = try reader.read(UInt16.self, "format version")
+            let minReader = try reader.read(UInt16.self, "min reader version")
+            guard minReader <= SegmentMagic.readerVersion else {
+                throw FormatError("manifest needs reader version \(minReader); upgrade Strata")
+            }
+            let payloadSize = Int(try reader.read(UInt32.self, "payload size"))
+            guard payloadSize <= FormatLimits.manifestPayloadBytesMax, payloadSize + headerSizeBytes + 4 == raw.count else {
+                throw FormatError("manifest payload size \(payloadSize) does not match a file of \(raw.count) bytes")
+            }
+            let payload = Data(try reader.slice(payloadSize, "payload"))
+            do {
+                return try JSONDecoder().decode(Manifest.self, from: payload)
+            } catch {
+                throw FormatError("manifest payload is not valid: \(error)")
+            }
+        }
+    }
+}
+
+/// A table in a manifest: its schema, partitioning and segments in row order.
+public struct TableManifest: Codable, Equatable, Sendable {
+    public var columns: [ColumnSchema]
+    public var partitionColumn: String?
+    public var partitioning: Partitioning
+    public var sourceBytes: Int
+    public var segments: [SegmentEntry]
+
+    public var rowCount: Int { segments.reduce(0) { $0 + $1.rowCount } }
+    public var sizeBytes: Int { segments.reduce(0) { $0 + $1.sizeBytes } }
+    public var partitions: [Int] { Array(Set(segments.map(\.partition))).sorted() }
+
+    public var descriptors: [ColumnDescriptor] {
+        columns.map { ColumnDescriptor(name: $0.name, type: $0.type, nullable: $0.nullable) }
+    }
+}
+
+public enum Partitioning: String, Codable, Sendable {
+    /// Key = YYYYMM of the partition column.
+    case month
+    /// A single partition with key 0.
+    case none
+}
+
+public struct ColumnSchema: Codable, Equatable, Sendable {
+    public var name: String
+    public var type: LogicalType
+    public var nullable: Bool
+
+    public init(name: String, type: LogicalType, nullable: Bool) {
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+    }
+}
+
+extension LogicalType: Codable {
+    public init(from decoder: Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let type = LogicalType(name: name) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown type \(name)"))
+        }
+        self = type
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
+    }
+}
+
+public struct SegmentEntry: Codable, Equatable, Sendable {
+    public var file: String
+    public var partition: Int
+    public var rowCount: Int
+    public var sizeBytes: Int
+    public var fileCRC: UInt32
+}

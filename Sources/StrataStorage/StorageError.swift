@@ -1,0 +1,46 @@
+import StrataFormat
+
+/// Everything that can go wrong with a store that is not a bug in Strata. Each case says where and,
+/// when there is one, what to do about it.
+public enum StorageError: Error, CustomStringConvertible, Equatable {
+    /// A system call failed on `path`.
+    case io(path: String, operation: String, errno: Int32)
+    /// Bytes on disk fail a checksum or a structural check.
+    case corrupt(file: String, column: String?, chunk: Int?, reason: String)
+    case notAStore(path: String)
+    case unknownTable(name: String, available: [String])
+    case unknownColumn(table: String, name: String, available: [String])
+    case unknownVersion(requested: Int, latest: Int)
+    case locked(path: String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .io(let path, let operation, let errno):
+            return "\(operation) \(path): \(String(cString: strerror(errno)))"
+        case .corrupt(let file, let column, let chunk, let reason):
+            var location = file
+            if let column { location += ", column \(column)" }
+            if let chunk { location += ", block \(chunk)" }
+            return "corruption in \(location): \(reason). Run `strata verify` for a full report; restore the file from a backup or open an earlier version with --version."
+        case .notAStore(let path):
+            return "\(path) is not a Strata store (no manifest/ directory). Create one with `strata ingest --db \(path) FILE...`."
+        case .unknownTable(let name, let available):
+            return "no table named '\(name)'. Tables: \(available.isEmpty ? "(none: ingest some CSV first)" : available.joined(separator: ", "))"
+        case .unknownColumn(let table, let name, let available):
+            return "table \(table) has no column '\(name)'. Columns: \(available.joined(separator: ", "))"
+        case .unknownVersion(let requested, let latest):
+            return "version \(requested) does not exist; the store's versions are 1...\(latest)"
+        case .locked(let path):
+            return "another process is writing to \(path) (it holds \(path)/LOCK); wait for it to finish"
+        case .invalid(let message):
+            return message
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

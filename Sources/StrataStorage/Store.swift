@@ -1,0 +1,117 @@
+import StrataFormat
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A store pinned at one committed version: every read sees exactly that version's files (snapshot
+/// isolation), however many commits happen meanwhile.
+public final class Store: @unchecked Sendable {
+    public let path: String
+    public let manifest: Manifest
+
+    public var version: Int { manifest.version }
+
+    /// Opens the store at `path`, at its latest committed version or at `version` (time travel).
+    public init(path: String, version requested: Int? = nil) throws {
+        guard FileSystem.isDirectory(StorePaths.manifestDirectory(path)) else { throw StorageError.notAStore(path: path) }
+        self.path = path
+        let latest = try StorePaths.latestVersion(path)
+        let version = requested ?? latest
+        guard version >= 0, version <= latest else { throw StorageError.unknownVersion(requested: version, latest: latest) }
+        manifest = version == 0 ? .empty : try StorePaths.readManifest(path, version: version)
+    }
+
+    public var tableNames: [String] { manifest.tables.keys.sorted() }
+
+    public func table(_ name: String) throws -> TableManifest {
+        guard let table = manifest.tables[name] else { throw StorageError.unknownTable(name: name, available: tableNames) }
+        return table
+    }
+
+    /// Opens a segment of `table`, checking it is the file the manifest committed and has the table's schema.
+    public func openSegment(_ entry: SegmentEntry, of table: TableManifest) throws -> SegmentReader {
+        let reader = try SegmentReader(path: absolute(entry.file))
+        guard reader.trailer.fileCRC == entry.fileCRC, reader.rowCount == entry.rowCount else {
+            throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "file does not match its manifest entry (checksum or row count differ)")
+        }
+        guard reader.columns == table.descriptors else {
+            throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "segment columns differ from the table schema")
+        }
+        return reader
+    }
+
+    public func absolute(_ relativePath: String) -> String { path + "/" + relativePath }
+
+    /// Loads every committed msno string (to print entity ids, or to extend the dictionary in a write).
+    public func loadEntities() throws -> EntityDictionary {
+        let dictionary = EntityDictionary(capacity: manifest.entities.count)
+        for segment in manifest.entities.segments {
+            let reader = try SegmentReader(path: absolute(segment.file))
+            guard reader.trailer.fileCRC == segment.fileCRC, reader.rowCount == segment.count, dictionary.count == segment.firstId,
+                reader.columns == [EntitySegmentSchema.descriptor]
+            else {
+                throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "entity segment does not match its manifest entry")
+            }
+            for chunk in 0..<reader.chunkCount {
+                guard case .strings(let strings) = try reader.read(column: 0, chunk: chunk).values else {
+                    preconditionFailure("entity column decoded as non-strings")
+                }
+                dictionary.appendCommitted(strings)
+            }
+        }
+        guard dictionary.count == manifest.entities.count else {
+            throw StorageError.corrupt(file: path + "/entities", column: nil, chunk: nil, reason: "entity dictionary has \(dictionary.count) ids, manifest says \(manifest.entities.count)")
+        }
+        return dictionary
+    }
+}
+
+enum EntitySegmentSchema {
+    static let descriptor = ColumnDescriptor(name: "msno", type: .string, nullable: false)
+}
+
+/// File names inside a store (format-spec §2).
+public enum StorePaths {
+    static func manifestDirectory(_ store: String) -> String { store + "/manifest" }
+
+    static func manifestName(_ version: Int) -> String { "manifest/" + zeroPadded(version, 12) + ".manifest" }
+
+    static func segmentName(table: String, partition: Int, version: Int, sequence: Int) -> String {
+        "tables/\(table)/\(partition)/v\(zeroPadded(version, 12))-\(zeroPadded(sequence, 5)).seg"
+    }
+
+    static func entitySegmentName(version: Int) -> String { "entities/e" + zeroPadded(version, 12) + ".seg" }
+
+    public static func rejectsName(table: String, version: Int) -> String { "rejects/\(table)-v\(zeroPadded(version, 12)).csv" }
+
+    static func zeroPadded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// Committed versions present on disk, ascending (names that are not NNNNNNNNNNNN.manifest are ignored).
+    public static func versions(_ store: String) throws -> [Int] {
+        try FileSystem.listDirectory(manifestDirectory(store)).compactMap { name -> Int? in
+            guard name.count == 21, name.hasSuffix(".manifest"), let version = Int(name.prefix(12)), name.prefix(12).allSatisfy(\.isNumber) else { return nil }
+            return version
+        }.sorted()
+    }
+
+    static func latestVersion(_ store: String) throws -> Int { try versions(store).last ?? 0 }
+
+    static func readManifest(_ store: String, version: Int) throws -> Manifest {
+        let file = store + "/" + manifestName(version)
+        do {
+            let manifest = try Manifest.decode(try FileSystem.readFile(file))
+            guard manifest.version == version else { throw FormatError("manifest says version \(manifest.version), its name \(version)") }
+            return manifest
+        } catch let error as FormatError {
+            throw StorageError.corrupt(
+                file: file, column: nil, chunk: nil,
+                reason: error.message + (version > 1 ? " (open the previous version with --version \(version - 1))" : ""))
+        }
+    }
+}

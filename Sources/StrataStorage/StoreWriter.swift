@@ -1,0 +1,132 @@
+import Foundation
+import StrataFormat
+
+/// One write transaction: new segments and entities become visible together at `commit()`, or never.
+/// Holds the store's writer lock from creation until commit, abort or deinit.
+public final class StoreWriter {
+    public let path: String
+    public let base: Manifest
+    /// The version `commit()` will create.
+    public let newVersion: Int
+    public let entities: EntityDictionary
+    private var tables: [String: TableManifest]
+    private var writtenFiles: [String] = []
+    private var sequence = 0
+    private var lockFD: Int32?
+
+    /// Opens `path` for writing, creating the store when `create` is true and it does not exist.
+    public init(path: String, create: Bool = true) throws {
+        if !FileSystem.isDirectory(StorePaths.manifestDirectory(path)) {
+            guard create else { throw StorageError.notAStore(path: path) }
+            try FileSystem.createDirectories(StorePaths.manifestDirectory(path))
+        }
+        self.path = path
+        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path))
+        lockFD = fd
+        do {
+            let store = try Store(path: path)
+            base = store.manifest
+            entities = try store.loadEntities()
+        } catch {
+            FileSystem.close(fd)
+            throw error
+        }
+        newVersion = base.version + 1
+        tables = base.tables
+    }
+
+    deinit {
+        if lockFD != nil { abort() }
+    }
+
+    /// Declares `table` with its schema; an existing table must have exactly this schema.
+    public func ensureTable(_ name: String, columns: [ColumnSchema], partitionColumn: String?, partitioning: Partitioning) throws {
+        if let existing = tables[name] {
+            guard existing.columns == columns, existing.partitionColumn == partitionColumn, existing.partitioning == partitioning else {
+                throw StorageError.invalid("table \(name) already exists with a different schema (\(existing.columns.map(\.name).joined(separator: ",")))")
+            }
+            return
+        }
+        tables[name] = TableManifest(columns: columns, partitionColumn: partitionColumn, partitioning: partitioning, sourceBytes: 0, segments: [])
+    }
+
+    public func table(_ name: String) -> TableManifest? { tables[name] }
+
+    public func addSourceBytes(_ count: Int, to table: String) {
+        tables[table]!.sourceBytes += count
+    }
+
+    /// Writes one segment of `table` for `partition`; it joins the table at commit, after the partition's
+    /// existing segments (so ingestion order is kept, format-spec §8).
+    public func writeSegment(table name: String, partition: Int, columns: [ColumnVector], policy: CompressionPolicy) throws {
+        guard let table = tables[name] else { preconditionFailure("ensureTable(\(name)) first") }
+        guard let rowCount = columns.first?.count, rowCount > 0 else { return }
+        let relative = StorePaths.segmentName(table: name, partition: partition, version: newVersion, sequence: sequence)
+        sequence += 1
+        let absolute = path + "/" + relative
+        try FileSystem.createDirectories(FileSystem.directoryName(absolute))
+        // A file of this uncommitted version can only be an orphan of a writer that died: replace it.
+        try FileSystem.remove(absolute)
+        writtenFiles.append(absolute)
+        let written = try SegmentWriter.write(columns: columns, descriptors: table.descriptors, to: absolute, relativePath: relative, policy: policy)
+        tables[name]!.segments.append(
+            SegmentEntry(file: relative, partition: partition, rowCount: written.rowCount, sizeBytes: written.sizeBytes, fileCRC: written.fileCRC))
+    }
+
+    /// Makes everything written visible as `newVersion` (format-spec §2, commit protocol).
+    @discardableResult
+    public func commit(operation: String) throws -> Manifest {
+        precondition(lockFD != nil, "commit after abort")
+        var entitySection = base.entities
+        if entities.count > entities.committedCount {
+            let relative = StorePaths.entitySegmentName(version: newVersion)
+            let absolute = path + "/" + relative
+            try FileSystem.createDirectories(path + "/entities")
+            try FileSystem.remove(absolute)
+            writtenFiles.append(absolute)
+            let strings = entities.uncommittedStrings()
+            let written = try SegmentWriter.write(
+                columns: [ColumnVector(type: .string, values: .strings(strings))], descriptors: [EntitySegmentSchema.descriptor],
+                to: absolute, relativePath: relative, policy: .auto)
+            entitySection.segments.append(
+                Manifest.EntitySegment(file: relative, firstId: entities.committedCount, count: strings.count, sizeBytes: written.sizeBytes, fileCRC: written.fileCRC))
+            entitySection.count = entities.count
+        }
+        for name in tables.keys {
+            // Stable: within a partition, older segments first, then this commit's in write order.
+            tables[name]!.segments = tables[name]!.segments.enumerated().sorted {
+                ($0.element.partition, $0.offset) < ($1.element.partition, $1.offset)
+            }.map(\.element)
+        }
+        // Segment files are fsynced as written; their directory entries must be durable before the manifest.
+        for directory in Set(writtenFiles.map(FileSystem.directoryName)) { try FileSystem.fsyncDirectory(directory) }
+        let manifest = Manifest(
+            version: newVersion, parentVersion: base.version, createdAt: Self.timestamp(), operation: operation,
+            entities: entitySection, tables: tables)
+        let final = path + "/" + StorePaths.manifestName(newVersion)
+        let temporary = path + "/manifest/.tmp-\(newVersion).manifest"
+        try FileSystem.writeAtomically(try manifest.encoded(), to: final, temporaryPath: temporary)
+        entities.markCommitted()
+        writtenFiles.removeAll()
+        releaseLock()
+        return manifest
+    }
+
+    /// Drops everything written in this transaction; the store stays at `base`.
+    public func abort() {
+        for file in writtenFiles { try? FileSystem.remove(file) }
+        writtenFiles.removeAll()
+        releaseLock()
+    }
+
+    private func releaseLock() {
+        if let fd = lockFD { FileSystem.close(fd) }
+        lockFD = nil
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,112 @@
+import StrataFormat
+
+/// The result of checking every checksum of a store.
+public struct VerifyReport: Sendable {
+    public var manifestsChecked = 0
+    public var filesChecked = 0
+    public var blocksChecked = 0
+    public var bytesChecked = 0
+    /// Damage, one line each, naming the file, column and block.
+    public var problems: [String] = []
+    /// Files in the store that no manifest references (left by an ingest killed before its commit).
+    public var orphans: [String] = []
+
+    public var isClean: Bool { problems.isEmpty }
+}
+
+extension Store {
+    /// Checks every manifest on disk and every file any of them references: file checksums, header,
+    /// footer, every block checksum, and a full decode of every block (value domains included).
+    public static func verify(path: String, progress: ((String) -> Void)? = nil) throws -> VerifyReport {
+        guard FileSystem.isDirectory(StorePaths.manifestDirectory(path)) else { throw StorageError.notAStore(path: path) }
+        var report = VerifyReport()
+        var referenced: [String: UInt32] = [:]
+        var schemas: [String: [ColumnDescriptor]] = [:]
+        for version in try StorePaths.versions(path) {
+            report.manifestsChecked += 1
+            do {
+                let manifest = try StorePaths.readManifest(path, version: version)
+                for segment in manifest.entities.segments {
+                    referenced[segment.file] = segment.fileCRC
+                    schemas[segment.file] = [EntitySegmentSchema.descriptor]
+                }
+                for table in manifest.tables.values {
+                    for segment in table.segments {
+                        referenced[segment.file] = segment.fileCRC
+                        schemas[segment.file] = table.descriptors
+                    }
+                }
+            } catch let error as StorageError {
+                report.problems.append(error.description)
+            }
+        }
+        for (file, expectedCRC) in referenced.sorted(by: { $0.key < $1.key }) {
+            progress?(file)
+            report.filesChecked += 1
+            let absolute = path + "/" + file
+            do {
+                guard try FileSystem.fileSize(absolute) != nil else {
+                    report.problems.append("\(absolute): missing (referenced by a manifest)")
+                    continue
+                }
+                let reader = try SegmentReader(path: absolute)
+                report.bytesChecked += Int(reader.trailer.footerOffset) + Int(reader.trailer.footerSize)
+                let actualCRC = reader.computeFileCRC()
+                if actualCRC != reader.trailer.fileCRC {
+                    report.problems.append("\(absolute): file checksum mismatch (damage in the header, a block or padding)")
+                }
+                if reader.trailer.fileCRC != expectedCRC {
+                    report.problems.append("\(absolute): not the file the manifest committed (checksum \(reader.trailer.fileCRC), manifest \(expectedCRC))")
+                }
+                if reader.columns != schemas[file] {
+                    report.problems.append("\(absolute): columns differ from the table schema")
+                }
+                for column in 0..<reader.columns.count {
+                    for chunk in 0..<reader.chunkCount {
+                        report.blocksChecked += 1
+                        do {
+                            _ = try reader.read(column: column, chunk: chunk)
+                        } catch let error as StorageError {
+                            report.problems.append(error.shortDescription)
+                        }
+                    }
+                }
+            } catch let error as StorageError {
+                report.problems.append(error.shortDescription)
+            }
+        }
+        report.orphans = try orphanFiles(path: path, referenced: Set(referenced.keys))
+        return report
+    }
+
+    static func orphanFiles(path: String, referenced: Set<String>) throws -> [String] {
+        var orphans: [String] = []
+        func walk(_ relative: String) throws {
+            for name in try FileSystem.listDirectory(path + "/" + relative) {
+                let child = relative + "/" + name
+                if FileSystem.isDirectory(path + "/" + child) {
+                    try walk(child)
+                } else if name.hasSuffix(".seg") && !referenced.contains(String(child.dropFirst(0))) {
+                    orphans.append(child)
+                }
+            }
+        }
+        for top in ["tables", "entities"] {
+            if FileSystem.isDirectory(path + "/" + top) { try walk(top) }
+        }
+        return orphans.sorted()
+    }
+}
+
+extension StorageError {
+    /// The description without the advice, for lists of problems.
+    public var shortDescription: String {
+        if case .corrupt(let file, let column, let chunk, let reason) = self {
+            var location = file
+            if let column { location += ", column \(column)" }
+            if let chunk { location += ", block \(chunk)" }
+            return "\(location): \(reason)"
+        }
+        return description
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import StrataIngest
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a synthetic KKBox dataset: members.csv, transactions.csv, user_logs.csv, labels.csv.")
+
+    @Option(help: "Directory to write the four CSVs into.") var out: String
+    @Option(help: "Number of members.") var members = 10_000
+    @Option(help: "First day, YYYYMMDD.") var start = "20160101"
+    @Option(help: "Number of months.") var months = 15
+    @Option(help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 42
+    @Option(name: .customLong("drift-from"), help: "From this day (YYYYMMDD) behaviour and churn drivers change.") var driftFrom: String?
+    @Option(name: .customLong("label-months"), help: "How many of the last months get label rows.") var labelMonths = 8
+
+    func validate() throws {
+        guard members > 0, members <= 50_000_000 else { throw ValidationError("--members must be between 1 and 50,000,000") }
+        guard months > 0, months <= 240 else { throw ValidationError("--months must be between 1 and 240") }
+        guard labelMonths > 0 else { throw ValidationError("--label-months must be positive") }
+        _ = try dayNumber(start, flag: "--start")
+        if let driftFrom { _ = try dayNumber(driftFrom, flag: "--drift-from") }
+    }
+
+    func run() throws {
+        var options = GeneratorOptions()
+        options.memberCount = members
+        options.start = Int(start)!
+        options.monthCount = months
+        options.seed = seed
+        options.driftFrom = driftFrom.flatMap { Int($0) }
+        options.labelMonthCount = labelMonths
+        var generator = DatasetGenerator(options: options)
+        let report = try generator.generate(into: out)
+        let rate = Double(report.userLogCount) / max(report.seconds, 1e-9)
+        print("wrote \(out): \(grouped(report.memberCount)) members, \(grouped(report.transactionCount)) transactions, "
+            + "\(grouped(report.userLogCount)) user_logs, \(grouped(report.labelCount)) labels "
+            + "(churn rate \(String(format: "%.1f", 100 * Double(report.churnCount) / Double(max(1, report.labelCount))))%) "
+            + "in \(String(format: "%.2f", report.seconds)) s (\(String(format: "%.2f", rate / 1e6)) M log rows/s)")
+    }
+}

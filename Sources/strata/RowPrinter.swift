@@ -1,0 +1,105 @@
+import Foundation
+
+/// Prints rows as an aligned text table, CSV (RFC 4180, `\n` line ends, NULL as an empty field) or a
+/// JSON array of objects (NULL as null). CSV and JSON stream; the text table is laid out at the end.
+final class RowPrinter {
+    let header: [String]
+    let format: OutputFormat
+    private var buffered: [[String?]] = []
+    private var output = ""
+    private var jsonRows = 0
+
+    init(header: [String], format: OutputFormat) {
+        self.header = header
+        self.format = format
+        switch format {
+        case .csv: output = header.map(csvField).joined(separator: ",") + "\n"
+        case .json: output = "["
+        case .table: break
+        }
+    }
+
+    static func print(header: [String], rows: [[String?]], format: OutputFormat) {
+        let printer = RowPrinter(header: header, format: format)
+        for row in rows { printer.add(row) }
+        printer.finish()
+    }
+
+    func add(_ row: [String?]) {
+        switch format {
+        case .table:
+            buffered.append(row)
+        case .csv:
+            output += row.map { $0.map(csvField) ?? "" }.joined(separator: ",")
+            output += "\n"
+        case .json:
+            output += (jsonRows == 0 ? "\n" : ",\n") + "  {" + zip(header, row).map { name, value in
+                jsonString(name) + ": " + (value.map(jsonValue) ?? "null")
+            }.joined(separator: ", ") + "}"
+            jsonRows += 1
+        }
+        if output.utf8.count >= 1 << 16 { flush() }
+    }
+
+    func finish() {
+        switch format {
+        case .table: output += layout()
+        case .csv: break
+        case .json: output += jsonRows == 0 ? "]\n" : "\n]\n"
+        }
+        flush()
+    }
+
+    private func flush() {
+        Swift.print(output, terminator: "")
+        output = ""
+    }
+
+    private func layout() -> String {
+        let cells = buffered.map { $0.map { $0 ?? "NULL" } }
+        var widths = header.map(\.count)
+        for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func line(_ values: [String]) -> String {
+            values.enumerated().map { index, value in
+                value + String(repeating: " ", count: widths[index] - value.count)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        var text = line(header)
+        text += line(widths.map { String(repeating: "-", count: $0) })
+        for row in cells { text += line(row) }
+        return text
+    }
+
+    private func csvField(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Numbers stay numbers; everything else becomes a JSON string. NaN and infinities are not JSON numbers.
+    private func jsonValue(_ value: String) -> String {
+        if Double(value) != nil, value != "nan", value != "inf", value != "-inf", !value.hasPrefix("+") {
+            return value
+        }
+        return jsonString(value)
+    }
+
+    private func jsonString(_ value: String) -> String {
+        var result = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    result += String(format: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import StrataFormat
+import StrataIngest
+import StrataStorage
+
+@main
+struct Strata: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata",
+        abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
+        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, Scan.self])
+
+    /// Runs the command; failures caused by input (files, flags, data) print one clear line and exit 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as StorageError {
+            fail(error.description)
+        } catch let error as IngestError {
+            fail(error.description)
+        } catch let error as FormatError {
+            fail(error.description)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data(("strata: error: " + message + "\n").utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// `--db PATH`, default `$STRATA_DB`, else `./strata.db` (DESIGN.md §3).
+struct StoreOption: ParsableArguments {
+    @Option(name: .long, help: "Store directory (default: $STRATA_DB, else ./strata.db).")
+    var db: String?
+
+    var path: String { db ?? ProcessInfo.processInfo.environment["STRATA_DB"] ?? "./strata.db" }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json
+}
+
+/// Parses a YYYYMMDD flag value into a day number.
+func dayNumber(_ text: String, flag: String) throws -> Int64 {
+    guard text.count == 8, let value = Int(text), let day = Dates.dayNumber(yyyymmdd: value) else {
+        throw ValidationError("\(flag) must be a date as YYYYMMDD, got '\(text)'")
+    }
+    return Int64(day)
+}
+
+/// Whether standard output is a terminal: progress is shown only then.
+var stdoutIsTerminal: Bool { isatty(1) == 1 }
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Bytes as a short human figure (1.4 GB).
+func humanBytes(_ count: Int) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var value = Double(count)
+    var unit = 0
+    while value >= 1000 && unit < units.count - 1 {
+        value /= 1000
+        unit += 1
+    }
+    return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var result = ""
+    for (index, character) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
+        result.append(character)
+    }
+    return (value < 0 ? "-" : "") + result
+}
