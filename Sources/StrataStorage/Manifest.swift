@@ -85,6 +85,24 @@ public struct TableManifest: Codable, Equatable, Sendable {
     public var sizeBytes: Int { segments.reduce(0) { $0 + $1.sizeBytes } }
     public var partitions: [Int] { Array(Set(segments.map(\.partition))).sorted() }
 
+    enum CodingKeys: String, CodingKey {
+        case columns, partitionColumn, partitioning, sourceBytes, segments
+    }
+
+    /// Writes `partitionColumn` as an explicit null (format-spec §7), where the synthesised encoder omits it.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(columns, forKey: .columns)
+        if let partitionColumn {
+            try container.encode(partitionColumn, forKey: .partitionColumn)
+        } else {
+            try container.encodeNil(forKey: .partitionColumn)
+        }
+        try container.encode(partitioning, forKey: .partitioning)
+        try container.encode(sourceBytes, forKey: .sourceBytes)
+        try container.encode(segments, forKey: .segments)
+    }
+
     public var descriptors: [ColumnDescriptor] {
         columns.map { ColumnDescriptor(name: $0.name, type: $0.type, nullable: $0.nullable) }
     }
