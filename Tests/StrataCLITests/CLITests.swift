@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import StrataIngest
+@testable import StrataStorage
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The `strata` binary built next to the tests (tools/test.sh builds it first; STRATA_BIN overrides).
+let strataBinary = ProcessInfo.processInfo.environment["STRATA_BIN"] ?? packageRoot + "/.build/debug/strata"
+
+func temporaryDirectory(_ name: String = #function) -> String {
+    let path = NSTemporaryDirectory() + "strata-cli-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+@discardableResult
+func strata(_ arguments: [String]) throws -> Outcome {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: strataBinary)
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite(.serialized) struct CLITests {
+    init() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: strataBinary), "build the CLI first: swift build (looked for \(strataBinary))")
+    }
+
+    @Test func tourOfTheCommands() throws {
+        let directory = temporaryDirectory()
+        let generated = try strata(["generate", "--out", directory + "/csv", "--members", "300", "--months", "3", "--start", "20170101"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        #expect(generated.stdout.contains("300 members"))
+        let db = directory + "/db"
+        let ingested = try strata(["ingest", "--db", db] + ["members", "transactions", "user_logs", "labels"].map { directory + "/csv/\($0).csv" })
+        #expect(ingested.status == 0, "\(ingested.stderr)")
+        #expect(ingested.stdout.contains("committed version 1"))
+        #expect(ingested.stdout.range(of: "user_logs.csv → user_logs: [0-9,]+ rows, 0 rejected", options: .regularExpression) != nil)
+
+        let tables = try strata(["tables", "--db", db, "--format", "csv"])
+        #expect(tables.stdout.hasPrefix("table,rows,partitions,segments,bytes,csv_bytes,ratio\nlabels,"))
+        #expect(tables.stdout.contains("\nmembers,300,1,1,"))
+
+        let described = try strata(["describe", "--db", db, "user_logs"])
+        #expect(described.status == 0)
+        #expect(described.stdout.contains("partitioned by date (monthly)"))
+        for partition in ["201701", "201702", "201703"] { #expect(described.stdout.contains("\n" + partition + " ")) }
+
+        // A selective scan: one day, two columns, CSV.
+        let scanned = try strata(["scan", "--db", db, "user_logs", "--columns", "date,num_unq", "--from", "20170210", "--to", "20170210", "--format", "csv"])
+        let lines = scanned.stdout.split(separator: "\n")
+        #expect(lines.first == "date,num_unq")
+        #expect(lines.count > 1 && lines.dropFirst().allSatisfy { $0.hasPrefix("20170210,") })
+        let csvLines = try String(contentsOfFile: directory + "/csv/user_logs.csv", encoding: .utf8).split(separator: "\n").filter { $0.contains(",20170210,") }
+        #expect(lines.count - 1 == csvLines.count)
+
+        let json = try strata(["scan", "--db", db, "members", "--limit", "2", "--format", "json"])
+        let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(decoded?.count == 2)
+        #expect((decoded?.first?["msno"] as? String)?.count == 44)
+
+        let verified = try strata(["verify", "--db", db])
+        #expect(verified.status == 0)
+        #expect(verified.stdout.contains("ok: no damage found"))
+    }
+
+    @Test func errorsNameTheProblemAndExitNonZero() throws {
+        let directory = temporaryDirectory()
+        let missing = try strata(["tables", "--db", directory + "/nothing"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("is not a Strata store"))
+        let badFlag = try strata(["scan", "--db", directory, "user_logs", "--from", "2017-13-01"])
+        #expect(badFlag.status != 0)
+        #expect(badFlag.stderr.contains("--from must be a date as YYYYMMDD"))
+        _ = try strata(["ingest", "--db", directory + "/db", packageRoot + "/fixtures/csv/members_quirks.csv"])
+        let unknownTable = try strata(["scan", "--db", directory + "/db", "userlogs"])
+        #expect(unknownTable.status == 1)
+        #expect(unknownTable.stderr.contains("no table named 'userlogs'. Tables: members"))
+        let unknownColumn = try strata(["scan", "--db", directory + "/db", "members", "--columns", "msno,age"])
+        #expect(unknownColumn.stderr.contains("table members has no column 'age'. Columns: msno, city, bd"))
+        let rejected = try strata(["ingest", "--db", directory + "/db", packageRoot + "/fixtures/csv/transactions_bad.csv"])
+        #expect(rejected.status == 0)
+        #expect(rejected.stderr.contains("4 lines rejected"))
+        #expect(rejected.stderr.contains("transactions_bad.csv:6 column payment_plan_days: 'thirty' is not an integer"))
+    }
+
+    @Test func verifyReportsDamageWithFileColumnAndBlock() throws {
+        let directory = temporaryDirectory()
+        let db = directory + "/db"
+        _ = try strata(["generate", "--out", directory + "/csv", "--members", "200", "--months", "2"])
+        _ = try strata(["ingest", "--db", db, "--compression", "none", directory + "/csv/user_logs.csv"])
+        let store = try Store(path: db)
+        let segment = try store.table("user_logs").segments[0]
+        let reader = try store.openSegment(segment, of: store.table("user_logs"))
+        let entry = reader.footer.chunk(column: 8, chunk: 0)
+        let path = db + "/" + segment.file
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[Int(entry.offset) + Int(entry.storedSizeBytes) / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let verified = try strata(["verify", "--db", db])
+        #expect(verified.status == 1)
+        #expect(verified.stdout.contains("DAMAGE"))
+        #expect(verified.stdout.contains(segment.file + ", column total_secs, block 0: block checksum mismatch"))
+        let scanned = try strata(["scan", "--db", db, "user_logs", "--columns", "total_secs", "--format", "csv"])
+        #expect(scanned.status == 1)
+        #expect(scanned.stderr.contains("column total_secs, block 0"))
+        // Columns that are intact still read.
+        #expect(try strata(["scan", "--db", db, "user_logs", "--columns", "num_unq", "--format", "csv"]).status == 0)
+    }
+
+    /// SIGKILL an ingest at random moments, again and again: the store always opens at its last committed
+    /// version, verify passes, and what was committed before is intact.
+    @Test func killedIngestsNeverDamageTheStore() throws {
+        let directory = temporaryDirectory()
+        let db = directory + "/db"
+        _ = try strata(["generate", "--out", directory + "/csv", "--members", "2000", "--months", "6"])
+        let base = try strata(["ingest", "--db", db, directory + "/csv/members.csv"])
+        try #require(base.status == 0)
+        let membersBefore = try strata(["scan", "--db", db, "members", "--format", "csv"]).stdout
+        var random = SystemRandomNumberGenerator()
+        var committed = 1
+        var killed = 0
+        for attempt in 0..<12 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: strataBinary)
+            process.arguments = ["ingest", "--db", db, directory + "/csv/transactions.csv", directory + "/csv/user_logs.csv"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 0...(attempt < 6 ? 150_000 : 600_000), using: &random))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if process.terminationReason == .uncaughtSignal { killed += 1 }
+            let store = try Store(path: db)
+            #expect(store.version == committed || store.version == committed + 1, "attempt \(attempt)")
+            committed = store.version
+            let report = try Store.verify(path: db)
+            #expect(report.isClean, "attempt \(attempt): \(report.problems)")
+            #expect(try strata(["scan", "--db", db, "members", "--format", "csv"]).stdout == membersBefore)
+            if let logs = store.manifest.tables["user_logs"] {
+                // Each committed ingest added the whole file: never part of it.
+                let perIngest = try String(contentsOfFile: directory + "/csv/user_logs.csv", encoding: .utf8).split(separator: "\n").count - 1
+                #expect(logs.rowCount % perIngest == 0)
+            }
+        }
+        #expect(killed > 0, "no ingest was actually killed mid-way")
+        // After the orphans of killed writers, a normal ingest still commits.
+        let finished = try strata(["ingest", "--db", db, directory + "/csv/labels.csv"])
+        #expect(finished.status == 0)
+        #expect(try Store.verify(path: db).isClean)
+    }
+}

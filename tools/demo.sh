@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The main job, end to end, on data it generates itself: build, generate a KKBox-shaped dataset,
+# ingest it into a store, and look at what was stored.
+# DEMO_DIR (default /tmp/strata-demo), DEMO_MEMBERS (default 10000, scale S), DEMO_MONTHS (15).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+tools/setup.sh
+
+dir=${DEMO_DIR:-/tmp/strata-demo}
+members=${DEMO_MEMBERS:-10000}
+months=${DEMO_MONTHS:-15}
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+echo "building strata (release)…"
+swift build -c release --product strata 2>&1 | tail -1
+strata=.build/release/strata
+rm -rf "$dir"
+mkdir -p "$dir"
+
+step "$strata" generate --out "$dir/csv" --members "$members" --start 20160101 --months "$months" --seed 42
+step ls -l "$dir/csv"
+step "$strata" ingest --db "$dir/store" "$dir/csv/members.csv" "$dir/csv/transactions.csv" "$dir/csv/user_logs.csv" "$dir/csv/labels.csv"
+step "$strata" tables --db "$dir/store"
+step "$strata" describe --db "$dir/store" user_logs
+step "$strata" scan --db "$dir/store" transactions --limit 5
+step "$strata" scan --db "$dir/store" user_logs --columns msno,date,num_unq,total_secs --from 20170301 --to 20170301 --limit 5
+step "$strata" scan --db "$dir/store" labels --limit 3 --format json
+step "$strata" verify --db "$dir/store"
+echo
+echo "store left in $dir/store; try: $strata scan --db $dir/store members --limit 10"
