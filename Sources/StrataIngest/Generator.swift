@@ -83,8 +83,8 @@ public struct DatasetGenerator {
         var labels: [(cutoff: Int, user: Int, churn: Bool)] = []
 
         for index in 0..<options.memberCount {
-            // 75% were members before the period; the rest sign up during it.
-            let existing = random.uniform() < 0.75
+            // 60% were members before the period; the rest sign up during it.
+            let existing = random.uniform() < 0.6
             let registration = existing
                 ? earliestRegistration + random.below(startDay - earliestRegistration)
                 : startDay + random.below(endDay - startDay - 20)
@@ -130,7 +130,7 @@ public struct DatasetGenerator {
                 if (day + index) % 7 == 0 {
                     user.engagement = min(0.97, max(0.02, user.engagement + 0.09 * (random.uniform() - 0.5) - 0.004))
                 }
-                if writing && random.uniform() < 0.04 + 0.6 * user.engagement {
+                if writing && random.uniform() < 0.06 + 0.75 * user.engagement {
                     writeLog(index, user, date: dateText, drifted: drifted, ids: ids, to: logs)
                     report.userLogCount += 1
                     user.activeDaysSinceRenewal += 1
@@ -158,7 +158,7 @@ public struct DatasetGenerator {
                     if churns {
                         user.subscribed = false
                         // Some come back after the 30-day window (a new subscription, not a renewal).
-                        user.returnDay = random.uniform() < 0.3 ? day + 31 + random.below(150) : .max
+                        user.returnDay = random.uniform() < 0.5 ? day + 31 + random.below(120) : .max
                     } else {
                         let renewalDay = user.autoRenew ? day : max(day - random.below(6), day - 5)
                         if writing && renewalDay < endDay {
@@ -203,7 +203,7 @@ public struct DatasetGenerator {
     func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
     mutating func decideChurn(_ user: User, activity: Double, drifted: Bool) -> Bool {
-        var score = -1.7 - 6.0 * (activity - 0.3) + (user.cancelled ? 3.0 : 0) + (user.planDays == 30 ? 0 : -0.6)
+        var score = -2.0 - 6.0 * (activity - 0.35) + (user.cancelled ? 3.0 : 0) + (user.planDays == 30 ? 0 : -0.6)
         // After the drift, auto-renew protects less and everyone churns a bit more.
         score += user.autoRenew ? (drifted ? -0.5 : -1.6) : 0
         if drifted { score += 0.6 }

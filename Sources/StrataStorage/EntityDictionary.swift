@@ -95,7 +95,18 @@ public final class EntityDictionary: @unchecked Sendable {
         let end = Int(offsets[id + 1])
         guard end - start == key.count else { return false }
         return arena.withUnsafeBytes { raw in
-            memcmp(raw.baseAddress! + start, key.baseAddress!, key.count) == 0
+            // msno keys are 44 bytes: compare word by word instead of calling memcmp.
+            let stored = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+            var offset = 0
+            while offset + 8 <= key.count {
+                if stored.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != key.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
+                offset += 8
+            }
+            while offset < key.count {
+                if stored[offset] != key[offset] { return false }
+                offset += 1
+            }
+            return true
         }
     }
 

@@ -129,6 +129,8 @@ struct Scan: ParsableCommand {
     @Option(help: "Print at most this many rows (table format default: 50).") var limit: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Open this committed version instead of the latest.") var version: Int?
+    @Flag(help: "Print the row count and each column's non-null count and sum instead of the rows (a full-column scan).")
+    var summary = false
 
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must be zero or positive") }
@@ -144,6 +146,10 @@ struct Scan: ParsableCommand {
         let scan = try TableScan(store: opened, table: table, columns: names, dayRange: from == nil && to == nil ? nil : low...max(low, high) )
         if low > high {
             RowPrinter.print(header: scan.columnIndexes.map { scan.table.columns[$0].name }, rows: [], format: format)
+            return
+        }
+        if summary {
+            try printSummary(scan)
             return
         }
         let needsEntities = scan.columnIndexes.contains { scan.table.columns[$0].type == .entity }
@@ -165,5 +171,50 @@ struct Scan: ParsableCommand {
         }
         printer.finish()
         if truncated && format == .table { print("(first \(limit) rows; use --limit N or --format csv for more)") }
+    }
+
+    /// Decodes every selected column in full and folds it into a count and a sum per column.
+    func printSummary(_ scan: TableScan) throws {
+        let started = Date()
+        let columns = scan.columnIndexes.map { scan.table.columns[$0] }
+        var rowCount = 0
+        var nonNull = Array(repeating: 0, count: columns.count)
+        var integerSums = Array(repeating: Int64(0), count: columns.count)
+        var floatSums = Array(repeating: 0.0, count: columns.count)
+        while let batch = try scan.next() {
+            rowCount += batch.rowCount
+            for (index, column) in batch.columns.enumerated() {
+                nonNull[index] += column.count - column.nullCount
+                switch column.values {
+                case .integers(let values):
+                    var sum: Int64 = 0
+                    if column.validity == nil {
+                        for value in values { sum &+= value }
+                    } else {
+                        for row in values.indices where !column.isNull(row) { sum &+= values[row] }
+                    }
+                    integerSums[index] &+= sum
+                case .floats(let values):
+                    var sum = 0.0
+                    for row in values.indices where !column.isNull(row) { sum += values[row] }
+                    floatSums[index] += sum
+                case .strings: break
+                }
+            }
+        }
+        let seconds = -started.timeIntervalSinceNow
+        let rows: [[String?]] = columns.enumerated().map { index, column in
+            let sum: String?
+            switch column.type {
+            case .float64: sum = ValueFormatter.float(floatSums[index])
+            case .string, .entity, .date: sum = nil
+            default: sum = String(integerSums[index])
+            }
+            return [column.name, String(rowCount), String(nonNull[index]), sum]
+        }
+        RowPrinter.print(header: ["column", "rows", "non_null", "sum"], rows: rows, format: format)
+        if format == .table {
+            print(String(format: "scanned %@ rows in %.3f s", grouped(rowCount), seconds))
+        }
     }
 }
