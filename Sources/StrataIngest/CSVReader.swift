@@ -22,8 +22,10 @@ public final class CSVReader {
     /// Longest record accepted: a record that does not fit in a block is rejected as malformed input.
     public static var recordSizeBytesMax: Int { blockSizeBytes }
 
+    /// -1 in block mode (an in-memory block of whole records, owned by the caller).
     private let fd: Int32
     private var buffer: UnsafeMutableRawBufferPointer
+    private let ownsBuffer: Bool
     private var filled = 0
     private var position = 0
     private var atEOF = false
@@ -41,16 +43,39 @@ public final class CSVReader {
         fd = try FileSystem.open(path, O_RDONLY)
         fileSizeBytes = (try? FileSystem.fileSize(path)) ?? 0
         buffer = .allocate(byteCount: Self.blockSizeBytes + 1, alignment: 64)
+        ownsBuffer = true
         fields.reserveCapacity(16)
         try fill()
         // A UTF-8 byte order mark is not part of the first field.
         if filled >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
     }
 
-    deinit {
-        buffer.deallocate()
-        FileSystem.close(fd)
+    /// Reads records from `block`, which holds whole records only (see `BlockSplitter`); line numbers
+    /// count from 1 at the block's start.
+    public init(block: UnsafeMutableRawBufferPointer, path: String) {
+        self.path = path
+        fd = -1
+        fileSizeBytes = block.count
+        buffer = block
+        ownsBuffer = false
+        filled = block.count
+        atEOF = true
     }
+
+    deinit {
+        if ownsBuffer { buffer.deallocate() }
+        if fd >= 0 { FileSystem.close(fd) }
+    }
+
+    /// Offset in the file of the next unread byte (file mode).
+    public var fileOffset: Int { fileBytesBeforeBuffer + position }
+    private var fileBytesBeforeBuffer = 0
+
+    /// Offset in the file where the last returned record starts (file mode).
+    public var recordFileOffset: Int { fileBytesBeforeBuffer + recordStart }
+
+    /// Line terminators consumed so far (the line of the next record is this + 1).
+    public var linesConsumed: Int { nextLine - 1 }
 
     /// Bytes of a field of the current record, valid until the next call to `next()`.
     @inline(__always) public func bytes(_ field: CSVField) -> UnsafeRawBufferPointer {
@@ -90,6 +115,7 @@ public final class CSVReader {
         if remaining > 0 && position > 0 {
             memmove(buffer.baseAddress!, buffer.baseAddress! + position, remaining)
         }
+        fileBytesBeforeBuffer += position
         filled = remaining
         position = 0
     }

@@ -64,8 +64,8 @@ public enum Ingester {
 
     public static func ingest(store path: String, files: [String], options: IngestOptions = IngestOptions()) throws -> IngestReport {
         let writer = try StoreWriter(path: path, create: true)
+        let flusher = SegmentFlusher(writer: writer)
         do {
-            let flusher = SegmentFlusher(writer: writer)
             var reports: [FileReport] = []
             var rejects = RejectLog(store: path, version: writer.newVersion)
             for file in files {
@@ -77,6 +77,8 @@ public enum Ingester {
             let manifest = try writer.commit(operation: "ingest \(files.map { ($0 as NSString).lastPathComponent }.joined(separator: " ")) into \(names)")
             return IngestReport(version: manifest.version, files: reports, rejects: rejects.kept, rejectedCount: rejects.count, rejectsFiles: rejectsFiles)
         } catch {
+            // Segments still being written must finish before abort removes every file of this write.
+            try? flusher.drain()
             writer.abort()
             throw error
         }
@@ -114,58 +116,26 @@ public enum Ingester {
         }
         try writer.ensureTable(spec.name, columns: spec.schemas, partitionColumn: spec.partitionColumn, partitioning: spec.partitioning)
         writer.addSourceBytes(size, to: spec.name)
-
-        var parser = RowParser(spec: spec, file: file, entities: writer.entities)
-        var buffers: [Int: PartitionBuffer] = [:]
-        var bufferedRows = 0
-        var rowsIngested = 0
-        var rowsRejected = 0
-        let progressEvery = 1 << 17
-
-        func flush(_ buffer: PartitionBuffer) throws {
-            bufferedRows -= buffer.rowCount
-            try flusher.enqueue(table: spec.name, partition: buffer.partition, columns: buffer.takeColumns(), policy: options.policy)
+        // Data starts after the header, or at the first record when the file has none.
+        let dataOffset = headerConsumed ? reader.fileOffset : reader.recordFileOffset
+        let firstDataLine = headerConsumed ? reader.linesConsumed + 1 : 1
+        let merger = BlockMerger(
+            spec: spec, file: file, writer: writer, flusher: flusher, options: options, firstLine: firstDataLine,
+            progress: { bytes, rows in
+                options.progress?(IngestProgress(file: file, bytesRead: bytes, fileSizeBytes: size, rowCount: rows, elapsedSeconds: -started.timeIntervalSinceNow))
+            })
+        let splitter = try BlockSplitter(path: file, offset: dataOffset)
+        // Blocks are parsed on all cores and merged in file order; a bounded window keeps memory flat.
+        var inFlight: [Future<ParsedBlock>] = []
+        let inFlightMax = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
+        while let block = try splitter.next() {
+            if inFlight.count >= inFlightMax { try merger.merge(inFlight.removeFirst().wait(), rejects: &rejects) }
+            inFlight.append(Future { BlockParser.parse(block, spec: spec, file: file) })
         }
-
-        var pending = !headerConsumed
-        while true {
-            if !pending {
-                guard try reader.next() else { break }
-            }
-            pending = false
-            if reader.isBlankRecord { continue }
-            let partition: Int
-            switch parser.parse(reader) {
-            case .success(let key):
-                partition = key
-            case .failure(let reject):
-                if options.strict {
-                    throw IngestError.malformed(file: file, line: reject.line, column: reject.column, reason: reject.reason + " (--strict: nothing was ingested)")
-                }
-                rowsRejected += 1
-                try rejects.add(reject)
-                continue
-            }
-            let buffer = buffers[partition] ?? {
-                let created = PartitionBuffer(partition: partition, schemas: spec.schemas)
-                buffers[partition] = created
-                return created
-            }()
-            buffer.append(parser.row, reader: reader)
-            bufferedRows += 1
-            rowsIngested += 1
-            if buffer.rowCount >= options.segmentRowCountMax {
-                try flush(buffer)
-            } else if bufferedRows >= options.bufferedRowCountMax, let largest = buffers.values.max(by: { $0.rowCount < $1.rowCount }) {
-                try flush(largest)
-            }
-            if rowsIngested % progressEvery == 0, let progress = options.progress {
-                progress(IngestProgress(file: file, bytesRead: reader.bytesConsumed, fileSizeBytes: size, rowCount: rowsIngested, elapsedSeconds: -started.timeIntervalSinceNow))
-            }
-        }
-        for key in buffers.keys.sorted() where buffers[key]!.rowCount > 0 { try flush(buffers[key]!) }
-        options.progress?(IngestProgress(file: file, bytesRead: size, fileSizeBytes: size, rowCount: rowsIngested, elapsedSeconds: -started.timeIntervalSinceNow))
-        return FileReport(file: file, table: spec.name, rowsIngested: rowsIngested, rowsRejected: rowsRejected, sizeBytes: size, seconds: -started.timeIntervalSinceNow)
+        for future in inFlight { try merger.merge(future.wait(), rejects: &rejects) }
+        try merger.finish()
+        options.progress?(IngestProgress(file: file, bytesRead: size, fileSizeBytes: size, rowCount: merger.rowsIngested, elapsedSeconds: -started.timeIntervalSinceNow))
+        return FileReport(file: file, table: spec.name, rowsIngested: merger.rowsIngested, rowsRejected: merger.rowsRejected, sizeBytes: size, seconds: -started.timeIntervalSinceNow)
     }
 }
 
@@ -173,18 +143,97 @@ public enum Ingester {
 struct RowParser {
     let spec: TableSpec
     let file: String
-    let entities: EntityDictionary
     let partitionIndex: Int?
+    /// msno bytes of the block, referenced from entity columns as `offset << 16 | length` until the
+    /// merge gives them ids in file order (ids follow first appearance, so they cannot be given in parallel).
+    var entityBytes: [UInt8] = []
     var row: RowValues
+    /// Column fed by each CSV field, in field order; and the columns that take a constant instead.
+    private let columnOfField: [Int]
+    private let types: [LogicalType]
+    private let nullable: [Bool]
     private var lastPartitionDay: Int64 = .min
     private var lastPartitionKey = 0
 
-    init(spec: TableSpec, file: String, entities: EntityDictionary) {
+    init(spec: TableSpec, file: String) {
         self.spec = spec
         self.file = file
-        self.entities = entities
         partitionIndex = spec.partitionIndex
         row = RowValues(columnCount: spec.columns.count)
+        types = spec.columns.map(\.schema.type)
+        nullable = spec.columns.map(\.schema.nullable)
+        var columnOfField = Array(repeating: -1, count: spec.header.count)
+        for (column, columnSpec) in spec.columns.enumerated() {
+            switch columnSpec.source {
+            case .field(let index): columnOfField[index] = column
+            case .constant(let value):
+                row.integers[column] = value
+                row.isNull[column] = false
+            }
+        }
+        self.columnOfField = columnOfField
+    }
+
+    /// Converts one non-empty field into `row`; false when the text is not a value of the column's type.
+    @inline(__always) private mutating func convert(_ bytes: UnsafeRawBufferPointer, column: Int) -> Bool {
+        row.isNull[column] = false
+        switch types[column] {
+        case .entity:
+            guard bytes.count <= Int(UInt16.max) else { return false }
+            row.integers[column] = Int64(entityBytes.count) << 16 | Int64(bytes.count)
+            entityBytes.append(contentsOf: bytes)
+        case .int64:
+            guard let value = FieldParsers.int64(bytes) else { return false }
+            row.integers[column] = value
+        case .date:
+            guard let value = FieldParsers.date(bytes) else { return false }
+            row.integers[column] = value
+        case .float64:
+            guard let value = FieldParsers.float64(bytes) else { return false }
+            row.floats[column] = value
+        case .string:
+            row.strings[column].removeAll(keepingCapacity: true)
+            row.strings[column].append(contentsOf: bytes)
+        case .bool:
+            guard let value = FieldParsers.int64(bytes), value == 0 || value == 1 else { return false }
+            row.integers[column] = value
+        }
+        return true
+    }
+
+    private mutating func partitionKey() -> Int {
+        guard let partitionIndex else { return 0 }
+        let day = row.integers[partitionIndex]
+        if day != lastPartitionDay {
+            lastPartitionDay = day
+            lastPartitionKey = Dates.monthKey(dayNumber: Int(day))
+        }
+        return lastPartitionKey
+    }
+
+    /// The fast path for a line without quotes, `bytes[start..<end]` without its line end: fields are
+    /// split and converted in one pass. nil when anything is off; the caller then runs `parse(_:)` on the
+    /// line, which finds the same outcome and says why.
+    @inline(__always) mutating func parseUnquoted(_ bytes: UnsafeRawBufferPointer, start: Int, end: Int) -> Int? {
+        var position = start
+        let fieldCount = columnOfField.count
+        let entityMark = entityBytes.count
+        for field in 0..<fieldCount {
+            var fieldEnd = position
+            while fieldEnd < end && bytes[fieldEnd] != UInt8(ascii: ",") { fieldEnd &+= 1 }
+            // Every field but the last ends at a comma; the last ends the line.
+            guard (field == fieldCount - 1) == (fieldEnd == end) else { entityBytes.removeSubrange(entityMark...); return nil }
+            let column = columnOfField[field]
+            if fieldEnd == position {
+                guard nullable[column] else { entityBytes.removeSubrange(entityMark...); return nil }
+                row.isNull[column] = true
+            } else if !convert(UnsafeRawBufferPointer(rebasing: bytes[position..<fieldEnd]), column: column) {
+                entityBytes.removeSubrange(entityMark...)
+                return nil
+            }
+            position = fieldEnd &+ 1
+        }
+        return partitionKey()
     }
 
     mutating func parse(_ reader: CSVReader) -> Result<Int, RejectedLine> {
@@ -195,15 +244,8 @@ struct RowParser {
         guard reader.fields.count == spec.header.count else {
             return reject(nil, "expected \(spec.header.count) fields (\(spec.header.joined(separator: ","))), found \(reader.fields.count)")
         }
-        for (column, columnSpec) in spec.columns.enumerated() {
-            let schema = columnSpec.schema
-            guard case .field(let index) = columnSpec.source else {
-                if case .constant(let value) = columnSpec.source {
-                    row.integers[column] = value
-                    row.isNull[column] = false
-                }
-                continue
-            }
+        for (index, column) in columnOfField.enumerated() {
+            let schema = spec.columns[column].schema
             let field = reader.fields[index]
             let bytes = reader.bytes(field)
             if bytes.isEmpty {
@@ -211,35 +253,19 @@ struct RowParser {
                 row.isNull[column] = true
                 continue
             }
-            row.isNull[column] = false
+            if convert(bytes, column: column) { continue }
+            let text = reader.string(field)
             switch schema.type {
-            case .entity:
-                row.integers[column] = Int64(entities.id(for: bytes))
-            case .int64:
-                guard let value = FieldParsers.int64(bytes) else { return reject(schema.name, "'\(reader.string(field))' is not an integer") }
-                row.integers[column] = value
+            case .entity: return reject(schema.name, "longer than \(UInt16.max) bytes")
+            case .int64: return reject(schema.name, "'\(text)' is not an integer")
             case .date:
-                guard let value = FieldParsers.date(bytes) else {
-                    return reject(schema.name, "'\(reader.string(field))' is not a valid date (YYYYMMDD or YYYY-MM-DD, years \(Dates.yearRange.lowerBound)-\(Dates.yearRange.upperBound))")
-                }
-                row.integers[column] = value
-            case .float64:
-                guard let value = FieldParsers.float64(bytes) else { return reject(schema.name, "'\(reader.string(field))' is not a finite number") }
-                row.floats[column] = value
-            case .string:
-                row.stringFields[column] = field
-            case .bool:
-                guard let value = FieldParsers.int64(bytes), value == 0 || value == 1 else { return reject(schema.name, "'\(reader.string(field))' is not 0 or 1") }
-                row.integers[column] = value
+                return reject(schema.name, "'\(text)' is not a valid date (YYYYMMDD or YYYY-MM-DD, years \(Dates.yearRange.lowerBound)-\(Dates.yearRange.upperBound))")
+            case .float64: return reject(schema.name, "'\(text)' is not a finite number")
+            case .bool: return reject(schema.name, "'\(text)' is not 0 or 1")
+            case .string: preconditionFailure("strings always convert")
             }
         }
-        guard let partitionIndex else { return .success(0) }
-        let day = row.integers[partitionIndex]
-        if day != lastPartitionDay {
-            lastPartitionDay = day
-            lastPartitionKey = Dates.monthKey(dayNumber: Int(day))
-        }
-        return .success(lastPartitionKey)
+        return .success(partitionKey())
     }
 }
 

@@ -1,0 +1,228 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import StrataFormat
+import StrataStorage
+
+/// The rows of one block, parsed on a worker thread: grouped by partition, with entity columns still
+/// holding references into `entityBytes`.
+struct ParsedBlock: @unchecked Sendable {
+    var partitions: [Int] = []
+    var groups: [PartitionBuffer] = []
+    /// Every accepted row in file order as `group << 32 | row in group`, to give entity ids in order.
+    var rowOrder: [UInt64] = []
+    var entityBytes: [UInt8] = []
+    /// Rejected lines, numbered from 1 at the block's first line.
+    var rejects: [RejectedLine] = []
+    var lineCount = 0
+    var byteCount = 0
+}
+
+enum BlockParser {
+    /// Parses every record of `block`. Runs concurrently with other blocks: it touches nothing shared.
+    static func parse(_ block: RecordBlock, spec: TableSpec, file: String) -> ParsedBlock {
+        var state = State(spec: spec, file: file)
+        state.parsed.byteCount = block.bytes.count
+        let bytes = UnsafeRawBufferPointer(block.bytes)
+        if bytes.count > 0, memchr(bytes.baseAddress!, Int32(UInt8(ascii: "\"")), bytes.count) == nil {
+            parseUnquoted(block, &state)
+        } else {
+            parseGeneral(CSVReader(block: block.bytes, path: file), &state, lineOffset: 0)
+            state.parsed.lineCount = state.linesConsumed
+        }
+        state.parsed.entityBytes = state.parser.entityBytes
+        return state.parsed
+    }
+
+    struct State {
+        var parser: RowParser
+        var parsed = ParsedBlock()
+        let spec: TableSpec
+        var groupOfPartition: [Int: Int] = [:]
+        var lastPartition = Int.min
+        var lastGroup = 0
+        var linesConsumed = 0
+
+        init(spec: TableSpec, file: String) {
+            self.spec = spec
+            parser = RowParser(spec: spec, file: file)
+        }
+
+        /// Appends the parser's current row to the group of `partition`.
+        @inline(__always) mutating func accept(partition: Int) {
+            if partition != lastPartition {
+                lastPartition = partition
+                if let group = groupOfPartition[partition] {
+                    lastGroup = group
+                } else {
+                    lastGroup = parsed.groups.count
+                    groupOfPartition[partition] = lastGroup
+                    parsed.partitions.append(partition)
+                    parsed.groups.append(PartitionBuffer(partition: partition, schemas: spec.schemas, capacity: 1 << 16))
+                }
+            }
+            let group = parsed.groups[lastGroup]
+            parsed.rowOrder.append(UInt64(lastGroup) << 32 | UInt64(group.rowCount))
+            group.append(parser.row)
+        }
+    }
+
+    /// Line by line with the one-pass parser; a line it cannot take goes through the general parser.
+    static func parseUnquoted(_ block: RecordBlock, _ state: inout State) {
+        let bytes = UnsafeRawBufferPointer(block.bytes)
+        let count = bytes.count
+        var position = 0
+        var line = 0
+        while position < count {
+            let remaining = count - position
+            let newline = memchr(bytes.baseAddress! + position, Int32(UInt8(ascii: "\n")), remaining)
+            let lineEnd = newline.map { $0 - UnsafeMutableRawPointer(mutating: bytes.baseAddress!) } ?? count
+            line += 1
+            var contentEnd = lineEnd
+            if contentEnd > position && bytes[contentEnd - 1] == UInt8(ascii: "\r") { contentEnd -= 1 }
+            if contentEnd > position {
+                if let partition = state.parser.parseUnquoted(bytes, start: position, end: contentEnd) {
+                    state.accept(partition: partition)
+                } else {
+                    let lineBytes = UnsafeMutableRawBufferPointer(rebasing: block.bytes[position..<min(count, lineEnd + 1)])
+                    parseGeneral(CSVReader(block: lineBytes, path: state.parser.file), &state, lineOffset: line - 1)
+                }
+            }
+            position = lineEnd + 1
+        }
+        state.parsed.lineCount = newlineCount(bytes, lines: line)
+    }
+
+    /// Lines ended by a newline: every line but possibly the last of the file.
+    static func newlineCount(_ bytes: UnsafeRawBufferPointer, lines: Int) -> Int {
+        bytes.last == UInt8(ascii: "\n") ? lines : max(0, lines - 1)
+    }
+
+    /// Every record of `reader`, quote-aware; reject lines are numbered from the block's start.
+    static func parseGeneral(_ reader: CSVReader, _ state: inout State, lineOffset: Int) {
+        do {
+            while try reader.next() {
+                if reader.isBlankRecord { continue }
+                switch state.parser.parse(reader) {
+                case .success(let partition):
+                    state.accept(partition: partition)
+                case .failure(var reject):
+                    reject.line += lineOffset
+                    state.parsed.rejects.append(reject)
+                }
+            }
+        } catch {
+            // A block holds whole records in memory: reading it cannot fail.
+            preconditionFailure("parsing an in-memory block failed: \(error)")
+        }
+        state.linesConsumed = reader.linesConsumed
+    }
+}
+
+/// Merges parsed blocks in file order: numbers reject lines, gives entity ids in order of first
+/// appearance, and gathers rows into per-partition buffers that are flushed as segments.
+final class BlockMerger {
+    let spec: TableSpec
+    let file: String
+    let writer: StoreWriter
+    let flusher: SegmentFlusher
+    let options: IngestOptions
+    let progress: (Int, Int) -> Void
+    private let entityColumns: [Int]
+    private var buffers: [Int: PartitionBuffer] = [:]
+    private var bufferedRows = 0
+    private var nextLine: Int
+    private var bytesMerged = 0
+    private(set) var rowsIngested = 0
+    private(set) var rowsRejected = 0
+
+    init(spec: TableSpec, file: String, writer: StoreWriter, flusher: SegmentFlusher, options: IngestOptions, firstLine: Int,
+         progress: @escaping (Int, Int) -> Void) {
+        self.spec = spec
+        self.file = file
+        self.writer = writer
+        self.flusher = flusher
+        self.options = options
+        self.progress = progress
+        nextLine = firstLine
+        entityColumns = spec.columns.indices.filter { spec.columns[$0].schema.type == .entity }
+    }
+
+    func merge(_ block: ParsedBlock, rejects: inout RejectLog) throws {
+        for var reject in block.rejects {
+            reject.line += nextLine - 1
+            if options.strict {
+                throw IngestError.malformed(file: file, line: reject.line, column: reject.column, reason: reject.reason + " (--strict: nothing was ingested)")
+            }
+            rowsRejected += 1
+            try rejects.add(reject)
+        }
+        nextLine += block.lineCount
+        resolveEntities(block)
+        for (partition, group) in zip(block.partitions, block.groups) {
+            let buffer = buffers[partition] ?? {
+                let created = PartitionBuffer(partition: partition, schemas: spec.schemas)
+                buffers[partition] = created
+                return created
+            }()
+            buffer.append(contentsOf: group)
+            bufferedRows += group.rowCount
+            rowsIngested += group.rowCount
+            if buffer.rowCount >= options.segmentRowCountMax { try flush(buffer) }
+        }
+        while bufferedRows >= options.bufferedRowCountMax, let largest = buffers.values.max(by: { $0.rowCount < $1.rowCount }) {
+            try flush(largest)
+        }
+        bytesMerged += block.byteCount
+        progress(bytesMerged, rowsIngested)
+    }
+
+    /// Entity references become ids, row by row in file order.
+    private func resolveEntities(_ block: ParsedBlock) {
+        guard !entityColumns.isEmpty else { return }
+        let entities = writer.entities
+        block.entityBytes.withUnsafeBytes { bytes in
+            for order in block.rowOrder {
+                let group = block.groups[Int(order >> 32)]
+                let row = Int(order & 0xFFFF_FFFF)
+                for column in entityColumns where !(group.isNull(column: column, row: row)) {
+                    let reference = group.integer(column: column, row: row)
+                    let offset = Int(reference >> 16)
+                    let key = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(reference & 0xFFFF))])
+                    group.setInteger(column: column, row: row, Int64(entities.id(for: key)))
+                }
+            }
+        }
+    }
+
+    private func flush(_ buffer: PartitionBuffer) throws {
+        bufferedRows -= buffer.rowCount
+        // Dropping the buffer frees its capacity: a month that is done must not hold memory to the end.
+        buffers[buffer.partition] = nil
+        try flusher.enqueue(table: spec.name, partition: buffer.partition, columns: buffer.takeColumns(), policy: options.policy)
+    }
+
+    /// Flushes what is left, partition by partition.
+    func finish() throws {
+        for key in buffers.keys.sorted() where buffers[key]!.rowCount > 0 { try flush(buffers[key]!) }
+    }
+}
+
+/// A value computed on a global queue; `wait()` blocks until it is there.
+final class Future<Value>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var value: Value?
+
+    init(_ work: @escaping @Sendable () -> Value) {
+        DispatchQueue.global().async {
+            self.value = work()
+            self.done.signal()
+        }
+    }
+
+    func wait() -> Value {
+        done.wait()
+        return value!
+    }
+}
