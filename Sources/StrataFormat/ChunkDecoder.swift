@@ -76,17 +76,31 @@ public enum ChunkDecoder {
         switch encoding {
         case .plain:
             let bytes = try reader.slice(rowCount * 8, "float64 values")
-            return (0..<rowCount).map { Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+            return [Double](unsafeUninitializedCapacity: rowCount) { output, initialized in
+                for index in 0..<rowCount {
+                    output[index] = Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 8, as: UInt64.self)))
+                }
+                initialized = rowCount
+            }
         case .decimal:
             let exponent = Int(try reader.read(UInt8.self, "decimal exponent"))
             try reader.skipZeros(7, "decimal header padding")
             guard exponent <= FormatLimits.decimalExponentMax else { throw FormatError("decimal exponent \(exponent) exceeds \(FormatLimits.decimalExponentMax)") }
             let integers = try IntegerDecoder.decodeBitpack(&reader, rowCount: rowCount)
             let power = FloatEncoder.powersOfTen[exponent]
-            return try integers.map { integer in
-                guard integer.magnitude < 1 << 53 else { throw FormatError("decimal integer \(integer) is not exact in a double") }
-                return Double(integer) / power
+            var tooLarge = false
+            let values = [Double](unsafeUninitializedCapacity: rowCount) { output, initialized in
+                integers.withUnsafeBufferPointer { integers in
+                    for index in 0..<rowCount {
+                        let integer = integers[index]
+                        tooLarge = tooLarge || integer.magnitude >= 1 << 53
+                        output[index] = Double(integer) / power
+                    }
+                }
+                initialized = rowCount
             }
+            guard !tooLarge else { throw FormatError("a decimal integer is not exact in a double") }
+            return values
         default:
             throw FormatError("encoding \(encoding) does not apply to float64")
         }
@@ -99,13 +113,18 @@ enum IntegerDecoder {
         case .plain:
             let width = type.plainWidthBytes!
             let bytes = try reader.slice(rowCount * width, "\(type) values")
-            return (0..<rowCount).map { index in
+            return [Int64](unsafeUninitializedCapacity: rowCount) { output, initialized in
                 switch type {
-                case .date: Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)))
-                case .entity: Int64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self)))
-                case .bool: Int64(bytes[index])
-                default: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: Int64.self))
+                case .date:
+                    for index in 0..<rowCount { output[index] = Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: Int32.self))) }
+                case .entity:
+                    for index in 0..<rowCount { output[index] = Int64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self))) }
+                case .bool:
+                    for index in 0..<rowCount { output[index] = Int64(bytes[index]) }
+                default:
+                    for index in 0..<rowCount { output[index] = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 8, as: Int64.self)) }
                 }
+                initialized = rowCount
             }
         case .bitpack:
             return try decodeBitpack(&reader, rowCount: rowCount)

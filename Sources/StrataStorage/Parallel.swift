@@ -22,7 +22,7 @@ final class ParallelSlots<Element>: @unchecked Sendable {
 }
 
 /// Runs `body` for 0..<count on all cores and returns the results in index order.
-func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+public func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
     let slots = ParallelSlots<T>(count: count)
     DispatchQueue.concurrentPerform(iterations: count) { index in slots[index] = body(index) }
     return (0..<count).map { slots[$0]! }

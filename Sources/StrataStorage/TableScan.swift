@@ -9,7 +9,10 @@ public struct ScanBatch: Sendable {
 /// A throwing cursor over a table's rows in storage order (format-spec §8), optionally limited to a
 /// date range of its partition column. Partitions and chunks outside the range are skipped unread,
 /// using the partition keys and the chunks' zone maps.
-public final class TableScan {
+///
+/// `next()` is a single-threaded cursor; `forEachBatch(inSegment:)` reads only immutable state and may run
+/// for different segments on several threads at once (that is what makes the unchecked Sendable sound).
+public final class TableScan: @unchecked Sendable {
     public let table: TableManifest
     public let columnIndexes: [Int]
     /// Chunks skipped by zone maps, and segments skipped by partition key (for EXPLAIN-style reports).
@@ -61,18 +64,36 @@ public final class TableScan {
             }
             let chunkIndex = chunk
             chunk += 1
+            if isPruned(current, chunk: chunkIndex) {
+                chunksPruned += 1
+                continue
+            }
             if let batch = try read(current, chunk: chunkIndex), batch.rowCount > 0 { return batch }
         }
+    }
+
+    /// Segments left to read after partition pruning.
+    public var segmentCount: Int { segments.count }
+
+    /// Calls `body` with every non-empty batch of segment `index`, in order.
+    public func forEachBatch(inSegment index: Int, _ body: (ScanBatch) throws -> Void) throws {
+        let reader = try store.openSegment(segments[index], of: table)
+        for chunk in 0..<reader.chunkCount where !isPruned(reader, chunk: chunk) {
+            if let batch = try read(reader, chunk: chunk), batch.rowCount > 0 { try body(batch) }
+        }
+    }
+
+    /// Whether the chunk's zone map puts it wholly outside the date range.
+    private func isPruned(_ reader: SegmentReader, chunk: Int) -> Bool {
+        guard let dayRange, let partitionColumnIndex else { return false }
+        let entry = reader.footer.chunk(column: partitionColumnIndex, chunk: chunk)
+        guard let low = entry.zoneMin, let high = entry.zoneMax else { return false }
+        return high < dayRange.lowerBound || low > dayRange.upperBound
     }
 
     private func read(_ reader: SegmentReader, chunk: Int) throws -> ScanBatch? {
         guard let dayRange, let partitionColumnIndex else {
             return ScanBatch(columns: try columnIndexes.map { try reader.read(column: $0, chunk: chunk) })
-        }
-        let entry = reader.footer.chunk(column: partitionColumnIndex, chunk: chunk)
-        if let low = entry.zoneMin, let high = entry.zoneMax, high < dayRange.lowerBound || low > dayRange.upperBound {
-            chunksPruned += 1
-            return nil
         }
         let days = try reader.read(column: partitionColumnIndex, chunk: chunk)
         guard case .integers(let values) = days.values else { preconditionFailure("date column decoded as non-integers") }

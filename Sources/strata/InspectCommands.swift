@@ -173,15 +173,20 @@ struct Scan: ParsableCommand {
         if truncated && format == .table { print("(first \(limit) rows; use --limit N or --format csv for more)") }
     }
 
-    /// Decodes every selected column in full and folds it into a count and a sum per column.
-    func printSummary(_ scan: TableScan) throws {
-        let started = Date()
-        let columns = scan.columnIndexes.map { scan.table.columns[$0] }
+    /// Partial count and sums of one segment.
+    struct Totals: Sendable {
         var rowCount = 0
-        var nonNull = Array(repeating: 0, count: columns.count)
-        var integerSums = Array(repeating: Int64(0), count: columns.count)
-        var floatSums = Array(repeating: 0.0, count: columns.count)
-        while let batch = try scan.next() {
+        var nonNull: [Int]
+        var integerSums: [Int64]
+        var floatSums: [Double]
+
+        init(columnCount: Int) {
+            nonNull = Array(repeating: 0, count: columnCount)
+            integerSums = Array(repeating: 0, count: columnCount)
+            floatSums = Array(repeating: 0, count: columnCount)
+        }
+
+        mutating func add(_ batch: ScanBatch) {
             rowCount += batch.rowCount
             for (index, column) in batch.columns.enumerated() {
                 nonNull[index] += column.count - column.nullCount
@@ -196,25 +201,54 @@ struct Scan: ParsableCommand {
                     integerSums[index] &+= sum
                 case .floats(let values):
                     var sum = 0.0
-                    for row in values.indices where !column.isNull(row) { sum += values[row] }
+                    if column.validity == nil {
+                        for value in values { sum += value }
+                    } else {
+                        for row in values.indices where !column.isNull(row) { sum += values[row] }
+                    }
                     floatSums[index] += sum
                 case .strings: break
                 }
             }
         }
+
+        mutating func add(_ other: Totals) {
+            rowCount += other.rowCount
+            for index in nonNull.indices {
+                nonNull[index] += other.nonNull[index]
+                integerSums[index] &+= other.integerSums[index]
+                floatSums[index] += other.floatSums[index]
+            }
+        }
+    }
+
+    /// Decodes every selected column in full, segments in parallel, and folds it into a count and a sum
+    /// per column (partial sums are combined in segment order, so the result is the same every run).
+    func printSummary(_ scan: TableScan) throws {
+        let started = Date()
+        let columns = scan.columnIndexes.map { scan.table.columns[$0] }
+        let partials = parallelMap(scan.segmentCount) { segment -> Result<Totals, Error> in
+            Result {
+                var totals = Totals(columnCount: columns.count)
+                try scan.forEachBatch(inSegment: segment) { totals.add($0) }
+                return totals
+            }
+        }
+        var totals = Totals(columnCount: columns.count)
+        for partial in partials { totals.add(try partial.get()) }
         let seconds = -started.timeIntervalSinceNow
         let rows: [[String?]] = columns.enumerated().map { index, column in
             let sum: String?
             switch column.type {
-            case .float64: sum = ValueFormatter.float(floatSums[index])
+            case .float64: sum = ValueFormatter.float(totals.floatSums[index])
             case .string, .entity, .date: sum = nil
-            default: sum = String(integerSums[index])
+            default: sum = String(totals.integerSums[index])
             }
-            return [column.name, String(rowCount), String(nonNull[index]), sum]
+            return [column.name, String(totals.rowCount), String(totals.nonNull[index]), sum]
         }
         RowPrinter.print(header: ["column", "rows", "non_null", "sum"], rows: rows, format: format)
         if format == .table {
-            print(String(format: "scanned %@ rows in %.3f s", grouped(rowCount), seconds))
+            print(String(format: "scanned %@ rows in %.3f s", grouped(totals.rowCount), seconds))
         }
     }
 }
