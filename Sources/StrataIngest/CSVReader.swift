@@ -31,17 +31,14 @@ public final class CSVReader {
     private var atEOF = false
     /// Unescaped copies of quoted fields that contained `""`; fields then point past `buffer.count`.
     private var scratch: [UInt8] = []
-    public private(set) var bytesConsumed = 0
     /// 1-based line of the start of the record last returned.
     public private(set) var recordLine = 0
     private var nextLine = 1
     public private(set) var fields: [CSVField] = []
-    public let fileSizeBytes: Int
 
     public init(path: String) throws {
         self.path = path
         fd = try FileSystem.open(path, O_RDONLY)
-        fileSizeBytes = (try? FileSystem.fileSize(path)) ?? 0
         buffer = .allocate(byteCount: Self.blockSizeBytes + 1, alignment: 64)
         ownsBuffer = true
         fields.reserveCapacity(16)
@@ -55,7 +52,6 @@ public final class CSVReader {
     public init(block: UnsafeMutableRawBufferPointer, path: String) {
         self.path = path
         fd = -1
-        fileSizeBytes = block.count
         buffer = block
         ownsBuffer = false
         filled = block.count
@@ -208,7 +204,6 @@ public final class CSVReader {
             self.recordStart = start
             self.recordEnd = recordEnd
             position = index < filled ? index + 1 : index
-            bytesConsumed += position - start
             recordLine = nextLine
             nextLine += lines
             return true
@@ -220,7 +215,6 @@ public final class CSVReader {
         fields.append(CSVField(start: start, end: filled))
         recordStart = start
         recordEnd = filled
-        bytesConsumed += filled - start
         position = filled
         recordLine = nextLine
         unterminatedQuote = true
