@@ -12,9 +12,11 @@ let package = Package(
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataIngest", targets: ["StrataIngest"]),
+        .library(name: "StrataFeatures", targets: ["StrataFeatures"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // The system's compression and checksum libraries (Debian: liblz4-dev, libzstd-dev, zlib1g-dev).
@@ -28,11 +30,17 @@ let package = Package(
         .target(name: "StrataStorage", dependencies: ["StrataFormat"], swiftSettings: hotLoopSettings),
         // CSV parsing, the KKBox schemas, ingest into a store, and the dataset generator.
         .target(name: "StrataIngest", dependencies: ["StrataStorage"], swiftSettings: hotLoopSettings),
+        // Feature views, point-in-time training sets and the online store.
+        .target(
+            name: "StrataFeatures",
+            dependencies: ["StrataStorage", .product(name: "Yams", package: "Yams")],
+            swiftSettings: hotLoopSettings),
         // The command-line tool: a thin layer over the libraries above.
         .executableTarget(
             name: "strata",
             dependencies: [
                 "StrataIngest",
+                "StrataFeatures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +48,7 @@ let package = Package(
         .testTarget(name: "StrataFormatTests", dependencies: ["StrataFormat"]),
         .testTarget(name: "StrataStorageTests", dependencies: ["StrataStorage"]),
         .testTarget(name: "StrataIngestTests", dependencies: ["StrataIngest"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest"]),
+        .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures"]),
     ]
 )

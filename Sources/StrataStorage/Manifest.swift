@@ -9,6 +9,10 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var operation: String
     public var entities: EntitySection
     public var tables: [String: TableManifest]
+    /// Registered feature views, every version kept (absent in stores that never registered one).
+    public var featureViews: [String: [FeatureViewVersion]]?
+    /// The latest online materialisation of each feature view.
+    public var online: [String: OnlineTableEntry]?
 
     public struct EntitySection: Codable, Equatable, Sendable {
         public var count: Int
@@ -24,7 +28,8 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     public static let empty = Manifest(
-        version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:])
+        version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:],
+        featureViews: nil, online: nil)
 
     static let magic: [UInt8] = Array("STRATMAN".utf8)
     static let headerSizeBytes = 16
@@ -80,13 +85,15 @@ public struct TableManifest: Codable, Equatable, Sendable {
     public var partitioning: Partitioning
     public var sourceBytes: Int
     public var segments: [SegmentEntry]
+    /// Where a derived table (a training set) came from; nil for ingested tables.
+    public var lineage: Lineage?
 
     public var rowCount: Int { segments.reduce(0) { $0 + $1.rowCount } }
     public var sizeBytes: Int { segments.reduce(0) { $0 + $1.sizeBytes } }
     public var partitions: [Int] { Array(Set(segments.map(\.partition))).sorted() }
 
     enum CodingKeys: String, CodingKey {
-        case columns, partitionColumn, partitioning, sourceBytes, segments
+        case columns, partitionColumn, partitioning, sourceBytes, segments, lineage
     }
 
     /// Writes `partitionColumn` as an explicit null (format-spec §7), where the synthesised encoder omits it.
@@ -101,6 +108,7 @@ public struct TableManifest: Codable, Equatable, Sendable {
         try container.encode(partitioning, forKey: .partitioning)
         try container.encode(sourceBytes, forKey: .sourceBytes)
         try container.encode(segments, forKey: .segments)
+        try container.encodeIfPresent(lineage, forKey: .lineage)
     }
 
     public var descriptors: [ColumnDescriptor] {
@@ -148,4 +156,66 @@ public struct SegmentEntry: Codable, Equatable, Sendable {
     public var rowCount: Int
     public var sizeBytes: Int
     public var fileCRC: UInt32
+}
+
+/// One registered version of a feature view: its definition file in the store and its content hash.
+public struct FeatureViewVersion: Codable, Equatable, Sendable {
+    public var version: Int
+    public var hash: String
+    public var file: String
+    public var createdAt: String
+
+    public init(version: Int, hash: String, file: String, createdAt: String) {
+        self.version = version
+        self.hash = hash
+        self.file = file
+        self.createdAt = createdAt
+    }
+}
+
+/// How a training set was made: enough to rebuild it bit for bit.
+public struct Lineage: Codable, Equatable, Sendable {
+    public var kind: String
+    /// The store version the inputs were read at.
+    public var storeVersion: Int
+    public var featureView: String
+    public var featureViewVersion: Int
+    public var featureViewHash: String
+    public var labelsTable: String
+    public var labelsRowCount: Int
+    /// "strictly-before" (events with time < cutoff) or "at-or-before" (time <= cutoff).
+    public var semantics: String
+
+    public init(kind: String, storeVersion: Int, featureView: String, featureViewVersion: Int, featureViewHash: String,
+                labelsTable: String, labelsRowCount: Int, semantics: String) {
+        self.kind = kind
+        self.storeVersion = storeVersion
+        self.featureView = featureView
+        self.featureViewVersion = featureViewVersion
+        self.featureViewHash = featureViewHash
+        self.labelsTable = labelsTable
+        self.labelsRowCount = labelsRowCount
+        self.semantics = semantics
+    }
+}
+
+/// A materialised online table (format-spec §11): the feature vector of every entity as of one day.
+public struct OnlineTableEntry: Codable, Equatable, Sendable {
+    public var file: String
+    public var asOf: Int
+    public var featureViewVersion: Int
+    public var storeVersion: Int
+    public var entityCount: Int
+    public var sizeBytes: Int
+    public var fileCRC: UInt32
+
+    public init(file: String, asOf: Int, featureViewVersion: Int, storeVersion: Int, entityCount: Int, sizeBytes: Int, fileCRC: UInt32) {
+        self.file = file
+        self.asOf = asOf
+        self.featureViewVersion = featureViewVersion
+        self.storeVersion = storeVersion
+        self.entityCount = entityCount
+        self.sizeBytes = sizeBytes
+        self.fileCRC = fileCRC
+    }
 }

@@ -87,7 +87,7 @@ public enum StorePaths {
 
     public static func rejectsName(table: String, version: Int) -> String { "rejects/\(table)-v\(zeroPadded(version, 12)).csv" }
 
-    static func zeroPadded(_ value: Int, _ width: Int) -> String {
+    public static func zeroPadded(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrataFormat
 
 /// One write transaction: new segments and entities become visible together at `commit()`, or never.
@@ -10,6 +13,8 @@ public final class StoreWriter {
     public let newVersion: Int
     public let entities: EntityDictionary
     private var tables: [String: TableManifest]
+    private var featureViews: [String: [FeatureViewVersion]]
+    private var online: [String: OnlineTableEntry]
     private var writtenFiles: [String] = []
     private var sequence = 0
     private var lockFD: Int32?
@@ -33,6 +38,8 @@ public final class StoreWriter {
         }
         newVersion = base.version + 1
         tables = base.tables
+        featureViews = base.featureViews ?? [:]
+        online = base.online ?? [:]
     }
 
     deinit {
@@ -47,7 +54,50 @@ public final class StoreWriter {
             }
             return
         }
-        tables[name] = TableManifest(columns: columns, partitionColumn: partitionColumn, partitioning: partitioning, sourceBytes: 0, segments: [])
+        tables[name] = TableManifest(columns: columns, partitionColumn: partitionColumn, partitioning: partitioning, sourceBytes: 0, segments: [], lineage: nil)
+    }
+
+    /// Removes a table from the next version (its files stay for older versions).
+    public func dropTable(_ name: String) {
+        tables[name] = nil
+    }
+
+    public func setLineage(_ lineage: Lineage, of table: String) {
+        tables[table]!.lineage = lineage
+    }
+
+    /// Registers a new version of a feature view whose definition is `text`; returns it.
+    public func registerFeatureView(name: String, hash: String, text: String) throws -> FeatureViewVersion {
+        let version = (featureViews[name]?.last?.version ?? 0) + 1
+        let relative = "features/\(name)/v\(StorePaths.zeroPadded(version, 6)).yaml"
+        try writeFile(Array(text.utf8), relativePath: relative)
+        let entry = FeatureViewVersion(version: version, hash: hash, file: relative, createdAt: Self.timestamp())
+        featureViews[name, default: []].append(entry)
+        return entry
+    }
+
+    public func featureViewVersions(_ name: String) -> [FeatureViewVersion] { featureViews[name] ?? [] }
+
+    public func setOnline(_ entry: OnlineTableEntry, for view: String) {
+        online[view] = entry
+    }
+
+    /// Path of a new file of this write, made durable now and made visible by the commit.
+    public func newFilePath(_ relativePath: String) throws -> String {
+        let absolute = path + "/" + relativePath
+        try FileSystem.createDirectories(FileSystem.directoryName(absolute))
+        try FileSystem.remove(absolute)
+        writtenFiles.append(absolute)
+        return absolute
+    }
+
+    /// Writes a small file of this write (fsynced; visible once the manifest names it).
+    public func writeFile(_ bytes: [UInt8], relativePath: String) throws {
+        let absolute = try newFilePath(relativePath)
+        let fd = try FileSystem.open(absolute, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { FileSystem.close(fd) }
+        try bytes.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: absolute) }
+        try FileSystem.fsync(fd, path: absolute)
     }
 
     public func table(_ name: String) -> TableManifest? { tables[name] }
@@ -102,7 +152,8 @@ public final class StoreWriter {
         for directory in Set(writtenFiles.map(FileSystem.directoryName)) { try FileSystem.fsyncDirectory(directory) }
         let manifest = Manifest(
             version: newVersion, parentVersion: base.version, createdAt: Self.timestamp(), operation: operation,
-            entities: entitySection, tables: tables)
+            entities: entitySection, tables: tables, featureViews: featureViews.isEmpty ? nil : featureViews,
+            online: online.isEmpty ? nil : online)
         let final = path + "/" + StorePaths.manifestName(newVersion)
         let temporary = path + "/manifest/.tmp-\(newVersion).manifest"
         try FileSystem.writeAtomically(try manifest.encoded(), to: final, temporaryPath: temporary)

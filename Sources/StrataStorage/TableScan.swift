@@ -83,6 +83,18 @@ public final class TableScan: @unchecked Sendable {
         }
     }
 
+    /// Opens every segment left after partition pruning, in scan order.
+    public func openSegments() throws -> [SegmentReader] {
+        try segments.map { try store.openSegment($0, of: table) }
+    }
+
+    /// The rows of one chunk of an opened segment that the scan keeps (nil when pruned or empty).
+    /// Safe to call from several threads at once.
+    public func batch(_ reader: SegmentReader, chunk: Int) throws -> ScanBatch? {
+        guard !isPruned(reader, chunk: chunk), let batch = try read(reader, chunk: chunk), batch.rowCount > 0 else { return nil }
+        return batch
+    }
+
     /// Whether the chunk's zone map puts it wholly outside the date range.
     private func isPruned(_ reader: SegmentReader, chunk: Int) -> Bool {
         guard let dayRange, let partitionColumnIndex else { return false }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataFormat
+import StrataFeatures
 import StrataIngest
 import StrataStorage
 
@@ -9,7 +10,7 @@ struct Strata: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
-        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, Scan.self])
+        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, Scan.self, TrainingSet.self, Features.self])
 
     /// Runs the command; failures caused by input (files, flags, data) print one clear line and exit 1.
     static func main() {
@@ -22,6 +23,10 @@ struct Strata: ParsableCommand {
         } catch let error as IngestError {
             fail(error.description)
         } catch let error as FormatError {
+            fail(error.description)
+        } catch let error as FeatureDefinitionError {
+            fail(error.description)
+        } catch let error as FeaturePlanError {
             fail(error.description)
         } catch {
             exit(withError: error)

@@ -1,0 +1,117 @@
+import StrataFormat
+import StrataStorage
+
+/// Feature values being computed, one column per output, indexed by request. Raw buffers, so that
+/// threads computing disjoint requests may write at the same time.
+final class OutputColumn: @unchecked Sendable {
+    let schema: ColumnSchema
+    let rowCount: Int
+    private let integers: UnsafeMutableBufferPointer<Int64>
+    private let floats: UnsafeMutableBufferPointer<Double>
+    private var strings: [String?]
+    private let isNull: UnsafeMutableBufferPointer<Bool>
+
+    init(schema: ColumnSchema, rowCount: Int) {
+        self.schema = schema
+        self.rowCount = rowCount
+        integers = .allocate(capacity: schema.type.isIntegerLike ? max(1, rowCount) : 1)
+        integers.initialize(repeating: 0)
+        floats = .allocate(capacity: schema.type == .float64 ? max(1, rowCount) : 1)
+        floats.initialize(repeating: 0)
+        strings = schema.type == .string ? Array(repeating: nil, count: rowCount) : []
+        isNull = .allocate(capacity: max(1, rowCount))
+        isNull.initialize(repeating: true)
+    }
+
+    deinit {
+        integers.deallocate()
+        floats.deallocate()
+        isNull.deallocate()
+    }
+
+    /// Sets request `row`. Strings are written from one thread only (attributes and last values).
+    @inline(__always) func set(_ row: Int, _ value: FeatureValue) {
+        switch value {
+        case .null:
+            isNull[row] = true
+        case .integer(let integer):
+            isNull[row] = false
+            if schema.type == .float64 { floats[row] = Double(integer) } else { integers[row] = integer }
+        case .float(let float):
+            isNull[row] = false
+            floats[row] = float
+        case .string(let string):
+            isNull[row] = false
+            strings[row] = string
+        }
+    }
+
+    /// Raw write access for the window loop (numeric outputs only).
+    var slot: OutputSlot {
+        OutputSlot(integers: integers.baseAddress!, floats: floats.baseAddress!, isNull: isNull.baseAddress!, isFloat: schema.type == .float64)
+    }
+
+    func value(_ row: Int) -> FeatureValue {
+        if isNull[row] { return .null }
+        switch schema.type {
+        case .float64: return .float(floats[row])
+        case .string: return .string(strings[row] ?? "")
+        default: return .integer(integers[row])
+        }
+    }
+
+    /// The column in `order` (request rows), as stored.
+    func vector(order: [Int]) -> ColumnVector {
+        var validity = Validity()
+        for row in order { validity.append(!isNull[row]) }
+        let values: ColumnValues
+        switch schema.type {
+        case .float64: values = .floats(order.map { isNull[$0] ? 0 : floats[$0] })
+        case .string:
+            var array = StringArray()
+            for row in order { array.append(Array((strings[row] ?? "").utf8)) }
+            values = .strings(array)
+        default: values = .integers(order.map { isNull[$0] ? 0 : integers[$0] })
+        }
+        return ColumnVector(type: schema.type, values: values, validity: validity)
+    }
+}
+
+/// Computed features for a set of (entity, cutoff) rows.
+public struct FeatureMatrix {
+    public let schemas: [ColumnSchema]
+    let columns: [OutputColumn]
+    public var rowCount: Int { columns.first?.rowCount ?? 0 }
+
+    public func value(row: Int, column: Int) -> FeatureValue { columns[column].value(row) }
+
+    /// All feature columns with rows in `order`.
+    public func vectors(order: [Int]) -> [ColumnVector] { columns.map { $0.vector(order: order) } }
+}
+
+/// An output column as raw pointers, for writers that own disjoint rows.
+struct OutputSlot: @unchecked Sendable {
+    let integers: UnsafeMutablePointer<Int64>
+    let floats: UnsafeMutablePointer<Double>
+    let isNull: UnsafeMutablePointer<Bool>
+    let isFloat: Bool
+
+    /// Stores `value`, or `fill` when it is NULL and a fill is set (the null policy).
+    @inline(__always) func set(_ row: Int, _ value: FeatureValue, fill: Double?) {
+        switch value {
+        case .integer(let integer):
+            isNull[row] = false
+            if isFloat { floats[row] = Double(integer) } else { integers[row] = integer }
+        case .float(let float):
+            isNull[row] = false
+            floats[row] = float
+        case .null, .string:
+            if let fill {
+                isNull[row] = false
+                if isFloat { floats[row] = fill } else { integers[row] = Int64(fill) }
+            } else {
+                isNull[row] = true
+            }
+        }
+    }
+}

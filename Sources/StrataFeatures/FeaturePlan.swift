@@ -1,0 +1,142 @@
+import StrataFormat
+import StrataStorage
+
+/// A feature view that does not fit the store it is used with.
+public struct FeaturePlanError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// A feature view resolved against one store version: every source, column and name checked, and the
+/// schema of the feature columns known.
+public struct FeaturePlan: Sendable {
+    public let view: FeatureView
+    /// The feature columns, in output order.
+    public let outputs: [ColumnSchema]
+    /// Source columns each last/attributes group must load (outputs plus those derived features use).
+    let groupColumns: [String: [String]]
+    let groupSources: [String: TableManifest]
+
+    public init(view: FeatureView, store: Store) throws {
+        self.view = view
+        var outputs: [ColumnSchema] = []
+        var groupColumns: [String: [String]] = [:]
+        var groupSources: [String: TableManifest] = [:]
+        func fail(_ message: String) -> FeaturePlanError { FeaturePlanError(message: "feature view \(view.name): \(message)") }
+        func source(_ name: String) throws -> TableManifest {
+            guard let table = store.manifest.tables[name] else {
+                throw fail("no table '\(name)' in the store (tables: \(store.tableNames.joined(separator: ", ")))")
+            }
+            guard table.columns.contains(where: { $0.name == view.entity && $0.type == .entity }) else {
+                throw fail("table \(name) has no entity column '\(view.entity)'")
+            }
+            return table
+        }
+        func column(_ name: String, of table: TableManifest, source: String) throws -> ColumnSchema {
+            guard let column = table.columns.first(where: { $0.name == name }) else {
+                throw fail("table \(source) has no column '\(name)' (columns: \(table.columns.map(\.name).joined(separator: ", ")))")
+            }
+            return column
+        }
+        func dateColumn(_ name: String, of table: TableManifest, source: String) throws {
+            let time = try column(name, of: table, source: source)
+            guard time.type == .date else { throw fail("time column \(source).\(name) is \(time.type), not a date") }
+        }
+        func add(_ schema: ColumnSchema) throws {
+            guard !outputs.contains(where: { $0.name == schema.name }) else { throw fail("two features are named '\(schema.name)'") }
+            outputs.append(schema)
+        }
+
+        for item in view.items {
+            switch item {
+            case .window(let group):
+                let table = try source(group.source)
+                try dateColumn(group.time, of: table, source: group.source)
+                for days in group.days {
+                    for aggregate in group.aggregates {
+                        let input = try aggregate.column.map { try column($0, of: table, source: group.source) }
+                        let type = try Self.outputType(aggregate, input: input, fail: fail)
+                        let nullable = aggregate.fill == nil && aggregate.function != .count && aggregate.function != .countDistinct
+                        try add(ColumnSchema(name: aggregate.outputName(days: days), type: type, nullable: nullable))
+                    }
+                }
+            case .last(let group):
+                let table = try source(group.source)
+                try dateColumn(group.time, of: table, source: group.source)
+                for name in group.order {
+                    let key = try column(name, of: table, source: group.source)
+                    guard key.type.isIntegerLike else { throw fail("order column \(group.source).\(name) must be an integer or a date") }
+                }
+                guard groupSources[group.name] == nil else { throw fail("two groups are named '\(group.name)'") }
+                groupSources[group.name] = table
+                groupColumns[group.name] = []
+                for pair in group.columns {
+                    let input = try column(pair.column, of: table, source: group.source)
+                    guard input.type != .entity else { throw fail("\(group.name).\(pair.column) is the entity itself, not a feature") }
+                    try add(ColumnSchema(name: pair.output, type: input.type, nullable: true))
+                    groupColumns[group.name]!.append(pair.column)
+                }
+            case .attributes(let group):
+                let table = try source(group.source)
+                guard groupSources[group.name] == nil else { throw fail("two groups are named '\(group.name)'") }
+                groupSources[group.name] = table
+                groupColumns[group.name] = []
+                for pair in group.columns {
+                    let input = try column(pair.column, of: table, source: group.source)
+                    guard input.type != .entity else { throw fail("\(group.name).\(pair.column) is the entity itself, not a feature") }
+                    try add(ColumnSchema(name: pair.output, type: input.type, nullable: true))
+                    groupColumns[group.name]!.append(pair.column)
+                }
+            case .derived(let feature):
+                let expression = try Expression.parse(feature.expression)
+                var floatNames: Set<[String]> = []
+                for path in expression.references {
+                    let type: LogicalType
+                    if path == ["cutoff"] {
+                        type = .date
+                    } else if path.count == 1 {
+                        guard let earlier = outputs.first(where: { $0.name == path[0] }) else {
+                            throw fail("\(feature.name) uses '\(path[0])', which is not a feature declared before it (features: \(outputs.map(\.name).joined(separator: ", ")))")
+                        }
+                        type = earlier.type
+                    } else {
+                        guard let table = groupSources[path[0]] else {
+                            throw fail("\(feature.name) uses '\(path.joined(separator: "."))', but no last or attributes group named '\(path[0])' comes before it")
+                        }
+                        type = try column(path[1], of: table, source: path[0]).type
+                        if !groupColumns[path[0]]!.contains(path[1]) { groupColumns[path[0]]!.append(path[1]) }
+                    }
+                    guard type != .string && type != .entity else { throw fail("\(feature.name) uses '\(path.joined(separator: "."))', a \(type): expressions take numbers and dates") }
+                    if type == .float64 { floatNames.insert(path) }
+                }
+                let isFloat = expression.isFloat { floatNames.contains($0) }
+                try add(ColumnSchema(name: feature.name, type: isFloat ? .float64 : .int64, nullable: true))
+            }
+        }
+        self.outputs = outputs
+        self.groupColumns = groupColumns
+        self.groupSources = groupSources
+    }
+
+    static func outputType(_ aggregate: Aggregate, input: ColumnSchema?, fail: (String) -> FeaturePlanError) throws -> LogicalType {
+        switch aggregate.function {
+        case .count, .countDistinct:
+            return .int64
+        case .sum:
+            guard let input, input.type == .int64 || input.type == .float64 || input.type == .bool else {
+                throw fail("sum needs an integer or float column, \(aggregate.column ?? "?") is \(input?.type.name ?? "missing")")
+            }
+            return input.type == .float64 ? .float64 : .int64
+        case .mean:
+            guard let input, input.type == .int64 || input.type == .float64 || input.type == .bool else {
+                throw fail("mean needs an integer or float column, \(aggregate.column ?? "?") is \(input?.type.name ?? "missing")")
+            }
+            return .float64
+        case .min, .max:
+            guard let input, input.type != .string && input.type != .entity else {
+                throw fail("\(aggregate.function.rawValue) needs a number or date column, \(aggregate.column ?? "?") is \(input?.type.name ?? "missing")")
+            }
+            return input.type
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import StrataStorage
+
+/// Versioned feature views in a store: a changed definition becomes a new version, never an overwrite.
+public enum FeatureRegistry {
+    public struct Registration: Sendable {
+        public var view: String
+        public var version: FeatureViewVersion
+        /// False when an identical definition was already registered (same content hash).
+        public var isNew: Bool
+    }
+
+    /// The registered version of `view` with the same content, or a new version written by `writer`.
+    public static func register(_ view: FeatureView, sourceText: String, writer: StoreWriter) throws -> Registration {
+        let hash = view.contentHash
+        if let existing = writer.featureViewVersions(view.name).last(where: { $0.hash == hash }) {
+            return Registration(view: view.name, version: existing, isNew: false)
+        }
+        let version = try writer.registerFeatureView(name: view.name, hash: hash, text: sourceText)
+        return Registration(view: view.name, version: version, isNew: true)
+    }
+
+    /// Checks each file against the latest store version and registers the ones that changed, in one commit.
+    public static func apply(storePath: String, files: [String]) throws -> [Registration] {
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            let store = try Store(path: storePath, version: writer.base.version)
+            var registrations: [Registration] = []
+            for file in files {
+                let view = try FeatureViewParser.parse(file: file)
+                _ = try FeaturePlan(view: view, store: store)
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                registrations.append(try register(view, sourceText: text, writer: writer))
+            }
+            if registrations.contains(where: \.isNew) {
+                try writer.commit(operation: "features apply \(registrations.filter(\.isNew).map(\.view).joined(separator: " "))")
+            } else {
+                writer.abort()
+            }
+            return registrations
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// The definition of a registered view (latest version, or `version`).
+    public static func load(store: Store, name: String, version: Int? = nil) throws -> (FeatureView, FeatureViewVersion) {
+        let versions = store.manifest.featureViews?[name] ?? []
+        guard let entry = version.map({ wanted in versions.first { $0.version == wanted } }) ?? versions.last else {
+            let known = (store.manifest.featureViews ?? [:]).keys.sorted()
+            throw FeaturePlanError(message: "no feature view '\(name)'\(version.map { " version \($0)" } ?? "") is registered (registered: \(known.isEmpty ? "none; use strata features apply FILE" : known.joined(separator: ", ")))")
+        }
+        let view = try FeatureViewParser.parse(file: store.absolute(entry.file))
+        return (view, entry)
+    }
+}

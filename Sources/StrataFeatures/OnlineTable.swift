@@ -1,0 +1,260 @@
+import Foundation
+import StrataFormat
+import StrataStorage
+
+/// The online table file (format-spec §11): the feature vector of every entity as of one day, one
+/// fixed-width row per entity id, so a lookup is one hash probe (msno → id) and one row read.
+enum OnlineLayout {
+    static let magic: [UInt8] = Array("STRATONL".utf8)
+    static let trailerMagic: [UInt8] = Array("STRATEND".utf8)
+    static let headerSizeBytes = 64
+    static let columnEntrySizeBytes = 16
+    static let trailerSizeBytes = 16
+
+    static func validityWords(columnCount: Int) -> Int { (columnCount + 63) / 64 }
+    static func rowWidthBytes(columnCount: Int) -> Int { 8 * (validityWords(columnCount: columnCount) + columnCount) }
+    static func rowsOffset(columnCount: Int) -> Int { (headerSizeBytes + columnEntrySizeBytes * columnCount + 63) / 64 * 64 }
+}
+
+/// Writes an online table from computed features (rows = entity ids 0..<count).
+enum OnlineTableWriter {
+    static func encode(matrix: FeatureMatrix, asOfDay: Int) -> [UInt8] {
+        let columnCount = matrix.schemas.count
+        let rowCount = matrix.rowCount
+        let words = OnlineLayout.validityWords(columnCount: columnCount)
+        let rowWidth = OnlineLayout.rowWidthBytes(columnCount: columnCount)
+        let rowsOffset = OnlineLayout.rowsOffset(columnCount: columnCount)
+        var names = ByteWriter()
+        var strings = ByteWriter()
+        var stringOffsets: [String: UInt64] = [:]
+        var entries = ByteWriter()
+        for schema in matrix.schemas {
+            let name = Array(schema.name.utf8)
+            entries.append(UInt32(names.count))
+            entries.append(UInt16(name.count))
+            entries.append(schema.type.rawValue)
+            entries.append(UInt8(schema.nullable ? 1 : 0))
+            entries.appendZeros(8)
+            names.append(contentsOf: name)
+        }
+        var rows = [UInt8](repeating: 0, count: rowWidth * rowCount)
+        rows.withUnsafeMutableBytes { raw in
+            for row in 0..<rowCount {
+                let base = row * rowWidth
+                for column in 0..<columnCount {
+                    let slot = base + 8 * (words + column)
+                    let bits: UInt64
+                    switch matrix.value(row: row, column: column) {
+                    case .null: continue
+                    case .integer(let value): bits = UInt64(bitPattern: value)
+                    case .float(let value): bits = value.bitPattern
+                    case .string(let value):
+                        let offset: UInt64
+                        if let known = stringOffsets[value] {
+                            offset = known
+                        } else {
+                            offset = UInt64(strings.count)
+                            stringOffsets[value] = offset
+                            strings.append(contentsOf: Array(value.utf8))
+                        }
+                        bits = offset << 32 | UInt64(value.utf8.count)
+                    }
+                    raw.storeBytes(of: bits.littleEndian, toByteOffset: slot, as: UInt64.self)
+                    let wordOffset = base + 8 * (column / 64)
+                    let word = raw.load(fromByteOffset: wordOffset, as: UInt64.self) | (UInt64(1) << UInt64(column % 64)).littleEndian
+                    raw.storeBytes(of: word, toByteOffset: wordOffset, as: UInt64.self)
+                }
+            }
+        }
+        let nameAreaOffset = rowsOffset + rows.count
+        let stringAreaOffset = nameAreaOffset + names.count
+        var file = ByteWriter(capacity: stringAreaOffset + strings.count + 64)
+        file.append(contentsOf: OnlineLayout.magic)
+        file.append(UInt16(1))
+        file.append(UInt16(1))
+        file.append(UInt32(columnCount))
+        file.append(UInt64(rowCount))
+        file.append(UInt32(rowWidth))
+        file.append(Int32(asOfDay))
+        file.append(UInt64(nameAreaOffset))
+        file.append(UInt64(stringAreaOffset))
+        file.append(UInt64(strings.count))
+        file.appendZeros(4)
+        file.append(Checksum.crc32(file.bytes))
+        file.append(contentsOf: entries.bytes)
+        file.pad(toMultipleOf: 64)
+        precondition(file.count == rowsOffset)
+        file.append(contentsOf: rows)
+        file.append(contentsOf: names.bytes)
+        file.append(contentsOf: strings.bytes)
+        let crc = Checksum.crc32(file.bytes)
+        file.append(crc)
+        file.appendZeros(4)
+        file.append(contentsOf: OnlineLayout.trailerMagic)
+        return file.bytes
+    }
+}
+
+/// A feature vector read from an online table: a view of one row, valid while its table is open.
+public struct OnlineVector {
+    let table: OnlineTable
+    let rowOffset: Int
+
+    public var count: Int { table.schemas.count }
+
+    public func isNull(_ column: Int) -> Bool {
+        let word = table.file.bytes.loadUnaligned(fromByteOffset: rowOffset + 8 * (column / 64), as: UInt64.self).littleEndian
+        return word & (UInt64(1) << UInt64(column % 64)) == 0
+    }
+
+    /// The raw 8-byte slot of a non-null column (int64 value, f64 bits, or string offset/length).
+    @inline(__always) public func slot(_ column: Int) -> UInt64 {
+        table.file.bytes.loadUnaligned(fromByteOffset: rowOffset + 8 * (table.validityWords + column), as: UInt64.self).littleEndian
+    }
+
+    public func value(_ column: Int) -> FeatureValue {
+        if isNull(column) { return .null }
+        let bits = slot(column)
+        switch table.schemas[column].type {
+        case .float64: return .float(Double(bitPattern: bits))
+        case .string:
+            let start = table.stringAreaOffset + Int(bits >> 32)
+            let bytes = table.file.bytes[start..<(start + Int(bits & 0xFFFF_FFFF))]
+            return .string(String(decoding: bytes, as: UTF8.self))
+        default: return .integer(Int64(bitPattern: bits))
+        }
+    }
+
+    public var values: [FeatureValue] { (0..<count).map(value) }
+
+    /// Copies the validity words and every slot of the row into `buffer` (at least `table.rowWidthBytes`
+    /// bytes): the whole vector, fetched without allocating.
+    @inline(__always) public func copyRow(into buffer: UnsafeMutableRawPointer) {
+        buffer.copyMemory(from: table.file.bytes.baseAddress! + rowOffset, byteCount: table.rowWidth)
+    }
+}
+
+/// An open online table: lookups by msno without allocation, in well under a microsecond.
+public final class OnlineTable: @unchecked Sendable {
+    public let schemas: [ColumnSchema]
+    public let asOfDay: Int
+    public let entry: OnlineTableEntry
+    let file: MappedFile
+    let entities: EntityDictionary
+    let rowCount: Int
+    let rowWidth: Int
+    public var rowWidthBytes: Int { rowWidth }
+    let rowsOffset: Int
+    let validityWords: Int
+    let stringAreaOffset: Int
+
+    /// Opens the latest materialisation of `view` in `store`, checking every checksum of the file.
+    public init(store: Store, view: String) throws {
+        guard let entry = store.manifest.online?[view] else {
+            throw FeaturePlanError(message: "feature view \(view) has no online table; run strata features materialize --db \(store.path) --as-of YYYYMMDD")
+        }
+        self.entry = entry
+        let path = store.absolute(entry.file)
+        file = try MappedFile(path: path)
+        entities = try store.loadEntities()
+        let bytes = file.bytes
+        func corrupt(_ reason: String) -> StorageError { .corrupt(file: path, column: nil, chunk: nil, reason: reason) }
+        guard bytes.count >= OnlineLayout.headerSizeBytes + OnlineLayout.trailerSizeBytes,
+            Array(bytes[0..<8]) == OnlineLayout.magic, Array(bytes[(bytes.count - 8)...]) == OnlineLayout.trailerMagic
+        else { throw corrupt("not an online table (bad magic or truncated)") }
+        let fileCRC = bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self).littleEndian
+        guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 16)])) == fileCRC, fileCRC == entry.fileCRC else {
+            throw corrupt("online table checksum mismatch")
+        }
+        var reader = ByteReader(bytes, offset: 8)
+        guard try reader.read(UInt16.self, "version") >= 1, try reader.read(UInt16.self, "min reader") <= 1 else { throw corrupt("written by a newer Strata") }
+        let columnCount = Int(try reader.read(UInt32.self, "column count"))
+        rowCount = Int(try reader.read(UInt64.self, "entity count"))
+        rowWidth = Int(try reader.read(UInt32.self, "row width"))
+        asOfDay = Int(try reader.read(Int32.self, "as-of day"))
+        let nameAreaOffset = Int(try reader.read(UInt64.self, "name area offset"))
+        stringAreaOffset = Int(try reader.read(UInt64.self, "string area offset"))
+        let stringAreaSize = Int(try reader.read(UInt64.self, "string area size"))
+        validityWords = OnlineLayout.validityWords(columnCount: columnCount)
+        rowsOffset = OnlineLayout.rowsOffset(columnCount: columnCount)
+        guard columnCount <= FormatLimits.columnCountMax, rowWidth == OnlineLayout.rowWidthBytes(columnCount: columnCount),
+            nameAreaOffset == rowsOffset + rowWidth * rowCount, stringAreaOffset + stringAreaSize == bytes.count - 16
+        else { throw corrupt("online table layout does not add up") }
+        var schemas: [ColumnSchema] = []
+        reader.offset = OnlineLayout.headerSizeBytes
+        for _ in 0..<columnCount {
+            let nameOffset = Int(try reader.read(UInt32.self, "name offset"))
+            let nameLength = Int(try reader.read(UInt16.self, "name length"))
+            guard let type = LogicalType(rawValue: try reader.read(UInt8.self, "type")) else { throw corrupt("unknown column type") }
+            let nullable = try reader.read(UInt8.self, "flags") == 1
+            try reader.skipZeros(8, "reserved")
+            guard nameAreaOffset + nameOffset + nameLength <= stringAreaOffset else { throw corrupt("column name out of bounds") }
+            let name = String(decoding: bytes[(nameAreaOffset + nameOffset)..<(nameAreaOffset + nameOffset + nameLength)], as: UTF8.self)
+            schemas.append(ColumnSchema(name: name, type: type, nullable: nullable))
+        }
+        self.schemas = schemas
+    }
+
+    /// The vector of `msno`, or nil when the store has never seen it.
+    @inline(__always) public func lookup(_ msno: String) -> OnlineVector? {
+        guard let id = entities.lookup(msno), Int(id) < rowCount else { return nil }
+        return OnlineVector(table: self, rowOffset: rowsOffset + Int(id) * rowWidth)
+    }
+
+    /// The same, for msno bytes (no String needed on the hot path).
+    @inline(__always) public func lookup(_ msno: UnsafeRawBufferPointer) -> OnlineVector? {
+        guard let id = entities.lookup(msno), Int(id) < rowCount else { return nil }
+        return OnlineVector(table: self, rowOffset: rowsOffset + Int(id) * rowWidth)
+    }
+}
+
+/// Materialisation: the latest feature vector of every entity as of a day, written as an online table.
+public enum OnlineMaterializer {
+    public struct Report: Sendable {
+        public var entityCount: Int
+        public var view: String
+        public var featureViewVersion: Int
+        public var committedVersion: Int
+        public var sizeBytes: Int
+        public var seconds: Double
+    }
+
+    /// Computes `view` (a file, or the registered view of that name) for every entity as of `asOfDay`
+    /// with the same engine as training sets, so online and offline values are the same by construction.
+    public static func materialize(storePath: String, featuresFile: String?, viewName: String?, asOfDay: Int, inclusive: Bool = false) throws -> Report {
+        let started = Date()
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            let store = try Store(path: storePath, version: writer.base.version)
+            let view: FeatureView
+            let registration: FeatureViewVersion
+            if let featuresFile {
+                view = try FeatureViewParser.parse(file: featuresFile)
+                registration = try FeatureRegistry.register(view, sourceText: try String(contentsOfFile: featuresFile, encoding: .utf8), writer: writer).version
+            } else {
+                let names = (store.manifest.featureViews ?? [:]).keys.sorted()
+                guard let name = viewName ?? (names.count == 1 ? names[0] : nil) else {
+                    throw FeaturePlanError(message: "name the feature view with --view or --features (registered: \(names.joined(separator: ", ")))")
+                }
+                (view, registration) = try FeatureRegistry.load(store: store, name: name)
+            }
+            let plan = try FeaturePlan(view: view, store: store)
+            let entityCount = store.manifest.entities.count
+            let requests = FeatureRequests(entities: (0..<Int64(entityCount)).map { $0 }, cutoffs: Array(repeating: Int64(asOfDay), count: entityCount))
+            let matrix = try PointInTimeEngine(plan: plan, store: store, inclusive: inclusive).compute(requests)
+            let bytes = OnlineTableWriter.encode(matrix: matrix, asOfDay: asOfDay)
+            let relative = "online/\(view.name)-\(Dates.yyyymmdd(dayNumber: asOfDay))-v\(StorePaths.zeroPadded(writer.newVersion, 12)).onl"
+            try writer.writeFile(bytes, relativePath: relative)
+            let crc = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 16)])) }
+            writer.setOnline(OnlineTableEntry(
+                file: relative, asOf: asOfDay, featureViewVersion: registration.version, storeVersion: store.version,
+                entityCount: entityCount, sizeBytes: bytes.count, fileCRC: crc), for: view.name)
+            let manifest = try writer.commit(operation: "features materialize \(view.name) as of \(Dates.yyyymmdd(dayNumber: asOfDay))")
+            return Report(entityCount: entityCount, view: view.name, featureViewVersion: registration.version, committedVersion: manifest.version,
+                          sizeBytes: bytes.count, seconds: -started.timeIntervalSinceNow)
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import StrataFormat
+import StrataStorage
+
+/// What `strata training-set` builds.
+public struct TrainingSetRequest: Sendable {
+    public var featuresFile: String
+    public var labelsTable: String
+    public var outputTable: String
+    /// Feast's at-or-before semantics instead of strictly before.
+    public var inclusive = false
+    /// Read the inputs at this committed version (time travel); nil for the latest.
+    public var inputVersion: Int?
+    /// Replace an existing table of the same name.
+    public var replace = false
+    public var cutoffColumn = "cutoff_date"
+
+    public init(featuresFile: String, labelsTable: String, outputTable: String) {
+        self.featuresFile = featuresFile
+        self.labelsTable = labelsTable
+        self.outputTable = outputTable
+    }
+}
+
+public struct TrainingSetReport: Sendable {
+    public var rowCount: Int
+    public var columns: [ColumnSchema]
+    public var committedVersion: Int
+    public var lineage: Lineage
+    public var featureViewIsNew: Bool
+    public var seconds: Double
+}
+
+/// Point-in-time training sets: one row per label row, every feature computed from events before that
+/// row's cutoff only, stored as a table with its lineage.
+public enum TrainingSetBuilder {
+    public static func build(storePath: String, request: TrainingSetRequest, progress: ((String) -> Void)? = nil) throws -> TrainingSetReport {
+        let started = Date()
+        let view = try FeatureViewParser.parse(file: request.featuresFile)
+        let text = try String(contentsOfFile: request.featuresFile, encoding: .utf8)
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            let store = try Store(path: storePath, version: request.inputVersion ?? writer.base.version)
+            if writer.table(request.outputTable) != nil && !request.replace {
+                throw FeaturePlanError(message: "table \(request.outputTable) already exists; choose another --out or pass --replace")
+            }
+            let registration = try FeatureRegistry.register(view, sourceText: text, writer: writer)
+            let plan = try FeaturePlan(view: view, store: store)
+            let labels = try LabelTable(store: store, table: request.labelsTable, entity: view.entity, cutoff: request.cutoffColumn)
+            let clash = labels.schemas.map(\.name).filter { name in plan.outputs.contains { $0.name == name } }
+            guard clash.isEmpty else { throw FeaturePlanError(message: "features and label columns share names: \(clash.joined(separator: ", "))") }
+
+            var engine = PointInTimeEngine(plan: plan, store: store, inclusive: request.inclusive)
+            engine.progress = progress
+            let matrix = try engine.compute(labels.requests)
+            progress?("sorting and writing \(request.outputTable)")
+            let order = try labels.outputOrder(store: store)
+            let columns = labels.columns.map { $0.selecting(order) } + matrix.vectors(order: order)
+            let schemas = labels.schemas + plan.outputs
+
+            if request.replace { writer.dropTable(request.outputTable) }
+            try writer.ensureTable(request.outputTable, columns: schemas, partitionColumn: nil, partitioning: .none)
+            try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
+            let lineage = Lineage(
+                kind: "training-set", storeVersion: store.version, featureView: view.name, featureViewVersion: registration.version.version,
+                featureViewHash: registration.version.hash, labelsTable: request.labelsTable, labelsRowCount: labels.rowCount,
+                semantics: request.inclusive ? "at-or-before" : "strictly-before")
+            writer.setLineage(lineage, of: request.outputTable)
+            let manifest = try writer.commit(operation: "training-set \(request.outputTable) from \(view.name) v\(registration.version.version) and \(request.labelsTable)")
+            return TrainingSetReport(
+                rowCount: labels.rowCount, columns: schemas, committedVersion: manifest.version, lineage: lineage,
+                featureViewIsNew: registration.isNew, seconds: -started.timeIntervalSinceNow)
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+}
+
+/// A label table read in full: its entity and cutoff columns drive the requests; every column is
+/// carried into the training set.
+struct LabelTable {
+    let schemas: [ColumnSchema]
+    let columns: [ColumnVector]
+    let requests: FeatureRequests
+    var rowCount: Int { requests.count }
+
+    init(store: Store, table: String, entity: String, cutoff: String) throws {
+        let manifest = try store.table(table)
+        let names = manifest.columns.map(\.name)
+        guard let entityIndex = names.firstIndex(of: entity), manifest.columns[entityIndex].type == .entity else {
+            throw FeaturePlanError(message: "label table \(table) has no entity column '\(entity)' (columns: \(names.joined(separator: ", ")))")
+        }
+        guard let cutoffIndex = names.firstIndex(of: cutoff), manifest.columns[cutoffIndex].type == .date else {
+            throw FeaturePlanError(message: "label table \(table) has no date column '\(cutoff)' (columns: \(names.joined(separator: ", ")))")
+        }
+        let loaded = try LoadedTable.load(store: store, table: table, columns: names, dayRange: nil)
+        // Keys first: entity, cutoff, then the other label columns in table order.
+        let order = [entityIndex, cutoffIndex] + names.indices.filter { $0 != entityIndex && $0 != cutoffIndex }
+        schemas = order.map { manifest.columns[$0] }
+        columns = order.map { loaded.columns[$0] }
+        if columns[1].nullCount > 0 { throw FeaturePlanError(message: "label table \(table) has rows without a \(cutoff)") }
+        requests = FeatureRequests(entities: columns[0].integerValues, cutoffs: columns[1].integerValues)
+    }
+
+    /// Rows sorted by (cutoff, msno byte-wise), ties in label-table order.
+    func outputOrder(store: Store) throws -> [Int] {
+        let entities = try store.loadEntities()
+        let distinct = Array(Set(requests.entities)).sorted()
+        let byName = distinct.sorted { a, b in
+            entities.withBytes(of: Int(a)) { left in entities.withBytes(of: Int(b)) { right in left.lexicographicallyPrecedes(right) } }
+        }
+        var rank: [Int64: Int] = [:]
+        for (position, entity) in byName.enumerated() { rank[entity] = position }
+        // Two stable counting sorts (least significant key first): by msno rank, then by cutoff.
+        var byRank = [Int](repeating: 0, count: rowCount)
+        var starts = [Int](repeating: 0, count: byName.count + 1)
+        for entity in requests.entities { starts[rank[entity]! + 1] += 1 }
+        for index in 0..<byName.count { starts[index + 1] += starts[index] }
+        for row in 0..<rowCount {
+            let key = rank[requests.entities[row]]!
+            byRank[starts[key]] = row
+            starts[key] += 1
+        }
+        let cutoffs = Array(Set(requests.cutoffs)).sorted()
+        let cutoffRank = Dictionary(uniqueKeysWithValues: cutoffs.enumerated().map { ($0.element, $0.offset) })
+        var cutoffStarts = [Int](repeating: 0, count: cutoffs.count + 1)
+        for cutoff in requests.cutoffs { cutoffStarts[cutoffRank[cutoff]! + 1] += 1 }
+        for index in 0..<cutoffs.count { cutoffStarts[index + 1] += cutoffStarts[index] }
+        var order = [Int](repeating: 0, count: rowCount)
+        for row in byRank {
+            let key = cutoffRank[requests.cutoffs[row]]!
+            order[cutoffStarts[key]] = row
+            cutoffStarts[key] += 1
+        }
+        return order
+    }
+}
