@@ -38,35 +38,32 @@ class Skip(Exception):
 
 
 def materialise(con, data):
+    """Returns (rows as tuples, the same as an Arrow table, column types, the cutoff)."""
     ref.load_tables(con, data, lenient_dates=False)
     # Byte-wise msno order: the draw below indexes this list, so it must not depend on file order.
     con.execute("""CREATE OR REPLACE TABLE w4_labels AS
                    SELECT msno, (SELECT max(cutoff_date) FROM labels) AS cutoff_date, CAST(NULL AS BIGINT) AS is_churn
                    FROM (SELECT DISTINCT msno FROM members WHERE msno IS NOT NULL) ORDER BY encode(msno)""")
-    cols = ", ".join(f'"{c}"' for c in VECTOR_COLUMNS)
-    cur = con.execute(f"SELECT {cols} FROM ({ref.w1_sql(labels='w4_labels')})")
-    types = [d[1] for d in cur.description]
-    return cur.fetchall(), [str(t) for t in types]
+    sql = ref.w1_sql(labels="w4_labels")
+    # Integer sums come out as HUGEINT; every store holds integers as 64-bit.
+    described = {row[0]: row[1] for row in con.execute(f"DESCRIBE {sql}").fetchall()}
+    types = [described[c] if described[c] in ("VARCHAR", "DOUBLE") else "BIGINT" for c in VECTOR_COLUMNS]
+    cols = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in zip(VECTOR_COLUMNS, types))
+    con.execute(f"CREATE OR REPLACE TABLE w4_vectors AS SELECT {cols} FROM ({sql})")
+    cutoff = con.execute("SELECT max(cutoff_date) FROM labels").fetchone()[0]
+    return (con.execute("SELECT * FROM w4_vectors").fetchall(),
+            con.execute("SELECT * FROM w4_vectors").to_arrow_table(), types, cutoff)
 
 
 def sql_types(duck_types):
-    """Column declarations: DuckDB's result types mapped onto each SQL store (sums may be HUGEINT)."""
-    out = []
-    for name, t in zip(VECTOR_COLUMNS, duck_types):
-        if name == "msno":
-            continue
-        if t in ("DOUBLE", "FLOAT"):
-            out.append((name, "REAL", "DOUBLE"))
-        elif t == "VARCHAR":
-            out.append((name, "TEXT", "VARCHAR"))
-        else:
-            out.append((name, "INTEGER", "BIGINT"))
-    return out
+    """(name, SQLite type, DuckDB type) of every vector column but msno."""
+    sqlite = {"DOUBLE": "REAL", "VARCHAR": "TEXT", "BIGINT": "INTEGER"}
+    return [(n, sqlite[t], t) for n, t in zip(VECTOR_COLUMNS[1:], duck_types[1:])]
 
 
 # ------------------------------------------------------------------------------------------------ stores
 class DictStore:
-    def build(self, rows, types, work):
+    def build(self, rows, arrow, types, work):
         self.d = {r[0]: tuple(r[1:]) for r in rows}
 
     def lookup_fn(self):
@@ -80,7 +77,7 @@ class DictStore:
 
 
 class SQLiteStore:
-    def build(self, rows, types, work):
+    def build(self, rows, arrow, types, work):
         self.path = os.path.join(work, "w4.sqlite")
         if os.path.exists(self.path):
             os.unlink(self.path)
@@ -106,8 +103,8 @@ class SQLiteStore:
 
 
 class DuckDBStore:
-    def build(self, rows, types, work):
-        import duckdb, pyarrow as pa
+    def build(self, rows, arrow, types, work):
+        import duckdb
         self.path = os.path.join(work, "w4.duckdb")
         for p in (self.path, self.path + ".wal"):
             if os.path.exists(p):
@@ -115,10 +112,9 @@ class DuckDBStore:
         self.con = duckdb.connect(self.path, config={"threads": THREADS})
         decl = ", ".join(f'"{n}" {d}' for n, _, d in sql_types(types))
         self.con.execute(f"CREATE TABLE features (msno VARCHAR PRIMARY KEY, {decl})")
-        # Bulk insert through Arrow (DuckDB's idiom for data already in Python); row-wise executemany
-        # would time the Python binding rather than the store.
-        table = pa.Table.from_pylist([dict(zip(VECTOR_COLUMNS, r)) for r in rows])
-        self.con.register("w4_rows", table)
+        # Bulk insert from the Arrow copy of the vectors (DuckDB's idiom for data already in memory);
+        # a row-wise executemany would time the Python binding rather than the store.
+        self.con.register("w4_rows", arrow)
         self.con.execute("INSERT INTO features SELECT * FROM w4_rows")
         self.con.unregister("w4_rows")
         self.con.execute("CHECKPOINT")
@@ -139,7 +135,7 @@ class RedisStore:
     def __init__(self):
         self.proc = None
 
-    def build(self, rows, types, work):
+    def build(self, rows, arrow, types, work):
         server = shutil.which("redis-server")
         if server is None:
             raise Skip("redis-server not found (apt-get install -y redis-server)")
@@ -255,7 +251,7 @@ def main():
         con = duckdb.connect(config={"threads": THREADS})
         t0 = time.perf_counter()
         try:
-            rows, types = materialise(con, a.data)
+            rows, arrow, types, cutoff = materialise(con, a.data)
         except ref.InputError as e:
             sys.exit(f"w4_peers: {e}")
         materialise_seconds = time.perf_counter() - t0
@@ -275,7 +271,7 @@ def main():
             store = STORE_CLASSES[name]()
             try:
                 t0 = time.perf_counter()
-                store.build(rows, types, work)
+                store.build(rows, arrow, types, work)
                 build = getattr(store, "build_seconds", time.perf_counter() - t0)
                 r = {"build_seconds": build, **measure(store, keys)}
                 r["checked_keys"] = len(dict.fromkeys(keys[:CHECKED]))
@@ -295,14 +291,13 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
 
     out = {"workload": "w4", "data": os.path.abspath(a.data), "threads": THREADS, "vectors": len(rows),
-           "vector_columns": len(VECTOR_COLUMNS), "cutoff_date": None, "lookups": a.lookups, "seed": SEED,
+           "vector_columns": len(VECTOR_COLUMNS), "cutoff_date": cutoff, "lookups": a.lookups, "seed": SEED,
            "materialise_seconds": materialise_seconds, "stores": results}
-    out["cutoff_date"] = None if not rows else _cutoff(a.data)
     if a.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"materialised {len(rows)} vectors x {len(VECTOR_COLUMNS)} columns in {materialise_seconds:.3f} s; "
-              f"{a.lookups} lookups")
+        print(f"materialised {len(rows)} vectors x {len(VECTOR_COLUMNS)} columns (cutoff {cutoff}) in "
+              f"{materialise_seconds:.3f} s; {a.lookups} lookups")
         print(f"{'store':8} {'build_s':>9} {'p50_us':>9} {'p99_us':>9} {'mean_us':>9} {'misses':>7} {'wrong':>6}")
         for name, r in results.items():
             if "skipped" in r:

@@ -1,0 +1,350 @@
+import Foundation
+import Testing
+@testable import StrataFeatures
+@testable import StrataFormat
+@testable import StrataIngest
+@testable import StrataStorage
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let w1Features = packageRoot + "/fixtures/features/w1.yaml"
+let w1Fixtures = packageRoot + "/fixtures/w1"
+let kkboxFiles = ["members", "transactions", "user_logs", "labels"]
+
+func temporaryDirectory(_ name: String = #function) -> String {
+    let path = NSTemporaryDirectory() + "strata-features-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A store holding the four CSVs of `directory`.
+func makeStore(from directory: String, at store: String) throws {
+    _ = try Ingester.ingest(store: store, files: kkboxFiles.map { directory + "/\($0).csv" })
+}
+
+/// Every row of a table as text cells (NULL as "NULL", floats by their exact bits), msno resolved.
+func cells(_ store: String, _ table: String, version: Int? = nil) throws -> [[String]] {
+    let opened = try Store(path: store, version: version)
+    let entities = try opened.loadEntities()
+    let scan = try TableScan(store: opened, table: table)
+    var rows: [[String]] = []
+    while let batch = try scan.next() {
+        for row in 0..<batch.rowCount {
+            rows.append(batch.columns.map { column in
+                if column.isNull(row) { return "NULL" }
+                switch column.values {
+                case .integers(let values):
+                    switch column.type {
+                    case .entity: return entities.string(Int(values[row]))
+                    case .date: return String(Dates.yyyymmdd(dayNumber: Int(values[row])))
+                    default: return String(values[row])
+                    }
+                case .floats(let values): return String(values[row])
+                case .strings(let values): return values.string(at: row)
+                }
+            })
+        }
+    }
+    return rows
+}
+
+func header(_ store: String, _ table: String) throws -> [String] { try Store(path: store).table(table).columns.map(\.name) }
+
+@discardableResult
+func buildW1(_ store: String, out: String = "w1", inclusive: Bool = false, version: Int? = nil) throws -> TrainingSetReport {
+    var request = TrainingSetRequest(featuresFile: w1Features, labelsTable: "labels", outputTable: out)
+    request.inclusive = inclusive
+    request.inputVersion = version
+    return try TrainingSetBuilder.build(storePath: store, request: request)
+}
+
+func copyFixtures(to directory: String) throws {
+    for name in kkboxFiles {
+        try FileManager.default.copyItem(atPath: w1Fixtures + "/\(name).csv", toPath: directory + "/\(name).csv")
+    }
+}
+
+@Suite struct TrainingSetTests {
+    @Test func w1HasTheColumnsOfDesignW1AndPinnedEdgeCases() throws {
+        let store = temporaryDirectory() + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        let report = try buildW1(store)
+        #expect(report.rowCount == 13)
+        let names = try header(store, "w1")
+        var expected = ["msno", "cutoff_date", "is_churn"]
+        for days in [7, 30, 90] { expected += ["total_secs", "num_100", "num_25", "num_unq", "active_days"].map { "w\(days)_\($0)" } }
+        expected += ["last_payment_method_id", "last_payment_plan_days", "last_plan_list_price", "last_actual_amount_paid", "last_is_auto_renew",
+                     "last_is_cancel", "days_to_expire", "tx_count_365", "cancel_count_365", "city", "bd", "gender", "registered_via", "tenure_days"]
+        #expect(names == expected)
+        let rows = try cells(store, "w1")
+        func row(_ user: String, _ cutoff: String) -> [String: String] {
+            let found = rows.first { $0[0].hasPrefix(user) && $0[1] == cutoff }!
+            return Dictionary(uniqueKeysWithValues: zip(names, found))
+        }
+        // Sorted by (cutoff, msno byte-wise): '+' < '/' < 'U' < 'u'.
+        #expect(rows.map { String($0[0].prefix(5)) + "@" + $0[1] } == [
+            "User7@20170105", "+plus@20170201", "/slas@20170201", "User1@20170201", "User1@20170201", "User2@20170201", "User5@20170201",
+            "User6@20170201", "User8@20170201", "user3@20170201", "User1@20170301", "User4@20170301", "User5@20170501",
+        ])
+        let user1 = row("User1", "20170201")
+        #expect(user1["w7_total_secs"] == String(8000.126))   // 1500.0005 twice (a duplicate row) + 5000.125; the cutoff day is out
+        #expect(user1["w7_active_days"] == "3")
+        #expect(user1["w90_active_days"] == "5")                // 2016-11-03 is exactly 90 days before: in; 11-02: out
+        #expect(user1["last_payment_method_id"] == "41")        // the 2017-02-01 transaction is on the cutoff: not before it
+        #expect(user1["days_to_expire"] == "-1")
+        #expect(user1["tx_count_365"] == "3")
+        #expect(row("User5", "20170201")["last_payment_method_id"] == "38")  // same day: the later expiry wins
+        #expect(row("User6", "20170201")["last_payment_method_id"] == "31")  // full tie: the later row of the file wins
+        let user7 = row("User7", "20170105")
+        #expect(user7["w90_total_secs"] == String(100.003))     // the window crosses the year
+        #expect(user7["tx_count_365"] == "2")
+        #expect(user7["cancel_count_365"] == "1")
+        let user8 = row("User8", "20170201")                    // no events at all
+        #expect(user8["w30_active_days"] == "0" && user8["w30_total_secs"] == "NULL" && user8["tx_count_365"] == "0" && user8["cancel_count_365"] == "NULL")
+        let user3 = row("user3", "20170201")                    // not a member
+        #expect(user3["city"] == "NULL" && user3["tenure_days"] == "NULL")
+        let user4 = row("User4", "20170301")                    // duplicated members row: the later one wins
+        #expect(user4["city"] == "6" && user4["tenure_days"] == "2547")
+        #expect(row("User2", "20170201")["tenure_days"] == "17")   // events before registration are kept
+    }
+
+    @Test func atOrBeforeSemanticsCountTheCutoffDay() throws {
+        let store = temporaryDirectory() + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        try buildW1(store, inclusive: true)
+        let names = try header(store, "w1")
+        let row = try cells(store, "w1").first { $0[0].hasPrefix("User1") && $0[1] == "20170201" }!
+        let values = Dictionary(uniqueKeysWithValues: zip(names, row))
+        #expect(values["w7_num_100"] == String(34 + 99))
+        #expect(values["last_payment_method_id"] == "40")
+        #expect(try Store(path: store).table("w1").lineage?.semantics == "at-or-before")
+    }
+
+    /// Moving one event from the day before a cutoff onto the cutoff changes exactly the cells it fed.
+    @Test func movingOneEventAcrossTheCutoffChangesExactlyItsCells() throws {
+        let directory = temporaryDirectory()
+        try copyFixtures(to: directory)
+        try makeStore(from: directory, at: directory + "/before")
+        try buildW1(directory + "/before")
+        let logs = directory + "/user_logs.csv"
+        let text = try String(contentsOfFile: logs, encoding: .utf8)
+        let moved = text.replacingOccurrences(of: ",20170131,0,0,0,1,20,15,5000.125", with: ",20170201,0,0,0,1,20,15,5000.125")
+        #expect(moved != text)
+        try moved.write(toFile: logs, atomically: true, encoding: .utf8)
+        try makeStore(from: directory, at: directory + "/after")
+        try buildW1(directory + "/after")
+        let names = try header(directory + "/before", "w1")
+        let before = try cells(directory + "/before", "w1")
+        let after = try cells(directory + "/after", "w1")
+        var changed: Set<String> = []
+        for (row, (old, new)) in zip(before, after).enumerated() {
+            for (column, (a, b)) in zip(old, new).enumerated() where a != b { changed.insert("\(row):\(names[column])") }
+        }
+        // Rows 3 and 4 are User1 at 2017-02-01 (twice): num_25 was 0, so it does not move.
+        var expected: Set<String> = []
+        for row in [3, 4] {
+            for days in [7, 30, 90] {
+                for name in ["total_secs", "num_100", "num_unq", "active_days"] { expected.insert("\(row):w\(days)_\(name)") }
+            }
+        }
+        #expect(changed == expected)
+        let w7 = names.firstIndex(of: "w7_num_100")!
+        #expect(Int(before[3][w7])! - Int(after[3][w7])! == 20)
+    }
+
+    /// Rows dated on or after each user's last cutoff cannot change any feature: the training set of a
+    /// generated dataset is identical, cell for cell, after appending a burst of them to every table.
+    @Test func appendingEventsOnAndAfterEveryCutoffChangesNothing() throws {
+        let directory = temporaryDirectory()
+        var options = GeneratorOptions()
+        options.memberCount = 300
+        options.monthCount = 5
+        options.labelMonthCount = 3
+        var generator = DatasetGenerator(options: options)
+        _ = try generator.generate(into: directory)
+        let store = directory + "/db"
+        try makeStore(from: directory, at: store)
+        try buildW1(store)
+        let before = try cells(store, "w1")
+        // Each user's last cutoff, then rows on it and the 40 days after.
+        var lastCutoff: [String: Int] = [:]
+        for line in try String(contentsOfFile: directory + "/labels.csv", encoding: .utf8).split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: ",")
+            lastCutoff[String(fields[0])] = max(lastCutoff[String(fields[0])] ?? 0, Int(fields[1])!)
+        }
+        var logs = "msno,date,num_25,num_50,num_75,num_985,num_100,num_unq,total_secs\n"
+        var transactions = "msno,payment_method_id,payment_plan_days,plan_list_price,actual_amount_paid,is_auto_renew,transaction_date,membership_expire_date,is_cancel\n"
+        for (user, cutoff) in lastCutoff.sorted(by: { $0.key < $1.key }) {
+            let day = Dates.dayNumber(yyyymmdd: cutoff)!
+            for offset in [0, 1, 15, 40] {
+                let date = Dates.yyyymmdd(dayNumber: day + offset)
+                logs += "\(user),\(date),99,99,99,99,999,999,86399.999\n"
+                transactions += "\(user),99,7,1,1,0,\(date),\(Dates.yyyymmdd(dayNumber: day + offset + 400)),1\n"
+            }
+        }
+        try logs.write(toFile: directory + "/late_logs.csv", atomically: true, encoding: .utf8)
+        try transactions.write(toFile: directory + "/late_transactions.csv", atomically: true, encoding: .utf8)
+        _ = try Ingester.ingest(store: store, files: [directory + "/late_logs.csv", directory + "/late_transactions.csv"])
+        try buildW1(store, out: "w1_after")
+        #expect(try cells(store, "w1_after") == before)
+        // And with at-or-before semantics the rows on the cutoff do count: the check can fail.
+        try buildW1(store, out: "w1_inclusive", inclusive: true)
+        #expect(try cells(store, "w1_inclusive") != before)
+    }
+
+    @Test func sameInputsGiveIdenticalBytesAndTimeTravelRebuildsThePast() throws {
+        let directory = temporaryDirectory()
+        try copyFixtures(to: directory)
+        let store = directory + "/db"
+        try makeStore(from: directory, at: store)
+        try buildW1(store, out: "first")
+        try buildW1(store, out: "second")
+        let opened = try Store(path: store)
+        let first = try FileSystem.readFile(opened.absolute(opened.table("first").segments[0].file))
+        let second = try FileSystem.readFile(opened.absolute(opened.table("second").segments[0].file))
+        #expect(first == second)
+        // New events after the fact; the training set built at the old version is the first one again.
+        let extra = "msno,date,num_25,num_50,num_75,num_985,num_100,num_unq,total_secs\n" + "User7xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,20170102,5,5,5,5,5,5,55.5\n"
+        try extra.write(toFile: directory + "/extra.csv", atomically: true, encoding: .utf8)
+        _ = try Ingester.ingest(store: store, files: [directory + "/extra.csv"])
+        let report = try buildW1(store, out: "rebuilt", version: 1)
+        #expect(report.lineage.storeVersion == 1)
+        #expect(try cells(store, "rebuilt") == cells(store, "first"))
+        try buildW1(store, out: "current")
+        #expect(try cells(store, "current") != cells(store, "first"))
+    }
+
+    @Test func featureViewsAreVersionedNeverOverwritten() throws {
+        let directory = temporaryDirectory()
+        let store = directory + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        let first = try FeatureRegistry.apply(storePath: store, files: [w1Features])
+        #expect(first.map(\.isNew) == [true] && first[0].version.version == 1)
+        // The same meaning with other comments and layout: unchanged.
+        let reformatted = directory + "/w1.yaml"
+        try ("# reformatted\n" + String(contentsOfFile: w1Features, encoding: .utf8)).write(toFile: reformatted, atomically: true, encoding: .utf8)
+        #expect(try FeatureRegistry.apply(storePath: store, files: [reformatted]).map(\.isNew) == [false])
+        // A changed definition: version 2, and version 1 is still readable.
+        let changed = try String(contentsOfFile: w1Features, encoding: .utf8).replacingOccurrences(of: "days: [7, 30, 90]", with: "days: [7, 30, 60]")
+        try changed.write(toFile: reformatted, atomically: true, encoding: .utf8)
+        let second = try FeatureRegistry.apply(storePath: store, files: [reformatted])
+        #expect(second[0].isNew && second[0].version.version == 2)
+        let opened = try Store(path: store)
+        #expect(opened.manifest.featureViews?["w1"]?.map(\.version) == [1, 2])
+        let (old, _) = try FeatureRegistry.load(store: opened, name: "w1", version: 1)
+        #expect(old == (try FeatureViewParser.parse(file: w1Features)))
+        // The training set's lineage names the version it used.
+        let report = try buildW1(store)
+        #expect(report.lineage.featureViewVersion == 1 && !report.featureViewIsNew)
+    }
+}
+
+@Suite struct OnlineTests {
+    /// The online vector materialised as of a cutoff equals that cutoff's training-set row.
+    @Test func onlineEqualsOffline() throws {
+        let directory = temporaryDirectory()
+        var options = GeneratorOptions()
+        options.memberCount = 300
+        options.monthCount = 5
+        options.labelMonthCount = 3
+        var generator = DatasetGenerator(options: options)
+        _ = try generator.generate(into: directory)
+        let store = directory + "/db"
+        try makeStore(from: directory, at: store)
+        try buildW1(store)
+        let names = try header(store, "w1")
+        let rows = try cells(store, "w1")
+        let cutoffs = Array(Set(rows.map { $0[1] })).sorted()
+        var compared = 0
+        for cutoff in cutoffs {
+            _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: Int(cutoff)!)!)
+            let table = try OnlineTable(store: try Store(path: store), view: "w1")
+            #expect(table.schemas.map(\.name) == Array(names.dropFirst(3)))
+            for row in rows where row[1] == cutoff {
+                let vector = try #require(table.lookup(row[0]))
+                let online = vector.values.map { value -> String in
+                    switch value {
+                    case .null: "NULL"
+                    case .integer(let integer): String(integer)
+                    case .float(let float): String(float)
+                    case .string(let string): string
+                    }
+                }
+                #expect(online == Array(row.dropFirst(3)), "\(row[0]) as of \(cutoff)")
+                compared += 1
+            }
+        }
+        #expect(compared == rows.count && compared > 100)
+        let table = try OnlineTable(store: try Store(path: store), view: "w1")
+        #expect(table.lookup("not-an-msno") == nil)
+    }
+
+    @Test func damagedOnlineTablesAreRefused() throws {
+        let store = temporaryDirectory() + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
+        let opened = try Store(path: store)
+        let path = opened.absolute(opened.manifest.online!["w1"]!.file)
+        var bytes = try FileSystem.readFile(path)
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: StorageError.self) { try OnlineTable(store: opened, view: "w1") }
+    }
+}
+
+@Suite struct DefinitionErrorTests {
+    func parse(_ yaml: String) -> String {
+        do {
+            _ = try FeatureViewParser.parse(yaml: yaml, file: "view.yaml")
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func mistakesInTheFileNameTheLine() {
+        #expect(parse("name: x\nfeatures:\n  - window: {source: user_logs, time: date, days: [7]}\n    aggregates:\n      - {name: a, function: median, column: x}\n")
+            .hasPrefix("view.yaml:5"))
+        #expect(parse("name: x\nfeatures:\n  - window: {source: t, time: d, days: [7, 30]}\n    aggregates: [{name: a, function: count}]\n")
+            .contains("needs {days}"))
+        #expect(parse("name: x\nfeaturs: []\n").contains("unknown key 'featurs'"))
+        #expect(parse("name: x\nfeatures:\n  - derived: {name: d, expression: \"a +\"}\n").contains("expected a value"))
+        #expect(parse("name: x\nfeatures: [{window: {source: t, time: d, days: [0]}, aggregates: [{name: a, function: count}]}]\n").contains("window length"))
+        #expect(parse(": : :").contains("view.yaml"))
+    }
+
+    @Test func mistakesAgainstTheStoreNameTheAlternatives() throws {
+        let store = temporaryDirectory() + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        let opened = try Store(path: store)
+        func plan(_ yaml: String) -> String {
+            do {
+                _ = try FeaturePlan(view: try FeatureViewParser.parse(yaml: yaml), store: opened)
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(plan("name: x\nfeatures: [{window: {source: logs, time: date, days: [7]}, aggregates: [{name: a, function: count}]}]\n")
+            .contains("no table 'logs' in the store (tables: labels, members, transactions, user_logs)"))
+        #expect(plan("name: x\nfeatures: [{window: {source: user_logs, time: date, days: [7]}, aggregates: [{name: a, function: sum, column: secs}]}]\n")
+            .contains("table user_logs has no column 'secs' (columns: msno, date, num_25"))
+        #expect(plan("name: x\nfeatures: [{window: {source: user_logs, time: num_25, days: [7]}, aggregates: [{name: a, function: count}]}]\n")
+            .contains("not a date"))
+        #expect(plan("name: x\nfeatures: [{derived: {name: d, expression: \"later + 1\"}}]\n").contains("'later', which is not a feature declared before it"))
+        #expect(plan("name: x\nfeatures: [{attributes: {name: m, source: members, columns: {g: gender}}}, {derived: {name: d, expression: \"m.gender + 1\"}}]\n")
+            .contains("expressions take numbers and dates"))
+        #expect(plan("name: x\nfeatures: [{window: {source: user_logs, time: date, days: [7]}, aggregates: [{name: a, function: sum, column: msno}]}]\n")
+            .contains("sum needs an integer or float column"))
+    }
+
+    @Test func trainingSetsRefuseToOverwriteAndNameMissingLabels() throws {
+        let store = temporaryDirectory() + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        try buildW1(store)
+        #expect(throws: FeaturePlanError.self) { try buildW1(store) }
+        var request = TrainingSetRequest(featuresFile: w1Features, labelsTable: "members", outputTable: "other")
+        request.replace = true
+        #expect(throws: FeaturePlanError.self) { try TrainingSetBuilder.build(storePath: store, request: request) }
+        #expect(try Store(path: store).version == 2, "failed builds commit nothing")
+    }
+}
