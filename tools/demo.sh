@@ -27,5 +27,14 @@ step "$strata" scan --db "$dir/store" transactions --limit 5
 step "$strata" scan --db "$dir/store" user_logs --columns msno,date,num_unq,total_secs --from 20170301 --to 20170301 --limit 5
 step "$strata" scan --db "$dir/store" labels --limit 3 --format json
 step "$strata" verify --db "$dir/store"
+
+# Features: W1 as a feature view, a leakage-free training set, and online vectors by msno.
+step "$strata" features apply --db "$dir/store" fixtures/features/w1.yaml
+step "$strata" training-set --db "$dir/store" --features fixtures/features/w1.yaml --labels labels --out w1_train
+step "$strata" scan --db "$dir/store" w1_train --columns msno,cutoff_date,is_churn,w30_total_secs,w30_active_days,last_is_auto_renew,days_to_expire,tenure_days --limit 5
+step "$strata" features materialize --db "$dir/store" --as-of 20170401
+users=$(sed -n '2p;3p' "$dir/csv/members.csv" | cut -d, -f1 | tr '\n' ' ')
+step "$strata" features get --db "$dir/store" $users --format json
+step "$strata" features list --db "$dir/store"
 echo
 echo "store left in $dir/store; try: $strata scan --db $dir/store members --limit 10"

@@ -15,9 +15,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The independent reader and its tests: lz4, zstandard, numpy, pytest.
-if ! python3 -c 'import lz4.block, zstandard, numpy, pytest' 2>/dev/null; then
-  echo "setup: pip install lz4 zstandard numpy pytest" >&2
-  python3 -m pip install -q lz4 zstandard numpy pytest
+if ! python3 -c "import lz4.block, zstandard, numpy, pytest, duckdb" 2>/dev/null; then
+  echo "setup: pip install lz4 zstandard numpy pytest duckdb" >&2
+  python3 -m pip install -q lz4 zstandard numpy pytest duckdb
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then

@@ -10,3 +10,4 @@ swift build --build-tests
 swift test --skip-build
 python3 -m pytest -q -p no:cacheprovider tools/test_strata_read.py
 tools/differential.sh
+tools/w1_differential.sh

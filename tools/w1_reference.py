@@ -179,11 +179,11 @@ def csv_field(v):
     raise TypeError(f"unexpected value type {type(v).__name__}: {v!r}")
 
 
-def write_result(cursor, path, batch=65536):
+def write_result(cursor, path, columns=OUTPUT_COLUMNS, batch=65536):
     """Stream the result of an executed query to `path` in the canonical text form; returns the row count."""
     names = [d[0] for d in cursor.description]
-    if names != OUTPUT_COLUMNS:
-        raise RuntimeError(f"query columns {names} differ from OUTPUT_COLUMNS")
+    if names != columns:
+        raise RuntimeError(f"query columns {names} differ from {columns}")
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(names) + "\n")

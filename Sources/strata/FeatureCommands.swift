@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import StrataFeatures
 import StrataFormat
@@ -35,7 +36,7 @@ struct TrainingSet: ParsableCommand {
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register feature views, materialise them for online serving, and read vectors by msno.",
-        subcommands: [Apply.self, List.self, Materialize.self, Get.self])
+        subcommands: [Apply.self, List.self, Materialize.self, Get.self, BenchLookup.self])
 
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check feature view files against the store and register new versions.")
@@ -146,6 +147,44 @@ extension Features {
             case .float(let float): ValueFormatter.float(float)
             case .string(let string): string
             }
+        }
+    }
+}
+
+extension Features {
+    /// W4's lookup phase, in process: the latency of fetching whole vectors by msno from the online table.
+    struct BenchLookup: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-lookup", abstract: "Time online lookups of the msno listed in a file (W4, tools/bench).", shouldDisplay: false)
+        @OptionGroup var store: StoreOption
+        @Option(help: "File of msno, one per line.") var keys: String
+        @Option(help: "Feature view (default: the only one with an online table).") var view: String?
+
+        func run() throws {
+            let opened = try Store(path: store.path)
+            let names = (opened.manifest.online ?? [:]).keys.sorted()
+            guard let name = view ?? names.first else { throw ValidationError("no online table: run strata features materialize first") }
+            let table = try OnlineTable(store: opened, view: name)
+            let lines = try String(contentsOfFile: keys, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: table.rowWidthBytes, alignment: 8)
+            defer { buffer.deallocate() }
+            var nanoseconds = [UInt64](repeating: 0, count: lines.count)
+            var found = 0
+            for (index, key) in lines.enumerated() {
+                key.withUnsafeBytes { bytes in
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    if let vector = table.lookup(bytes) {
+                        vector.copyRow(into: buffer)
+                        found += 1
+                    }
+                    nanoseconds[index] = DispatchTime.now().uptimeNanoseconds - start
+                }
+            }
+            nanoseconds.sort()
+            func micros(_ value: UInt64) -> String { String(format: "%.3f", Double(value) / 1000) }
+            let mean = Double(nanoseconds.reduce(0, +)) / Double(max(1, nanoseconds.count)) / 1000
+            print("{\"lookups\": \(lines.count), \"found\": \(found), \"p50_us\": \(micros(nanoseconds[nanoseconds.count / 2])), "
+                + "\"p99_us\": \(micros(nanoseconds[nanoseconds.count * 99 / 100])), \"mean_us\": \(String(format: "%.3f", mean))}")
         }
     }
 }

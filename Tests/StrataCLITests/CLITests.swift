@@ -164,4 +164,42 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(finished.status == 0)
         #expect(try Store.verify(path: db).isClean)
     }
+
+    @Test func featuresTour() throws {
+        let directory = temporaryDirectory()
+        let db = directory + "/db"
+        let fixtures = packageRoot + "/fixtures/w1"
+        _ = try strata(["ingest", "--db", db] + ["members", "transactions", "user_logs", "labels"].map { fixtures + "/\($0).csv" })
+        let features = packageRoot + "/fixtures/features/w1.yaml"
+        let applied = try strata(["features", "apply", "--db", db, features])
+        #expect(applied.stdout.hasPrefix("w1: version 1 registered"))
+        let built = try strata(["training-set", "--db", db, "--features", features, "--labels", "labels", "--out", "train"])
+        #expect(built.status == 0, "\(built.stderr)")
+        #expect(built.stdout.contains("train: 13 rows × 32 columns"))
+        #expect(built.stdout.contains("feature view w1 v1 hash"))
+        let again = try strata(["training-set", "--db", db, "--features", features, "--labels", "labels", "--out", "train"])
+        #expect(again.status == 1 && again.stderr.contains("table train already exists; choose another --out or pass --replace"))
+        let scanned = try strata(["scan", "--db", db, "train", "--columns", "msno,cutoff_date,w7_active_days", "--format", "csv", "--limit", "2"])
+        #expect(scanned.stdout == "msno,cutoff_date,w7_active_days\nUser7xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,20170105,2\n+plusxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,20170201,0\n")
+        let materialized = try strata(["features", "materialize", "--db", db, "--as-of", "20170201"])
+        #expect(materialized.stdout.contains("w1 v1 as of 20170201"))
+        let user1 = "User1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="
+        let online = try strata(["features", "get", "--db", db, user1, "--format", "csv"])
+        // Same values as the training-set row of User1 at 2017-02-01.
+        let offline = try strata(["scan", "--db", db, "train", "--format", "csv"]).stdout.split(separator: "\n")
+            .first { $0.hasPrefix(user1 + ",20170201,") }!
+        let onlineRow = online.stdout.split(separator: "\n")[1]
+        #expect(onlineRow.split(separator: ",", omittingEmptySubsequences: false).dropFirst()
+            == offline.split(separator: ",", omittingEmptySubsequences: false).dropFirst(3))
+        // A day with no online table is computed on the fly, with the same engine.
+        let computed = try strata(["features", "get", "--db", db, user1, "--as-of", "20170201", "--format", "csv"])
+        #expect(computed.stdout == online.stdout)
+        let unknown = try strata(["features", "get", "--db", db, "nobody"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("unknown msno (never ingested): nobody"))
+        let badFile = directory + "/bad.yaml"
+        try "name: x\nfeatures:\n  - window: {source: user_logs, time: date, days: [7]}\n    aggregates: [{name: a, function: avg, column: num_25}]\n"
+            .write(toFile: badFile, atomically: true, encoding: .utf8)
+        let bad = try strata(["training-set", "--db", db, "--features", badFile, "--labels", "labels", "--out", "x"])
+        #expect(bad.status == 1 && bad.stderr.contains("bad.yaml:4") && bad.stderr.contains("unknown function 'avg'"))
+    }
 }

@@ -3,7 +3,7 @@
 DuckDB and Redis.
 
     python3 w4_peers.py --data DIR [--stores dict,sqlite,duckdb,redis] [--lookups 100000]
-                        [--keys-out FILE] [--work DIR] [--json]
+                        [--keys-out FILE] [--vectors-out FILE] [--work DIR] [--json]
 
 1. materialise: W1 (tools/w1_reference.py's SQL, in DuckDB) over a synthetic label set: every distinct
    msno of members.csv at cutoff = max(labels.cutoff_date), is_churn NULL. The vector is the W1 row
@@ -16,7 +16,9 @@ DuckDB and Redis.
    distinct msno of members in byte-wise order; one request per lookup fetching the whole vector; latency
    by time.perf_counter_ns around each call. Reported per store: build seconds, p50 / p99 / mean in µs.
    After timing, the vectors of the first 1,000 drawn keys are checked against the materialised rows.
---keys-out writes the drawn msno, one per line, so that Strata's lookup benchmark can replay them.
+--keys-out writes the drawn msno, one per line, so that Strata's lookup benchmark can replay them;
+--vectors-out writes the materialised vectors in w1_reference.py's CSV form (msno order), to check
+Strata's online store against.
 """
 import argparse, json, os, shutil, socket, sqlite3, subprocess, sys, tempfile, time
 
@@ -52,7 +54,7 @@ def materialise(con, data):
     con.execute(f"CREATE OR REPLACE TABLE w4_vectors AS SELECT {cols} FROM ({sql})")
     cutoff = con.execute("SELECT max(cutoff_date) FROM labels").fetchone()[0]
     return (con.execute("SELECT * FROM w4_vectors").fetchall(),
-            con.execute("SELECT * FROM w4_vectors").to_arrow_table(), types, cutoff)
+            con.sql("SELECT * FROM w4_vectors").to_arrow_table(), types, cutoff)
 
 
 def sql_types(duck_types):
@@ -238,6 +240,7 @@ def main():
     ap.add_argument("--stores", default=",".join(STORES), help="comma list of " + ", ".join(STORES) + " (default all)")
     ap.add_argument("--lookups", type=int, default=100_000)
     ap.add_argument("--keys-out", help="write the drawn msno here, one per line")
+    ap.add_argument("--vectors-out", help="write the materialised vectors here (CSV, w1_reference.py's text form)")
     ap.add_argument("--work", help="directory for the SQLite / DuckDB files and the Redis log (default: temporary)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     a = ap.parse_args()
@@ -255,6 +258,8 @@ def main():
         except ref.InputError as e:
             sys.exit(f"w4_peers: {e}")
         materialise_seconds = time.perf_counter() - t0
+        if a.vectors_out:
+            ref.write_result(con.execute("SELECT * FROM w4_vectors"), a.vectors_out, columns=VECTOR_COLUMNS)
         con.close()
         if not rows:
             sys.exit("w4_peers: members.csv has no rows")
