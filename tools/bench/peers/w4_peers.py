@@ -20,7 +20,7 @@ DuckDB and Redis.
 --vectors-out writes the materialised vectors in w1_reference.py's CSV form (msno order), to check
 Strata's online store against.
 """
-import argparse, json, os, shutil, socket, sqlite3, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, time
 
 import numpy as np
 
@@ -247,6 +247,8 @@ def main():
     stores = a.stores.split(",")
     if set(stores) - set(STORES):
         ap.error(f"unknown store: {', '.join(sorted(set(stores) - set(STORES)))}")
+    # A SIGTERM unwinds like an exception, so the finally blocks still stop Redis and remove files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = a.work or tempfile.mkdtemp(prefix="w4-")
     os.makedirs(work, exist_ok=True)
     try:
