@@ -22,10 +22,12 @@ extension Store {
         var report = VerifyReport()
         var referenced: [String: UInt32] = [:]
         var schemas: [String: [ColumnDescriptor]] = [:]
+        var onlineFiles: [String: UInt32] = [:]
         for version in try StorePaths.versions(path) {
             report.manifestsChecked += 1
             do {
                 let manifest = try StorePaths.readManifest(path, version: version)
+                for entry in (manifest.online ?? [:]).values { onlineFiles[entry.file] = entry.fileCRC }
                 for segment in manifest.entities.segments {
                     referenced[segment.file] = segment.fileCRC
                     schemas[segment.file] = [EntitySegmentSchema.descriptor]
@@ -70,6 +72,27 @@ extension Store {
                             report.problems.append(error.shortDescription)
                         }
                     }
+                }
+            } catch let error as StorageError {
+                report.problems.append(error.shortDescription)
+            }
+        }
+        // Online tables: one CRC over everything before their 16-byte trailer (format-spec §11).
+        for (file, expectedCRC) in onlineFiles.sorted(by: { $0.key < $1.key }) {
+            report.filesChecked += 1
+            let absolute = path + "/" + file
+            do {
+                let mapped = try MappedFile(path: absolute)
+                let bytes = mapped.bytes
+                report.bytesChecked += bytes.count
+                guard bytes.count >= 80 else {
+                    report.problems.append("\(absolute): truncated online table")
+                    continue
+                }
+                let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self))
+                let actual = Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 16)]))
+                if stored != actual || stored != expectedCRC {
+                    report.problems.append("\(absolute): online table checksum mismatch")
                 }
             } catch let error as StorageError {
                 report.problems.append(error.shortDescription)

@@ -288,6 +288,7 @@ func copyFixtures(to directory: String) throws {
         bytes[bytes.count / 2] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect(throws: StorageError.self) { try OnlineTable(store: opened, view: "w1") }
+        #expect(try Store.verify(path: store).problems.contains { $0.contains("online table checksum mismatch") })
     }
 }
 
