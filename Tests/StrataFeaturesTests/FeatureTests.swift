@@ -238,6 +238,59 @@ func copyFixtures(to directory: String) throws {
     }
 }
 
+@Suite struct AggregateTests {
+    /// Every aggregate function, the null policy, TTL and ratios, on the hand-checked fixture rows.
+    @Test func functionsFillTTLAndRatios() throws {
+        let directory = temporaryDirectory()
+        let store = directory + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        let view = directory + "/all.yaml"
+        try """
+        name: all
+        entity: msno
+        features:
+          - window: {source: user_logs, time: date, days: [90]}
+            aggregates:
+              - {name: unq_mean, function: mean, column: num_unq}
+              - {name: unq_min, function: min, column: num_unq}
+              - {name: unq_max, function: max, column: num_unq}
+              - {name: unq_distinct, function: count_distinct, column: num_unq}
+              - {name: unq_count, function: count, column: num_unq}
+              - {name: secs_max, function: max, column: total_secs}
+              - {name: first_day, function: min, column: date}
+          - window: {source: user_logs, time: date, days: [7]}
+            aggregates:
+              - {name: week_secs, function: sum, column: total_secs, fill: 0}
+          - last: {name: recent_tx, source: transactions, time: transaction_date, ttl_days: 30, columns: {recent_method: payment_method_id}}
+          - derived: {name: unq_ratio, expression: unq_max / unq_min, round: 2}
+          - derived: {name: per_zero, expression: unq_max / (unq_min - unq_min)}
+        """.write(toFile: view, atomically: true, encoding: .utf8)
+        var request = TrainingSetRequest(featuresFile: view, labelsTable: "labels", outputTable: "all")
+        request.inclusive = false
+        _ = try TrainingSetBuilder.build(storePath: store, request: request)
+        let names = try header(store, "all")
+        let rows = try cells(store, "all")
+        func row(_ user: String, _ cutoff: String) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: zip(names, rows.first { $0[0].hasPrefix(user) && $0[1] == cutoff }!))
+        }
+        let user1 = row("User1", "20170201")   // num_unq over 90 days: 10, 6, 8, 8, 15
+        #expect(user1["unq_mean"] == String(9.4))
+        #expect(user1["unq_min"] == "6" && user1["unq_max"] == "15")
+        #expect(user1["unq_distinct"] == "4" && user1["unq_count"] == "5")
+        #expect(user1["secs_max"] == String(5000.125))
+        #expect(user1["first_day"] == "20161103")   // min of a date stays a date
+        #expect(user1["unq_ratio"] == String(2.5))
+        #expect(user1["per_zero"] == "NULL")          // division by zero gives NULL
+        #expect(user1["recent_method"] == "NULL")     // its last transaction, 2016-12-31, is 32 days old: past the TTL
+        #expect(row("User6", "20170201")["recent_method"] == "31")   // 22 days old: within it
+        let user8 = row("User8", "20170201")
+        #expect(user8["week_secs"] == String(0.0))     // fill: 0 instead of NULL
+        #expect(user8["unq_count"] == "0" && user8["unq_distinct"] == "0" && user8["unq_mean"] == "NULL")
+        #expect(row("User4", "20170301")["recent_method"] == "NULL")   // older than the TTL
+        #expect(try Store(path: store).table("all").columns.first { $0.name == "first_day" }?.type == .date)
+    }
+}
+
 @Suite struct OnlineTests {
     /// The online vector materialised as of a cutoff equals that cutoff's training-set row.
     @Test func onlineEqualsOffline() throws {

@@ -104,7 +104,7 @@ class PolarsPeer:
                               .alias(f"w{w}_{a}")
                               for w in WINDOWS for a in ("total_secs", "num_100", "num_25", "num_unq")])
                .with_columns([pl.col(f"w{w}_total_secs").round(3) for w in WINDOWS])
-               .collect())
+               .collect(engine="streaming"))
 
         # Transactions in (msno, day, expiry, rid) order carry running counts; the last row of each
         # (msno, day) is both that day's tie winner and the count of all transactions up to that day, so an
