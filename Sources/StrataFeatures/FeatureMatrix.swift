@@ -62,8 +62,12 @@ final class OutputColumn: @unchecked Sendable {
 
     /// The column in `order` (request rows), as stored.
     func vector(order: [Int]) -> ColumnVector {
-        var validity = Validity()
-        for row in order { validity.append(!isNull[row]) }
+        var bits = [UInt8](repeating: 0, count: (order.count + 7) / 8)
+        var anyNull = false
+        for (index, row) in order.enumerated() {
+            if isNull[row] { anyNull = true } else { bits[index >> 3] |= 1 << UInt8(index & 7) }
+        }
+        let validity: Validity? = anyNull ? Validity(bits: bits, count: order.count) : nil
         let values: ColumnValues
         switch schema.type {
         case .float64: values = .floats(order.map { isNull[$0] ? 0 : floats[$0] })
@@ -85,8 +89,11 @@ public struct FeatureMatrix {
 
     public func value(row: Int, column: Int) -> FeatureValue { columns[column].value(row) }
 
-    /// All feature columns with rows in `order`.
-    public func vectors(order: [Int]) -> [ColumnVector] { columns.map { $0.vector(order: order) } }
+    /// All feature columns with rows in `order`, built in parallel.
+    public func vectors(order: [Int]) -> [ColumnVector] {
+        let columns = UncheckedSendable(self.columns)
+        return parallelMap(self.columns.count) { columns.value[$0].vector(order: order) }
+    }
 }
 
 /// An output column as raw pointers, for writers that own disjoint rows.

@@ -52,47 +52,79 @@ public struct PointInTimeEngine {
 
     public func compute(_ requests: FeatureRequests) throws -> FeatureMatrix {
         let outputs = plan.outputs.map { OutputColumn(schema: $0, rowCount: requests.count) }
-        var outputIndex = 0
-        var groups: [String: GroupSelection] = [:]
+        // Each item's slice of the outputs.
+        var ranges: [Range<Int>] = []
+        var next = 0
         for item in plan.view.items {
+            let width: Int
             switch item {
-            case .window(let group):
-                let width = group.days.count * group.aggregates.count
-                progress?("window features from \(group.source)")
-                try computeWindows(group, requests: requests, outputs: Array(outputs[outputIndex..<(outputIndex + width)]))
-                outputIndex += width
-            case .last(let group):
-                progress?("last values from \(group.source)")
-                let selection = try selectLast(group, requests: requests)
-                fill(selection, columns: group.columns, outputs: Array(outputs[outputIndex..<(outputIndex + group.columns.count)]), requests: requests)
-                groups[group.name] = selection
-                outputIndex += group.columns.count
-            case .attributes(let group):
-                progress?("attributes from \(group.source)")
-                let selection = try selectAttributes(group, requests: requests)
-                fill(selection, columns: group.columns, outputs: Array(outputs[outputIndex..<(outputIndex + group.columns.count)]), requests: requests)
-                groups[group.name] = selection
-                outputIndex += group.columns.count
-            case .derived(let feature):
-                let expression = try Expression.parse(feature.expression)
-                let output = outputs[outputIndex]
-                let earlier = Dictionary(uniqueKeysWithValues: outputs[..<outputIndex].map { ($0.schema.name, $0) })
-                // Names resolve to columns once; the per-row work is then arithmetic only.
-                let operands = expression.references.map { path -> Operand in
-                    if path == ["cutoff"] { return .cutoff }
-                    if path.count == 1 { return .output(earlier[path[0]]!) }
-                    let group = groups[path[0]]!
-                    return .group(group.table.columns[group.columnNames.firstIndex(of: path[1])!], group.selected)
-                }
-                let compiled = expression.compiled(operands: operands)
-                for request in 0..<requests.count {
-                    output.set(request, Self.rounded(compiled(request, requests.cutoffs[request]), feature.round))
-                }
-                outputIndex += 1
+            case .window(let group): width = group.days.count * group.aggregates.count
+            case .last(let group): width = group.columns.count
+            case .attributes(let group): width = group.columns.count
+            case .derived: width = 1
+            }
+            ranges.append(next..<(next + width))
+            next += width
+        }
+        precondition(next == outputs.count)
+        // Groups that read sources are independent of each other (each writes its own output columns):
+        // they run concurrently. Derived features follow, in declaration order.
+        let sourced = plan.view.items.indices.filter { if case .derived = plan.view.items[$0] { false } else { true } }
+        let context = UncheckedSendable((self, outputs, requests, ranges))
+        let results = parallelMap(sourced.count) { task -> Result<GroupSelection?, Error> in
+            let (engine, outputs, requests, ranges) = context.value
+            let index = sourced[task]
+            return Result { try engine.computeSourced(index, requests: requests, outputs: Array(outputs[ranges[index]])) }
+        }
+        var groups: [String: GroupSelection] = [:]
+        for (task, result) in results.enumerated() {
+            guard let selection = try result.get() else { continue }
+            switch plan.view.items[sourced[task]] {
+            case .last(let group): groups[group.name] = selection
+            case .attributes(let group): groups[group.name] = selection
+            default: break
             }
         }
-        precondition(outputIndex == outputs.count)
+        for (index, item) in plan.view.items.enumerated() {
+            guard case .derived(let feature) = item else { continue }
+            let expression = try Expression.parse(feature.expression)
+            let output = outputs[ranges[index].lowerBound]
+            let earlier = Dictionary(uniqueKeysWithValues: outputs[..<ranges[index].lowerBound].map { ($0.schema.name, $0) })
+            // Names resolve to columns once; the per-row work is then arithmetic only.
+            let operands = expression.references.map { path -> Operand in
+                if path == ["cutoff"] { return .cutoff }
+                if path.count == 1 { return .output(earlier[path[0]]!) }
+                let group = groups[path[0]]!
+                return .group(group.table.columns[group.columnNames.firstIndex(of: path[1])!], group.selected)
+            }
+            let compiled = expression.compiled(operands: operands)
+            for request in 0..<requests.count {
+                output.set(request, Self.rounded(compiled(request, requests.cutoffs[request]), feature.round))
+            }
+        }
         return FeatureMatrix(schemas: plan.outputs, columns: outputs)
+    }
+
+    /// Computes item `index` (a window, last or attributes group) into its output columns.
+    func computeSourced(_ index: Int, requests: FeatureRequests, outputs: [OutputColumn]) throws -> GroupSelection? {
+        switch plan.view.items[index] {
+        case .window(let group):
+            progress?("window features from \(group.source)")
+            try computeWindows(group, requests: requests, outputs: outputs)
+            return nil
+        case .last(let group):
+            progress?("last values from \(group.source)")
+            let selection = try selectLast(group, requests: requests)
+            fill(selection, columns: group.columns, outputs: outputs, requests: requests)
+            return selection
+        case .attributes(let group):
+            progress?("attributes from \(group.source)")
+            let selection = try selectAttributes(group, requests: requests)
+            fill(selection, columns: group.columns, outputs: outputs, requests: requests)
+            return selection
+        case .derived:
+            preconditionFailure("derived features are computed after the sources")
+        }
     }
 
     static func rounded(_ value: FeatureValue, _ places: Int?) -> FeatureValue {

@@ -58,6 +58,7 @@ public enum TrainingSetBuilder {
             let columns = labels.columns.map { $0.selecting(order) } + matrix.vectors(order: order)
             let schemas = labels.schemas + plan.outputs
 
+            progress?("encoding \(columns.count) columns")
             if request.replace { writer.dropTable(request.outputTable) }
             try writer.ensureTable(request.outputTable, columns: schemas, partitionColumn: nil, partitioning: .none)
             try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
@@ -66,6 +67,7 @@ public enum TrainingSetBuilder {
                 featureViewHash: registration.version.hash, labelsTable: request.labelsTable, labelsRowCount: labels.rowCount,
                 semantics: request.inclusive ? "at-or-before" : "strictly-before")
             writer.setLineage(lineage, of: request.outputTable)
+            progress?("committing")
             let manifest = try writer.commit(operation: "training-set \(request.outputTable) from \(view.name) v\(registration.version.version) and \(request.labelsTable)")
             return TrainingSetReport(
                 rowCount: labels.rowCount, columns: schemas, committedVersion: manifest.version, lineage: lineage,
@@ -106,12 +108,31 @@ struct LabelTable {
     /// Rows sorted by (cutoff, msno byte-wise), ties in label-table order.
     func outputOrder(store: Store) throws -> [Int] {
         let entities = try store.loadEntities()
-        let distinct = Array(Set(requests.entities)).sorted()
-        let byName = distinct.sorted { a, b in
-            entities.withBytes(of: Int(a)) { left in entities.withBytes(of: Int(b)) { right in left.lexicographicallyPrecedes(right) } }
+        let distinct = Array(Set(requests.entities))
+        // Sort by the first 8 bytes as a big-endian integer (msno are random: ties are rare), then settle
+        // ties by the whole byte string.
+        let prefixes = distinct.map { id in
+            entities.withBytes(of: Int(id)) { bytes -> UInt64 in
+                var prefix: UInt64 = 0
+                for index in 0..<8 { prefix = prefix << 8 | UInt64(index < bytes.count ? bytes[index] : 0) }
+                return prefix
+            }
         }
+        var byName = Array(distinct.indices).sorted { prefixes[$0] != prefixes[$1] ? prefixes[$0] < prefixes[$1] : distinct[$0] < distinct[$1] }
+        var start = 0
+        while start < byName.count {
+            var end = start + 1
+            while end < byName.count && prefixes[byName[end]] == prefixes[byName[start]] { end += 1 }
+            if end - start > 1 {
+                byName[start..<end].sort { a, b in
+                    entities.withBytes(of: Int(distinct[a])) { left in entities.withBytes(of: Int(distinct[b])) { right in left.lexicographicallyPrecedes(right) } }
+                }
+            }
+            start = end
+        }
+        let byNameIDs = byName.map { distinct[$0] }
         var rank: [Int64: Int] = [:]
-        for (position, entity) in byName.enumerated() { rank[entity] = position }
+        for (position, entity) in byNameIDs.enumerated() { rank[entity] = position }
         // Two stable counting sorts (least significant key first): by msno rank, then by cutoff.
         var byRank = [Int](repeating: 0, count: rowCount)
         var starts = [Int](repeating: 0, count: byName.count + 1)

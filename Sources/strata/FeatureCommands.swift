@@ -23,7 +23,8 @@ struct TrainingSet: ParsableCommand {
         request.inclusive = inclusive
         request.inputVersion = version
         request.replace = replace
-        let progress: ((String) -> Void)? = stdoutIsTerminal ? { step in printError("  \(step)…") } : nil
+        let started = Date()
+        let progress: ((String) -> Void)? = showProgress ? { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) } : nil
         let report = try TrainingSetBuilder.build(storePath: store.path, request: request, progress: progress)
         let lineage = report.lineage
         print("\(out): \(grouped(report.rowCount)) rows × \(report.columns.count) columns in \(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")

@@ -75,6 +75,9 @@ func dayNumber(_ text: String, flag: String) throws -> Int64 {
 /// Whether standard output is a terminal: progress is shown only then.
 var stdoutIsTerminal: Bool { isatty(1) == 1 }
 
+/// Progress on a terminal, or anywhere when STRATA_PROGRESS=1 (for timing runs in scripts).
+var showProgress: Bool { stdoutIsTerminal || ProcessInfo.processInfo.environment["STRATA_PROGRESS"] == "1" }
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
