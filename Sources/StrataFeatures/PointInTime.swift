@@ -3,6 +3,25 @@ import Foundation
 import StrataFormat
 import StrataStorage
 
+/// What a computation held in memory, to show that window sources stream.
+public final class EngineStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peakRows: [String: Int] = [:]
+    private var totalRows: [String: Int] = [:]
+
+    func record(source: String, heldRows: Int, tableRows: Int) {
+        lock.withLock {
+            peakRows[source] = max(peakRows[source] ?? 0, heldRows)
+            totalRows[source] = tableRows
+        }
+    }
+
+    /// For each window source: the most rows held at once, and the rows of the table.
+    public var windowSources: [(source: String, peakRows: Int, tableRows: Int)] {
+        lock.withLock { peakRows.keys.sorted().map { ($0, peakRows[$0]!, totalRows[$0]!) } }
+    }
+}
+
 /// (entity, cutoff) pairs to compute features for: the label rows of a training set, or every entity
 /// at one day for the online store.
 public struct FeatureRequests: Sendable {
@@ -30,6 +49,8 @@ public struct PointInTimeEngine {
     public let inclusive: Bool
     /// Called with a short description of each step, for progress reports.
     public var progress: ((String) -> Void)?
+    /// Filled while computing.
+    public let stats = EngineStats()
 
     public init(plan: FeaturePlan, store: Store, inclusive: Bool = false) {
         self.plan = plan
@@ -221,6 +242,7 @@ public struct PointInTimeEngine {
     final class EntityRuns {
         let offsets: [Int32]
         let times: UnsafeMutableBufferPointer<Int64>
+        var rowCount: Int { Int(offsets.last ?? 0) }
         let columns: [GatheredColumn]
         let inputs: [AggregateInput]
 
@@ -295,6 +317,7 @@ public struct PointInTimeEngine {
                     let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: nil)
                     cache[0] = EntityRuns(table: table, entityCount: entityCount)
                 }
+                engine.stats.record(source: group.source, heldRows: cache[0]!.rowCount, tableRows: cache[0]!.rowCount)
                 return [cache[0]!]
             }
             let firstMonth = Dates.monthKey(dayNumber: Int(firstDay))
@@ -316,6 +339,8 @@ public struct PointInTimeEngine {
                 }
                 day = next
             }
+            engine.stats.record(source: group.source, heldRows: cache.values.reduce(0) { $0 + $1.rowCount },
+                                tableRows: (try? engine.store.table(group.source).rowCount) ?? 0)
             return runs
         }
     }

@@ -29,6 +29,8 @@ public struct TrainingSetReport: Sendable {
     public var lineage: Lineage
     public var featureViewIsNew: Bool
     public var seconds: Double
+    /// Per window source: the most rows held in memory at once, and the table's rows.
+    public var windowSources: [(source: String, peakRows: Int, tableRows: Int)]
 }
 
 /// Point-in-time training sets: one row per label row, every feature computed from events before that
@@ -71,7 +73,7 @@ public enum TrainingSetBuilder {
             let manifest = try writer.commit(operation: "training-set \(request.outputTable) from \(view.name) v\(registration.version.version) and \(request.labelsTable)")
             return TrainingSetReport(
                 rowCount: labels.rowCount, columns: schemas, committedVersion: manifest.version, lineage: lineage,
-                featureViewIsNew: registration.isNew, seconds: -started.timeIntervalSinceNow)
+                featureViewIsNew: registration.isNew, seconds: -started.timeIntervalSinceNow, windowSources: engine.stats.windowSources)
         } catch {
             writer.abort()
             throw error

@@ -31,6 +31,9 @@ struct TrainingSet: ParsableCommand {
         print("  lineage: store version \(lineage.storeVersion), feature view \(lineage.featureView) v\(lineage.featureViewVersion)"
             + "\(report.featureViewIsNew ? " (newly registered)" : "") hash \(lineage.featureViewHash), labels \(lineage.labelsTable) "
             + "(\(grouped(lineage.labelsRowCount)) rows), \(lineage.semantics)")
+        for source in report.windowSources {
+            print("  streamed \(source.source): at most \(grouped(source.peakRows)) of its \(grouped(source.tableRows)) rows in memory at once")
+        }
     }
 }
 

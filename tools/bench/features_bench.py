@@ -127,11 +127,11 @@ def report(results):
     w4 = results["w4"]
     s = w4["strata"]
     print(f"\nW4, scale {results['scale']}: 100,000 lookups of whole vectors, µs per lookup")
-    print(f"{'store':<22}{'p50':>8}{'p99':>8}{'mean':>8}")
-    print(f"{'strata (in process)':<22}{s['p50_us']:>8.3f}{s['p99_us']:>8.3f}{s['mean_us']:>8.3f}   materialize {s['materialize_seconds']:.2f} s")
+    print(f"{'store':<22}{'p50':>10}{'p99':>10}{'mean':>10}")
+    print(f"{'strata (in process)':<22}{s['p50_us']:>10.3f}{s['p99_us']:>10.3f}{s['mean_us']:>10.3f}   materialize {s['materialize_seconds']:.2f} s")
     for name, store in w4["peers"].get("stores", {}).items():
         if "p50_us" in store:
-            print(f"{name:<22}{store['p50_us']:>8.3f}{store['p99_us']:>8.3f}{store['mean_us']:>8.3f}")
+            print(f"{name:<22}{store['p50_us']:>10.3f}{store['p99_us']:>10.3f}{store['mean_us']:>10.3f}")
         else:
             print(f"{name:<22}  {store}")
 
