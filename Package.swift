@@ -35,12 +35,15 @@ let package = Package(
             name: "StrataFeatures",
             dependencies: ["StrataStorage", .product(name: "Yams", package: "Yams")],
             swiftSettings: hotLoopSettings),
+        // Gradient-boosted trees and a logistic baseline trained from training sets; runs, registry, predictions.
+        .target(name: "StrataTrain", dependencies: ["StrataFeatures"], swiftSettings: hotLoopSettings),
         // The command-line tool: a thin layer over the libraries above.
         .executableTarget(
             name: "strata",
             dependencies: [
                 "StrataIngest",
                 "StrataFeatures",
+                "StrataTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +52,7 @@ let package = Package(
         .testTarget(name: "StrataStorageTests", dependencies: ["StrataStorage"]),
         .testTarget(name: "StrataIngestTests", dependencies: ["StrataIngest"]),
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest"]),
+        .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures"]),
     ]
 )

@@ -1,0 +1,102 @@
+/// Maps a feature's raw values to at most 255 bins plus a missing bin, as histogram learners do.
+///
+/// Numeric: bins are ranges `(upper[i-1], upper[i]]` over quantiles of the values (every distinct value
+/// gets its own bin when there are few); a split "bin <= t" is the raw test `x <= upper[t]`, so binned
+/// training and raw prediction agree. Categorical: the most frequent categories get a bin each; the
+/// rest share the last one with missing values.
+public struct BinMapper: Codable, Equatable, Sendable {
+    public var isCategorical: Bool
+    /// Numeric: upper bound of each value bin, ascending.
+    public var upperBounds: [Double]
+    /// Categorical: the category code of each value bin.
+    public var categories: [Double]
+
+    /// Bins holding values (the missing/other bin comes after them).
+    public var valueBinCount: Int { isCategorical ? categories.count : upperBounds.count }
+    public var missingBin: Int { valueBinCount }
+    public var binCount: Int { valueBinCount + 1 }
+
+    public static let valueBinsMax = 254
+
+    public init(values: [Double], rows: [Int], isCategorical: Bool) {
+        self.isCategorical = isCategorical
+        upperBounds = []
+        categories = []
+        var counts: [Double: Int] = [:]
+        for row in rows {
+            let value = values[row]
+            if !value.isNaN { counts[value, default: 0] += 1 }
+        }
+        if isCategorical {
+            categories = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .prefix(Self.valueBinsMax).map(\.key)
+            return
+        }
+        let distinct = counts.keys.sorted()
+        if distinct.count <= Self.valueBinsMax {
+            // One bin per value; bounds halfway to the next value so unseen values fall sensibly.
+            upperBounds = distinct.indices.map { index in
+                index + 1 < distinct.count ? (distinct[index] + distinct[index + 1]) / 2 : .infinity
+            }
+            return
+        }
+        // Equal-count bins over the sorted distinct values.
+        let total = distinct.reduce(0) { $0 + counts[$1]! }
+        let perBin = Double(total) / Double(Self.valueBinsMax)
+        var accumulated = 0
+        var nextCut = perBin
+        for (index, value) in distinct.enumerated() {
+            accumulated += counts[value]!
+            if Double(accumulated) >= nextCut && index + 1 < distinct.count {
+                upperBounds.append((value + distinct[index + 1]) / 2)
+                while nextCut <= Double(accumulated) { nextCut += perBin }
+                if upperBounds.count == Self.valueBinsMax - 1 { break }
+            }
+        }
+        upperBounds.append(.infinity)
+    }
+
+    /// The bin of a raw value.
+    @inline(__always) public func bin(_ value: Double) -> Int {
+        if value.isNaN { return missingBin }
+        if isCategorical {
+            return categories.firstIndex(of: value) ?? missingBin
+        }
+        // First bound >= value (binary search).
+        var low = 0
+        var high = upperBounds.count - 1
+        while low < high {
+            let middle = (low + high) >> 1
+            if upperBounds[middle] >= value { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}
+
+/// Features of some rows as bin indexes, column-major, one byte each.
+struct BinnedMatrix: @unchecked Sendable {
+    let rowCount: Int
+    let columns: [UnsafeMutableBufferPointer<UInt8>]
+
+    init(dataset: Dataset, rows: [Int], mappers: [BinMapper]) {
+        rowCount = rows.count
+        columns = mappers.indices.map { feature in
+            let column = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, rows.count))
+            let mapper = mappers[feature]
+            let values = dataset.features[feature]
+            if mapper.isCategorical {
+                var lookup: [Double: UInt8] = [:]
+                for (bin, category) in mapper.categories.enumerated() { lookup[category] = UInt8(bin) }
+                for (index, row) in rows.enumerated() {
+                    let value = values[row]
+                    column[index] = value.isNaN ? UInt8(mapper.missingBin) : lookup[value] ?? UInt8(mapper.missingBin)
+                }
+            } else {
+                for (index, row) in rows.enumerated() { column[index] = UInt8(mapper.bin(values[row])) }
+            }
+            return column
+        }
+    }
+
+    func deallocate() { for column in columns { column.deallocate() } }
+}

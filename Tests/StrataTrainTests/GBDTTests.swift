@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import StrataStorage
+@testable import StrataTrain
+
+struct Random {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
+
+/// A synthetic problem with known structure: churn when x0 > 0.6 and x1 < 0.3, or when the category is
+/// 3 or 7, or when x2 is missing; `noise` is pure noise.
+func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
+    var random = Random(state: seed)
+    var features = Array(repeating: [Double](), count: 5)
+    var labels: [Double] = []
+    for _ in 0..<rows {
+        let x0 = random.uniform(), x1 = random.uniform()
+        let x2 = random.uniform() < 0.1 ? Double.nan : random.uniform()
+        let category = Double(Int(random.uniform() * 10))
+        var churn = (x0 > 0.6 && x1 < 0.3) || category == 3 || category == 7 || x2.isNaN
+        if random.uniform() < noise { churn.toggle() }
+        features[0].append(x0)
+        features[1].append(x1)
+        features[2].append(x2)
+        features[3].append(category)
+        features[4].append(random.uniform())
+        labels.append(churn ? 1 : 0)
+    }
+    return Dataset(featureNames: ["x0", "x1", "x2", "category", "noise"], features: features, categorical: [false, false, false, true, false],
+                   categoryNames: [[], [], [], [], []], labels: labels, cutoffs: Array(repeating: 0, count: rows), entities: Array(repeating: 0, count: rows))
+}
+
+@Suite struct GBDTTests {
+    var parameters: GBDTParameters {
+        var parameters = GBDTParameters()
+        parameters.rounds = 60
+        parameters.learningRate = 0.2
+        return parameters
+    }
+
+    @Test func treesRecoverKnownStructure() throws {
+        let data = synthetic(rows: 6000, seed: 1)
+        let (model, history) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<4000), validRows: Array(4000..<6000))
+        let probabilities = model.probabilities(data, rows: Array(4000..<6000))
+        let auc = try #require(Metrics.auc(labels: Array(data.labels[4000...]), scores: probabilities))
+        // 5% of labels are flipped: a perfect model scores about 0.95; a useless one 0.5.
+        #expect(auc > 0.93, "AUC \(auc)")
+        #expect(history.validLogLoss.last! < history.validLogLoss.first!)
+        // The signals carry the gain; the noise feature gets a small share.
+        let importance = model.gainImportance
+        let total = importance.reduce(0, +)
+        #expect(importance[4] < 0.05 * total, "\(importance)")
+        #expect(importance[3] > 0.2 * total && importance[2] > 0.05 * total && importance[0] > 0.05 * total, "\(importance)")
+        // A missing x2 means churn: rows with NaN score higher than the rest.
+        let missing = (4000..<6000).filter { data.features[2][$0].isNaN }
+        let present = (4000..<6000).filter { !data.features[2][$0].isNaN }
+        let scores = model.rawScores(data, rows: Array(4000..<6000))
+        let meanMissing = missing.map { scores[$0 - 4000] }.reduce(0, +) / Double(missing.count)
+        let meanPresent = present.map { scores[$0 - 4000] }.reduce(0, +) / Double(present.count)
+        #expect(meanMissing > meanPresent + 1, "the learned default direction sends NaN to the churn side")
+        // Categories 3 and 7 are found by categorical splits.
+        #expect(model.trees.contains { $0.isCategorical.contains(true) })
+    }
+
+    @Test func treeSHAPPlusBaseEqualsTheRawScore() throws {
+        let data = synthetic(rows: 3000, seed: 2, noise: 0.2)
+        var parameters = self.parameters
+        parameters.featureFraction = 0.75
+        parameters.baggingFraction = 0.8
+        parameters.baggingFrequency = 1
+        let (model, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<2000), validRows: Array(2000..<3000))
+        let rows = Array(2000..<2300)
+        let contributions = model.contributions(data, rows: rows)
+        let scores = model.rawScores(data, rows: rows)
+        for (index, phi) in contributions.enumerated() {
+            let total = phi.reduce(model.expectedValue, +)
+            #expect(abs(total - scores[index]) < 1e-9, "row \(rows[index]): \(total) vs \(scores[index])")
+        }
+        // Shapley values of a feature the model never used are zero.
+        let unused = (0..<5).filter { feature in !model.trees.contains { $0.splitFeature.contains(Int32(feature)) } }
+        for feature in unused { #expect(contributions.allSatisfy { $0[feature] == 0 }) }
+    }
+
+    @Test func trainingIsDeterministicForASeed() throws {
+        let data = synthetic(rows: 3000, seed: 3, noise: 0.2)
+        var parameters = self.parameters
+        parameters.baggingFraction = 0.7
+        parameters.baggingFrequency = 1
+        parameters.featureFraction = 0.5
+        let first = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<2500), validRows: []).0
+        let second = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<2500), validRows: []).0
+        #expect(first == second)
+        parameters.seed = 43
+        let third = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<2500), validRows: []).0
+        #expect(first != third)
+    }
+
+    @Test func savedAndReloadedModelsPredictBitIdentically() throws {
+        let data = synthetic(rows: 3000, seed: 4, noise: 0.2)
+        let (gbdt, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<2000), validRows: [])
+        let logistic = LogisticModel.train(data, rows: Array(0..<2000))
+        for artifact in [ModelArtifact(kind: .gbdt, featureNames: data.featureNames, gbdt: gbdt, logistic: nil),
+                         ModelArtifact(kind: .logistic, featureNames: data.featureNames, gbdt: nil, logistic: logistic)] {
+            let bytes = try ModelFile.encode(artifact)
+            let reloaded = try ModelFile.decode(bytes, path: "model")
+            #expect(reloaded == artifact)
+            let rows = Array(2000..<3000)
+            #expect(reloaded.probabilities(data, rows: rows).map(\.bitPattern) == artifact.probabilities(data, rows: rows).map(\.bitPattern))
+        }
+    }
+
+    @Test func damagedOrNewerModelFilesAreRefused() throws {
+        let data = synthetic(rows: 500, seed: 5)
+        let (gbdt, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<500), validRows: [])
+        let bytes = try ModelFile.encode(ModelArtifact(kind: .gbdt, featureNames: data.featureNames, gbdt: gbdt, logistic: nil))
+        var damaged = bytes
+        damaged[damaged.count / 2] ^= 4
+        #expect(throws: StorageError.self) { try ModelFile.decode(damaged, path: "m") }
+        #expect(throws: StorageError.self) { try ModelFile.decode(Array(bytes.prefix(30)), path: "m") }
+        // A file from a future Strata: min reader version 2, checksum made valid again.
+        var newer = Array(bytes.dropLast(4))
+        newer[10] = 2
+        let crc = StrataFormatChecksum.crc32(newer)
+        newer += [UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 24)]
+        do {
+            _ = try ModelFile.decode(newer, path: "m")
+            Issue.record("a newer model file was accepted")
+        } catch let error as StorageError {
+            #expect(error.description.contains("upgrade Strata"))
+        }
+    }
+
+    @Test func logisticBaselineLearnsALinearSignal() throws {
+        var random = Random(state: 9)
+        var x = [Double](), y = [Double]()
+        for _ in 0..<4000 {
+            let value = random.uniform() * 4 - 2
+            x.append(value)
+            y.append(random.uniform() < 1 / (1 + exp(-(2 * value - 0.5))) ? 1 : 0)
+        }
+        let data = Dataset(featureNames: ["x"], features: [x], categorical: [false], categoryNames: [[]], labels: y,
+                           cutoffs: Array(repeating: 0, count: 4000), entities: Array(repeating: 0, count: 4000))
+        let model = LogisticModel.train(data, rows: Array(0..<4000))
+        // The weight is per standard deviation of x (about 1.15): close to 2 * 1.15.
+        #expect(abs(model.weights[1] - 2 * model.scales[0]) < 0.3, "\(model.weights)")
+    }
+
+    @Test func metricsOnAHandCheckedCase() throws {
+        let labels: [Double] = [1, 0, 1, 0, 0, 1, 0, 0, 0, 0]
+        let scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+        // Positives at ranks 10, 8, 5 of 10: U = (10 + 8 + 5) - 6 = 17 of 3 * 7 = 21 pairs.
+        #expect(Metrics.auc(labels: labels, scores: scores)! == 17.0 / 21.0)
+        let metrics = Metrics.compute(labels: labels, probabilities: scores, threshold: 0.55)
+        #expect(metrics.precisionTopDecile == 1 && metrics.recallTopDecile == 1.0 / 3.0)
+        #expect(metrics.truePositives == 2 && metrics.falsePositives == 2 && metrics.falseNegatives == 1 && metrics.trueNegatives == 5)
+        #expect(Metrics.auc(labels: [1, 0], scores: [0.5, 0.5]) == 0.5)
+        #expect(Metrics.auc(labels: [1, 1], scores: [0.5, 0.6]) == nil)
+    }
+}
+
+import StrataFormat
+typealias StrataFormatChecksum = Checksum
