@@ -13,6 +13,10 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var featureViews: [String: [FeatureViewVersion]]?
     /// The latest online materialisation of each feature view.
     public var online: [String: OnlineTableEntry]?
+    /// Training runs, oldest first.
+    public var runs: [RunEntry]?
+    /// The model registry: versions of each named model and their stages.
+    public var models: [String: [ModelVersionEntry]]?
 
     public struct EntitySection: Codable, Equatable, Sendable {
         public var count: Int
@@ -29,7 +33,7 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     public static let empty = Manifest(
         version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:],
-        featureViews: nil, online: nil)
+        featureViews: nil, online: nil, runs: nil, models: nil)
 
     static let magic: [UInt8] = Array("STRATMAN".utf8)
     static let headerSizeBytes = 16
@@ -217,5 +221,35 @@ public struct OnlineTableEntry: Codable, Equatable, Sendable {
         self.entityCount = entityCount
         self.sizeBytes = sizeBytes
         self.fileCRC = fileCRC
+    }
+}
+
+/// A training run: its record (JSON) and model file in the store.
+public struct RunEntry: Codable, Equatable, Sendable {
+    public var id: String
+    public var file: String
+    public var modelFile: String
+    public var createdAt: String
+
+    public init(id: String, file: String, modelFile: String, createdAt: String) {
+        self.id = id
+        self.file = file
+        self.modelFile = modelFile
+        self.createdAt = createdAt
+    }
+}
+
+/// One version of a registered model. Stages: none, staging, production, archived.
+public struct ModelVersionEntry: Codable, Equatable, Sendable {
+    public var version: Int
+    public var runId: String
+    public var stage: String
+    public var updatedAt: String
+
+    public init(version: Int, runId: String, stage: String, updatedAt: String) {
+        self.version = version
+        self.runId = runId
+        self.stage = stage
+        self.updatedAt = updatedAt
     }
 }

@@ -15,6 +15,9 @@ public final class StoreWriter {
     private var tables: [String: TableManifest]
     private var featureViews: [String: [FeatureViewVersion]]
     private var online: [String: OnlineTableEntry]
+    private var runs: [RunEntry]
+    /// The model registry of the next version; callers edit it directly.
+    public var models: [String: [ModelVersionEntry]]
     private var writtenFiles: [String] = []
     private var sequence = 0
     private var lockFD: Int32?
@@ -40,6 +43,8 @@ public final class StoreWriter {
         tables = base.tables
         featureViews = base.featureViews ?? [:]
         online = base.online ?? [:]
+        runs = base.runs ?? []
+        models = base.models ?? [:]
     }
 
     deinit {
@@ -77,6 +82,10 @@ public final class StoreWriter {
     }
 
     public func featureViewVersions(_ name: String) -> [FeatureViewVersion] { featureViews[name] ?? [] }
+
+    public func addRun(_ entry: RunEntry) { runs.append(entry) }
+
+    public var runCount: Int { runs.count }
 
     public func setOnline(_ entry: OnlineTableEntry, for view: String) {
         online[view] = entry
@@ -153,7 +162,7 @@ public final class StoreWriter {
         let manifest = Manifest(
             version: newVersion, parentVersion: base.version, createdAt: Self.timestamp(), operation: operation,
             entities: entitySection, tables: tables, featureViews: featureViews.isEmpty ? nil : featureViews,
-            online: online.isEmpty ? nil : online)
+            online: online.isEmpty ? nil : online, runs: runs.isEmpty ? nil : runs, models: models.isEmpty ? nil : models)
         let final = path + "/" + StorePaths.manifestName(newVersion)
         let temporary = path + "/manifest/.tmp-\(newVersion).manifest"
         try FileSystem.writeAtomically(try manifest.encoded(), to: final, temporaryPath: temporary)
@@ -175,7 +184,7 @@ public final class StoreWriter {
         lockFD = nil
     }
 
-    static func timestamp() -> String {
+    public static func timestamp() -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: Date())

@@ -23,10 +23,12 @@ public struct Dataset: Sendable {
     public static let defaultCategorical: Set<String> = ["city", "gender", "registered_via", "last_payment_method_id", "payment_method_id"]
 
     /// Reads `table`: every column but the keys and `label` is a feature. Rows with a NULL label are skipped.
-    public static func load(store: Store, table: String, label: String = "is_churn", categorical: Set<String> = defaultCategorical) throws -> Dataset {
+    public static func load(store: Store, table: String, label: String = "is_churn", categorical: Set<String> = defaultCategorical,
+                            requireLabel: Bool = true, categoryEncoding: [String: [String]] = [:]) throws -> Dataset {
         let manifest = try store.table(table)
         let names = manifest.columns.map(\.name)
-        guard let labelIndex = names.firstIndex(of: label) else {
+        let labelIndex = names.firstIndex(of: label) ?? -1
+        guard labelIndex >= 0 || !requireLabel else {
             throw TrainError("training set \(table) has no label column '\(label)' (columns: \(names.joined(separator: ", ")))")
         }
         guard let entityIndex = names.firstIndex(of: "msno"), let cutoffIndex = names.firstIndex(of: "cutoff_date") else {
@@ -55,18 +57,26 @@ public struct Dataset: Sendable {
             }
         }
         var dataset = Dataset(featureNames: [], features: [], categorical: [], categoryNames: [], labels: [], cutoffs: [], entities: [])
-        let labelValues = columns[labelIndex]
-        let keep = labelValues.indices.filter { !labelValues[$0].isNaN }
+        let rowCount = integersByColumn[entityIndex].count
+        let labelValues = labelIndex >= 0 ? columns[labelIndex] : [Double](repeating: .nan, count: rowCount)
+        let keep = requireLabel ? labelValues.indices.filter { !labelValues[$0].isNaN } : Array(0..<rowCount)
         for index in featureIndexes {
             let column = manifest.columns[index]
             var values: [Double]
             var names: [String] = []
             if column.type == .string {
-                // Strings become category codes in order of first appearance; NULL stays NaN.
+                // Strings become category codes in order of first appearance (or of a model's own encoding,
+                // where unknown strings get a code no bin holds); NULL stays NaN.
                 var codes: [String: Double] = [:]
+                if let fixed = categoryEncoding[column.name] {
+                    for (code, text) in fixed.enumerated() { codes[text] = Double(code) }
+                    names = fixed
+                }
+                let frozen = categoryEncoding[column.name] != nil
                 values = strings[index].map { text in
                     guard let text else { return .nan }
                     if let code = codes[text] { return code }
+                    if frozen { return -1 }
                     let code = Double(codes.count)
                     codes[text] = code
                     names.append(text)
@@ -83,10 +93,28 @@ public struct Dataset: Sendable {
         dataset.labels = keep.map { labelValues[$0] }
         dataset.cutoffs = keep.map { integersByColumn[cutoffIndex][$0] }
         dataset.entities = keep.map { integersByColumn[entityIndex][$0] }
-        for label in dataset.labels where label != 0 && label != 1 {
+        for label in dataset.labels where requireLabel && label != 0 && label != 1 {
             throw TrainError("label \(label) is not 0 or 1: binary churn labels are expected")
         }
         return dataset
+    }
+
+    /// The same rows with features in `names` order (the order a model was trained with).
+    public func aligned(to names: [String], categoryNames modelNames: [[String]]) throws -> Dataset {
+        var result = self
+        result.features = []
+        result.categorical = []
+        result.categoryNames = []
+        for (index, name) in names.enumerated() {
+            guard let source = featureNames.firstIndex(of: name) else {
+                throw TrainError("the model needs feature \(name), which this table does not have (columns: \(featureNames.joined(separator: ", ")))")
+            }
+            result.features.append(features[source])
+            result.categorical.append(categorical[source])
+            result.categoryNames.append(modelNames.indices.contains(index) ? modelNames[index] : categoryNames[source])
+        }
+        result.featureNames = names
+        return result
     }
 
     /// Rows whose cutoff is before `validFrom` train; the others validate.

@@ -3,6 +3,7 @@ import Foundation
 import StrataFormat
 import StrataFeatures
 import StrataIngest
+import StrataTrain
 import StrataStorage
 
 @main
@@ -10,7 +11,7 @@ struct Strata: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
-        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, Scan.self, TrainingSet.self, Features.self])
+        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, Scan.self, TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self])
 
     /// Runs the command; failures caused by input (files, flags, data) print one clear line and exit 1.
     static func main() {
@@ -27,6 +28,8 @@ struct Strata: ParsableCommand {
         } catch let error as FeatureDefinitionError {
             fail(error.description)
         } catch let error as FeaturePlanError {
+            fail(error.description)
+        } catch let error as TrainError {
             fail(error.description)
         } catch {
             exit(withError: error)

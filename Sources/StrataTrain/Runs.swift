@@ -1,0 +1,207 @@
+import Foundation
+import StrataFeatures
+import StrataFormat
+import StrataStorage
+
+/// Everything recorded about one training run (`runs/<id>/run.json`).
+public struct RunRecord: Codable, Equatable, Sendable {
+    public var id: String
+    public var createdAt: String
+    public var model: ModelArtifact.Kind
+    public var trainingSet: String
+    /// The training set's lineage: store version, feature view and version, labels.
+    public var lineage: Lineage?
+    /// The store version the training set was read at.
+    public var storeVersion: Int
+    public var parameters: [String: String]
+    public var featureNames: [String]
+    public var validFrom: Int
+    public var trainRows: Int
+    public var validRows: Int
+    public var durationSeconds: Double
+    public var bestIteration: Int?
+    public var validation: Metrics
+    /// Validation metrics of each cutoff month.
+    public var perCutoff: [CutoffMetrics]
+    /// Total split gain per feature (trees), or |weight| per standardised feature (logistic).
+    public var importance: [FeatureImportance]
+
+    public struct CutoffMetrics: Codable, Equatable, Sendable {
+        public var cutoff: Int
+        public var metrics: Metrics
+    }
+
+    public struct FeatureImportance: Codable, Equatable, Sendable {
+        public var feature: String
+        public var value: Double
+    }
+}
+
+/// Options of `strata train`.
+public struct TrainRequest: Sendable {
+    public var trainingSet: String
+    public var model: ModelArtifact.Kind = .gbdt
+    public var parameters = GBDTParameters()
+    /// First cutoff (YYYYMMDD) of the validation rows; default: the last cutoff month.
+    public var validFrom: Int?
+    public var threshold = 0.5
+    /// Register the model under this name (a new version, stage none).
+    public var register: String?
+    public var label = "is_churn"
+
+    public init(trainingSet: String) { self.trainingSet = trainingSet }
+}
+
+public struct TrainReport: Sendable {
+    public var record: RunRecord
+    public var registeredVersion: Int?
+    public var committedVersion: Int
+}
+
+/// Trains a model from a training set of the store and records the run, atomically.
+public enum TrainingRunner {
+    public static func run(storePath: String, request: TrainRequest, progress: ((String) -> Void)? = nil) throws -> TrainReport {
+        let started = Date()
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            let store = try Store(path: storePath, version: writer.base.version)
+            let table = try store.table(request.trainingSet)
+            progress?("reading \(request.trainingSet)")
+            let dataset = try Dataset.load(store: store, table: request.trainingSet, label: request.label)
+            let cutoffs = Array(Set(dataset.cutoffs)).sorted()
+            let validFromDay: Int64
+            if let validFrom = request.validFrom {
+                guard let day = Dates.dayNumber(yyyymmdd: validFrom) else { throw TrainError("--valid-from \(validFrom) is not a YYYYMMDD date") }
+                validFromDay = Int64(day)
+            } else {
+                guard let last = cutoffs.last else { throw TrainError("training set \(request.trainingSet) has no labelled rows") }
+                // The last cutoff month validates.
+                validFromDay = Int64(Dates.dayNumber(yyyymmdd: Dates.monthKey(dayNumber: Int(last)) * 100 + 1)!)
+            }
+            let (trainRows, validRows) = dataset.split(validFrom: validFromDay)
+            guard !trainRows.isEmpty else { throw TrainError("no rows with a cutoff before \(Dates.yyyymmdd(dayNumber: Int(validFromDay))) to train on") }
+            guard !validRows.isEmpty else { throw TrainError("no rows with a cutoff from \(Dates.yyyymmdd(dayNumber: Int(validFromDay))) on to validate with") }
+
+            progress?("training \(request.model.rawValue) on \(trainRows.count) rows")
+            var artifact: ModelArtifact
+            var bestIteration: Int?
+            var importance: [RunRecord.FeatureImportance]
+            var parameters: [String: String] = ["model": request.model.rawValue, "threshold": String(request.threshold)]
+            switch request.model {
+            case .gbdt:
+                let (model, history) = try GBDTTrainer(parameters: request.parameters).train(dataset, trainRows: trainRows, validRows: validRows)
+                artifact = ModelArtifact(kind: .gbdt, featureNames: dataset.featureNames, gbdt: model, logistic: nil)
+                bestIteration = request.parameters.earlyStoppingRounds > 0 ? history.bestIteration : model.trees.count
+                importance = zip(dataset.featureNames, model.gainImportance).map { .init(feature: $0, value: $1) }
+                let p = request.parameters
+                parameters.merge([
+                    "rounds": String(p.rounds), "learning_rate": String(p.learningRate), "num_leaves": String(p.numLeaves),
+                    "min_data_in_leaf": String(p.minDataInLeaf), "lambda_l2": String(p.lambdaL2), "feature_fraction": String(p.featureFraction),
+                    "bagging_fraction": String(p.baggingFraction), "bagging_freq": String(p.baggingFrequency),
+                    "early_stopping": String(p.earlyStoppingRounds), "seed": String(p.seed), "threads": String(p.threads),
+                ]) { $1 }
+            case .logistic:
+                let model = LogisticModel.train(dataset, rows: trainRows)
+                artifact = ModelArtifact(kind: .logistic, featureNames: dataset.featureNames, gbdt: nil, logistic: model)
+                importance = zip(dataset.featureNames, model.weights.dropFirst()).map { .init(feature: $0, value: abs($1)) }
+            }
+            progress?("evaluating")
+            let probabilities = artifact.probabilities(dataset, rows: validRows)
+            let validLabels = validRows.map { dataset.labels[$0] }
+            let validation = Metrics.compute(labels: validLabels, probabilities: probabilities, threshold: request.threshold)
+            var perCutoff: [RunRecord.CutoffMetrics] = []
+            for cutoff in cutoffs where cutoff >= validFromDay {
+                let positions = validRows.indices.filter { dataset.cutoffs[validRows[$0]] == cutoff }
+                perCutoff.append(.init(cutoff: Dates.yyyymmdd(dayNumber: Int(cutoff)), metrics: Metrics.compute(
+                    labels: positions.map { validLabels[$0] }, probabilities: positions.map { probabilities[$0] }, threshold: request.threshold)))
+            }
+            let id = "run-" + StorePaths.zeroPadded(writer.runCount + 1, 6)
+            let record = RunRecord(
+                id: id, createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: table.lineage,
+                storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames,
+                validFrom: Dates.yyyymmdd(dayNumber: Int(validFromDay)), trainRows: trainRows.count, validRows: validRows.count,
+                durationSeconds: -started.timeIntervalSinceNow, bestIteration: bestIteration, validation: validation,
+                perCutoff: perCutoff, importance: importance.sorted { $0.value > $1.value })
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try writer.writeFile(Array(try encoder.encode(record)), relativePath: "runs/\(id)/run.json")
+            try writer.writeFile(try ModelFile.encode(artifact), relativePath: "runs/\(id)/model.smdl")
+            writer.addRun(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt))
+            var registered: Int?
+            if let name = request.register {
+                let version = (writer.models[name]?.last?.version ?? 0) + 1
+                writer.models[name, default: []].append(ModelVersionEntry(version: version, runId: id, stage: "none", updatedAt: record.createdAt))
+                registered = version
+            }
+            let manifest = try writer.commit(operation: "train \(id) on \(request.trainingSet)")
+            return TrainReport(record: record, registeredVersion: registered, committedVersion: manifest.version)
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// The record of a run.
+    public static func record(store: Store, id: String) throws -> RunRecord {
+        guard let entry = store.manifest.runs?.first(where: { $0.id == id }) else {
+            let known = (store.manifest.runs ?? []).map(\.id)
+            throw TrainError("no run \(id) (runs: \(known.isEmpty ? "none" : known.suffix(10).joined(separator: ", ")))")
+        }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(RunRecord.self, from: Data(try FileSystem.readFile(store.absolute(entry.file))))
+    }
+}
+
+/// The model registry: named models, versions, stages.
+public enum ModelRegistry {
+    public static let stages = ["none", "staging", "production", "archived"]
+
+    /// Moves a version to `stage`; promoting to production archives the previous production version.
+    public static func promote(storePath: String, name: String, version: Int, stage: String) throws -> [ModelVersionEntry] {
+        guard stages.contains(stage) else { throw TrainError("stage must be one of \(stages.joined(separator: ", "))") }
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            guard var versions = writer.models[name] else {
+                throw TrainError("no model named \(name) (models: \(writer.models.keys.sorted().joined(separator: ", ")))")
+            }
+            guard let index = versions.firstIndex(where: { $0.version == version }) else {
+                throw TrainError("model \(name) has no version \(version) (versions: \(versions.map { String($0.version) }.joined(separator: ", ")))")
+            }
+            let now = StoreWriter.timestamp()
+            if stage == "production" {
+                for other in versions.indices where versions[other].stage == "production" && other != index {
+                    versions[other].stage = "archived"
+                    versions[other].updatedAt = now
+                }
+            }
+            versions[index].stage = stage
+            versions[index].updatedAt = now
+            writer.models[name] = versions
+            try writer.commit(operation: "models promote \(name) \(version) to \(stage)")
+            return versions
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// Resolves `NAME`, `NAME@production` (any stage) or `NAME@3` to a version entry.
+    public static func resolve(store: Store, reference: String) throws -> ModelVersionEntry {
+        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+        let name = parts[0]
+        guard let versions = store.manifest.models?[name], !versions.isEmpty else {
+            throw TrainError("no model named \(name) (models: \((store.manifest.models ?? [:]).keys.sorted().joined(separator: ", ")))")
+        }
+        guard parts.count == 2 else { return versions.last! }
+        if let number = Int(parts[1]) {
+            guard let entry = versions.first(where: { $0.version == number }) else { throw TrainError("model \(name) has no version \(number)") }
+            return entry
+        }
+        guard let entry = versions.last(where: { $0.stage == parts[1] }) else {
+            throw TrainError("model \(name) has no version in stage \(parts[1]); promote one with strata models promote \(name) VERSION --stage \(parts[1])")
+        }
+        return entry
+    }
+}

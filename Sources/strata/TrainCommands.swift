@@ -1,0 +1,245 @@
+import ArgumentParser
+import Foundation
+import StrataFormat
+import StrataStorage
+import StrataTrain
+
+extension ModelArtifact.Kind: ExpressibleByArgument {}
+extension PredictRequest.ExplainScope: ExpressibleByArgument {}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a churn model (gradient-boosted trees or the logistic baseline) on a training set; the run is recorded.")
+
+    @OptionGroup var store: StoreOption
+    @Option(name: .customLong("training-set"), help: "Training set table (from strata training-set).") var trainingSet: String
+    @Option(help: "gbdt or logistic.") var model: ModelArtifact.Kind = .gbdt
+    @Option(name: .customLong("valid-from"), help: "First cutoff (YYYYMMDD) of the validation rows (default: the last cutoff month).") var validFrom: String?
+    @Option(help: "Boosting rounds.") var rounds = 200
+    @Option(name: .customLong("learning-rate")) var learningRate = 0.05
+    @Option(name: .customLong("num-leaves")) var numLeaves = 31
+    @Option(name: .customLong("min-data-in-leaf")) var minDataInLeaf = 20
+    @Option(name: .customLong("lambda-l2")) var lambdaL2 = 0.0
+    @Option(name: .customLong("feature-fraction")) var featureFraction = 1.0
+    @Option(name: .customLong("bagging-fraction")) var baggingFraction = 1.0
+    @Option(name: .customLong("bagging-freq")) var baggingFrequency = 0
+    @Option(name: .customLong("early-stopping"), help: "Stop after this many rounds without a better validation log loss (0: off).") var earlyStopping = 0
+    @Option(help: "Random seed (bagging, feature sampling).") var seed: UInt64 = 42
+    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(help: "Probability threshold of the confusion matrix.") var threshold = 0.5
+    @Option(help: "Register the model under this name as a new version.") var register: String?
+    @Option(help: "Output: table or json.") var format: OutputFormat = .table
+
+    func validate() throws {
+        guard rounds > 0, rounds <= 100_000 else { throw ValidationError("--rounds must be in 1...100000") }
+        guard learningRate > 0, learningRate <= 1 else { throw ValidationError("--learning-rate must be in (0, 1]") }
+        guard numLeaves >= 2, numLeaves <= 4096 else { throw ValidationError("--num-leaves must be in 2...4096") }
+        guard minDataInLeaf >= 1 else { throw ValidationError("--min-data-in-leaf must be at least 1") }
+        guard lambdaL2 >= 0 else { throw ValidationError("--lambda-l2 must be >= 0") }
+        guard featureFraction > 0, featureFraction <= 1, baggingFraction > 0, baggingFraction <= 1 else {
+            throw ValidationError("--feature-fraction and --bagging-fraction must be in (0, 1]")
+        }
+        if let validFrom { _ = try dayNumber(validFrom, flag: "--valid-from") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        var request = TrainRequest(trainingSet: trainingSet)
+        request.model = model
+        request.validFrom = validFrom.flatMap { Int($0) }
+        request.threshold = threshold
+        request.register = register
+        var parameters = GBDTParameters()
+        parameters.rounds = rounds
+        parameters.learningRate = learningRate
+        parameters.numLeaves = numLeaves
+        parameters.minDataInLeaf = minDataInLeaf
+        parameters.lambdaL2 = lambdaL2
+        parameters.featureFraction = featureFraction
+        parameters.baggingFraction = baggingFraction
+        parameters.baggingFrequency = baggingFrequency
+        parameters.earlyStoppingRounds = earlyStopping
+        parameters.seed = seed
+        if let threads { parameters.threads = threads }
+        request.parameters = parameters
+        let started = Date()
+        let progress: ((String) -> Void)? = showProgress ? { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) } : nil
+        let report = try TrainingRunner.run(storePath: store.path, request: request, progress: progress)
+        if format == .json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(report.record), as: UTF8.self))
+            return
+        }
+        RunPrinter.summary(report.record)
+        if let version = report.registeredVersion { print("registered as \(register!) version \(version) (stage none); committed version \(report.committedVersion)") }
+    }
+}
+
+enum RunPrinter {
+    static func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "n/a" }
+
+    static func summary(_ record: RunRecord) {
+        let metrics = record.validation
+        print("\(record.id): \(record.model.rawValue) on \(record.trainingSet) — \(grouped(record.trainRows)) training rows (cutoffs before \(record.validFrom)), "
+            + "\(grouped(record.validRows)) validation rows, \(String(format: "%.2f", record.durationSeconds)) s")
+        if let lineage = record.lineage {
+            print("  lineage: store version \(lineage.storeVersion), feature view \(lineage.featureView) v\(lineage.featureViewVersion), labels \(lineage.labelsTable)")
+        }
+        print("  validation: AUC \(number(metrics.auc))  log loss \(number(metrics.logLoss))  top decile: precision \(number(metrics.precisionTopDecile)) "
+            + "recall \(number(metrics.recallTopDecile))  (\(grouped(metrics.positives)) churners of \(grouped(metrics.rows)))")
+        print("  confusion at \(metrics.threshold): TP \(metrics.truePositives)  FP \(metrics.falsePositives)  FN \(metrics.falseNegatives)  TN \(metrics.trueNegatives)")
+        print("")
+        RowPrinter.print(header: ["predicted", "rows", "mean_predicted", "observed_churn"], rows: metrics.calibration.filter { $0.rows > 0 }.map {
+            [String(format: "%.1f-%.1f", $0.low, $0.high), String($0.rows), number($0.meanPrediction), number($0.observedRate)]
+        }, format: .table)
+        if record.perCutoff.count > 1 {
+            print("")
+            RowPrinter.print(header: ["cutoff", "rows", "auc", "log_loss"], rows: record.perCutoff.map {
+                [String($0.cutoff), String($0.metrics.rows), number($0.metrics.auc), number($0.metrics.logLoss)]
+            }, format: .table)
+        }
+    }
+}
+
+struct Runs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Training runs recorded in the store.", subcommands: [List.self, Show.self, Compare.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List runs with their validation metrics.")
+        @OptionGroup var store: StoreOption
+        @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
+        func run() throws {
+            let opened = try Store(path: store.path)
+            let rows: [[String?]] = try (opened.manifest.runs ?? []).map { entry in
+                let record = try TrainingRunner.record(store: opened, id: entry.id)
+                return [record.id, record.createdAt, record.model.rawValue, record.trainingSet, String(record.trainRows),
+                        RunPrinter.number(record.validation.auc), RunPrinter.number(record.validation.logLoss), String(format: "%.2f", record.durationSeconds)]
+            }
+            RowPrinter.print(header: ["run", "created", "model", "training_set", "train_rows", "auc", "log_loss", "seconds"], rows: rows, format: format)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Everything about one run, with feature importance.")
+        @OptionGroup var store: StoreOption
+        @Argument(help: "Run id (run-000001).") var id: String
+
+        func run() throws {
+            let record = try TrainingRunner.record(store: try Store(path: store.path), id: id)
+            RunPrinter.summary(record)
+            print("\nparameters: " + record.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            print("")
+            let total = record.importance.reduce(0) { $0 + $1.value }
+            RowPrinter.print(header: ["feature", record.model == .gbdt ? "gain" : "|weight|", "share"], rows: record.importance.map {
+                [$0.feature, String(format: "%.2f", $0.value), total > 0 ? String(format: "%.1f%%", 100 * $0.value / total) : nil]
+            }, format: .table)
+        }
+    }
+
+    struct Compare: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Two runs side by side.")
+        @OptionGroup var store: StoreOption
+        @Argument(help: "First run id.") var first: String
+        @Argument(help: "Second run id.") var second: String
+
+        func run() throws {
+            let opened = try Store(path: store.path)
+            let a = try TrainingRunner.record(store: opened, id: first)
+            let b = try TrainingRunner.record(store: opened, id: second)
+            func row(_ name: String, _ x: Double?, _ y: Double?) -> [String?] {
+                [name, RunPrinter.number(x), RunPrinter.number(y), x.flatMap { x in y.map { String(format: "%+.4f", $0 - x) } }]
+            }
+            var rows: [[String?]] = [
+                ["model", a.model.rawValue, b.model.rawValue, nil], ["training set", a.trainingSet, b.trainingSet, nil],
+                row("auc", a.validation.auc, b.validation.auc), row("log loss", a.validation.logLoss, b.validation.logLoss),
+                row("precision top 10%", a.validation.precisionTopDecile, b.validation.precisionTopDecile),
+                row("recall top 10%", a.validation.recallTopDecile, b.validation.recallTopDecile),
+                row("seconds", a.durationSeconds, b.durationSeconds),
+            ]
+            for key in Set(a.parameters.keys).union(b.parameters.keys).sorted() where a.parameters[key] != b.parameters[key] {
+                rows.append(["param \(key)", a.parameters[key], b.parameters[key], nil])
+            }
+            RowPrinter.print(header: ["", a.id, b.id, "difference"], rows: rows, format: .table)
+        }
+    }
+}
+
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The model registry: versions and stages.", subcommands: [List.self, Promote.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List registered models.")
+        @OptionGroup var store: StoreOption
+        @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
+        func run() throws {
+            let opened = try Store(path: store.path)
+            var rows: [[String?]] = []
+            for (name, versions) in (opened.manifest.models ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for version in versions {
+                    let record = try TrainingRunner.record(store: opened, id: version.runId)
+                    rows.append([name, String(version.version), version.stage, version.runId, RunPrinter.number(record.validation.auc), version.updatedAt])
+                }
+            }
+            RowPrinter.print(header: ["model", "version", "stage", "run", "auc", "updated"], rows: rows, format: format)
+        }
+    }
+
+    struct Promote: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move a model version to a stage; one production version at a time.")
+        @OptionGroup var store: StoreOption
+        @Argument(help: "Model name.") var name: String
+        @Argument(help: "Version.") var version: Int
+        @Option(help: "none, staging, production or archived.") var stage: String
+
+        func run() throws {
+            let versions = try ModelRegistry.promote(storePath: store.path, name: name, version: version, stage: stage)
+            for entry in versions { print("\(name) v\(entry.version): \(entry.stage) (\(entry.runId))") }
+        }
+    }
+}
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score churn risk: probability, bucket A/B/C and the top three reasons per user, written as a table.")
+
+    @OptionGroup var store: StoreOption
+    @Option(help: "NAME, NAME@production (a stage) or NAME@3 (a version).") var model: String
+    @Option(name: .customLong("training-set"), help: "Score the rows of this training set.") var trainingSet: String?
+    @Option(name: .customLong("as-of"), help: "Score every user as of this day (YYYYMMDD).") var asOf: String?
+    @Option(help: "Table to write.") var out: String
+    @Option(name: .customLong("bucket-a"), help: "A (will churn anyway) from this probability.") var bucketA = 0.5
+    @Option(name: .customLong("bucket-b"), help: "B (on the fence) from this probability; below is C (safe).") var bucketB = 0.15
+    @Flag(help: "Replace the table if it exists.") var replace = false
+    @Option(help: "Whose reasons to compute with exact TreeSHAP: risky (buckets A and B), all, or none.") var explain: PredictRequest.ExplainScope = .risky
+
+    func validate() throws {
+        guard (trainingSet == nil) != (asOf == nil) else { throw ValidationError("give exactly one of --training-set and --as-of") }
+        if let asOf { _ = try dayNumber(asOf, flag: "--as-of") }
+    }
+
+    func run() throws {
+        var request = PredictRequest(model: model, outputTable: out)
+        request.trainingSet = trainingSet
+        request.asOfDay = try asOf.map { Int(try dayNumber($0, flag: "--as-of")) }
+        request.bucketA = bucketA
+        request.bucketB = bucketB
+        request.replace = replace
+        request.explain = explain
+        let started = Date()
+        let progress: ((String) -> Void)? = showProgress ? { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) } : nil
+        let report = try Predictor.predict(storePath: store.path, request: request, progress: progress)
+        let counts = report.bucketCounts
+        print("\(out): \(grouped(report.rowCount)) users scored with \(model) (v\(report.modelVersion.version), \(report.modelVersion.runId)) in "
+            + "\(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")
+        print("  buckets: A (will churn anyway, p >= \(bucketA)) \(grouped(counts["A"] ?? 0)), B (on the fence) \(grouped(counts["B"] ?? 0)), C (safe) \(grouped(counts["C"] ?? 0))")
+        print("")
+        RowPrinter.print(header: ["msno", "churn_probability", "bucket", "reason_1", "reason_2", "reason_3"], rows: report.top.map { prediction in
+            [prediction.msno, String(format: "%.3f", prediction.probability), prediction.bucket]
+                + (0..<3).map { $0 < prediction.reasons.count ? prediction.reasons[$0] : nil }
+        }, format: .table)
+    }
+}
