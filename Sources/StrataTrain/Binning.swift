@@ -1,3 +1,5 @@
+import StrataStorage
+
 /// Maps a feature's raw values to at most 255 bins plus a missing bin, as histogram learners do.
 ///
 /// Numeric: bins are ranges `(upper[i-1], upper[i]]` over quantiles of the values (every distinct value
@@ -80,7 +82,7 @@ struct BinnedMatrix: @unchecked Sendable {
 
     init(dataset: Dataset, rows: [Int], mappers: [BinMapper]) {
         rowCount = rows.count
-        columns = mappers.indices.map { feature in
+        columns = parallelMap(mappers.count) { feature in
             let column = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, rows.count))
             let mapper = mappers[feature]
             let values = dataset.features[feature]

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import StrataStorage
 
 /// Hyperparameters of the gradient-boosted trees (names and defaults follow LightGBM's).
 public struct GBDTParameters: Codable, Equatable, Sendable {
@@ -108,12 +109,14 @@ public struct GBDTTrainer {
     public func train(_ dataset: Dataset, trainRows: [Int], validRows: [Int]) throws -> (GBDTModel, TrainingHistory) {
         guard !trainRows.isEmpty else { throw TrainError("no training rows (check --valid-from)") }
         let featureCount = dataset.featureNames.count
-        let mappers = (0..<featureCount).map { BinMapper(values: dataset.features[$0], rows: trainRows, isCategorical: dataset.categorical[$0]) }
+        let mappers = parallelMap(featureCount) { BinMapper(values: dataset.features[$0], rows: trainRows, isCategorical: dataset.categorical[$0]) }
         let train = BinnedMatrix(dataset: dataset, rows: trainRows, mappers: mappers)
+        let rowMajor = RowMajorBins(train)
         let valid = BinnedMatrix(dataset: dataset, rows: validRows, mappers: mappers)
         defer {
             train.deallocate()
             valid.deallocate()
+            rowMajor.deallocate()
         }
         let labels = trainRows.map { dataset.labels[$0] }
         let validLabels = validRows.map { dataset.labels[$0] }
@@ -123,23 +126,34 @@ public struct GBDTTrainer {
         var history = TrainingHistory()
 
         let n = trainRows.count
-        var scores = [Double](repeating: base, count: n)
+        let scores = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        scores.initialize(repeating: base)
+        let labelBuffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
+        for row in 0..<n { labelBuffer[row] = labels[row] }
         var validScores = [Double](repeating: base, count: validRows.count)
         let gradients = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
         let hessians = UnsafeMutableBufferPointer<Double>.allocate(capacity: n)
         defer {
             gradients.deallocate()
             hessians.deallocate()
+            scores.deallocate()
+            labelBuffer.deallocate()
         }
         var random = SplitMix(seed: parameters.seed)
         var bestLoss = Double.infinity
         var bestTrees = 0
         var bagged = Array(0..<n)
         for round in 0..<parameters.rounds {
-            for row in 0..<n {
-                let p = sigmoid(scores[row])
-                gradients[row] = p - labels[row]
-                hessians[row] = p * (1 - p)
+            // Gradients of the log loss, on all cores (each row written by one thread: deterministic).
+            let buffers = UnsafeSendable((scores, labelBuffer, gradients, hessians))
+            let sliceCount = parameters.threads
+            DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
+                let (scores, labels, gradients, hessians) = buffers.value
+                for row in (n * slice / sliceCount)..<(n * (slice + 1) / sliceCount) {
+                    let p = sigmoid(scores[row])
+                    gradients[row] = p - labels[row]
+                    hessians[row] = p * (1 - p)
+                }
             }
             if parameters.baggingFrequency > 0 && parameters.baggingFraction < 1 && round % parameters.baggingFrequency == 0 {
                 bagged = (0..<n).filter { _ in random.uniform() < parameters.baggingFraction }
@@ -150,7 +164,7 @@ public struct GBDTTrainer {
                 for index in stride(from: featureCount - 1, to: 0, by: -1) { features.swapAt(index, random.below(index + 1)) }
                 features = Array(features.prefix(keep)).sorted()
             }
-            let (tree, leafOfRow) = grow(train: train, rows: bagged, features: features, mappers: mappers,
+            let (tree, leafOfRow) = grow(train: train, rowMajor: rowMajor, rows: bagged, features: features, mappers: mappers,
                                          gradients: UnsafeBufferPointer(gradients), hessians: UnsafeBufferPointer(hessians))
             // Rows of the bag know their leaf; the others (and validation rows) walk the tree.
             let missing = model.missingBins
@@ -180,7 +194,7 @@ public struct GBDTTrainer {
     }
 
     /// Grows one tree on the rows of the bag; returns it and the leaf of each bagged row (-1 for others).
-    func grow(train: BinnedMatrix, rows: [Int], features: [Int], mappers: [BinMapper],
+    func grow(train: BinnedMatrix, rowMajor: RowMajorBins, rows: [Int], features: [Int], mappers: [BinMapper],
               gradients: UnsafeBufferPointer<Double>, hessians: UnsafeBufferPointer<Double>) -> (Tree, [Int32]) {
         let binCounts = mappers.map(\.binCount)
         var featureOffsets = [Int](repeating: 0, count: mappers.count + 1)
@@ -203,33 +217,53 @@ public struct GBDTTrainer {
         tree.leafValue = []
         tree.leafCount = []
 
+        // One histogram per thread, summed in thread order afterwards: deterministic for a thread count.
+        let threadCount = max(1, parameters.threads)
+        let threadHistograms = (0..<threadCount).map { _ in UnsafeSendable(UnsafeMutablePointer<Bin>.allocate(capacity: totalBins)) }
+        defer { for histogram in threadHistograms { histogram.value.deallocate() } }
+        let featureList = features.map(Int32.init)
+        let binOffsets = offsets.map(Int32.init)
+
+        /// Row by row, all sampled features at once: each row's gradient is read once, and its bins are
+        /// one contiguous run of bytes.
         func buildHistogram(_ begin: Int, _ end: Int, into histogram: UnsafeMutablePointer<Bin>) {
             let count = end - begin
+            let slices = count < 4096 ? 1 : threadCount
             order.withUnsafeBufferPointer { order in
-                for index in 0..<count {
-                    let row = Int(order[begin + index])
-                    ordered[2 * index] = gradients[row]
-                    ordered[2 * index + 1] = hessians[row]
-                }
-                let orderPointer = UnsafeSendable(order.baseAddress! + begin)
-                let orderedPointer = UnsafeSendable(ordered.baseAddress!)
-                let histogramPointer = UnsafeSendable(histogram)
-                let columns = UnsafeSendable(train.columns)
-                let sliceCount = min(parameters.threads, features.count)
-                DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
-                    let rows = orderPointer.value
-                    let ordered = orderedPointer.value
-                    // Features are split between threads: each bin is summed by one thread, in row order.
-                    for position in stride(from: slice, to: features.count, by: sliceCount) {
-                        let feature = features[position]
-                        let bins = histogramPointer.value + offsets[feature]
-                        bins.initialize(repeating: Bin(), count: binCounts[feature])
-                        let column = columns.value[feature].baseAddress!
-                        for index in 0..<count {
-                            let bin = Int(column[Int(rows[index])])
-                            bins[bin].gradient += ordered[2 * index]
-                            bins[bin].hessian += ordered[2 * index + 1]
-                            bins[bin].count += 1
+                featureList.withUnsafeBufferPointer { featureList in
+                    binOffsets.withUnsafeBufferPointer { binOffsets in
+                        let context = UnsafeSendable((order.baseAddress! + begin, featureList, binOffsets, histogram, gradients, hessians))
+                        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                            let (rows, features, binOffsets, histogram, gradients, hessians) = context.value
+                            let local = slices == 1 ? histogram : threadHistograms[slice].value
+                            local.initialize(repeating: Bin(), count: totalBins)
+                            let stride = rowMajor.stride
+                            for index in (count * slice / slices)..<(count * (slice + 1) / slices) {
+                                let row = Int(rows[index])
+                                let gradient = gradients[row]
+                                let hessian = hessians[row]
+                                let bins = rowMajor.bins + row * stride
+                                for feature in features {
+                                    let bin = Int(binOffsets[Int(feature)]) + Int(bins[Int(feature)])
+                                    local[bin].gradient += gradient
+                                    local[bin].hessian += hessian
+                                    local[bin].count += 1
+                                }
+                            }
+                        }
+                        guard slices > 1 else { return }
+                        for feature in featureList {
+                            let range = Int(binOffsets[Int(feature)])..<Int(binOffsets[Int(feature) + 1])
+                            for bin in range {
+                                var total = Bin()
+                                for slice in 0..<slices {
+                                    let part = threadHistograms[slice].value[bin]
+                                    total.gradient += part.gradient
+                                    total.hessian += part.hessian
+                                    total.count += part.count
+                                }
+                                histogram[bin] = total
+                            }
                         }
                     }
                 }
@@ -272,25 +306,68 @@ public struct GBDTTrainer {
             if leaf.parentNode >= 0 {
                 if leaf.isLeftChild { tree.left[leaf.parentNode] = Int32(node) } else { tree.right[leaf.parentNode] = Int32(node) }
             }
-            // Stable partition of the leaf's rows into left then right.
-            let column = train.columns[split.feature]
+            // Stable partition of the leaf's rows into left then right, through a per-bin lookup table.
             let missingBin = mappers[split.feature].missingBin
-            var leftCount = 0
-            var rightCount = 0
-            for index in leaf.begin..<leaf.end {
-                let row = order[index]
-                let bin = Int(column[Int(row)])
-                let goesLeft = split.categorical ? split.leftBins.contains(Int32(bin))
+            var goesLeft = [Bool](repeating: false, count: 256)
+            for bin in 0..<mappers[split.feature].binCount {
+                goesLeft[bin] = split.categorical ? split.leftBins.contains(Int32(bin))
                     : bin == missingBin ? split.defaultLeft : bin <= split.thresholdBin
-                if goesLeft {
-                    order[leaf.begin + leftCount] = row
-                    leftCount += 1
-                } else {
-                    scratch[rightCount] = row
-                    rightCount += 1
+            }
+            // Each thread partitions a slice of the leaf into its own left and right runs; the runs are then laid
+            // out left slices first, in slice order, so the result is the stable partition.
+            let column = UnsafeSendable(train.columns[split.feature].baseAddress!)
+            let leafSize = leaf.end - leaf.begin
+            let leafBegin = leaf.begin
+            let slices = leafSize < 8192 ? 1 : max(1, parameters.threads)
+            var leftCounts = [Int](repeating: 0, count: slices)
+            var rightCounts = [Int](repeating: 0, count: slices)
+            order.withUnsafeMutableBufferPointer { order in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    goesLeft.withUnsafeBufferPointer { goesLeft in
+                        leftCounts.withUnsafeMutableBufferPointer { leftCounts in
+                            rightCounts.withUnsafeMutableBufferPointer { rightCounts in
+                                let context = UnsafeSendable((order, scratch, goesLeft, leftCounts, rightCounts))
+                                DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                                    let (order, scratch, goesLeft, leftCounts, rightCounts) = context.value
+                                    let begin = leafBegin + leafSize * slice / slices
+                                    let end = leafBegin + leafSize * (slice + 1) / slices
+                                    // Lefts compact in place at the slice's start; rights go to scratch at the same offsets.
+                                    var left = begin
+                                    var right = begin - leafBegin
+                                    for index in begin..<end {
+                                        let row = order[index]
+                                        if goesLeft[Int(column.value[Int(row)])] {
+                                            order[left] = row
+                                            left += 1
+                                        } else {
+                                            scratch[right] = row
+                                            right += 1
+                                        }
+                                    }
+                                    leftCounts[slice] = left - begin
+                                    rightCounts[slice] = right - (begin - leafBegin)
+                                }
+                            }
+                        }
+                        // Gather: left runs (moved down in order), then right runs from scratch.
+                        var target = leaf.begin
+                        for slice in 0..<slices {
+                            let begin = leaf.begin + leafSize * slice / slices
+                            if target != begin {
+                                for index in 0..<leftCounts[slice] { order[target + index] = order[begin + index] }
+                            }
+                            target += leftCounts[slice]
+                        }
+                        for slice in 0..<slices {
+                            let begin = leafSize * slice / slices
+                            for index in 0..<rightCounts[slice] { order[target + index] = scratch[begin + index] }
+                            target += rightCounts[slice]
+                        }
+                    }
                 }
             }
-            for index in 0..<rightCount { order[leaf.begin + leftCount + index] = scratch[index] }
+            let leftCount = leftCounts.reduce(0, +)
+            let rightCount = leafSize - leftCount
             let middle = leaf.begin + leftCount
             // Histogram of the smaller child; the larger one is the parent's minus it.
             let smallIsLeft = leftCount <= rightCount
@@ -433,4 +510,20 @@ struct SplitMix {
     }
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+/// The training bins row by row (`bins[row * stride + feature]`), for histograms that read each row once.
+struct RowMajorBins: @unchecked Sendable {
+    let bins: UnsafeMutablePointer<UInt8>
+    let stride: Int
+
+    init(_ matrix: BinnedMatrix) {
+        stride = max(1, matrix.columns.count)
+        bins = .allocate(capacity: max(1, matrix.rowCount * stride))
+        for (feature, column) in matrix.columns.enumerated() {
+            for row in 0..<matrix.rowCount { bins[row * stride + feature] = column[row] }
+        }
+    }
+
+    func deallocate() { bins.deallocate() }
 }
