@@ -19,6 +19,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var trainRows: Int
     public var validRows: Int
     public var durationSeconds: Double
+    /// The fit alone: binning and boosting (or the Newton steps), without reading and evaluating.
+    public var trainSeconds: Double?
     public var bestIteration: Int?
     public var validation: Metrics
     /// Validation metrics of each cutoff month.
@@ -83,6 +85,7 @@ public enum TrainingRunner {
             guard !validRows.isEmpty else { throw TrainError("no rows with a cutoff from \(Dates.yyyymmdd(dayNumber: Int(validFromDay))) on to validate with") }
 
             progress?("training \(request.model.rawValue) on \(trainRows.count) rows")
+            let fitStarted = Date()
             var artifact: ModelArtifact
             var bestIteration: Int?
             var importance: [RunRecord.FeatureImportance]
@@ -105,6 +108,7 @@ public enum TrainingRunner {
                 artifact = ModelArtifact(kind: .logistic, featureNames: dataset.featureNames, gbdt: nil, logistic: model)
                 importance = zip(dataset.featureNames, model.weights.dropFirst()).map { .init(feature: $0, value: abs($1)) }
             }
+            let trainSeconds = -fitStarted.timeIntervalSinceNow
             progress?("evaluating")
             let probabilities = artifact.probabilities(dataset, rows: validRows)
             let validLabels = validRows.map { dataset.labels[$0] }
@@ -120,7 +124,7 @@ public enum TrainingRunner {
                 id: id, createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: table.lineage,
                 storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames,
                 validFrom: Dates.yyyymmdd(dayNumber: Int(validFromDay)), trainRows: trainRows.count, validRows: validRows.count,
-                durationSeconds: -started.timeIntervalSinceNow, bestIteration: bestIteration, validation: validation,
+                durationSeconds: -started.timeIntervalSinceNow, trainSeconds: trainSeconds, bestIteration: bestIteration, validation: validation,
                 perCutoff: perCutoff, importance: importance.sorted { $0.value > $1.value })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -83,7 +83,8 @@ enum RunPrinter {
     static func summary(_ record: RunRecord) {
         let metrics = record.validation
         print("\(record.id): \(record.model.rawValue) on \(record.trainingSet) — \(grouped(record.trainRows)) training rows (cutoffs before \(record.validFrom)), "
-            + "\(grouped(record.validRows)) validation rows, \(String(format: "%.2f", record.durationSeconds)) s")
+            + "\(grouped(record.validRows)) validation rows, \(String(format: "%.2f", record.durationSeconds)) s"
+            + (record.trainSeconds.map { String(format: " (fit %.2f s)", $0) } ?? ""))
         if let lineage = record.lineage {
             print("  lineage: store version \(lineage.storeVersion), feature view \(lineage.featureView) v\(lineage.featureViewVersion), labels \(lineage.labelsTable)")
         }

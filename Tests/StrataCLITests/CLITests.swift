@@ -202,4 +202,53 @@ func strata(_ arguments: [String]) throws -> Outcome {
         let bad = try strata(["training-set", "--db", db, "--features", badFile, "--labels", "labels", "--out", "x"])
         #expect(bad.status == 1 && bad.stderr.contains("bad.yaml:4") && bad.stderr.contains("unknown function 'avg'"))
     }
+
+    /// The whole job: generate → ingest → training set → train → register → promote → predict.
+    @Test func trainPromotePredict() throws {
+        let directory = temporaryDirectory()
+        let db = directory + "/db"
+        _ = try strata(["generate", "--out", directory + "/csv", "--members", "1500", "--months", "8", "--label-months", "4"])
+        _ = try strata(["ingest", "--db", db] + ["members", "transactions", "user_logs", "labels"].map { directory + "/csv/\($0).csv" })
+        let features = packageRoot + "/fixtures/features/w1.yaml"
+        _ = try strata(["training-set", "--db", db, "--features", features, "--labels", "labels", "--out", "train"])
+        let trained = try strata(["train", "--db", db, "--training-set", "train", "--rounds", "30", "--register", "churn"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("run-000001: gbdt on train"))
+        #expect(trained.stdout.range(of: "validation: AUC 0\\.[0-9]{4}", options: .regularExpression) != nil)
+        #expect(trained.stdout.contains("registered as churn version 1 (stage none)"))
+        let baseline = try strata(["train", "--db", db, "--training-set", "train", "--model", "logistic", "--register", "churn"])
+        #expect(baseline.stdout.contains("run-000002: logistic"))
+        let listed = try strata(["runs", "list", "--db", db, "--format", "csv"])
+        #expect(listed.stdout.split(separator: "\n").count == 3)
+        let shown = try strata(["runs", "show", "--db", db, "run-000001"])
+        #expect(shown.stdout.contains("feature") && shown.stdout.contains("gain") && shown.stdout.contains("parameters: bagging_fraction=1.0"))
+        let compared = try strata(["runs", "compare", "--db", db, "run-000001", "run-000002"])
+        #expect(compared.stdout.contains("auc") && compared.stdout.contains("difference"))
+        // One production version at a time: promoting v2 archives v1.
+        _ = try strata(["models", "promote", "--db", db, "churn", "1", "--stage", "production"])
+        let promoted = try strata(["models", "promote", "--db", db, "churn", "2", "--stage", "production"])
+        #expect(promoted.stdout.contains("churn v1: archived") && promoted.stdout.contains("churn v2: production"))
+        _ = try strata(["models", "promote", "--db", db, "churn", "1", "--stage", "production"])
+        let models = try strata(["models", "list", "--db", db, "--format", "csv"]).stdout
+        #expect(models.contains("churn,1,production,run-000001") && models.contains("churn,2,archived,run-000002"))
+        // Predictions for everyone as of a day, with buckets and reasons for the risky ones.
+        let predicted = try strata(["predict", "--db", db, "--model", "churn@production", "--as-of", "20160901", "--out", "risk"])
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(predicted.stdout.contains("risk: 1,500 users scored with churn@production (v1, run-000001)"))
+        let rows = try strata(["scan", "--db", db, "risk", "--format", "csv"]).stdout.split(separator: "\n")
+        #expect(rows.first == "msno,cutoff_date,churn_probability,bucket,reason_1,reason_2,reason_3")
+        #expect(rows.count == 1501)
+        let probabilities = rows.dropFirst().map { Double($0.split(separator: ",")[2])! }
+        #expect(probabilities == probabilities.sorted(by: >), "riskiest first")
+        let risky = rows.dropFirst().filter { $0.split(separator: ",", omittingEmptySubsequences: false)[3] != "C" }
+        #expect(risky.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[4].contains("(+") })
+        // Scoring a training set works too, and the errors say what to do.
+        #expect(try strata(["predict", "--db", db, "--model", "churn@2", "--training-set", "train", "--out", "scored"]).status == 0)
+        let missing = try strata(["predict", "--db", db, "--model", "churn@staging", "--as-of", "20160901", "--out", "x"])
+        #expect(missing.status == 1 && missing.stderr.contains("no version in stage staging"))
+        let unknown = try strata(["runs", "show", "--db", db, "run-000009"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("no run run-000009"))
+        let bad = try strata(["train", "--db", db, "--training-set", "members"])
+        #expect(bad.status == 1 && bad.stderr.contains("no label column 'is_churn'"))
+    }
 }
