@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job, end to end, on data it generates itself: build, generate a KKBox-shaped dataset,
-# ingest it into a store, and look at what was stored.
+# The main job, end to end, on data it generates itself: build, generate a KKBox-shaped dataset, ingest
+# it, build a leakage-free training set, train and register a churn model, promote it, and score every
+# user into risk buckets with reasons.
 # DEMO_DIR (default /tmp/strata-demo), DEMO_MEMBERS (default 10000, scale S), DEMO_MONTHS (15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,5 +37,13 @@ step "$strata" features materialize --db "$dir/store" --as-of 20170401
 users=$(sed -n '2p;3p' "$dir/csv/members.csv" | cut -d, -f1 | tr '\n' ' ')
 step "$strata" features get --db "$dir/store" $users --format json
 step "$strata" features list --db "$dir/store"
+
+# The churn model: trees and the logistic baseline on the training set, a registry, and risk buckets.
+step "$strata" train --db "$dir/store" --training-set w1_train --register churn
+step "$strata" train --db "$dir/store" --training-set w1_train --model logistic --register churn
+step "$strata" runs compare --db "$dir/store" run-000001 run-000002
+step "$strata" models promote --db "$dir/store" churn 1 --stage production
+step "$strata" predict --db "$dir/store" --model churn@production --as-of 20170401 --out churn_risk
+step "$strata" models list --db "$dir/store"
 echo
 echo "store left in $dir/store; try: $strata scan --db $dir/store members --limit 10"

@@ -23,11 +23,13 @@ extension Store {
         var referenced: [String: UInt32] = [:]
         var schemas: [String: [ColumnDescriptor]] = [:]
         var onlineFiles: [String: UInt32] = [:]
+        var modelFiles: Set<String> = []
         for version in try StorePaths.versions(path) {
             report.manifestsChecked += 1
             do {
                 let manifest = try StorePaths.readManifest(path, version: version)
                 for entry in (manifest.online ?? [:]).values { onlineFiles[entry.file] = entry.fileCRC }
+                for run in manifest.runs ?? [] { modelFiles.insert(run.modelFile) }
                 for segment in manifest.entities.segments {
                     referenced[segment.file] = segment.fileCRC
                     schemas[segment.file] = [EntitySegmentSchema.descriptor]
@@ -94,6 +96,23 @@ extension Store {
                 if stored != actual || stored != expectedCRC {
                     report.problems.append("\(absolute): online table checksum mismatch")
                 }
+            } catch let error as StorageError {
+                report.problems.append(error.shortDescription)
+            }
+        }
+        // Model files end with the CRC-32 of everything before it (format-spec §13).
+        for file in modelFiles.sorted() {
+            report.filesChecked += 1
+            let absolute = path + "/" + file
+            do {
+                let bytes = try FileSystem.readFile(absolute)
+                report.bytesChecked += bytes.count
+                let valid = bytes.count >= 20 && Array(bytes[0..<8]) == Array("STRATMDL".utf8)
+                    && bytes.withUnsafeBytes { raw in
+                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
+                            == Checksum.crc32(UnsafeRawBufferPointer(rebasing: raw[0..<(bytes.count - 4)]))
+                    }
+                if !valid { report.problems.append("\(absolute): model file checksum mismatch") }
             } catch let error as StorageError {
                 report.problems.append(error.shortDescription)
             }

@@ -85,6 +85,14 @@ public struct GBDTTrainer {
         var count = 0.0
     }
 
+    /// A histogram bin: sums of gradients and hessians. Counts are not kept (LightGBM does the same): a
+    /// bin's rows are estimated as its hessian times the leaf's rows per unit of hessian, which halves the
+    /// stores of the hottest loop.
+    struct HistogramEntry {
+        var gradient = 0.0
+        var hessian = 0.0
+    }
+
     struct Split {
         var feature = -1
         var gain = 0.0
@@ -99,7 +107,7 @@ public struct GBDTTrainer {
     struct Leaf {
         var begin: Int
         var end: Int
-        var histogram: UnsafeMutablePointer<Bin>
+        var histogram: UnsafeMutablePointer<HistogramEntry>
         var sums: Bin
         var split: Split
         var parentNode: Int
@@ -201,9 +209,9 @@ public struct GBDTTrainer {
         for feature in 0..<mappers.count { featureOffsets[feature + 1] = featureOffsets[feature] + binCounts[feature] }
         let offsets = featureOffsets
         let totalBins = offsets.last!
-        var allocated: [UnsafeMutablePointer<Bin>] = []
-        func newHistogram() -> UnsafeMutablePointer<Bin> {
-            let histogram = UnsafeMutablePointer<Bin>.allocate(capacity: totalBins)
+        var allocated: [UnsafeMutablePointer<HistogramEntry>] = []
+        func newHistogram() -> UnsafeMutablePointer<HistogramEntry> {
+            let histogram = UnsafeMutablePointer<HistogramEntry>.allocate(capacity: totalBins)
             allocated.append(histogram)
             return histogram
         }
@@ -219,14 +227,14 @@ public struct GBDTTrainer {
 
         // One histogram per thread, summed in thread order afterwards: deterministic for a thread count.
         let threadCount = max(1, parameters.threads)
-        let threadHistograms = (0..<threadCount).map { _ in UnsafeSendable(UnsafeMutablePointer<Bin>.allocate(capacity: totalBins)) }
+        let threadHistograms = (0..<threadCount).map { _ in UnsafeSendable(UnsafeMutablePointer<HistogramEntry>.allocate(capacity: totalBins)) }
         defer { for histogram in threadHistograms { histogram.value.deallocate() } }
         let featureList = features.map(Int32.init)
         let binOffsets = offsets.map(Int32.init)
 
         /// Row by row, all sampled features at once: each row's gradient is read once, and its bins are
         /// one contiguous run of bytes.
-        func buildHistogram(_ begin: Int, _ end: Int, into histogram: UnsafeMutablePointer<Bin>) {
+        func buildHistogram(_ begin: Int, _ end: Int, into histogram: UnsafeMutablePointer<HistogramEntry>) {
             let count = end - begin
             let slices = count < 4096 ? 1 : threadCount
             order.withUnsafeBufferPointer { order in
@@ -236,7 +244,7 @@ public struct GBDTTrainer {
                         DispatchQueue.concurrentPerform(iterations: slices) { slice in
                             let (rows, features, binOffsets, histogram, gradients, hessians) = context.value
                             let local = slices == 1 ? histogram : threadHistograms[slice].value
-                            local.initialize(repeating: Bin(), count: totalBins)
+                            local.initialize(repeating: HistogramEntry(), count: totalBins)
                             let stride = rowMajor.stride
                             for index in (count * slice / slices)..<(count * (slice + 1) / slices) {
                                 let row = Int(rows[index])
@@ -247,7 +255,6 @@ public struct GBDTTrainer {
                                     let bin = Int(binOffsets[Int(feature)]) + Int(bins[Int(feature)])
                                     local[bin].gradient += gradient
                                     local[bin].hessian += hessian
-                                    local[bin].count += 1
                                 }
                             }
                         }
@@ -255,12 +262,11 @@ public struct GBDTTrainer {
                         for feature in featureList {
                             let range = Int(binOffsets[Int(feature)])..<Int(binOffsets[Int(feature) + 1])
                             for bin in range {
-                                var total = Bin()
+                                var total = HistogramEntry()
                                 for slice in 0..<slices {
                                     let part = threadHistograms[slice].value[bin]
                                     total.gradient += part.gradient
                                     total.hessian += part.hessian
-                                    total.count += part.count
                                 }
                                 histogram[bin] = total
                             }
@@ -377,15 +383,17 @@ public struct GBDTTrainer {
             for bin in 0..<totalBins {
                 large[bin].gradient -= small[bin].gradient
                 large[bin].hessian -= small[bin].hessian
-                large[bin].count -= small[bin].count
             }
             let leftHistogram = smallIsLeft ? small : large
             let rightHistogram = smallIsLeft ? large : small
-            let leftLeaf = Leaf(begin: leaf.begin, end: middle, histogram: leftHistogram, sums: split.left,
-                                split: bestSplit(leftHistogram, sums: split.left, features: features, mappers: mappers, offsets: offsets),
+            // Exact row counts from the partition (the split's were estimated from hessians).
+            let leftSums = Bin(gradient: split.left.gradient, hessian: split.left.hessian, count: Double(leftCount))
+            let rightSums = Bin(gradient: split.right.gradient, hessian: split.right.hessian, count: Double(rightCount))
+            let leftLeaf = Leaf(begin: leaf.begin, end: middle, histogram: leftHistogram, sums: leftSums,
+                                split: bestSplit(leftHistogram, sums: leftSums, features: features, mappers: mappers, offsets: offsets),
                                 parentNode: node, isLeftChild: true)
-            let rightLeaf = Leaf(begin: middle, end: leaf.end, histogram: rightHistogram, sums: split.right,
-                                 split: bestSplit(rightHistogram, sums: split.right, features: features, mappers: mappers, offsets: offsets),
+            let rightLeaf = Leaf(begin: middle, end: leaf.end, histogram: rightHistogram, sums: rightSums,
+                                 split: bestSplit(rightHistogram, sums: rightSums, features: features, mappers: mappers, offsets: offsets),
                                  parentNode: node, isLeftChild: false)
             leaves[best] = leftLeaf
             leaves.append(rightLeaf)
@@ -405,15 +413,22 @@ public struct GBDTTrainer {
     }
 
     /// The best split of a leaf over the sampled features (ties: lower feature index).
-    func bestSplit(_ histogram: UnsafeMutablePointer<Bin>, sums: Bin, features: [Int], mappers: [BinMapper], offsets: [Int]) -> Split {
+    func bestSplit(_ histogram: UnsafeMutablePointer<HistogramEntry>, sums: Bin, features: [Int], mappers: [BinMapper], offsets: [Int]) -> Split {
         var best = Split()
-        guard sums.count >= Double(2 * parameters.minDataInLeaf) else { return best }
+        guard sums.count >= Double(2 * parameters.minDataInLeaf), sums.hessian > 0 else { return best }
         let parentScore = score(sums, l2: parameters.lambdaL2)
+        let rowsPerHessian = sums.count / sums.hessian
+        var bins = [Bin](repeating: Bin(), count: 256)
         for feature in features {
-            let bins = histogram + offsets[feature]
-            let candidate = mappers[feature].isCategorical
-                ? categoricalSplit(bins, mapper: mappers[feature], sums: sums)
-                : numericSplit(bins, mapper: mappers[feature], sums: sums, parentScore: parentScore)
+            for bin in 0..<mappers[feature].binCount {
+                let entry = histogram[offsets[feature] + bin]
+                bins[bin] = Bin(gradient: entry.gradient, hessian: entry.hessian, count: (entry.hessian * rowsPerHessian).rounded())
+            }
+            let candidate = bins.withUnsafeMutableBufferPointer { bins in
+                mappers[feature].isCategorical
+                    ? categoricalSplit(bins.baseAddress!, mapper: mappers[feature], sums: sums)
+                    : numericSplit(bins.baseAddress!, mapper: mappers[feature], sums: sums, parentScore: parentScore)
+            }
             if var candidate, candidate.gain > best.gain {
                 candidate.feature = feature
                 best = candidate

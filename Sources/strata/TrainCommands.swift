@@ -151,19 +151,19 @@ struct Runs: ParsableCommand {
             let a = try TrainingRunner.record(store: opened, id: first)
             let b = try TrainingRunner.record(store: opened, id: second)
             func row(_ name: String, _ x: Double?, _ y: Double?) -> [String?] {
-                [name, RunPrinter.number(x), RunPrinter.number(y), x.flatMap { x in y.map { String(format: "%+.4f", $0 - x) } }]
+                [name, RunPrinter.number(x), RunPrinter.number(y), x.flatMap { x in y.map { String(format: "%+.4f", $0 - x) } } ?? ""]
             }
             var rows: [[String?]] = [
-                ["model", a.model.rawValue, b.model.rawValue, nil], ["training set", a.trainingSet, b.trainingSet, nil],
+                ["model", a.model.rawValue, b.model.rawValue, ""], ["training set", a.trainingSet, b.trainingSet, ""],
                 row("auc", a.validation.auc, b.validation.auc), row("log loss", a.validation.logLoss, b.validation.logLoss),
                 row("precision top 10%", a.validation.precisionTopDecile, b.validation.precisionTopDecile),
                 row("recall top 10%", a.validation.recallTopDecile, b.validation.recallTopDecile),
                 row("seconds", a.durationSeconds, b.durationSeconds),
             ]
             for key in Set(a.parameters.keys).union(b.parameters.keys).sorted() where a.parameters[key] != b.parameters[key] {
-                rows.append(["param \(key)", a.parameters[key], b.parameters[key], nil])
+                rows.append(["param \(key)", a.parameters[key] ?? "-", b.parameters[key] ?? "-", ""])
             }
-            RowPrinter.print(header: ["", a.id, b.id, "difference"], rows: rows, format: .table)
+            RowPrinter.print(header: ["run", a.id, b.id, "difference"], rows: rows, format: .table)
         }
     }
 }
