@@ -24,6 +24,8 @@ public struct GBDTParameters: Codable, Equatable, Sendable {
     public var catSmooth = 10.0
     public var catL2 = 10.0
     public var minDataPerGroup = 100
+    /// Rows sampled to choose each feature's bins.
+    public static let binSampleRows = 200_000
 
     public init() {}
 }
@@ -117,7 +119,10 @@ public struct GBDTTrainer {
     public func train(_ dataset: Dataset, trainRows: [Int], validRows: [Int]) throws -> (GBDTModel, TrainingHistory) {
         guard !trainRows.isEmpty else { throw TrainError("no training rows (check --valid-from)") }
         let featureCount = dataset.featureNames.count
-        let mappers = parallelMap(featureCount) { BinMapper(values: dataset.features[$0], rows: trainRows, isCategorical: dataset.categorical[$0]) }
+        // Bins come from an evenly spaced sample of at most 200,000 rows, as LightGBM's bin_construct_sample_cnt.
+        let sampleStride = max(1, trainRows.count / GBDTParameters.binSampleRows)
+        let sample = Swift.stride(from: 0, to: trainRows.count, by: sampleStride).map { trainRows[$0] }
+        let mappers = parallelMap(featureCount) { BinMapper(values: dataset.features[$0], rows: sample, isCategorical: dataset.categorical[$0]) }
         let train = BinnedMatrix(dataset: dataset, rows: trainRows, mappers: mappers)
         let rowMajor = RowMajorBins(train)
         let valid = BinnedMatrix(dataset: dataset, rows: validRows, mappers: mappers)
@@ -218,8 +223,6 @@ public struct GBDTTrainer {
         defer { for histogram in allocated { histogram.deallocate() } }
 
         var order = rows.map { Int32($0) }
-        let ordered = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, rows.count) * 2)
-        defer { ordered.deallocate() }
         var scratch = [Int32](repeating: 0, count: rows.count)
         var tree = Tree()
         tree.leafValue = []
@@ -246,15 +249,29 @@ public struct GBDTTrainer {
                             let local = slices == 1 ? histogram : threadHistograms[slice].value
                             local.initialize(repeating: HistogramEntry(), count: totalBins)
                             let stride = rowMajor.stride
+                            let featureCount = features.count
+                            // Each sampled feature's histogram and its byte in a row, as raw pointers.
+                            let bases = UnsafeMutablePointer<UnsafeMutablePointer<HistogramEntry>>.allocate(capacity: featureCount)
+                            let columns = UnsafeMutablePointer<Int>.allocate(capacity: featureCount)
+                            defer {
+                                bases.deallocate()
+                                columns.deallocate()
+                            }
+                            for k in 0..<featureCount {
+                                bases[k] = local + Int(binOffsets[Int(features[k])])
+                                columns[k] = Int(features[k])
+                            }
                             for index in (count * slice / slices)..<(count * (slice + 1) / slices) {
                                 let row = Int(rows[index])
                                 let gradient = gradients[row]
                                 let hessian = hessians[row]
-                                let bins = rowMajor.bins + row * stride
-                                for feature in features {
-                                    let bin = Int(binOffsets[Int(feature)]) + Int(bins[Int(feature)])
-                                    local[bin].gradient += gradient
-                                    local[bin].hessian += hessian
+                                let bins = rowMajor.bins + row &* stride
+                                var k = 0
+                                while k < featureCount {
+                                    let entry = bases[k] + Int(bins[columns[k]])
+                                    entry.pointee.gradient += gradient
+                                    entry.pointee.hessian += hessian
+                                    k &+= 1
                                 }
                             }
                         }
