@@ -61,23 +61,6 @@ public enum FeatureValue: Equatable, Sendable {
 }
 
 extension Expression {
-    /// Evaluates with `lookup` giving the value of each name (already resolved and type-checked).
-    func evaluate(_ lookup: ([String]) -> FeatureValue) -> FeatureValue {
-        switch self {
-        case .integer(let value): return .integer(value)
-        case .float(let value): return .float(value)
-        case .reference(let path): return lookup(path)
-        case .negate(let inner):
-            switch inner.evaluate(lookup) {
-            case .integer(let value): return .integer(0 &- value)
-            case .float(let value): return .float(-value)
-            default: return .null
-            }
-        case .binary(let op, let leftExpression, let rightExpression):
-            return Self.combine(op, leftExpression.evaluate(lookup), rightExpression.evaluate(lookup))
-        }
-    }
-
     /// `left op right` with NULL propagation; integer arithmetic stays integer except division.
     static func combine(_ op: Character, _ left: FeatureValue, _ right: FeatureValue) -> FeatureValue {
         if case .integer(let a) = left, case .integer(let b) = right, op != "/" {

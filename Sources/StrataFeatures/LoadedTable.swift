@@ -147,9 +147,6 @@ struct EntityGroups {
 }
 
 extension ColumnVector {
-    /// The rows at `indexes` (a permutation or a subset), in that order.
-    func gathered(_ indexes: [Int]) -> ColumnVector { selecting(indexes) }
-
     var integerValues: [Int64] {
         guard case .integers(let values) = values else { preconditionFailure("not an integer column") }
         return values

@@ -50,11 +50,6 @@ public final class SegmentReader: @unchecked Sendable {
         }
     }
 
-    /// Every row of one column, chunk after chunk.
-    public func readAll(column: Int) throws -> [ColumnVector] {
-        try (0..<chunkCount).map { try read(column: $0 == -1 ? 0 : column, chunk: $0) }
-    }
-
     /// CRC of every byte before the trailer; `verify` compares it with the trailer and the manifest.
     public func computeFileCRC() -> UInt32 {
         Checksum.crc32(UnsafeRawBufferPointer(rebasing: file.bytes[0..<(file.bytes.count - SegmentTrailer.encodedSizeBytes)]))

@@ -85,7 +85,12 @@ public final class TableScan: @unchecked Sendable {
 
     /// Opens every segment left after partition pruning, in scan order.
     public func openSegments() throws -> [SegmentReader] {
-        try segments.map { try store.openSegment($0, of: table) }
+        try segments.map { entry in
+            let reader = try store.openSegment(entry, of: table)
+            // Whole segments are about to be read: let the kernel read ahead.
+            reader.adviseSequential()
+            return reader
+        }
     }
 
     /// The rows of one chunk of an opened segment that the scan keeps (nil when pruned or empty).

@@ -102,3 +102,19 @@ struct BinnedMatrix: @unchecked Sendable {
 
     func deallocate() { for column in columns { column.deallocate() } }
 }
+
+/// The training bins row by row (`bins[row * stride + feature]`), for histograms that read each row once.
+struct RowMajorBins: @unchecked Sendable {
+    let bins: UnsafeMutablePointer<UInt8>
+    let stride: Int
+
+    init(_ matrix: BinnedMatrix) {
+        stride = max(1, matrix.columns.count)
+        bins = .allocate(capacity: max(1, matrix.rowCount * stride))
+        for (feature, column) in matrix.columns.enumerated() {
+            for row in 0..<matrix.rowCount { bins[row * stride + feature] = column[row] }
+        }
+    }
+
+    func deallocate() { bins.deallocate() }
+}

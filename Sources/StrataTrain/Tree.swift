@@ -16,8 +16,6 @@ public struct Tree: Codable, Equatable, Sendable {
     public var leafValue: [Double] = [0]
     public var leafCount: [Double] = [0]
 
-    public var leafCount_: Int { leafValue.count }
-
     /// The leaf a row of bins reaches (`bin(feature)` gives the row's bin of a feature).
     @inline(__always) func leaf(_ bin: (Int) -> Int, missingBins: [Int]) -> Int {
         guard !splitFeature.isEmpty else { return 0 }
