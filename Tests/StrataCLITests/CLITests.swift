@@ -251,4 +251,28 @@ func strata(_ arguments: [String]) throws -> Outcome {
         let bad = try strata(["train", "--db", db, "--training-set", "members"])
         #expect(bad.status == 1 && bad.stderr.contains("no label column 'is_churn'"))
     }
+
+    /// Real KKBox rows (../shared/kkbox-sample, set A: all four tables of 30,000 users) through ingest
+    /// and a W1 training set at 2017-03-01: its logs are all from March 2017, on or after the cutoff, so
+    /// no window may see any of them, while every earlier transaction counts.
+    @Test func realKKBoxRowsThroughTheFeaturePipeline() throws {
+        let sample = packageRoot + "/../shared/kkbox-sample/arjl153__WSDM---KKBox-s-Churn-Prediction-Challenge"
+        try #require(FileManager.default.fileExists(atPath: sample + "/memb_s.csv"), "../shared/kkbox-sample is missing")
+        let db = temporaryDirectory() + "/db"
+        let ingested = try strata(["ingest", "--db", db, "--cutoff", "20170301"] + ["memb_s", "trans_s", "userl_s", "train_s"].map { sample + "/\($0).csv" })
+        #expect(ingested.status == 0, "\(ingested.stderr)")
+        #expect(!ingested.stderr.contains("rejected"))
+        let built = try strata(["training-set", "--db", db, "--features", packageRoot + "/fixtures/features/w1.yaml", "--labels", "labels", "--out", "w1"])
+        #expect(built.stdout.contains("w1: 30,000 rows × 32 columns"), "\(built.stderr)")
+        let rows = try strata(["scan", "--db", db, "w1", "--format", "csv"]).stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = rows[0].map(String.init)
+        let active = header.firstIndex(of: "w90_active_days")!
+        let lastPlan = header.firstIndex(of: "last_payment_plan_days")!
+        let tenure = header.firstIndex(of: "tenure_days")!
+        #expect(rows.count == 30_001)
+        #expect(rows.dropFirst().allSatisfy { $0[active] == "0" }, "March logs are not before the 2017-03-01 cutoff")
+        #expect(rows.dropFirst().allSatisfy { !$0[lastPlan].isEmpty }, "every user has a transaction before the cutoff")
+        #expect(rows.dropFirst().allSatisfy { !$0[tenure].isEmpty && Int($0[tenure])! > 0 })
+        #expect(try strata(["verify", "--db", db]).status == 0)
+    }
 }
