@@ -6,7 +6,10 @@ import StrataFormat
 
 /// One write transaction: new segments and entities become visible together at `commit()`, or never.
 /// Holds the store's writer lock from creation until commit, abort or deinit.
-public final class StoreWriter {
+///
+/// `writeSegment` may run on a background queue while the caller goes on declaring tables (ingest does
+/// that): the table list, the file list and the sequence number are guarded by `state`.
+public final class StoreWriter: @unchecked Sendable {
     public let path: String
     public let base: Manifest
     /// The version `commit()` will create.
@@ -20,6 +23,7 @@ public final class StoreWriter {
     public var models: [String: [ModelVersionEntry]]
     private var writtenFiles: [String] = []
     private var sequence = 0
+    private let state = NSLock()
     private var lockFD: Int32?
 
     /// Opens `path` for writing, creating the store when `create` is true and it does not exist.
@@ -53,6 +57,10 @@ public final class StoreWriter {
 
     /// Declares `table` with its schema; an existing table must have exactly this schema.
     public func ensureTable(_ name: String, columns: [ColumnSchema], partitionColumn: String?, partitioning: Partitioning) throws {
+        try state.withLock { try declareTable(name, columns: columns, partitionColumn: partitionColumn, partitioning: partitioning) }
+    }
+
+    private func declareTable(_ name: String, columns: [ColumnSchema], partitionColumn: String?, partitioning: Partitioning) throws {
         if let existing = tables[name] {
             guard existing.columns == columns, existing.partitionColumn == partitionColumn, existing.partitioning == partitioning else {
                 throw StorageError.invalid("table \(name) already exists with a different schema (\(existing.columns.map(\.name).joined(separator: ",")))")
@@ -64,11 +72,11 @@ public final class StoreWriter {
 
     /// Removes a table from the next version (its files stay for older versions).
     public func dropTable(_ name: String) {
-        tables[name] = nil
+        state.withLock { tables[name] = nil }
     }
 
     public func setLineage(_ lineage: Lineage, of table: String) {
-        tables[table]!.lineage = lineage
+        state.withLock { tables[table]!.lineage = lineage }
     }
 
     /// Registers a new version of a feature view whose definition is `text`; returns it.
@@ -96,7 +104,7 @@ public final class StoreWriter {
         let absolute = path + "/" + relativePath
         try FileSystem.createDirectories(FileSystem.directoryName(absolute))
         try FileSystem.remove(absolute)
-        writtenFiles.append(absolute)
+        state.withLock { writtenFiles.append(absolute) }
         return absolute
     }
 
@@ -109,32 +117,40 @@ public final class StoreWriter {
         try FileSystem.fsync(fd, path: absolute)
     }
 
-    public func table(_ name: String) -> TableManifest? { tables[name] }
+    public func table(_ name: String) -> TableManifest? { state.withLock { tables[name] } }
 
     public func addSourceBytes(_ count: Int, to table: String) {
-        tables[table]!.sourceBytes += count
+        state.withLock { tables[table]!.sourceBytes += count }
     }
 
     /// Writes one segment of `table` for `partition`; it joins the table at commit, after the partition's
     /// existing segments (so ingestion order is kept, format-spec §8).
     public func writeSegment(table name: String, partition: Int, columns: [ColumnVector], policy: CompressionPolicy) throws {
-        guard let table = tables[name] else { preconditionFailure("ensureTable(\(name)) first") }
         guard let rowCount = columns.first?.count, rowCount > 0 else { return }
-        let relative = StorePaths.segmentName(table: name, partition: partition, version: newVersion, sequence: sequence)
-        sequence += 1
+        let (table, relative) = state.withLock { () -> (TableManifest?, String) in
+            defer { sequence += 1 }
+            return (tables[name], StorePaths.segmentName(table: name, partition: partition, version: newVersion, sequence: sequence))
+        }
+        guard let table else { preconditionFailure("ensureTable(\(name)) first") }
         let absolute = path + "/" + relative
         try FileSystem.createDirectories(FileSystem.directoryName(absolute))
         // A file of this uncommitted version can only be an orphan of a writer that died: replace it.
         try FileSystem.remove(absolute)
-        writtenFiles.append(absolute)
+        state.withLock { writtenFiles.append(absolute) }
         let written = try SegmentWriter.write(columns: columns, descriptors: table.descriptors, to: absolute, relativePath: relative, policy: policy)
-        tables[name]!.segments.append(
-            SegmentEntry(file: relative, partition: partition, rowCount: written.rowCount, sizeBytes: written.sizeBytes, fileCRC: written.fileCRC))
+        state.withLock {
+            tables[name]!.segments.append(
+                SegmentEntry(file: relative, partition: partition, rowCount: written.rowCount, sizeBytes: written.sizeBytes, fileCRC: written.fileCRC))
+        }
     }
 
     /// Makes everything written visible as `newVersion` (format-spec §2, commit protocol).
     @discardableResult
     public func commit(operation: String) throws -> Manifest {
+        try state.withLock { try commitLocked(operation: operation) }
+    }
+
+    private func commitLocked(operation: String) throws -> Manifest {
         precondition(lockFD != nil, "commit after abort")
         var entitySection = base.entities
         if entities.count > entities.committedCount {
@@ -174,8 +190,10 @@ public final class StoreWriter {
 
     /// Drops everything written in this transaction; the store stays at `base`.
     public func abort() {
-        for file in writtenFiles { try? FileSystem.remove(file) }
-        writtenFiles.removeAll()
+        state.withLock {
+            for file in writtenFiles { try? FileSystem.remove(file) }
+            writtenFiles.removeAll()
+        }
         releaseLock()
     }
 
