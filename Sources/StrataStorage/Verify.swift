@@ -24,12 +24,17 @@ extension Store {
         var schemas: [String: [ColumnDescriptor]] = [:]
         var onlineFiles: [String: UInt32] = [:]
         var modelFiles: Set<String> = []
+        var otherFiles: Set<String> = []
         for version in try StorePaths.versions(path) {
             report.manifestsChecked += 1
             do {
                 let manifest = try StorePaths.readManifest(path, version: version)
                 for entry in (manifest.online ?? [:]).values { onlineFiles[entry.file] = entry.fileCRC }
-                for run in manifest.runs ?? [] { modelFiles.insert(run.modelFile) }
+                for run in manifest.runs ?? [] {
+                    modelFiles.insert(run.modelFile)
+                    otherFiles.insert(run.file)
+                }
+                for versions in (manifest.featureViews ?? [:]).values { for version in versions { otherFiles.insert(version.file) } }
                 for segment in manifest.entities.segments {
                     referenced[segment.file] = segment.fileCRC
                     schemas[segment.file] = [EntitySegmentSchema.descriptor]
@@ -117,10 +122,13 @@ extension Store {
                 report.problems.append(error.shortDescription)
             }
         }
-        report.orphans = try orphanFiles(path: path, referenced: Set(referenced.keys))
+        report.orphans = try orphanFiles(
+            path: path, referenced: Set(referenced.keys).union(onlineFiles.keys).union(modelFiles).union(otherFiles))
         return report
     }
 
+    /// Files of the store's data directories that no manifest names, and temporary manifests: what a
+    /// write killed before its commit leaves behind.
     static func orphanFiles(path: String, referenced: Set<String>) throws -> [String] {
         var orphans: [String] = []
         func walk(_ relative: String) throws {
@@ -128,15 +136,35 @@ extension Store {
                 let child = relative + "/" + name
                 if FileSystem.isDirectory(path + "/" + child) {
                     try walk(child)
-                } else if name.hasSuffix(".seg") && !referenced.contains(String(child.dropFirst(0))) {
+                } else if !referenced.contains(child) {
                     orphans.append(child)
                 }
             }
         }
-        for top in ["tables", "entities"] {
-            if FileSystem.isDirectory(path + "/" + top) { try walk(top) }
+        for top in ["tables", "entities", "online", "runs", "features"] where FileSystem.isDirectory(path + "/" + top) {
+            try walk(top)
+        }
+        for name in try FileSystem.listDirectory(path + "/manifest") where name.hasPrefix(".tmp-") {
+            orphans.append("manifest/" + name)
         }
         return orphans.sorted()
+    }
+
+    /// Deletes the orphans `verify` lists, holding the writer lock so no write is in flight. Committed
+    /// files of every version are kept.
+    public static func collectGarbage(path: String, dryRun: Bool = false) throws -> (files: [String], bytes: Int) {
+        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path))
+        defer { FileSystem.close(fd) }
+        let report = try verify(path: path)
+        var bytes = 0
+        for file in report.orphans {
+            bytes += (try FileSystem.fileSize(path + "/" + file)) ?? 0
+            if !dryRun { try FileSystem.remove(path + "/" + file) }
+        }
+        if !dryRun {
+            for directory in Set(report.orphans.map { FileSystem.directoryName(path + "/" + $0) }) { try FileSystem.fsyncDirectory(directory) }
+        }
+        return (report.orphans, bytes)
     }
 }
 

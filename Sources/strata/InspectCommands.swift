@@ -105,7 +105,7 @@ struct Verify: ParsableCommand {
         print("checked \(report.manifestsChecked) manifests, \(report.filesChecked) files, \(grouped(report.blocksChecked)) blocks, "
             + "\(humanBytes(report.bytesChecked)) in \(String(format: "%.2f", seconds)) s")
         if !report.orphans.isEmpty {
-            print("\(report.orphans.count) uncommitted files (left by an interrupted write; safe to delete):")
+            print("\(report.orphans.count) uncommitted files (left by an interrupted write; `strata gc` deletes them):")
             for orphan in report.orphans.prefix(20) { print("  \(orphan)") }
         }
         if report.isClean {
@@ -115,6 +115,20 @@ struct Verify: ParsableCommand {
         print("DAMAGE: \(report.problems.count) problems")
         for problem in report.problems { print("  \(problem)") }
         throw ExitCode(1)
+    }
+}
+
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc", abstract: "Delete files no committed version uses (left by writes killed before their commit).")
+
+    @OptionGroup var store: StoreOption
+    @Flag(name: .customLong("dry-run"), help: "Only list them.") var dryRun = false
+
+    func run() throws {
+        let (files, bytes) = try Store.collectGarbage(path: store.path, dryRun: dryRun)
+        for file in files { print("  \(file)") }
+        print("\(dryRun ? "would delete" : "deleted") \(files.count) uncommitted files, \(humanBytes(bytes))")
     }
 }
 

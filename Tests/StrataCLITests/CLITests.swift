@@ -159,10 +159,16 @@ func strata(_ arguments: [String]) throws -> Outcome {
             }
         }
         #expect(killed > 0, "no ingest was actually killed mid-way")
-        // After the orphans of killed writers, a normal ingest still commits.
+        // After the orphans of killed writers, a normal ingest still commits, and gc removes the orphans
+        // without touching any committed file.
         let finished = try strata(["ingest", "--db", db, directory + "/csv/labels.csv"])
         #expect(finished.status == 0)
         #expect(try Store.verify(path: db).isClean)
+        let collected = try strata(["gc", "--db", db])
+        #expect(collected.status == 0 && collected.stdout.contains("uncommitted files"))
+        let after = try Store.verify(path: db)
+        #expect(after.isClean && after.orphans.isEmpty, "\(after.orphans)")
+        #expect(try strata(["scan", "--db", db, "members", "--format", "csv"]).stdout == membersBefore)
     }
 
     @Test func featuresTour() throws {
