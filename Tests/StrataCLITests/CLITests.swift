@@ -281,4 +281,25 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(rows.dropFirst().allSatisfy { !$0[tenure].isEmpty && Int($0[tenure])! > 0 })
         #expect(try strata(["verify", "--db", db]).status == 0)
     }
+
+    /// Progress shows on a terminal and stays out of pipes (DESIGN.md §3). `script` gives the ingest a
+    /// pseudo-terminal; the plain run above pipes its output.
+    @Test func progressOnlyOnATerminal() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "util-linux script is missing")
+        let directory = temporaryDirectory()
+        _ = try strata(["generate", "--out", directory + "/csv", "--members", "3000", "--months", "6"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "\(strataBinary) ingest --db \(directory)/tty \(directory)/csv/user_logs.csv", "/dev/null"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("\ruser_logs.csv:") && text.contains("%"), "no progress on a terminal: \(text.prefix(200))")
+        let piped = try strata(["ingest", "--db", directory + "/piped", directory + "/csv/user_logs.csv"])
+        #expect(!piped.stdout.contains("%") && !piped.stderr.contains("%"))
+    }
 }
