@@ -48,11 +48,13 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "StrataFormatTests", dependencies: ["StrataFormat"]),
-        .testTarget(name: "StrataStorageTests", dependencies: ["StrataStorage"]),
-        .testTarget(name: "StrataIngestTests", dependencies: ["StrataIngest"]),
-        .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest"]),
-        .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures"]),
+        // Helpers shared by the tests: fixtures' location, temporary directories, seeded random data.
+        .target(name: "StrataTestSupport", path: "Sources/StrataTestSupport"),
+        .testTarget(name: "StrataFormatTests", dependencies: ["StrataFormat", "StrataTestSupport"]),
+        .testTarget(name: "StrataStorageTests", dependencies: ["StrataStorage", "StrataTestSupport"]),
+        .testTarget(name: "StrataIngestTests", dependencies: ["StrataIngest", "StrataTestSupport"]),
+        .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest", "StrataTestSupport"]),
+        .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest", "StrataTestSupport"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTestSupport"]),
     ]
 )

@@ -46,6 +46,18 @@ public struct FeaturePlan: Sendable {
             guard !outputs.contains(where: { $0.name == schema.name }) else { throw fail("two features are named '\(schema.name)'") }
             outputs.append(schema)
         }
+        /// A last-value or attributes group: its output columns, and the source columns to load for it.
+        func addGroup(_ name: String, source: String, table: TableManifest, columns: [NamedColumn]) throws {
+            guard groupSources[name] == nil else { throw fail("two groups are named '\(name)'") }
+            groupSources[name] = table
+            groupColumns[name] = []
+            for pair in columns {
+                let input = try column(pair.column, of: table, source: source)
+                guard input.type != .entity else { throw fail("\(name).\(pair.column) is the entity itself, not a feature") }
+                try add(ColumnSchema(name: pair.output, type: input.type, nullable: true))
+                groupColumns[name]!.append(pair.column)
+            }
+        }
 
         for item in view.items {
             switch item {
@@ -67,26 +79,10 @@ public struct FeaturePlan: Sendable {
                     let key = try column(name, of: table, source: group.source)
                     guard key.type.isIntegerLike else { throw fail("order column \(group.source).\(name) must be an integer or a date") }
                 }
-                guard groupSources[group.name] == nil else { throw fail("two groups are named '\(group.name)'") }
-                groupSources[group.name] = table
-                groupColumns[group.name] = []
-                for pair in group.columns {
-                    let input = try column(pair.column, of: table, source: group.source)
-                    guard input.type != .entity else { throw fail("\(group.name).\(pair.column) is the entity itself, not a feature") }
-                    try add(ColumnSchema(name: pair.output, type: input.type, nullable: true))
-                    groupColumns[group.name]!.append(pair.column)
-                }
+                try addGroup(group.name, source: group.source, table: table, columns: group.columns)
             case .attributes(let group):
                 let table = try source(group.source)
-                guard groupSources[group.name] == nil else { throw fail("two groups are named '\(group.name)'") }
-                groupSources[group.name] = table
-                groupColumns[group.name] = []
-                for pair in group.columns {
-                    let input = try column(pair.column, of: table, source: group.source)
-                    guard input.type != .entity else { throw fail("\(group.name).\(pair.column) is the entity itself, not a feature") }
-                    try add(ColumnSchema(name: pair.output, type: input.type, nullable: true))
-                    groupColumns[group.name]!.append(pair.column)
-                }
+                try addGroup(group.name, source: group.source, table: table, columns: group.columns)
             case .derived(let feature):
                 let expression = try Expression.parse(feature.expression)
                 var floatNames: Set<[String]> = []

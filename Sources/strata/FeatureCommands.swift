@@ -24,7 +24,7 @@ struct TrainingSet: ParsableCommand {
         request.inputVersion = version
         request.replace = replace
         let started = Date()
-        let progress: ((String) -> Void)? = showProgress ? { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) } : nil
+        let progress = stepReporter(since: started)
         let report = try TrainingSetBuilder.build(storePath: store.path, request: request, progress: progress)
         let lineage = report.lineage
         print("\(out): \(grouped(report.rowCount)) rows × \(report.columns.count) columns in \(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")

@@ -81,6 +81,12 @@ var stdoutIsTerminal: Bool { isatty(1) == 1 }
 /// Progress on a terminal, or anywhere when STRATA_PROGRESS=1 (for timing runs in scripts).
 var showProgress: Bool { stdoutIsTerminal || ProcessInfo.processInfo.environment["STRATA_PROGRESS"] == "1" }
 
+/// Prints each step of a long command with the seconds since `started`, when progress is shown.
+func stepReporter(since started: Date) -> ((String) -> Void)? {
+    guard showProgress else { return nil }
+    return { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) }
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

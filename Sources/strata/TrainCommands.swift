@@ -63,7 +63,7 @@ struct Train: ParsableCommand {
         if let threads { parameters.threads = threads }
         request.parameters = parameters
         let started = Date()
-        let progress: ((String) -> Void)? = showProgress ? { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) } : nil
+        let progress = stepReporter(since: started)
         let report = try TrainingRunner.run(storePath: store.path, request: request, progress: progress)
         if format == .json {
             let encoder = JSONEncoder()
@@ -231,7 +231,7 @@ struct Predict: ParsableCommand {
         request.replace = replace
         request.explain = explain
         let started = Date()
-        let progress: ((String) -> Void)? = showProgress ? { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) } : nil
+        let progress = stepReporter(since: started)
         let report = try Predictor.predict(storePath: store.path, request: request, progress: progress)
         let counts = report.bucketCounts
         print("\(out): \(grouped(report.rowCount)) users scored with \(model) (v\(report.modelVersion.version), \(report.modelVersion.runId)) in "

@@ -1,18 +1,13 @@
 import Foundation
+import StrataTestSupport
 import Testing
 @testable import StrataIngest
 @testable import StrataStorage
 
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// The `strata` binary built next to the tests (tools/test.sh builds it first; STRATA_BIN overrides).
 let strataBinary = ProcessInfo.processInfo.environment["STRATA_BIN"] ?? packageRoot + "/.build/debug/strata"
 
-func temporaryDirectory(_ name: String = #function) -> String {
-    let path = NSTemporaryDirectory() + "strata-cli-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 struct Outcome {
     var status: Int32

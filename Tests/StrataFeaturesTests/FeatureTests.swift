@@ -1,20 +1,15 @@
 import Foundation
+import StrataTestSupport
 import Testing
 @testable import StrataFeatures
 @testable import StrataFormat
 @testable import StrataIngest
 @testable import StrataStorage
 
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let w1Features = packageRoot + "/fixtures/features/w1.yaml"
 let w1Fixtures = packageRoot + "/fixtures/w1"
 let kkboxFiles = ["members", "transactions", "user_logs", "labels"]
 
-func temporaryDirectory(_ name: String = #function) -> String {
-    let path = NSTemporaryDirectory() + "strata-features-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A store holding the four CSVs of `directory`.
 func makeStore(from directory: String, at store: String) throws {

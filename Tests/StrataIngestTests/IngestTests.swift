@@ -1,17 +1,12 @@
 import Foundation
+import StrataTestSupport
 import Testing
 @testable import StrataFormat
 @testable import StrataIngest
 @testable import StrataStorage
 
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let fixtures = packageRoot + "/fixtures/csv"
 
-func temporaryDirectory(_ name: String = #function) -> String {
-    let path = NSTemporaryDirectory() + "strata-test-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// Every row of a table as text: dates as YYYYMMDD, msno as its string, floats by their bits, NULL as "NULL".
 func rows(_ store: String, _ table: String) throws -> [[String]] {

@@ -1,13 +1,9 @@
 import Foundation
+import StrataTestSupport
 import Testing
 @testable import StrataFormat
 @testable import StrataStorage
 
-func temporaryDirectory(_ name: String = #function) -> String {
-    let path = NSTemporaryDirectory() + "strata-test-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 let eventSchema = [
     ColumnSchema(name: "msno", type: .entity, nullable: false),

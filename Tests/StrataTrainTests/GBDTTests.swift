@@ -1,24 +1,14 @@
 import Foundation
+import StrataTestSupport
 import Testing
 @testable import StrataStorage
 @testable import StrataTrain
 
-struct Random {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-}
 
 /// A synthetic problem with known structure: churn when x0 > 0.6 and x1 < 0.3, or when the category is
 /// 3 or 7, or when x2 is missing; `noise` is pure noise.
 func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
-    var random = Random(state: seed)
+    var random = TestRandom(state: seed)
     var features = Array(repeating: [Double](), count: 5)
     var labels: [Double] = []
     for _ in 0..<rows {
@@ -139,7 +129,7 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
     }
 
     @Test func logisticBaselineLearnsALinearSignal() throws {
-        var random = Random(state: 9)
+        var random = TestRandom(state: 9)
         var x = [Double](), y = [Double]()
         for _ in 0..<4000 {
             let value = random.uniform() * 4 - 2

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Helpers shared by the test targets (not part of any product).
+
+/// The package's root directory, for fixtures and the built binary.
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// A new empty directory under the system's temporary directory, named after the calling test.
+public func temporaryDirectory(_ name: String = #function) -> String {
+    let path = NSTemporaryDirectory() + "strata-test-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A deterministic generator for test data (SplitMix64), so failures reproduce.
+public struct TestRandom {
+    public var state: UInt64
+
+    public init(state: UInt64) { self.state = state }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+
+    /// Uniform in [0, 1).
+    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
