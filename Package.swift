@@ -49,7 +49,7 @@ let package = Package(
         ),
 
         // Helpers shared by the tests: fixtures' location, temporary directories, seeded random data.
-        .target(name: "StrataTestSupport", path: "Sources/StrataTestSupport"),
+        .target(name: "StrataTestSupport", dependencies: ["StrataStorage"], path: "Sources/StrataTestSupport"),
         .testTarget(name: "StrataFormatTests", dependencies: ["StrataFormat", "StrataTestSupport"]),
         .testTarget(name: "StrataStorageTests", dependencies: ["StrataStorage", "StrataTestSupport"]),
         .testTarget(name: "StrataIngestTests", dependencies: ["StrataIngest", "StrataTestSupport"]),

@@ -16,32 +16,6 @@ func makeStore(from directory: String, at store: String) throws {
     _ = try Ingester.ingest(store: store, files: kkboxFiles.map { directory + "/\($0).csv" })
 }
 
-/// Every row of a table as text cells (NULL as "NULL", floats by their exact bits), msno resolved.
-func cells(_ store: String, _ table: String, version: Int? = nil) throws -> [[String]] {
-    let opened = try Store(path: store, version: version)
-    let entities = try opened.loadEntities()
-    let scan = try TableScan(store: opened, table: table)
-    var rows: [[String]] = []
-    while let batch = try scan.next() {
-        for row in 0..<batch.rowCount {
-            rows.append(batch.columns.map { column in
-                if column.isNull(row) { return "NULL" }
-                switch column.values {
-                case .integers(let values):
-                    switch column.type {
-                    case .entity: return entities.string(Int(values[row]))
-                    case .date: return String(Dates.yyyymmdd(dayNumber: Int(values[row])))
-                    default: return String(values[row])
-                    }
-                case .floats(let values): return String(values[row])
-                case .strings(let values): return values.string(at: row)
-                }
-            })
-        }
-    }
-    return rows
-}
-
 func header(_ store: String, _ table: String) throws -> [String] { try Store(path: store).table(table).columns.map(\.name) }
 
 @discardableResult
@@ -50,6 +24,21 @@ func buildW1(_ store: String, out: String = "w1", inclusive: Bool = false, versi
     request.inclusive = inclusive
     request.inputVersion = version
     return try TrainingSetBuilder.build(storePath: store, request: request)
+}
+
+/// A store of a small generated dataset (300 members, 5 months, 3 label months) with its W1 training set.
+func generatedStoreWithW1() throws -> (directory: String, store: String) {
+    let directory = temporaryDirectory()
+    var options = GeneratorOptions()
+    options.memberCount = 300
+    options.monthCount = 5
+    options.labelMonthCount = 3
+    var generator = DatasetGenerator(options: options)
+    _ = try generator.generate(into: directory)
+    let store = directory + "/db"
+    try makeStore(from: directory, at: store)
+    try buildW1(store)
+    return (directory, store)
 }
 
 func copyFixtures(to directory: String) throws {
@@ -70,7 +59,7 @@ func copyFixtures(to directory: String) throws {
         expected += ["last_payment_method_id", "last_payment_plan_days", "last_plan_list_price", "last_actual_amount_paid", "last_is_auto_renew",
                      "last_is_cancel", "days_to_expire", "tx_count_365", "cancel_count_365", "city", "bd", "gender", "registered_via", "tenure_days"]
         #expect(names == expected)
-        let rows = try cells(store, "w1")
+        let rows = try tableCells(store, "w1")
         func row(_ user: String, _ cutoff: String) -> [String: String] {
             let found = rows.first { $0[0].hasPrefix(user) && $0[1] == cutoff }!
             return Dictionary(uniqueKeysWithValues: zip(names, found))
@@ -107,7 +96,7 @@ func copyFixtures(to directory: String) throws {
         try makeStore(from: w1Fixtures, at: store)
         try buildW1(store, inclusive: true)
         let names = try header(store, "w1")
-        let row = try cells(store, "w1").first { $0[0].hasPrefix("User1") && $0[1] == "20170201" }!
+        let row = try tableCells(store, "w1").first { $0[0].hasPrefix("User1") && $0[1] == "20170201" }!
         let values = Dictionary(uniqueKeysWithValues: zip(names, row))
         #expect(values["w7_num_100"] == String(34 + 99))
         #expect(values["last_payment_method_id"] == "40")
@@ -128,8 +117,8 @@ func copyFixtures(to directory: String) throws {
         try makeStore(from: directory, at: directory + "/after")
         try buildW1(directory + "/after")
         let names = try header(directory + "/before", "w1")
-        let before = try cells(directory + "/before", "w1")
-        let after = try cells(directory + "/after", "w1")
+        let before = try tableCells(directory + "/before", "w1")
+        let after = try tableCells(directory + "/after", "w1")
         var changed: Set<String> = []
         for (row, (old, new)) in zip(before, after).enumerated() {
             for (column, (a, b)) in zip(old, new).enumerated() where a != b { changed.insert("\(row):\(names[column])") }
@@ -149,17 +138,8 @@ func copyFixtures(to directory: String) throws {
     /// Rows dated on or after each user's last cutoff cannot change any feature: the training set of a
     /// generated dataset is identical, cell for cell, after appending a burst of them to every table.
     @Test func appendingEventsOnAndAfterEveryCutoffChangesNothing() throws {
-        let directory = temporaryDirectory()
-        var options = GeneratorOptions()
-        options.memberCount = 300
-        options.monthCount = 5
-        options.labelMonthCount = 3
-        var generator = DatasetGenerator(options: options)
-        _ = try generator.generate(into: directory)
-        let store = directory + "/db"
-        try makeStore(from: directory, at: store)
-        try buildW1(store)
-        let before = try cells(store, "w1")
+        let (directory, store) = try generatedStoreWithW1()
+        let before = try tableCells(store, "w1")
         // Each user's last cutoff, then rows on it and the 40 days after.
         var lastCutoff: [String: Int] = [:]
         for line in try String(contentsOfFile: directory + "/labels.csv", encoding: .utf8).split(separator: "\n").dropFirst() {
@@ -180,10 +160,10 @@ func copyFixtures(to directory: String) throws {
         try transactions.write(toFile: directory + "/late_transactions.csv", atomically: true, encoding: .utf8)
         _ = try Ingester.ingest(store: store, files: [directory + "/late_logs.csv", directory + "/late_transactions.csv"])
         try buildW1(store, out: "w1_after")
-        #expect(try cells(store, "w1_after") == before)
+        #expect(try tableCells(store, "w1_after") == before)
         // And with at-or-before semantics the rows on the cutoff do count: the check can fail.
         try buildW1(store, out: "w1_inclusive", inclusive: true)
-        #expect(try cells(store, "w1_inclusive") != before)
+        #expect(try tableCells(store, "w1_inclusive") != before)
     }
 
     @Test func sameInputsGiveIdenticalBytesAndTimeTravelRebuildsThePast() throws {
@@ -203,9 +183,9 @@ func copyFixtures(to directory: String) throws {
         _ = try Ingester.ingest(store: store, files: [directory + "/extra.csv"])
         let report = try buildW1(store, out: "rebuilt", version: 1)
         #expect(report.lineage.storeVersion == 1)
-        #expect(try cells(store, "rebuilt") == cells(store, "first"))
+        #expect(try tableCells(store, "rebuilt") == tableCells(store, "first"))
         try buildW1(store, out: "current")
-        #expect(try cells(store, "current") != cells(store, "first"))
+        #expect(try tableCells(store, "current") != tableCells(store, "first"))
     }
 
     @Test func featureViewsAreVersionedNeverOverwritten() throws {
@@ -264,7 +244,7 @@ func copyFixtures(to directory: String) throws {
         request.inclusive = false
         _ = try TrainingSetBuilder.build(storePath: store, request: request)
         let names = try header(store, "all")
-        let rows = try cells(store, "all")
+        let rows = try tableCells(store, "all")
         func row(_ user: String, _ cutoff: String) -> [String: String] {
             Dictionary(uniqueKeysWithValues: zip(names, rows.first { $0[0].hasPrefix(user) && $0[1] == cutoff }!))
         }
@@ -289,18 +269,9 @@ func copyFixtures(to directory: String) throws {
 @Suite struct OnlineTests {
     /// The online vector materialised as of a cutoff equals that cutoff's training-set row.
     @Test func onlineEqualsOffline() throws {
-        let directory = temporaryDirectory()
-        var options = GeneratorOptions()
-        options.memberCount = 300
-        options.monthCount = 5
-        options.labelMonthCount = 3
-        var generator = DatasetGenerator(options: options)
-        _ = try generator.generate(into: directory)
-        let store = directory + "/db"
-        try makeStore(from: directory, at: store)
-        try buildW1(store)
+        let (directory, store) = try generatedStoreWithW1()
         let names = try header(store, "w1")
-        let rows = try cells(store, "w1")
+        let rows = try tableCells(store, "w1")
         let cutoffs = Array(Set(rows.map { $0[1] })).sorted()
         var compared = 0
         for cutoff in cutoffs {

@@ -8,32 +8,6 @@ import Testing
 let fixtures = packageRoot + "/fixtures/csv"
 
 
-/// Every row of a table as text: dates as YYYYMMDD, msno as its string, floats by their bits, NULL as "NULL".
-func rows(_ store: String, _ table: String) throws -> [[String]] {
-    let opened = try Store(path: store)
-    let entities = try opened.loadEntities()
-    let scan = try TableScan(store: opened, table: table)
-    var result: [[String]] = []
-    while let batch = try scan.next() {
-        for row in 0..<batch.rowCount {
-            result.append(batch.columns.map { column in
-                if column.isNull(row) { return "NULL" }
-                switch column.values {
-                case .integers(let values):
-                    switch column.type {
-                    case .entity: return entities.string(Int(values[row]))
-                    case .date: return String(Dates.yyyymmdd(dayNumber: Int(values[row])))
-                    default: return String(values[row])
-                    }
-                case .floats(let values): return "f" + String(values[row].bitPattern)
-                case .strings(let values): return values.string(at: row)
-                }
-            })
-        }
-    }
-    return result
-}
-
 func write(_ text: String, to path: String) {
     try! Data(text.utf8).write(to: URL(fileURLWithPath: path))
 }
@@ -43,7 +17,7 @@ func write(_ text: String, to path: String) {
         let store = temporaryDirectory()
         let report = try Ingester.ingest(store: store, files: [fixtures + "/members_quirks.csv"])
         #expect(report.rejectedCount == 0)
-        #expect(try rows(store, "members") == [
+        #expect(try tableCells(store, "members") == [
             ["QA7uiXy8vIbUSPOkCf9RwQ3FsT8jVq2OxDr8zqa7bRQ=", "1", "0", "NULL", "7", "20131223"],
             // Ages of 1034 are data, kept as they are; the ISO date of one real sample is read as a date.
             ["fGwBva6hikQmTJzrbz/2Ezjm5Cth5jZUNvXigKK2AFA=", "1", "1034", "male", "9", "20110914"],
@@ -57,14 +31,14 @@ func write(_ text: String, to path: String) {
         write("msno,city,bd,gender,registered_via,registration_init_time\n\"a,b\",1,2,\"line\nbreak\",3,20170101\nc,1,2,x,3,20170101\n", to: directory + "/m.csv")
         let report = try Ingester.ingest(store: directory + "/db", files: [directory + "/m.csv"])
         #expect(report.rejectedCount == 0)
-        #expect(try rows(directory + "/db", "members").map { $0[0] + "|" + $0[3] } == ["a,b|line\nbreak", "c|x"])
+        #expect(try tableCells(directory + "/db", "members").map { $0[0] + "|" + $0[3] } == ["a,b|line\nbreak", "c|x"])
     }
 
     @Test func floatsAreBitExactToTheParsedDouble() throws {
         let store = temporaryDirectory()
         _ = try Ingester.ingest(store: store, files: [fixtures + "/user_logs_edges.csv"])
-        let stored = try rows(store, "user_logs").map { $0[8] }
-        let expected = ["451700.899", "-9223372036854775.5", "1e-05", "0.1", "12345678901234567890"].map { "f" + String(Double($0)!.bitPattern) }
+        let stored = try tableCells(store, "user_logs").map { $0[8] }
+        let expected = ["451700.899", "-9223372036854775.5", "1e-05", "0.1", "12345678901234567890"].map { String(Double($0)!) }
         // Partitions come back in month order: 201612 first.
         #expect(Set(stored) == Set(expected))
         #expect(stored.count == 5)
@@ -108,7 +82,7 @@ func write(_ text: String, to path: String) {
         #expect(rejectsFile.split(separator: "\n").count == 5)
         #expect(rejectsFile.contains("bad-line-too-few-fields"))
         // Kept on purpose: the epoch expiry, expiry before the transaction, plan_days 0, duplicate rows.
-        let kept = try rows(store, "transactions")
+        let kept = try tableCells(store, "transactions")
         #expect(kept.contains { $0[7] == "19700101" })
         #expect(kept.contains { $0[6] == "20151223" && $0[7] == "20140312" && $0[8] == "1" })
         #expect(kept.filter { $0[2] == "0" && $0[3] == "0" }.count == 2)
@@ -144,7 +118,7 @@ func write(_ text: String, to path: String) {
         var options = IngestOptions()
         options.cutoffDay = Int64(Dates.dayNumber(yyyymmdd: 20_170_301)!)
         _ = try Ingester.ingest(store: store, files: [fixtures + "/train.csv"], options: options)
-        #expect(try rows(store, "labels") == [
+        #expect(try tableCells(store, "labels") == [
             ["YyO+tlZtAXYXoZhNr3Vg3+dfVQvrBVGO8j1mfqe4ZHc=", "20170301", "0"],
             ["AZtu6Wl0gPojrEQYB8Q3vBSmE2wnZ3hi1FbK1rQQ0A4=", "20170301", "1"],
         ])
@@ -171,14 +145,14 @@ func write(_ text: String, to path: String) {
             var expected = csv.map { line in
                 line.split(separator: ",", omittingEmptySubsequences: false).enumerated().map { index, field -> String in
                     if field.isEmpty { return "NULL" }
-                    return table.columns[index].schema.type == .float64 ? "f" + String(Double(field)!.bitPattern) : String(field)
+                    return table.columns[index].schema.type == .float64 ? String(Double(field)!) : String(field)
                 }
             }
             // Storage order is partition by partition, file order within each (format-spec §8).
             if let partition = table.partitionIndex {
                 expected = expected.enumerated().sorted { (Int($0.element[partition])! / 100, $0.offset) < (Int($1.element[partition])! / 100, $1.offset) }.map(\.element)
             }
-            #expect(try rows(directory + "/db", table.name) == expected, "\(table.name)")
+            #expect(try tableCells(directory + "/db", table.name) == expected, "\(table.name)")
         }
         #expect(try Store.verify(path: directory + "/db").isClean)
     }

@@ -33,38 +33,19 @@ func commitEvents(_ store: String, partition: Int, days: [Int64], users: [String
     return try writer.commit(operation: "test")
 }
 
-func readAll(_ store: Store, table: String = "events") throws -> [[String]] {
-    let scan = try TableScan(store: store, table: table)
-    let entities = try store.loadEntities()
-    var rows: [[String]] = []
-    while let batch = try scan.next() {
-        for row in 0..<batch.rowCount {
-            rows.append(batch.columns.map { column in
-                if column.isNull(row) { return "NULL" }
-                switch column.values {
-                case .integers(let v): return column.type == .entity ? entities.string(Int(v[row])) : String(v[row])
-                case .floats(let v): return String(v[row].bitPattern)
-                case .strings(let v): return v.string(at: row)
-                }
-            })
-        }
-    }
-    return rows
-}
-
 @Suite struct StoreTests {
     @Test func commitsAreVersionedAndOlderVersionsStayReadable() throws {
         let path = temporaryDirectory()
         try commitEvents(path, partition: 201701, days: Array(17167..<17197), users: (0..<30).map { "user\($0 % 7)" })
-        let first = try readAll(Store(path: path))
+        let first = try tableCells(path, "events")
         try commitEvents(path, partition: 201702, days: Array(17198..<17220), users: (0..<22).map { "user\($0 % 11)" })
         let latest = try Store(path: path)
         #expect(latest.version == 2)
         #expect(try latest.table("events").rowCount == 52)
         #expect(latest.manifest.entities.count == 11)
         // Time travel: version 1 is unchanged by the second commit.
-        #expect(try readAll(Store(path: path, version: 1)) == first)
-        #expect(try readAll(latest).prefix(30) == first[...])
+        #expect(try tableCells(path, "events", version: 1) == first)
+        #expect(try tableCells(path, "events").prefix(30) == first[...])
         #expect(throws: StorageError.unknownVersion(requested: 3, latest: 2)) { try Store(path: path, version: 3) }
         let report = try Store.verify(path: path)
         #expect(report.isClean, "\(report.problems)")
@@ -133,7 +114,7 @@ func readAll(_ store: Store, table: String = "events") throws -> [[String]] {
     @Test func everyFlippedByteIsCaught() throws {
         let path = temporaryDirectory()
         try commitEvents(path, partition: 201701, days: Array(17167..<17197), users: (0..<30).map { "user\($0)" })
-        let pristine = try readAll(Store(path: path))
+        let pristine = try tableCells(path, "events")
         let files = try FileSystem.listDirectory(path + "/manifest").filter { $0.hasSuffix(".manifest") }.map { "manifest/" + $0 }
             + (try Store(path: path)).manifest.tables["events"]!.segments.map(\.file)
             + (try Store(path: path)).manifest.entities.segments.map(\.file)
@@ -153,7 +134,7 @@ func readAll(_ store: Store, table: String = "events") throws -> [[String]] {
                 do {
                     // Padding between blocks is covered by the file checksum (verify) but holds no data,
                     // so a read may succeed there; anywhere else it must fail.
-                    let rows = try readAll(Store(path: path))
+                    let rows = try tableCells(path, "events")
                     #expect(rows == pristine, "wrong data read from a store damaged at \(file):\(offset)")
                     #expect(try isPadding(absolute, offset: offset, original: original), "read succeeded after damage at \(file):\(offset)")
                 } catch is StorageError {
@@ -164,7 +145,7 @@ func readAll(_ store: Store, table: String = "events") throws -> [[String]] {
             try Data(original).write(to: URL(fileURLWithPath: absolute))
         }
         #expect(flips > 1000)
-        #expect(try readAll(Store(path: path)) == pristine)
+        #expect(try tableCells(path, "events") == pristine)
         #expect(try Store.verify(path: path).isClean)
     }
 
@@ -188,7 +169,7 @@ func readAll(_ store: Store, table: String = "events") throws -> [[String]] {
             try Data(original.prefix(length)).write(to: URL(fileURLWithPath: file))
             let report = try Store.verify(path: path)
             #expect(report.problems.contains { $0.contains(file) }, "length \(length): \(report.problems)")
-            #expect(throws: StorageError.self) { try readAll(Store(path: path)) }
+            #expect(throws: StorageError.self) { try tableCells(path, "events") }
         }
     }
 }

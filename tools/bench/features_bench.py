@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 
+from benchlib import run_with_rss
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEERS = os.path.join(ROOT, "tools", "bench", "peers")
 STRATA = os.path.join(ROOT, ".build", "release", "strata")
@@ -28,25 +30,6 @@ SCALES = {
     "S": ["--members", "10000", "--start", "20160101", "--months", "15"],
     "M": ["--members", "100000", "--start", "20150101", "--months", "27"],
 }
-
-
-def run_with_rss(command):
-    """Runs a command; returns (seconds, peak RSS bytes of that process, stdout)."""
-    read_end, write_end = os.pipe()
-    started = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        os.dup2(write_end, 1)
-        os.execv(command[0], command)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        out = pipe.read()
-    _, status, usage = os.wait4(pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        sys.exit(f"command failed ({status}): {' '.join(command)}")
-    return seconds, usage.ru_maxrss * 1024, out
 
 
 def prepare(scale, data_root):

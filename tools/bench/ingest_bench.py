@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+from benchlib import run_with_rss
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEERS = os.path.join(ROOT, "tools", "bench", "peers")
 SCALES = {
@@ -26,33 +28,6 @@ SCALES = {
 TABLES = ["members", "transactions", "user_logs", "labels"]
 
 
-def run_measured(command):
-    """Runs a command, returning (seconds, peak RSS bytes of that process, stdout)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = process.communicate()
-    seconds = time.perf_counter() - started
-    # communicate() waited already; the child's rusage is in RUSAGE_CHILDREN only in aggregate,
-    # so each measured command is wrapped in /usr/bin/env time-free fashion via wait4 below.
-    if process.returncode != 0:
-        sys.exit(f"command failed: {' '.join(command)}\n{err}")
-    return seconds, out
-
-
-def run_with_rss(command):
-    started = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.execv(command[0], command)
-    _, status, usage = os.wait4(pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        sys.exit(f"command failed ({status}): {' '.join(command)}")
-    return seconds, usage.ru_maxrss * 1024
-
-
 def strata_ingest(strata, csv_dir, work):
     db = os.path.join(work, "strata.db")
     subprocess.run(["rm", "-rf", db], check=True)
@@ -60,7 +35,7 @@ def strata_ingest(strata, csv_dir, work):
     total = 0.0
     peak = 0
     for table in TABLES:
-        seconds, rss = run_with_rss([strata, "ingest", "--db", db, os.path.join(csv_dir, table + ".csv")])
+        seconds, rss, _ = run_with_rss([strata, "ingest", "--db", db, os.path.join(csv_dir, table + ".csv")])
         total += seconds
         peak = max(peak, rss)
         tables[table] = {"seconds": seconds, "peak_rss_bytes": rss}
@@ -100,7 +75,7 @@ def main():
     csv_dir = os.path.join(data, "csv")
     if not os.path.exists(os.path.join(csv_dir, "labels.csv")):
         print(f"generating scale {args.scale} into {csv_dir} …", file=sys.stderr)
-        seconds, out = run_measured([strata, "generate", "--out", csv_dir] + SCALES[args.scale])
+        _, _, out = run_with_rss([strata, "generate", "--out", csv_dir] + SCALES[args.scale])
         print(out.strip(), file=sys.stderr)
     work = os.path.join(data, "work")
     os.makedirs(work, exist_ok=True)
