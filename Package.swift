@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "StrataIngest", targets: ["StrataIngest"]),
+        .library(name: "StrataQuery", targets: ["StrataQuery"]),
         .library(name: "StrataFeatures", targets: ["StrataFeatures"]),
     ],
     dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
         .target(name: "StrataStorage", dependencies: ["StrataFormat"], swiftSettings: hotLoopSettings),
         // CSV parsing, the KKBox schemas, ingest into a store, and the dataset generator.
         .target(name: "StrataIngest", dependencies: ["StrataStorage"], swiftSettings: hotLoopSettings),
+        // SQL over the store: parser, binder, vectorised execution with pruning, EXPLAIN.
+        .target(name: "StrataQuery", dependencies: ["StrataStorage"], swiftSettings: hotLoopSettings),
         // Feature views, point-in-time training sets and the online store.
         .target(
             name: "StrataFeatures",
@@ -42,6 +45,7 @@ let package = Package(
             name: "strata",
             dependencies: [
                 "StrataIngest",
+                "StrataQuery",
                 "StrataFeatures",
                 "StrataTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -54,6 +58,7 @@ let package = Package(
         .testTarget(name: "StrataStorageTests", dependencies: ["StrataStorage", "StrataTestSupport"]),
         .testTarget(name: "StrataIngestTests", dependencies: ["StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest", "StrataTestSupport"]),
+        .testTarget(name: "StrataQueryTests", dependencies: ["StrataQuery", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTestSupport"]),
     ]

@@ -46,8 +46,8 @@ public enum Dates {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    /// The inverse of `daysFromCivil`.
-    public static func civil(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
+    /// The inverse of `daysFromCivil`. Inlinable: the query engine calls it per row.
+    @inlinable public static func civil(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

@@ -11,7 +11,7 @@ struct Strata: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
-        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, GC.self, Scan.self, TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self])
+        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, GC.self, Scan.self, QueryCommand.self, TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self])
 
     /// Runs the command; failures caused by input (files, flags, data) print one clear line and exit 1.
     static func main() {

@@ -1,0 +1,401 @@
+/// The running state of one aggregate for every group, in arrays indexed by group.
+final class Accumulator {
+    let spec: AggregateSpec
+    private var counts: [Int64] = []
+    private var integerSums: [Int64] = []
+    private var doubleSums: [Double] = []
+    /// For min/max and sum: whether the group has seen a non-NULL value.
+    private var seen: [Bool] = []
+    private var strings: [String] = []
+    private var distinct: DistinctSet?
+    private var overflowed = false
+
+    init(spec: AggregateSpec, entityCount: Int) {
+        self.spec = spec
+        if spec.function == .countDistinct { distinct = DistinctSet(entityCount: entityCount) }
+    }
+
+    private var integerLane: Bool { spec.argument.map { $0.type != .double } ?? true }
+
+    var sizeBytes: Int {
+        counts.capacity * 8 + integerSums.capacity * 8 + doubleSums.capacity * 8 + seen.capacity + strings.count * 32 + (distinct?.sizeBytes ?? 0)
+    }
+
+    func grow(to groupCount: Int) {
+        let missing = groupCount - seen.count
+        guard missing > 0 else { return }
+        seen.append(contentsOf: repeatElement(false, count: missing))
+        switch spec.function {
+        case .countStar, .count, .countDistinct:
+            counts.append(contentsOf: repeatElement(0, count: missing))
+        case .sum, .avg:
+            counts.append(contentsOf: repeatElement(0, count: missing))
+            if integerLane { integerSums.append(contentsOf: repeatElement(0, count: missing)) } else { doubleSums.append(contentsOf: repeatElement(0, count: missing)) }
+        case .min, .max:
+            switch spec.type {
+            case .double: doubleSums.append(contentsOf: repeatElement(0, count: missing))
+            case .varchar: strings.append(contentsOf: repeatElement("", count: missing))
+            default: integerSums.append(contentsOf: repeatElement(0, count: missing))
+            }
+        }
+    }
+
+    /// Adds the rows of a batch: `groups[row]` is the row's group, `value` the evaluated argument.
+    func update(groups: [Int32], uniformGroup: Int32?, value: Vector?, context: ExecutionContext?) throws {
+        let rowCount = groups.count
+        if let uniformGroup, try updateUniform(Int(uniformGroup), rowCount: rowCount, value: value) { return }
+        switch spec.function {
+        case .countStar:
+            counts.withUnsafeMutableBufferPointer { counts in
+                groups.withUnsafeBufferPointer { groups in for g in groups { counts[Int(g)] &+= 1 } }
+            }
+        case .count:
+            let value = value!
+            for row in 0..<rowCount where !value.isNull(row) { counts[Int(groups[row])] &+= 1 }
+        case .countDistinct:
+            let value = value!
+            try distinct!.insert(groups: groups, value: value, context: context)
+        case .sum, .avg:
+            try sum(groups: groups, value: value!)
+        case .min, .max:
+            var value = value!
+            if spec.type == .varchar, let context { value = try context.resolveStrings(value) }
+            extreme(groups: groups, value: value, isMin: spec.function == .min)
+        }
+    }
+
+    /// Adds a batch whose rows all belong to `group`; false when this aggregate has no such shortcut.
+    private func updateUniform(_ group: Int, rowCount: Int, value: Vector?) throws -> Bool {
+        switch spec.function {
+        case .countStar:
+            counts[group] += Int64(rowCount)
+        case .count:
+            let value = value!
+            counts[group] += Int64(value.isConstant ? (value.isNull(0) ? 0 : rowCount) : rowCount - (value.nulls?.count { $0 } ?? 0))
+        case .sum, .avg:
+            guard let value, !value.isConstant else { return false }
+            let nulls = value.nulls
+            if integerLane {
+                let values = value.integerValues
+                var total: Int64 = 0
+                var counted = 0
+                var overflow = false
+                values.withUnsafeBufferPointer { values in
+                    for row in 0..<rowCount where !(nulls?[row] ?? false) {
+                        let (next, o) = total.addingReportingOverflow(values[row])
+                        total = next
+                        overflow = overflow || o
+                        counted += 1
+                    }
+                }
+                let (sum, o) = integerSums[group].addingReportingOverflow(total)
+                if overflow || o { throw QueryError("\(spec.sql) overflowed BIGINT", hint: "sum a CAST(x AS DOUBLE) instead") }
+                integerSums[group] = sum
+                counts[group] += Int64(counted)
+            } else {
+                let values = value.doubleValues
+                var total = 0.0
+                var counted = 0
+                values.withUnsafeBufferPointer { values in
+                    if let nulls {
+                        nulls.withUnsafeBufferPointer { nulls in
+                            for row in 0..<rowCount where !nulls[row] {
+                                total += values[row]
+                                counted += 1
+                            }
+                        }
+                    } else {
+                        for row in 0..<rowCount { total += values[row] }
+                        counted = rowCount
+                    }
+                }
+                doubleSums[group] += total
+                counts[group] += Int64(counted)
+            }
+        default:
+            return false
+        }
+        return true
+    }
+
+    private func sum(groups: [Int32], value: Vector) throws {
+        let rowCount = groups.count
+        if value.isConstant {
+            guard !value.isNull(0) else { return }
+            for g in groups {
+                let group = Int(g)
+                counts[group] += 1
+                if integerLane {
+                    let (total, overflow) = integerSums[group].addingReportingOverflow(value.integerValue(0))
+                    integerSums[group] = total
+                    overflowed = overflowed || overflow
+                } else {
+                    doubleSums[group] += value.doubleValue(0)
+                }
+            }
+        } else if integerLane {
+            let values = value.integerValues
+            var overflow = false
+            integerSums.withUnsafeMutableBufferPointer { sums in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    for row in 0..<rowCount where !value.isNull(row) {
+                        let group = Int(groups[row])
+                        let (total, o) = sums[group].addingReportingOverflow(values[row])
+                        sums[group] = total
+                        overflow = overflow || o
+                        counts[group] &+= 1
+                    }
+                }
+            }
+            overflowed = overflowed || overflow
+        } else {
+            let values = value.doubleValues
+            doubleSums.withUnsafeMutableBufferPointer { sums in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    values.withUnsafeBufferPointer { values in
+                        groups.withUnsafeBufferPointer { groups in
+                            if let nulls = value.nulls {
+                                for row in 0..<rowCount where !nulls[row] {
+                                    sums[Int(groups[row])] += values[row]
+                                    counts[Int(groups[row])] &+= 1
+                                }
+                            } else {
+                                for row in 0..<rowCount {
+                                    sums[Int(groups[row])] += values[row]
+                                    counts[Int(groups[row])] &+= 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if overflowed { throw QueryError("\(spec.sql) overflowed BIGINT", hint: "sum a CAST(x AS DOUBLE) instead") }
+    }
+
+    private func extreme(groups: [Int32], value: Vector, isMin: Bool) {
+        for row in 0..<groups.count where !value.isNull(row) {
+            let group = Int(groups[row])
+            let index = value.isConstant ? 0 : row
+            switch spec.type {
+            case .double:
+                let v = value.doubleValue(index)
+                if !seen[group] || (isMin ? Comparison.less(v, doubleSums[group]) : Comparison.less(doubleSums[group], v)) { doubleSums[group] = v }
+            case .varchar:
+                let v = value.stringValue(index)
+                if !seen[group] || (isMin ? Comparison.compareStrings(.less, v, strings[group]) : Comparison.compareStrings(.greater, v, strings[group])) {
+                    strings[group] = v
+                }
+            default:
+                let v = value.integerValue(index)
+                if !seen[group] || (isMin ? v < integerSums[group] : v > integerSums[group]) { integerSums[group] = v }
+            }
+            seen[group] = true
+        }
+    }
+
+    /// Folds `other` (another worker's state) in; `mapping[g]` is other's group g in this accumulator.
+    func merge(_ other: Accumulator, mapping: [Int32]) throws {
+        for (from, to) in mapping.enumerated() {
+            let g = Int(to)
+            switch spec.function {
+            case .countStar, .count, .countDistinct:
+                counts[g] += other.counts[from]
+            case .sum, .avg:
+                counts[g] += other.counts[from]
+                if integerLane {
+                    let (total, overflow) = integerSums[g].addingReportingOverflow(other.integerSums[from])
+                    integerSums[g] = total
+                    if overflow { throw QueryError("\(spec.sql) overflowed BIGINT", hint: "sum a CAST(x AS DOUBLE) instead") }
+                } else {
+                    doubleSums[g] += other.doubleSums[from]
+                }
+            case .min, .max:
+                guard other.seen[from] else { continue }
+                let isMin = spec.function == .min
+                switch spec.type {
+                case .double:
+                    let v = other.doubleSums[from]
+                    if !seen[g] || (isMin ? Comparison.less(v, doubleSums[g]) : Comparison.less(doubleSums[g], v)) { doubleSums[g] = v }
+                case .varchar:
+                    let v = other.strings[from]
+                    if !seen[g] || Comparison.compareStrings(isMin ? .less : .greater, v, strings[g]) { strings[g] = v }
+                default:
+                    let v = other.integerSums[from]
+                    if !seen[g] || (isMin ? v < integerSums[g] : v > integerSums[g]) { integerSums[g] = v }
+                }
+                seen[g] = true
+            }
+        }
+        if spec.function == .countDistinct { distinct!.merge(other.distinct!, mapping: mapping) }
+    }
+
+    /// The aggregate's value for every group: count → 0 on no rows, the others → NULL.
+    func result(groupCount: Int) -> Vector {
+        grow(to: groupCount)
+        switch spec.function {
+        case .countStar, .count:
+            return Vector(type: .bigint, values: .integers(Array(counts.prefix(groupCount))), nulls: nil, count: groupCount)
+        case .countDistinct:
+            return Vector(type: .bigint, values: .integers(distinct!.counts(groupCount: groupCount)), nulls: nil, count: groupCount)
+        case .sum:
+            let nulls = counts.prefix(groupCount).map { $0 == 0 }
+            if integerLane && spec.type == .bigint {
+                return Vector(type: .bigint, values: .integers(Array(integerSums.prefix(groupCount))), nulls: nulls, count: groupCount)
+            }
+            return Vector(type: .double, values: .doubles(Array(doubleSums.prefix(groupCount))), nulls: nulls, count: groupCount)
+        case .avg:
+            let nulls = counts.prefix(groupCount).map { $0 == 0 }
+            let means = (0..<groupCount).map { g -> Double in
+                guard counts[g] > 0 else { return 0 }
+                return (integerLane ? Double(integerSums[g]) : doubleSums[g]) / Double(counts[g])
+            }
+            return Vector(type: .double, values: .doubles(means), nulls: nulls, count: groupCount)
+        case .min, .max:
+            let nulls = seen.prefix(groupCount).map { !$0 }
+            switch spec.type {
+            case .double: return Vector(type: .double, values: .doubles(Array(doubleSums.prefix(groupCount))), nulls: nulls, count: groupCount)
+            case .varchar: return Vector(type: .varchar, values: .strings(Array(strings.prefix(groupCount))), nulls: nulls, count: groupCount)
+            default: return Vector(type: spec.type, values: .integers(Array(integerSums.prefix(groupCount))), nulls: nulls, count: groupCount)
+            }
+        }
+    }
+}
+
+/// The distinct (group, value) pairs of a count(DISTINCT x). msno values go to one bitmap per group
+/// (a bit per entity: cheap while groups × entities is small, as in "distinct users per month"); other
+/// values, or too many groups, to a hash set of pairs.
+final class DistinctSet {
+    private let entityCount: Int
+    private let wordsPerGroup: Int
+    /// Group g's bitmap is words g * wordsPerGroup ..< (g + 1) * wordsPerGroup.
+    private var bits: [UInt64] = []
+    private var bitmapGroups = 0
+    private var pairs: GroupTable?
+    private var strings: [String: Int64] = [:]
+    /// Bitmap bits (groups × entities) above which bitmaps give way to the pair set.
+    private static let bitmapBitsMax = 1 << 31
+
+    init(entityCount: Int) {
+        self.entityCount = entityCount
+        wordsPerGroup = (entityCount + 63) / 64
+    }
+
+    var sizeBytes: Int { bits.count * 8 + (pairs?.sizeBytes ?? 0) + strings.count * 48 }
+
+    func insert(groups: [Int32], value: Vector, context: ExecutionContext?) throws {
+        if value.isEntity && pairs == nil && entityCount > 0 {
+            let groupCount = max(Int(groups.max() ?? -1) + 1, bitmapGroups)
+            if groupCount * entityCount <= Self.bitmapBitsMax {
+                growBitmaps(to: groupCount)
+                insertBits(groups: groups, value: value)
+                return
+            }
+        }
+        if pairs == nil { convertToPairs() }
+        // Entity ids stay ids here too: one dictionary gives one id to one text.
+        for row in 0..<groups.count where !value.isNull(row) {
+            let key = [Int64(groups[row]), code(value, row: value.isConstant ? 0 : row)]
+            _ = key.withUnsafeBufferPointer { pairs!.group($0) }
+        }
+    }
+
+    private func growBitmaps(to groupCount: Int) {
+        guard groupCount > bitmapGroups else { return }
+        bits.append(contentsOf: repeatElement(0, count: (groupCount - bitmapGroups) * wordsPerGroup))
+        bitmapGroups = groupCount
+    }
+
+    private func insertBits(groups: [Int32], value: Vector) {
+        let entityCount = self.entityCount, wordsPerGroup = self.wordsPerGroup
+        if value.isConstant {
+            guard !value.isNull(0) else { return }
+            let id = Int(value.integerValue(0))
+            guard id >= 0 && id < entityCount else { return }
+            for group in groups { bits[Int(group) * wordsPerGroup + id >> 6] |= 1 << UInt64(id & 63) }
+            return
+        }
+        let ids = value.entityValues
+        let nulls = value.nulls
+        bits.withUnsafeMutableBufferPointer { bits in
+            ids.withUnsafeBufferPointer { ids in
+                groups.withUnsafeBufferPointer { groups in
+                    for row in 0..<groups.count where !(nulls?[row] ?? false) {
+                        let id = Int(ids[row])
+                        guard id >= 0 && id < entityCount else { continue }
+                        bits[Int(groups[row]) * wordsPerGroup + id >> 6] |= 1 << UInt64(id & 63)
+                    }
+                }
+            }
+        }
+    }
+
+    private func code(_ value: Vector, row: Int) -> Int64 {
+        switch value.values {
+        case .doubles(let values): return Aggregator.doubleCode(values[row])
+        case .constant(.double(let v)): return Aggregator.doubleCode(v)
+        case .strings(let values): return intern(values[row])
+        case .constant(.string(let v)): return intern(v)
+        default: return value.integerValue(row)
+        }
+    }
+
+    private func intern(_ text: String) -> Int64 {
+        if let code = strings[text] { return code }
+        let code = Int64(strings.count)
+        strings[text] = code
+        return code
+    }
+
+    private func convertToPairs() {
+        var table = GroupTable(width: 2)
+        for group in 0..<bitmapGroups {
+            for wordIndex in 0..<wordsPerGroup {
+                let word = bits[group * wordsPerGroup + wordIndex]
+                guard word != 0 else { continue }
+                for bit in 0..<64 where word & (1 << UInt64(bit)) != 0 {
+                    let key = [Int64(group), Int64(wordIndex * 64 + bit)]
+                    _ = key.withUnsafeBufferPointer { table.group($0) }
+                }
+            }
+        }
+        bits = []
+        bitmapGroups = 0
+        pairs = table
+    }
+
+    func merge(_ other: DistinctSet, mapping: [Int32]) {
+        if pairs == nil && other.pairs == nil {
+            growBitmaps(to: Int(mapping.max() ?? -1) + 1)
+            for from in 0..<other.bitmapGroups {
+                let to = Int(mapping[from])
+                for index in 0..<wordsPerGroup { bits[to * wordsPerGroup + index] |= other.bits[from * wordsPerGroup + index] }
+            }
+            return
+        }
+        if pairs == nil { convertToPairs() }
+        if other.pairs == nil { other.convertToPairs() }
+        let decode = Dictionary(uniqueKeysWithValues: other.strings.map { ($0.value, $0.key) })
+        let keys = other.pairs!.keys
+        for index in 0..<other.pairs!.count {
+            var code = keys[index * 2 + 1]
+            if let text = decode[code] { code = intern(text) }
+            let key = [Int64(mapping[Int(keys[index * 2])]), code]
+            _ = key.withUnsafeBufferPointer { pairs!.group($0) }
+        }
+    }
+
+    func counts(groupCount: Int) -> [Int64] {
+        var counts = [Int64](repeating: 0, count: groupCount)
+        if let pairs {
+            for index in 0..<pairs.count { counts[Int(pairs.keys[index * 2])] += 1 }
+        } else {
+            for group in 0..<min(bitmapGroups, groupCount) {
+                var total = 0
+                for index in 0..<wordsPerGroup { total += bits[group * wordsPerGroup + index].nonzeroBitCount }
+                counts[group] = Int64(total)
+            }
+        }
+        return counts
+    }
+}

@@ -1,0 +1,230 @@
+/// Hash aggregation of one worker: group keys → dense group ids → one `Accumulator` per aggregate.
+/// Keys are reduced to Int64 words: integers and dates as themselves, doubles by bit pattern, msno by
+/// entity id (no string is touched), other strings by a per-worker intern table. Workers' tables are
+/// merged at the end.
+final class Aggregator {
+    enum KeyKind {
+        case integer, double, entity, string
+    }
+
+    let keyKinds: [KeyKind]
+    let keyTypes: [SQLType]
+    let keys: [BoundExpression]
+    let accumulators: [Accumulator]
+    private var table: GroupTable
+    /// Without keys: one group. With one key: the group of NULL, kept outside the table's words.
+    private var nullGroup: Int32 = -1
+    private var strings: [String] = []
+    private var stringCodes: [String: Int64] = [:]
+    private let context: ExecutionContext
+
+    init(keys: [BoundExpression], keyKinds: [KeyKind], specs: [AggregateSpec], entityCount: Int, context: ExecutionContext) {
+        self.keys = keys
+        self.keyKinds = keyKinds
+        keyTypes = keys.map(\.type)
+        accumulators = specs.map { Accumulator(spec: $0, entityCount: entityCount) }
+        table = GroupTable(width: keys.count <= 1 ? 1 : keys.count + 1)
+        self.context = context
+        if keys.isEmpty {
+            _ = table.group(0)
+            for accumulator in accumulators { accumulator.grow(to: 1) }
+        }
+    }
+
+    var groupCount: Int { table.count }
+
+    var sizeBytes: Int { table.sizeBytes + accumulators.reduce(0) { $0 + $1.sizeBytes } + strings.count * 48 }
+
+    func add(_ batch: Batch, evaluator: Evaluator) throws {
+        let groups = try groupIndexes(batch, evaluator: evaluator)
+        for accumulator in accumulators { accumulator.grow(to: table.count) }
+        // One group for the whole batch (no GROUP BY, or a key constant over the batch, such as the
+        // month of a monthly partition): aggregates reduce the batch without per-row group lookups.
+        let first = groups.first ?? 0
+        let uniformGroup: Int32? = groups.allSatisfy { $0 == first } ? first : nil
+        for accumulator in accumulators {
+            let value = try accumulator.spec.argument.map { try evaluator.evaluate($0, batch) }
+            try accumulator.update(groups: groups, uniformGroup: uniformGroup, value: value, context: context)
+        }
+    }
+
+    private func groupIndexes(_ batch: Batch, evaluator: Evaluator) throws -> [Int32] {
+        let count = batch.count
+        if keys.isEmpty { return [Int32](repeating: 0, count: count) }
+        let vectors = try keys.indices.map { index -> Vector in
+            let vector = try evaluator.evaluate(keys[index], batch)
+            return keyKinds[index] == .string ? try context.resolveStrings(vector) : vector
+        }
+        var groups = [Int32](repeating: 0, count: count)
+        if keys.count == 1 {
+            let vector = vectors[0]
+            let codes = self.codes(vector, kind: keyKinds[0])
+            var lastCode = Int64.min, lastGroup: Int32 = -1
+            let nulls = vector.nulls
+            let constant = vector.isConstant
+            if constant && vector.isNull(0) {
+                let group = nullKeyGroup()
+                return [Int32](repeating: group, count: count)
+            }
+            codes.withUnsafeBufferPointer { codes in
+                groups.withUnsafeMutableBufferPointer { groups in
+                    for row in 0..<count {
+                        if let nulls, nulls[row] {
+                            groups[row] = nullKeyGroup()
+                            continue
+                        }
+                        let code = codes[constant ? 0 : row]
+                        // Runs of one key (a sorted or clustered column) skip the hash probe.
+                        if code != lastCode || lastGroup < 0 {
+                            lastGroup = table.group(code)
+                            lastCode = code
+                        }
+                        groups[row] = lastGroup
+                    }
+                }
+            }
+            return groups
+        }
+        let codes = keys.indices.map { self.codes(vectors[$0], kind: keyKinds[$0]) }
+        let width = keys.count + 1
+        var key = [Int64](repeating: 0, count: width)
+        for row in 0..<count {
+            var nullMask: Int64 = 0
+            for index in 0..<keys.count {
+                let vector = vectors[index]
+                if vector.isNull(row) {
+                    nullMask |= 1 << Int64(index)
+                    key[index] = 0
+                } else {
+                    key[index] = codes[index][vector.isConstant ? 0 : row]
+                }
+            }
+            key[keys.count] = nullMask
+            groups[row] = key.withUnsafeBufferPointer { table.group($0) }
+        }
+        return groups
+    }
+
+    private func nullKeyGroup() -> Int32 {
+        if nullGroup < 0 {
+            // A word no real key produces cannot exist for int64, so the NULL group is a reserved slot
+            // entry whose key word is never compared (it is found through `nullGroup`).
+            nullGroup = table.reserveGroup()
+        }
+        return nullGroup
+    }
+
+    private func codes(_ vector: Vector, kind: KeyKind) -> [Int64] {
+        switch vector.values {
+        case .integers(let values), .entities(let values): return values
+        case .doubles(let values): return values.map(Self.doubleCode)
+        case .strings(let values): return values.map(intern)
+        case .constant(let scalar):
+            switch scalar {
+            case .null: return [0]
+            case .integer(let v), .entity(let v): return [v]
+            case .double(let v): return [Self.doubleCode(v)]
+            case .string(let v): return [intern(v)]
+            }
+        }
+    }
+
+    /// -0.0 groups with 0.0 and every NaN with every other, as SQL equality does.
+    static func doubleCode(_ value: Double) -> Int64 {
+        if value.isNaN { return Int64(bitPattern: Double.nan.bitPattern) }
+        return Int64(bitPattern: (value == 0 ? 0.0 : value).bitPattern)
+    }
+
+    private func intern(_ text: String) -> Int64 {
+        if let code = stringCodes[text] { return code }
+        let code = Int64(strings.count)
+        strings.append(text)
+        stringCodes[text] = code
+        return code
+    }
+
+    /// The key values of group `group` as scalars (strings decoded through this worker's intern table).
+    func keyScalars(_ group: Int) -> [Scalar] {
+        if keys.count == 1 {
+            if Int32(group) == nullGroup { return [.null] }
+            return [scalar(table.keys[group], kind: keyKinds[0])]
+        }
+        let width = keys.count + 1
+        let nullMask = table.keys[group * width + keys.count]
+        return keys.indices.map { index in
+            nullMask & (1 << Int64(index)) != 0 ? .null : scalar(table.keys[group * width + index], kind: keyKinds[index])
+        }
+    }
+
+    private func scalar(_ word: Int64, kind: KeyKind) -> Scalar {
+        switch kind {
+        case .integer: return .integer(word)
+        case .double: return .double(Double(bitPattern: UInt64(bitPattern: word)))
+        case .entity: return .entity(word)
+        case .string: return .string(strings[Int(word)])
+        }
+    }
+
+    /// The group of a key given as scalars, inserted when new (merging another worker's groups).
+    private func group(of scalars: [Scalar]) -> Int32 {
+        func code(_ scalar: Scalar) -> Int64 {
+            switch scalar {
+            case .null: return 0
+            case .integer(let v), .entity(let v): return v
+            case .double(let v): return Self.doubleCode(v)
+            case .string(let v): return intern(v)
+            }
+        }
+        if keys.isEmpty { return 0 }
+        if keys.count == 1 {
+            return scalars[0] == .null ? nullKeyGroup() : table.group(code(scalars[0]))
+        }
+        var key = scalars.map(code)
+        var nullMask: Int64 = 0
+        for (index, scalar) in scalars.enumerated() where scalar == .null { nullMask |= 1 << Int64(index) }
+        key.append(nullMask)
+        return key.withUnsafeBufferPointer { table.group($0) }
+    }
+
+    /// Folds another worker's groups and states into this one.
+    func merge(_ other: Aggregator) throws {
+        let mapping = (0..<other.groupCount).map { group(of: other.keyScalars($0)) }
+        for accumulator in accumulators { accumulator.grow(to: table.count) }
+        for (mine, theirs) in zip(accumulators, other.accumulators) { try mine.merge(theirs, mapping: mapping) }
+    }
+
+    /// Keys then aggregates, one row per group: the input of HAVING, ORDER BY and the projections.
+    func result() -> Batch {
+        let count = groupCount
+        var columns: [Vector] = []
+        for index in keys.indices {
+            let scalars = (0..<count).map { keyScalars($0)[index] }
+            columns.append(Self.vector(scalars, type: keyTypes[index], kind: keyKinds[index]))
+        }
+        for accumulator in accumulators { columns.append(accumulator.result(groupCount: count)) }
+        return Batch(columns: columns, count: count)
+    }
+
+    static func vector(_ scalars: [Scalar], type: SQLType, kind: KeyKind) -> Vector {
+        let nulls = scalars.map { $0 == .null }
+        switch kind {
+        case .double:
+            return Vector(type: type, values: .doubles(scalars.map { if case .double(let v) = $0 { v } else { 0 } }), nulls: nulls, count: scalars.count)
+        case .string:
+            return Vector(type: type, values: .strings(scalars.map { if case .string(let v) = $0 { v } else { "" } }), nulls: nulls, count: scalars.count)
+        case .entity:
+            return Vector(type: type, values: .entities(scalars.map { if case .entity(let v) = $0 { v } else { 0 } }), nulls: nulls, count: scalars.count)
+        case .integer:
+            return Vector(type: type, values: .integers(scalars.map { if case .integer(let v) = $0 { v } else { 0 } }), nulls: nulls, count: scalars.count)
+        }
+    }
+}
+
+extension GroupTable {
+    /// A new group with no key in the table (the NULL group of a one-word key).
+    mutating func reserveGroup() -> Int32 {
+        let group = Int32(count)
+        appendUnindexed(Array(repeating: 0, count: width))
+        return group
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import StrataFormat
+
+/// CAST between SQL types. A value that does not convert is an error naming it, as in DuckDB.
+enum Casts {
+    static func apply(_ input: Vector, to target: SQLType, context: ExecutionContext?, position: Range<Int>) throws -> Vector {
+        var value = input
+        if value.isEntity, let context { value = try context.resolveStrings(value) }
+        let count = value.count
+        if value.isConstant {
+            let single = try apply(value.materializedOne(), to: target, context: context, position: position)
+            return .constant(single.scalar(0), type: target, count: count)
+        }
+        if value.type == target || value.type == .null { return Vector(type: target, values: value.values, nulls: value.nulls, count: count) }
+        var nulls = value.nulls ?? Array(repeating: false, count: count)
+        func fail(_ row: Int, _ text: String) -> QueryError {
+            QueryError("cannot cast \(value.type.rawValue) \(text) to \(target.rawValue)", at: position)
+        }
+        switch (value.type, target) {
+        case (.bigint, .double), (.boolean, .double):
+            return Vector(type: target, values: .doubles(value.asDoubles), nulls: value.nulls, count: count)
+        case (.double, .bigint):
+            let doubles = value.doubleValues
+            var out = [Int64](repeating: 0, count: count)
+            for row in 0..<count where !nulls[row] {
+                // DuckDB rounds a DOUBLE to the nearest integer, ties to even.
+                let rounded = doubles[row].rounded(.toNearestOrEven)
+                guard rounded >= -9.223372036854775808e18, rounded < 9.223372036854775808e18 else {
+                    throw fail(row, FloatText.python(doubles[row]))
+                }
+                out[row] = Int64(rounded)
+            }
+            return Vector(type: target, values: .integers(out), nulls: value.nulls, count: count)
+        case (.bigint, .boolean), (.double, .boolean):
+            let doubles = value.asDoubles
+            return Vector(type: target, values: .integers(doubles.map { $0 != 0 ? 1 : 0 }), nulls: value.nulls, count: count)
+        case (.boolean, .bigint):
+            return Vector(type: target, values: value.values, nulls: value.nulls, count: count)
+        case (_, .varchar):
+            var out = [String](repeating: "", count: count)
+            for row in 0..<count where !nulls[row] {
+                switch value.type {
+                case .bigint: out[row] = String(value.integerValue(row))
+                case .double: out[row] = FloatText.python(value.doubleValue(row))
+                case .date: out[row] = SQLDates.format(value.integerValue(row))
+                case .boolean: out[row] = value.integerValue(row) == 1 ? "true" : "false"
+                default: out[row] = value.stringValue(row)
+                }
+            }
+            return Vector(type: target, values: .strings(out), nulls: value.nulls, count: count)
+        case (.varchar, _):
+            let strings = value.stringValues
+            var integers = [Int64](repeating: 0, count: target == .double ? 0 : count)
+            var doubles = [Double](repeating: 0, count: target == .double ? count : 0)
+            for row in 0..<count where !nulls[row] {
+                let text = strings[row].trimmingWhitespace()
+                switch target {
+                case .bigint:
+                    if let parsed = Int64(text) {
+                        integers[row] = parsed
+                    } else if let parsed = Double(text), parsed.isFinite, abs(parsed) < 9.2e18 {
+                        integers[row] = Int64(parsed.rounded(.toNearestOrAwayFromZero))
+                    } else {
+                        throw fail(row, "'\(strings[row])'")
+                    }
+                case .double:
+                    guard let parsed = Double(text) else { throw fail(row, "'\(strings[row])'") }
+                    doubles[row] = parsed
+                case .date:
+                    guard let parsed = SQLDates.parse(text) else { throw fail(row, "'\(strings[row])'") }
+                    integers[row] = parsed
+                default:
+                    switch text.lowercased() {
+                    case "true", "t", "1", "yes", "y": integers[row] = 1
+                    case "false", "f", "0", "no", "n": integers[row] = 0
+                    default: throw fail(row, "'\(strings[row])'")
+                    }
+                }
+            }
+            nulls = value.nulls ?? []
+            return Vector(type: target, values: target == .double ? .doubles(doubles) : .integers(integers), nulls: value.nulls, count: count)
+        default:
+            preconditionFailure("cast \(value.type) -> \(target) passed the binder")
+        }
+    }
+}
+
+extension Vector {
+    /// A one-row, non-constant copy of a constant (to run a column kernel on it).
+    func materializedOne() -> Vector {
+        var one = self
+        one.count = 1
+        return one.materialized()
+    }
+}
+
+/// Scalar functions. Date parts go through a small table per batch: a batch's dates span a few weeks,
+/// so civil-date arithmetic runs once per distinct day rather than once per row.
+enum Functions {
+    static func apply(_ function: ScalarFunction, _ arguments: [Vector], type: SQLType, context: ExecutionContext?) throws -> Vector {
+        let count = arguments.first?.count ?? 0
+        if function.name == "coalesce" { return try coalesce(arguments, type: type, context: context) }
+        if arguments.allSatisfy(\.isConstant) {
+            if arguments.contains(where: { $0.isNull(0) }) { return .constant(.null, type: type, count: count) }
+            let single = try apply(function, arguments.map { $0.materializedOne() }, type: type, context: context)
+            return .constant(single.scalar(0), type: type, count: count)
+        }
+        let nulls: [Bool]? = arguments.count == 1 ? arguments[0].nulls : arguments.dropFirst().reduce(arguments[0].nulls) { acc, next in
+            unionNulls(Vector(type: .null, values: .integers([]), nulls: acc, count: count), next, count: count)
+        }
+        switch function {
+        case .year: return dayMap(arguments[0], nulls: nulls) { Int64(Dates.civil(dayNumber: $0).year) }
+        case .month: return dayMap(arguments[0], nulls: nulls) { Int64(Dates.civil(dayNumber: $0).month) }
+        case .day: return dayMap(arguments[0], nulls: nulls) { Int64(Dates.civil(dayNumber: $0).day) }
+        case .dateTrunc(let part):
+            var result = dayMap(arguments[0], nulls: nulls) { day in
+                let civil = Dates.civil(dayNumber: day)
+                switch part {
+                case .day: return Int64(day)
+                case .month: return Int64(Dates.daysFromCivil(year: civil.year, month: civil.month, day: 1))
+                case .year: return Int64(Dates.daysFromCivil(year: civil.year, month: 1, day: 1))
+                }
+            }
+            result.type = .date
+            return result
+        case .dateDiff(let part):
+            let a = arguments[0], b = arguments[1]
+            var out = [Int64](repeating: 0, count: count)
+            for row in 0..<count {
+                let start = Int(a.integerValue(a.isConstant ? 0 : row)), end = Int(b.integerValue(b.isConstant ? 0 : row))
+                switch part {
+                case .day: out[row] = Int64(end - start)
+                case .month:
+                    let s = Dates.civil(dayNumber: start), e = Dates.civil(dayNumber: end)
+                    out[row] = Int64((e.year * 12 + e.month) - (s.year * 12 + s.month))
+                case .year: out[row] = Int64(Dates.civil(dayNumber: end).year - Dates.civil(dayNumber: start).year)
+                }
+            }
+            return Vector(type: .bigint, values: .integers(out), nulls: nulls, count: count)
+        case .abs:
+            let value = arguments[0]
+            if value.type == .double { return Vector(type: type, values: .doubles(value.doubleValues.map { Swift.abs($0) }), nulls: nulls, count: count) }
+            let integers = value.integerValues
+            for row in 0..<count where integers[row] == .min && !value.isNull(row) { throw QueryError("integer overflow in abs()") }
+            return Vector(type: type, values: .integers(integers.map { $0 == .min ? 0 : Swift.abs($0) }), nulls: nulls, count: count)
+        case .round(let places):
+            let value = arguments[0]
+            if value.type == .double {
+                return Vector(type: type, values: .doubles(value.doubleValues.map { roundDouble($0, places: places) }), nulls: nulls, count: count)
+            }
+            guard places < 0 else { return value }
+            var scale: Int64 = 1
+            for _ in 0..<(-places) { scale = scale.multipliedReportingOverflow(by: 10).overflow ? Int64.max : scale * 10 }
+            let rounded = value.integerValues.map { v -> Int64 in
+                let remainder = v % scale
+                let base = v - remainder
+                if Swift.abs(remainder) * 2 >= scale && scale != Int64.max { return remainder < 0 ? base - scale : base + scale }
+                return scale == Int64.max ? 0 : base
+            }
+            return Vector(type: type, values: .integers(rounded), nulls: nulls, count: count)
+        case .int32Check:
+            let value = arguments[0]
+            for row in 0..<count where !value.isNull(row) && Int32(exactly: value.integerValue(row)) == nil {
+                throw QueryError("cannot cast \(value.integerValue(row)) to INTEGER: out of its 32-bit range", hint: "cast to BIGINT")
+            }
+            return value
+        case .coalesce:
+            preconditionFailure("handled above")
+        }
+    }
+
+    /// round(x, places) for doubles as DuckDB computes it on x86-64: scaled in 80-bit extended
+    /// precision, rounded half away from zero. (Plain double scaling rounds 943.305 the other way.)
+    static func roundDouble(_ value: Double, places: Int) -> Double {
+        guard value.isFinite else { return value }
+        #if arch(x86_64)
+        var scale: Float80 = 1
+        for _ in 0..<Swift.abs(places) { scale *= 10 }
+        let wide = Float80(value)
+        let result = places >= 0 ? (wide * scale).rounded(.toNearestOrAwayFromZero) / scale : (wide / scale).rounded(.toNearestOrAwayFromZero) * scale
+        return Double(result)
+        #else
+        let scale = pow(10, Double(Swift.abs(places)))
+        return places >= 0 ? (value * scale).rounded(.toNearestOrAwayFromZero) / scale : (value / scale).rounded(.toNearestOrAwayFromZero) * scale
+        #endif
+    }
+
+    /// Maps day numbers through `body`, computing it once per distinct day when the batch spans few days.
+    private static func dayMap(_ days: Vector, nulls: [Bool]?, _ body: (Int) -> Int64) -> Vector {
+        let values = days.integerValues
+        let count = values.count
+        var out = [Int64](repeating: 0, count: count)
+        guard count > 0 else { return Vector(type: .bigint, values: .integers(out), nulls: nulls, count: 0) }
+        var low = Int64.max, high = Int64.min
+        for value in values { low = min(low, value); high = max(high, value) }
+        if high - low < 4096 && Int(high - low) < count {
+            let table = (low...high).map { body(Int($0)) }
+            values.withUnsafeBufferPointer { values in
+                table.withUnsafeBufferPointer { table in
+                    out.withUnsafeMutableBufferPointer { out in
+                        for row in 0..<count { out[row] = table[Int(values[row] &- low)] }
+                    }
+                }
+            }
+        } else {
+            for row in 0..<count { out[row] = body(Int(values[row])) }
+        }
+        return Vector(type: .bigint, values: .integers(out), nulls: nulls, count: count)
+    }
+
+    private static func coalesce(_ arguments: [Vector], type: SQLType, context: ExecutionContext?) throws -> Vector {
+        let count = arguments[0].count
+        var resolved = arguments
+        if type == .varchar, resolved.contains(where: \.isEntity), !resolved.allSatisfy(\.isEntity), let context {
+            resolved = try resolved.map { try context.resolveStrings($0) }
+        }
+        var chosen = [Int32](repeating: -1, count: count)
+        for row in 0..<count {
+            for (index, argument) in resolved.enumerated() where !argument.isNull(argument.isConstant ? 0 : row) {
+                chosen[row] = Int32(index)
+                break
+            }
+        }
+        let positioned = resolved.map { $0.isConstant ? $0.materialized() : $0 }
+        return Blend.pick(positioned, chosen: chosen, type: type, count: count)
+    }
+}

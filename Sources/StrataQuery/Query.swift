@@ -1,0 +1,222 @@
+import Foundation
+import StrataFormat
+import StrataStorage
+
+/// Rows of a result, in order; cells as text in the forms of format-spec §10 (dates as YYYY-MM-DD).
+public struct ResultRows {
+    let columns: [Vector]
+    public let count: Int
+    let context: ExecutionContext
+
+    /// The text of one cell, nil for NULL.
+    public func text(row: Int, column: Int) throws -> String? {
+        let vector = columns[column]
+        if vector.isNull(row) { return nil }
+        let index = vector.isConstant ? 0 : row
+        switch vector.values {
+        case .entities, .constant(.entity): return try context.entityText(vector.integerValue(index))
+        case .strings, .constant(.string): return vector.stringValue(index)
+        case .doubles, .constant(.double): return FloatText.python(vector.doubleValue(index))
+        default:
+            let value = vector.integerValue(index)
+            switch vector.type {
+            case .date: return SQLDates.format(value)
+            case .boolean: return value == 1 ? "true" : "false"
+            default: return String(value)
+            }
+        }
+    }
+}
+
+/// Counters of one run, for EXPLAIN and progress.
+public struct QueryStatistics: Sendable {
+    public var rowsScanned = 0
+}
+
+/// A parsed, planned query, ready to run or explain.
+public final class Query: @unchecked Sendable {
+    public let sql: String
+    public let statement: SelectStatement
+    public var columnNames: [String] { plan.names }
+    /// Whether the statement was `EXPLAIN SELECT …`.
+    public var isExplain: Bool { statement.explain }
+    let plan: QueryPlan
+    let context: ExecutionContext
+    private let workerCount: Int
+
+    /// Parses, binds and plans `sql`, and opens the segments it will read (after pruning).
+    /// - Throws: `QueryError` for anything wrong with the query; `StorageError` for a damaged store.
+    public init(_ sql: String, store: Store, memoryLimitBytes: Int = 4 << 30, workerCount: Int? = nil) throws {
+        self.sql = sql
+        statement = try Parser.parse(sql)
+        plan = try Planner.plan(statement, store: store)
+        context = ExecutionContext(store: store, memoryLimitBytes: memoryLimitBytes)
+        self.workerCount = max(1, workerCount ?? ProcessInfo.processInfo.activeProcessorCount)
+        try plan.left.open(store: store)
+        try plan.right?.open(store: store)
+    }
+
+    /// Runs the query, handing result rows to `sink` as they are ready; `sink` returns false to stop
+    /// early. Without ORDER BY or aggregates, rows stream: `LIMIT 10` reads only the first chunks.
+    public func run(_ sink: (ResultRows) throws -> Bool) throws {
+        let evaluator = Evaluator(context: context)
+        var join: HashJoin?
+        if let right = plan.right, let (probeSlot, keySlot) = plan.joinSlots {
+            join = try HashJoin(source: right, keySlot: keySlot, probeSlot: probeSlot, isLeftJoin: plan.isLeftJoin,
+                                evaluator: evaluator, context: context)
+        }
+        if plan.isAggregate {
+            try emit(try aggregate(join: join, evaluator: evaluator), evaluator: evaluator, sink)
+        } else if !plan.sortKeys.isEmpty {
+            try emitSorted(join: join, evaluator: evaluator, sink)
+        } else {
+            try stream(join: join, evaluator: evaluator, sink)
+        }
+    }
+
+    /// The input rows of one work item: the table's filtered chunk, joined, then the rest of WHERE.
+    private func input(_ item: TableSource.WorkItem, join: HashJoin?, evaluator: Evaluator) throws -> Batch? {
+        guard var batch = try plan.left.read(item, evaluator: evaluator) else { return nil }
+        if let join { batch = join.probe(batch) }
+        if let filter = plan.postJoinFilter, batch.count > 0, let selection = try evaluator.selection(filter, batch) {
+            batch = batch.gather(selection)
+        }
+        return batch.count > 0 ? batch : nil
+    }
+
+    /// Runs `body` over every work item on all workers; each worker folds into its own state.
+    private func parallel<State>(_ makeState: () -> State, join: HashJoin?, evaluator: Evaluator,
+                                 _ body: @escaping @Sendable (inout State, Batch) throws -> Void) throws -> [State] {
+        let items = plan.left.workItems
+        let workers = min(workerCount, max(1, items.count))
+        let states = ParallelStates<State>((0..<workers).map { _ in makeState() })
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            do {
+                var index = worker
+                while index < items.count {
+                    if states.failed { return }
+                    if let batch = try input(items[index], join: join, evaluator: evaluator) {
+                        try body(&states.storage[worker], batch)
+                    }
+                    index += workers
+                }
+            } catch {
+                states.fail(error)
+            }
+        }
+        if let error = states.error { throw error }
+        return states.values
+    }
+
+    private func aggregate(join: HashJoin?, evaluator: Evaluator) throws -> Batch {
+        let entityCount = plan.aggregates.contains { $0.function == .countDistinct } ? try context.dictionary().count : 0
+        let perWorkerLimit = context.memoryLimitBytes / workerCount
+        let aggregators = try parallel({ Aggregator(keys: plan.keys, keyKinds: plan.keyKinds, specs: plan.aggregates,
+                                                    entityCount: entityCount, context: context) },
+                                       join: join, evaluator: evaluator) { aggregator, batch in
+            try aggregator.add(batch, evaluator: evaluator)
+            if aggregator.sizeBytes > perWorkerLimit {
+                try self.context.checkMemory(aggregator.sizeBytes * self.workerCount, what: "GROUP BY (\(aggregator.groupCount) groups so far)")
+            }
+        }
+        let first = aggregators[0]
+        for other in aggregators.dropFirst() { try first.merge(other) }
+        var result = first.result()
+        if let having = plan.having, let selection = try evaluator.selection(having, result) {
+            result = result.gather(selection)
+        }
+        return result
+    }
+
+    /// Sorts (when ORDER BY), applies OFFSET/LIMIT and projects the rows of an aggregate.
+    private func emit(_ input: Batch, evaluator: Evaluator, _ sink: (ResultRows) throws -> Bool) throws {
+        var rows = Array(0..<Int32(input.count))
+        if !plan.sortKeys.isEmpty {
+            let keys = try plan.sortKeys.map { try context.resolveStrings(evaluator.evaluate($0.expression, input)) }
+            rows = try Sorter(keys: keys, sortKeys: plan.sortKeys).order(count: input.count, limit: plan.limit.map { $0 + plan.offset })
+        }
+        rows = Array(rows.dropFirst(plan.offset).prefix(plan.limit ?? Int.max))
+        let selected = input.gather(rows)
+        let columns = try plan.projections.map { try evaluator.evaluate($0, selected) }
+        _ = try sink(ResultRows(columns: columns, count: selected.count, context: context))
+    }
+
+    private func emitSorted(join: HashJoin?, evaluator: Evaluator, _ sink: (ResultRows) throws -> Bool) throws {
+        // Each worker keeps its batches' projections and sort keys; the memory limit bounds the total.
+        struct Held {
+            var projections: [[Vector]] = []
+            var keys: [[Vector]] = []
+            var bytes = 0
+        }
+        let perWorkerLimit = context.memoryLimitBytes / workerCount
+        let held = try parallel({ Held() }, join: join, evaluator: evaluator) { held, batch in
+            held.projections.append(try self.plan.projections.map { try evaluator.evaluate($0, batch) })
+            held.keys.append(try self.plan.sortKeys.map { try evaluator.evaluate($0.expression, batch) })
+            held.bytes += batch.count * (self.plan.projections.count + self.plan.sortKeys.count) * 8
+            if held.bytes > perWorkerLimit {
+                try self.context.checkMemory(held.bytes * self.workerCount, what: "ORDER BY over this many rows")
+            }
+        }
+        let projections = plan.projections.indices.map { column in
+            Vector.concatenate(held.flatMap { $0.projections.map { $0[column] } }, type: plan.projections[column].type)
+        }
+        let keys = try plan.sortKeys.indices.map { column in
+            try context.resolveStrings(Vector.concatenate(held.flatMap { $0.keys.map { $0[column] } }, type: plan.sortKeys[column].expression.type))
+        }
+        let count = projections.first?.count ?? 0
+        var rows = try Sorter(keys: keys, sortKeys: plan.sortKeys).order(count: count, limit: plan.limit.map { $0 + plan.offset })
+        rows = Array(rows.dropFirst(plan.offset).prefix(plan.limit ?? Int.max))
+        _ = try sink(ResultRows(columns: projections.map { $0.gather(rows) }, count: rows.count, context: context))
+    }
+
+    private func stream(join: HashJoin?, evaluator: Evaluator, _ sink: (ResultRows) throws -> Bool) throws {
+        var toSkip = plan.offset
+        var remaining = plan.limit ?? Int.max
+        guard remaining > 0 else { return }
+        for item in plan.left.workItems {
+            guard var batch = try input(item, join: join, evaluator: evaluator) else { continue }
+            if toSkip > 0 {
+                let skipped = min(toSkip, batch.count)
+                toSkip -= skipped
+                if skipped == batch.count { continue }
+                batch = batch.gather(Array(Int32(skipped)..<Int32(batch.count)))
+            }
+            if batch.count > remaining { batch = batch.gather(Array(0..<Int32(remaining))) }
+            remaining -= batch.count
+            let columns = try plan.projections.map { try evaluator.evaluate($0, batch) }
+            if try !sink(ResultRows(columns: columns, count: batch.count, context: context)) || remaining == 0 { return }
+        }
+    }
+}
+
+/// Worker states of a parallel scan and the first error any worker hit.
+private final class ParallelStates<State>: @unchecked Sendable {
+    /// Worker i touches only element i; a raw buffer, because concurrent writes through one Array are a race.
+    let storage: UnsafeMutableBufferPointer<State>
+    private(set) var error: Error?
+    private let lock = NSLock()
+
+    init(_ values: [State]) {
+        storage = .allocate(capacity: values.count)
+        _ = storage.initialize(from: values)
+    }
+
+    deinit {
+        storage.deinitialize()
+        storage.deallocate()
+    }
+
+    var values: [State] { Array(storage) }
+
+    var failed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return error != nil
+    }
+
+    func fail(_ error: Error) {
+        lock.lock()
+        if self.error == nil { self.error = error }
+        lock.unlock()
+    }
+}

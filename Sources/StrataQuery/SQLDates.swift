@@ -1,0 +1,42 @@
+import StrataFormat
+
+/// Text forms SQL uses for dates (`YYYY-MM-DD`) and the type names CAST accepts.
+enum SQLDates {
+    /// The day number of `YYYY-MM-DD`, or nil when the text is not a valid date.
+    static func parse(_ text: String) -> Int64? {
+        let parts = text.trimmingWhitespace().split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, (1...2).contains(parts[1].count), (1...2).contains(parts[2].count),
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              let dayNumber = Dates.dayNumber(year: year, month: month, day: day) else { return nil }
+        return Int64(dayNumber)
+    }
+
+    static func format(_ dayNumber: Int64) -> String {
+        let (year, month, day) = Dates.civil(dayNumber: Int(dayNumber))
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    static func castTarget(_ name: String) -> SQLType? {
+        switch name.lowercased() {
+        case "bigint", "int8", "int64", "long", "int", "integer", "int4", "int32": .bigint
+        case "double", "float8", "float64": .double
+        case "varchar", "text", "string": .varchar
+        case "date": .date
+        case "boolean", "bool": .boolean
+        default: nil
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first == " " || first == "\t" || first == "\n" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" || last == "\n" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

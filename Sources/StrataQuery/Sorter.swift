@@ -1,0 +1,65 @@
+/// ORDER BY: a permutation of rows by several keys, each ASC/DESC with NULLS FIRST/LAST. Doubles
+/// follow DuckDB's order (NaN last ascending); strings compare byte-wise (msno is resolved to text
+/// before it gets here). With a LIMIT, only the first `limit` rows are kept in a sorted buffer.
+struct Sorter {
+    let keys: [Vector]
+    let sortKeys: [SortKey]
+
+    func order(count: Int, limit: Int?) throws -> [Int32] {
+        if let limit, limit < count / 4 {
+            return topRows(count: count, limit: limit)
+        }
+        var rows = Array(0..<Int32(count))
+        rows.sort { precedes(Int($0), Int($1)) }
+        return rows
+    }
+
+    /// The first `limit` rows in order, found with one comparison for most rows.
+    private func topRows(count: Int, limit: Int) -> [Int32] {
+        guard limit > 0 else { return [] }
+        var best: [Int32] = []
+        best.reserveCapacity(limit + 1)
+        for row in 0..<count {
+            if best.count == limit, !precedes(row, Int(best[limit - 1])) { continue }
+            var low = 0, high = best.count
+            while low < high {
+                let middle = (low + high) / 2
+                if precedes(Int(best[middle]), row) { low = middle + 1 } else { high = middle }
+            }
+            best.insert(Int32(row), at: low)
+            if best.count > limit { best.removeLast() }
+        }
+        return best
+    }
+
+    /// Whether row a sorts strictly before row b; equal keys keep input order (stable).
+    func precedes(_ a: Int, _ b: Int) -> Bool {
+        for (index, key) in keys.enumerated() {
+            let order = compare(key, a, b, sortKeys[index])
+            if order != 0 { return order < 0 }
+        }
+        return a < b
+    }
+
+    private func compare(_ key: Vector, _ a: Int, _ b: Int, _ sortKey: SortKey) -> Int {
+        let aNull = key.isNull(a), bNull = key.isNull(b)
+        if aNull || bNull {
+            if aNull && bNull { return 0 }
+            return aNull == sortKey.nullsFirst ? -1 : 1
+        }
+        var order: Int
+        switch key.values {
+        case .doubles(let values):
+            let x = values[a], y = values[b]
+            order = Comparison.less(x, y) ? -1 : (Comparison.less(y, x) ? 1 : 0)
+        case .strings(let values):
+            let x = values[a].utf8, y = values[b].utf8
+            order = x.lexicographicallyPrecedes(y) ? -1 : (y.lexicographicallyPrecedes(x) ? 1 : 0)
+        case .integers(let values), .entities(let values):
+            order = values[a] < values[b] ? -1 : (values[a] > values[b] ? 1 : 0)
+        case .constant:
+            order = 0
+        }
+        return sortKey.descending ? -order : order
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import StrataQuery
+import StrataStorage
+
+/// `strata query`: SQL over the store (README, "Querying", lists the dialect).
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Run a SQL query over the store; EXPLAIN SELECT … prints the plan and what pruning skips.")
+
+    @OptionGroup var store: StoreOption
+    @Argument(help: "The query, e.g. \"SELECT city, count(*) FROM members GROUP BY city ORDER BY city\".") var sql: String
+    @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+    @Option(help: "Open this committed version instead of the latest.") var version: Int?
+    @Option(name: .customLong("memory-limit"), help: "MiB that GROUP BY tables and rows held for ORDER BY may take.")
+    var memoryLimitMiB = 4096
+
+    /// The text table is laid out at the end, so it holds its rows; past this many it stops and says so.
+    static let tableRowsMax = 10_000
+
+    func validate() throws {
+        if memoryLimitMiB < 1 { throw ValidationError("--memory-limit must be at least 1 (MiB)") }
+    }
+
+    func run() throws {
+        let opened = try Store(path: store.path, version: version)
+        do {
+            let query = try Query(sql, store: opened, memoryLimitBytes: memoryLimitMiB << 20)
+            if query.isExplain {
+                // As text on a terminal; as a one-column table of lines for csv and json.
+                let plan = query.explain()
+                if format == .table {
+                    print(plan, terminator: "")
+                } else {
+                    RowPrinter.print(header: ["plan"], rows: plan.split(separator: "\n").map { [String($0)] }, format: format)
+                }
+                return
+            }
+            let printer = RowPrinter(header: query.columnNames, format: format)
+            let columnCount = query.columnNames.count
+            var printed = 0
+            var truncated = false
+            try query.run { rows in
+                for row in 0..<rows.count {
+                    if format == .table && printed == Self.tableRowsMax {
+                        truncated = true
+                        return false
+                    }
+                    printer.add(try (0..<columnCount).map { try rows.text(row: row, column: $0) })
+                    printed += 1
+                }
+                return true
+            }
+            printer.finish()
+            if truncated { print("(first \(Self.tableRowsMax) rows; add a LIMIT, or use --format csv for all)") }
+        } catch let error as QueryError {
+            Strata.fail(error.rendered(sql: sql))
+        }
+    }
+}
