@@ -38,6 +38,7 @@ public final class Query: @unchecked Sendable {
     public let sql: String
     public let statement: SelectStatement
     public var columnNames: [String] { plan.names }
+    public var columnTypes: [SQLType] { plan.projections.map(\.type) }
     /// Whether the statement was `EXPLAIN SELECT …`.
     public var isExplain: Bool { statement.explain }
     let plan: QueryPlan

@@ -12,6 +12,8 @@ public final class EntityDictionary: @unchecked Sendable {
     private var slotMask: Int
     /// Ids below this are already in committed entity segments.
     public private(set) var committedCount: Int = 0
+    /// False after a bulk load that skipped hashing; the first lookup builds the table.
+    private var isIndexed = true
 
     public init(capacity: Int = 1024) {
         var slotCount = 1024
@@ -24,6 +26,7 @@ public final class EntityDictionary: @unchecked Sendable {
 
     /// The id of `key`, adding it when new.
     @inline(__always) public func id(for key: UnsafeRawBufferPointer) -> UInt32 {
+        if !isIndexed { buildIndex() }
         let hash = Self.hash(key)
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while true {
@@ -43,6 +46,7 @@ public final class EntityDictionary: @unchecked Sendable {
 
     /// The id of `key`, or nil when it has none.
     public func lookup(_ key: UnsafeRawBufferPointer) -> UInt32? {
+        if !isIndexed { buildIndex() }
         var slot = Int(truncatingIfNeeded: Self.hash(key)) & slotMask
         while true {
             let stored = slots[slot]
@@ -68,15 +72,25 @@ public final class EntityDictionary: @unchecked Sendable {
         }
     }
 
-    /// Appends committed strings loaded from an entity segment.
+    /// Appends committed strings loaded from an entity segment (distinct by construction). They are not
+    /// hashed here: the table is built in one pass on the first lookup, and readers that only turn ids
+    /// into text never pay for it.
     public func appendCommitted(_ strings: StringArray) {
-        strings.bytes.withUnsafeBytes { raw in
-            for index in 0..<strings.count {
-                let key = UnsafeRawBufferPointer(rebasing: raw[Int(strings.offsets[index])..<Int(strings.offsets[index + 1])])
-                _ = id(for: key)
-            }
-        }
+        let base = UInt32(arena.count)
+        arena.append(contentsOf: strings.bytes)
+        offsets.append(contentsOf: strings.offsets.dropFirst().map { $0 + base })
         committedCount = count
+        isIndexed = false
+    }
+
+    /// Builds the hash table over every id. Lookups do it on first use; call it first when several
+    /// threads will look up at once.
+    public func buildIndex() {
+        guard !isIndexed else { return }
+        var slotCount = max(1024, slots.count)
+        while slotCount < count * 2 + 2 { slotCount <<= 1 }
+        isIndexed = true
+        rehash(slotCount: slotCount)
     }
 
     /// The ids added since the last commit, as the string column of a new entity segment.
@@ -110,8 +124,9 @@ public final class EntityDictionary: @unchecked Sendable {
         }
     }
 
-    private func grow() {
-        let newCount = slots.count * 2
+    private func grow() { rehash(slotCount: slots.count * 2) }
+
+    private func rehash(slotCount newCount: Int) {
         slots = [UInt32](repeating: 0, count: newCount)
         slotMask = newCount - 1
         arena.withUnsafeBytes { raw in

@@ -46,7 +46,9 @@ public final class Store: @unchecked Sendable {
     public func absolute(_ relativePath: String) -> String { path + "/" + relativePath }
 
     /// Loads every committed msno string (to print entity ids, or to extend the dictionary in a write).
-    public func loadEntities() throws -> EntityDictionary {
+    /// - Parameter indexed: build the msno → id hash table now (safe for concurrent lookups); false
+    ///   leaves it to the first lookup, for readers that mostly turn ids into text.
+    public func loadEntities(indexed: Bool = true) throws -> EntityDictionary {
         let dictionary = EntityDictionary(capacity: manifest.entities.count)
         for segment in manifest.entities.segments {
             let reader = try SegmentReader(path: absolute(segment.file))
@@ -65,6 +67,7 @@ public final class Store: @unchecked Sendable {
         guard dictionary.count == manifest.entities.count else {
             throw StorageError.corrupt(file: path + "/entities", column: nil, chunk: nil, reason: "entity dictionary has \(dictionary.count) ids, manifest says \(manifest.entities.count)")
         }
+        if indexed { dictionary.buildIndex() }
         return dictionary
     }
 }

@@ -36,7 +36,14 @@ struct QueryCommand: ParsableCommand {
                 }
                 return
             }
-            let printer = RowPrinter(header: query.columnNames, format: format)
+            let jsonKinds = query.columnTypes.map { type -> RowPrinter.JSONKind in
+                switch type {
+                case .varchar, .date: .string
+                case .bigint, .double, .boolean: .literal
+                case .null: .auto
+                }
+            }
+            let printer = RowPrinter(header: query.columnNames, format: format, jsonKinds: jsonKinds)
             let columnCount = query.columnNames.count
             var printed = 0
             var truncated = false

@@ -3,15 +3,27 @@ import Foundation
 /// Prints rows as an aligned text table, CSV (RFC 4180, `\n` line ends, NULL as an empty field) or a
 /// JSON array of objects (NULL as null). CSV and JSON stream; the text table is laid out at the end.
 final class RowPrinter {
+    /// How a column's cells appear in JSON.
+    enum JSONKind {
+        /// Numbers as numbers, anything else as a string (stored tables, whose text is unambiguous).
+        case auto
+        /// Always a string, even "123" (a VARCHAR).
+        case string
+        /// Written as is: true, false, or a number.
+        case literal
+    }
+
     let header: [String]
     let format: OutputFormat
+    private let jsonKinds: [JSONKind]
     private var buffered: [[String?]] = []
     private var output = ""
     private var jsonRows = 0
 
-    init(header: [String], format: OutputFormat) {
+    init(header: [String], format: OutputFormat, jsonKinds: [JSONKind]? = nil) {
         self.header = header
         self.format = format
+        self.jsonKinds = jsonKinds ?? header.map { _ in .auto }
         switch format {
         case .csv: output = header.map(csvField).joined(separator: ",") + "\n"
         case .json: output = "["
@@ -33,8 +45,8 @@ final class RowPrinter {
             output += row.map { $0.map(csvField) ?? "" }.joined(separator: ",")
             output += "\n"
         case .json:
-            output += (jsonRows == 0 ? "\n" : ",\n") + "  {" + zip(header, row).map { name, value in
-                jsonString(name) + ": " + (value.map(jsonValue) ?? "null")
+            output += (jsonRows == 0 ? "\n" : ",\n") + "  {" + header.indices.map { column in
+                jsonString(header[column]) + ": " + (row[column].map { jsonCell($0, kind: jsonKinds[column]) } ?? "null")
             }.joined(separator: ", ") + "}"
             jsonRows += 1
         }
@@ -73,6 +85,14 @@ final class RowPrinter {
     private func csvField(_ value: String) -> String {
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private func jsonCell(_ value: String, kind: JSONKind) -> String {
+        switch kind {
+        case .auto: jsonValue(value)
+        case .string: jsonString(value)
+        case .literal: value == "nan" || value == "inf" || value == "-inf" ? jsonString(value) : value
+        }
     }
 
     /// Numbers stay numbers; everything else becomes a JSON string. NaN and infinities are not JSON numbers.
