@@ -74,6 +74,38 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(verified.stdout.contains("ok: no damage found"))
     }
 
+    @Test func queryTour() throws {
+        let directory = temporaryDirectory()
+        _ = try strata(["generate", "--out", directory + "/csv", "--members", "300", "--months", "3", "--start", "20170101"])
+        let db = directory + "/db"
+        _ = try strata(["ingest", "--db", db] + ["members", "transactions", "user_logs", "labels"].map { directory + "/csv/\($0).csv" })
+
+        let monthly = try strata(["query", "--db", db, "--format", "csv",
+                                  "SELECT date_trunc('month', date) AS month, count(*) AS n FROM user_logs GROUP BY month ORDER BY month"])
+        #expect(monthly.status == 0, "\(monthly.stderr)")
+        let lines = monthly.stdout.split(separator: "\n")
+        #expect(lines.map { $0.split(separator: ",").first ?? "" } == ["month", "2017-01-01", "2017-02-01", "2017-03-01"])
+        // The counts add up to the CSV's rows.
+        let logRows = try String(contentsOfFile: directory + "/csv/user_logs.csv", encoding: .utf8).split(separator: "\n").count - 1
+        #expect(lines.dropFirst().compactMap { Int($0.split(separator: ",")[1]) }.reduce(0, +) == logRows)
+
+        let json = try strata(["query", "--db", db, "--format", "json", "SELECT msno, CAST(city AS VARCHAR) AS c, bd > 0 AS adult FROM members LIMIT 2"])
+        let decoded = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(decoded?.count == 2)
+        #expect(decoded?.first?["c"] is String)
+        #expect(decoded?.first?["adult"] is Bool)
+
+        let explained = try strata(["query", "--db", db, "EXPLAIN SELECT count(*) FROM user_logs WHERE date >= DATE '2017-03-01'"])
+        #expect(explained.stdout.contains("partitions: 1 of 3 read (2 pruned by date)"), "\(explained.stdout)")
+
+        let bad = try strata(["query", "--db", db, "SELECT msno FROM members WHERE ct = 1"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("unknown column 'ct' (line 1, column 32)\n  SELECT msno FROM members WHERE ct = 1\n" + String(repeating: " ", count: 33) + "^~\n"), "\(bad.stderr)")
+        let badLimit = try strata(["query", "--db", db, "--memory-limit", "0", "SELECT 1 FROM members"])
+        #expect(badLimit.status != 0)
+        #expect(badLimit.stderr.contains("--memory-limit must be at least 1"))
+    }
+
     @Test func errorsNameTheProblemAndExitNonZero() throws {
         let directory = temporaryDirectory()
         let missing = try strata(["tables", "--db", directory + "/nothing"])
