@@ -442,3 +442,10 @@ SELECT abs('x') FROM members;
 -- expect-error
 -- unknown alias
 SELECT x.city FROM members m;
+
+-- ----- top-N over many chunks (each worker cuts its held rows back to the LIMIT as it goes) ---------
+
+-- a LIMIT larger than a chunk's survivors, so held rows are compacted several times
+SELECT msno, date, total_secs FROM user_logs ORDER BY total_secs DESC, msno, date LIMIT 1000 OFFSET 10;
+
+SELECT msno, date, num_unq FROM user_logs WHERE num_25 > 2 ORDER BY num_unq, date DESC, msno LIMIT 700;

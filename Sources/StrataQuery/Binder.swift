@@ -269,12 +269,10 @@ struct Binder {
     /// constant the scan can prune with.
     func fold(_ expression: BoundExpression) throws -> BoundExpression {
         if case .constant = expression.kind { return expression }
-        guard expression.slots.isEmpty, !containsSlotFreeNonConstant(expression) else { return expression }
+        guard expression.slots.isEmpty else { return expression }
         let vector = try Evaluator(context: nil).evaluate(expression, Batch(columns: [], count: 1))
         return BoundExpression(.constant(vector.scalar(0)), type: expression.type, position: expression.position)
     }
-
-    private func containsSlotFreeNonConstant(_ expression: BoundExpression) -> Bool { false }
 }
 
 /// What expressions after a GROUP BY can read: slots 0..<keys are the group keys, then the aggregates.
@@ -301,7 +299,7 @@ final class AggregationScope {
         if let index = keySQL.firstIndex(of: sql) { return index }
         if case .column(let table, let name) = expression.kind {
             let column = try inputBinder.scope.resolve(qualifier: table, name: name, position: expression.position)
-            let slot = inputBinder.scope.slot(forColumn: column)
+            guard let slot = inputBinder.scope.existingSlot(forColumn: column) else { return nil }
             return keyInputSlots.firstIndex(of: slot)
         }
         guard case .function(let name, let arguments, let distinct, let star) = expression.kind, Self.aggregateNames.contains(name) else { return nil }

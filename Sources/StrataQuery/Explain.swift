@@ -55,7 +55,7 @@ extension Query {
         if !source.ranges.isEmpty {
             let ranges = source.ranges.sorted { $0.key < $1.key }.map { index, range -> String in
                 let column = source.manifest.columns[index]
-                func text(_ value: Int64) -> String { column.type == .date ? SQLDates.format(value) : String(value) }
+                func text(_ value: Int64) -> String { column.type == .date ? SQLDates.format(value) : (column.type == .entity ? "#" : "") + String(value) }
                 if range.isEmpty { return "\(column.name): none" }
                 let low = range.low == .min ? "" : text(range.low)
                 let high = range.high == .max ? "" : text(range.high)

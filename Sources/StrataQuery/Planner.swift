@@ -54,7 +54,8 @@ final class QueryPlan: @unchecked Sendable {
 /// Builds a `QueryPlan` from a parsed statement: resolves tables and columns, binds and checks every
 /// expression, splits WHERE into per-table filters and pruning ranges.
 enum Planner {
-    static func plan(_ statement: SelectStatement, store: Store) throws -> QueryPlan {
+    /// - Parameter entityID: the id of an msno, to prune chunks by `msno = '…'` (nil: no such msno).
+    static func plan(_ statement: SelectStatement, store: Store, entityID: (String) throws -> Int64?) throws -> QueryPlan {
         let leftManifest = try table(statement.from, store: store)
         var tables = [(reference: statement.from, manifest: leftManifest)]
         var usingColumn: String?
@@ -101,7 +102,7 @@ enum Planner {
             }
             for conjunct in Self.conjuncts(bound) {
                 let sides = Set(conjunct.slots.map { scope.column(ofSlot: $0).side })
-                if let range = Self.range(conjunct, scope: scope) {
+                if let range = try Self.range(conjunct, scope: scope, entityID: entityID) {
                     let column = scope.column(ofSlot: range.slot)
                     ranges[column.side][column.storageIndex] = ranges[column.side][column.storageIndex]?.intersection(range.range) ?? range.range
                 }
@@ -197,7 +198,6 @@ enum Planner {
             let filter = conjunctsBySide[side].reduce(nil as BoundExpression?) { acc, next in
                 acc.map { BoundExpression(.and($0, next), type: .boolean, position: next.position) } ?? next
             }
-            _ = store
             return TableSource(name: tables[side].reference.name, manifest: tables[side].manifest, columns: columns, filter: filter,
                                ranges: ranges[side], slotCount: scope.slotCount)
         }
@@ -248,7 +248,7 @@ enum Planner {
     }
 
     /// The values a conjunct `column op constant` allows for an integer-like or entity column.
-    private static func range(_ conjunct: BoundExpression, scope: InputScope) -> (slot: Int, range: ValueRange)? {
+    private static func range(_ conjunct: BoundExpression, scope: InputScope, entityID: (String) throws -> Int64?) throws -> (slot: Int, range: ValueRange)? {
         guard case .compare(var op, let left, let right) = conjunct.kind else { return nil }
         var column = left, constant = right
         if case .constant = left.kind {
@@ -262,8 +262,14 @@ enum Planner {
             default: break
             }
         }
-        guard case .slot(let slot) = column.kind, case .constant(.integer(let value)) = constant.kind else { return nil }
+        guard case .slot(let slot) = column.kind else { return nil }
         let logical = scope.column(ofSlot: slot).logicalType
+        if logical == .entity, op == .equal, case .constant(.string(let text)) = constant.kind {
+            // Tables are sorted by entity inside a partition, so msno zone maps make a lookup read one
+            // chunk per partition.
+            return try entityID(text).map { (slot, ValueRange(low: $0, high: $0)) } ?? (slot, .empty)
+        }
+        guard case .constant(.integer(let value)) = constant.kind else { return nil }
         guard logical == .int64 || logical == .date else { return nil }
         switch op {
         case .equal: return (slot, ValueRange(low: value, high: value))

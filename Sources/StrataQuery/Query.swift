@@ -50,8 +50,9 @@ public final class Query: @unchecked Sendable {
     public init(_ sql: String, store: Store, memoryLimitBytes: Int = 4 << 30, workerCount: Int? = nil) throws {
         self.sql = sql
         statement = try Parser.parse(sql)
-        plan = try Planner.plan(statement, store: store)
-        context = ExecutionContext(store: store, memoryLimitBytes: memoryLimitBytes)
+        let context = ExecutionContext(store: store, memoryLimitBytes: memoryLimitBytes)
+        plan = try Planner.plan(statement, store: store, entityID: context.entityID)
+        self.context = context
         self.workerCount = max(1, workerCount ?? ProcessInfo.processInfo.activeProcessorCount)
         try plan.left.open(store: store)
         try plan.right?.open(store: store)
@@ -133,8 +134,8 @@ public final class Query: @unchecked Sendable {
     private func emit(_ input: Batch, evaluator: Evaluator, _ sink: (ResultRows) throws -> Bool) throws {
         var rows = Array(0..<Int32(input.count))
         if !plan.sortKeys.isEmpty {
-            let keys = try plan.sortKeys.map { try context.resolveStrings(evaluator.evaluate($0.expression, input)) }
-            rows = try Sorter(keys: keys, sortKeys: plan.sortKeys).order(count: input.count, limit: plan.limit.map { $0 + plan.offset })
+            let keys = try plan.sortKeys.map { try evaluator.evaluate($0.expression, input).materialized() }
+            rows = try Sorter(keys: keys, sortKeys: plan.sortKeys, context: context).order(count: input.count, limit: plan.limit.map { $0 + plan.offset })
         }
         rows = Array(rows.dropFirst(plan.offset).prefix(plan.limit ?? Int.max))
         let selected = input.gather(rows)
@@ -143,31 +144,55 @@ public final class Query: @unchecked Sendable {
     }
 
     private func emitSorted(join: HashJoin?, evaluator: Evaluator, _ sink: (ResultRows) throws -> Bool) throws {
-        // Each worker keeps its batches' projections and sort keys; the memory limit bounds the total.
+        // Each worker holds its batches' projections and sort keys. With a LIMIT, a batch keeps only its
+        // first `keep` rows and the held rows are cut back to `keep` now and then: top-N in bounded memory.
         struct Held {
             var projections: [[Vector]] = []
             var keys: [[Vector]] = []
+            var rowCount = 0
             var bytes = 0
         }
+        let keep = plan.limit.map { $0 + plan.offset }
         let perWorkerLimit = context.memoryLimitBytes / workerCount
         let held = try parallel({ Held() }, join: join, evaluator: evaluator) { held, batch in
-            held.projections.append(try self.plan.projections.map { try evaluator.evaluate($0, batch) })
-            held.keys.append(try self.plan.sortKeys.map { try evaluator.evaluate($0.expression, batch) })
-            held.bytes += batch.count * (self.plan.projections.count + self.plan.sortKeys.count) * 8
+            var projections = try self.plan.projections.map { try evaluator.evaluate($0, batch).materialized() }
+            var keys = try self.plan.sortKeys.map { try evaluator.evaluate($0.expression, batch).materialized() }
+            if let keep, batch.count > keep {
+                let rows = try Sorter(keys: keys, sortKeys: self.plan.sortKeys, context: self.context).order(count: batch.count, limit: keep)
+                projections = projections.map { $0.gather(rows) }
+                keys = keys.map { $0.gather(rows) }
+            }
+            let count = projections.first?.count ?? keys.first?.count ?? 0
+            held.projections.append(projections)
+            held.keys.append(keys)
+            held.rowCount += count
+            held.bytes += count * (projections.count + keys.count) * 8
+            if let keep, held.rowCount > 2 * keep + 1024 {
+                let (p, k) = try self.firstRows(held.projections, held.keys, keep: keep)
+                held = Held(projections: [p], keys: [k], rowCount: k.first?.count ?? p.first?.count ?? 0, bytes: held.bytes)
+                held.bytes = held.rowCount * (p.count + k.count) * 8
+            }
             if held.bytes > perWorkerLimit {
                 try self.context.checkMemory(held.bytes * self.workerCount, what: "ORDER BY over this many rows")
             }
         }
-        let projections = plan.projections.indices.map { column in
-            Vector.concatenate(held.flatMap { $0.projections.map { $0[column] } }, type: plan.projections[column].type)
+        let (projections, _) = try firstRows(held.flatMap(\.projections), held.flatMap(\.keys), keep: keep)
+        let rows = projections.first?.count ?? 0
+        let selected = Array(Int32(min(plan.offset, rows))..<Int32(rows))
+        _ = try sink(ResultRows(columns: projections.map { $0.gather(selected) }, count: selected.count, context: context))
+    }
+
+    /// Held batches concatenated and sorted, cut to the first `keep` rows when there is a LIMIT.
+    private func firstRows(_ projections: [[Vector]], _ keys: [[Vector]], keep: Int?) throws -> ([Vector], [Vector]) {
+        let allProjections = plan.projections.indices.map { column in
+            Vector.concatenate(projections.map { $0[column] }, type: plan.projections[column].type)
         }
-        let keys = try plan.sortKeys.indices.map { column in
-            try context.resolveStrings(Vector.concatenate(held.flatMap { $0.keys.map { $0[column] } }, type: plan.sortKeys[column].expression.type))
+        let allKeys = plan.sortKeys.indices.map { column in
+            Vector.concatenate(keys.map { $0[column] }, type: plan.sortKeys[column].expression.type)
         }
-        let count = projections.first?.count ?? 0
-        var rows = try Sorter(keys: keys, sortKeys: plan.sortKeys).order(count: count, limit: plan.limit.map { $0 + plan.offset })
-        rows = Array(rows.dropFirst(plan.offset).prefix(plan.limit ?? Int.max))
-        _ = try sink(ResultRows(columns: projections.map { $0.gather(rows) }, count: rows.count, context: context))
+        let count = allKeys.first?.count ?? 0
+        let rows = try Sorter(keys: allKeys, sortKeys: plan.sortKeys, context: context).order(count: count, limit: keep)
+        return (allProjections.map { $0.gather(rows) }, allKeys.map { $0.gather(rows) })
     }
 
     private func stream(join: HashJoin?, evaluator: Evaluator, _ sink: (ResultRows) throws -> Bool) throws {

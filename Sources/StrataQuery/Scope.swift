@@ -42,6 +42,9 @@ final class InputScope {
 
     func column(ofSlot slot: Int) -> SourceColumn { columns[slotColumns[slot]] }
 
+    /// The slot of a column already referenced, without allocating one.
+    func existingSlot(forColumn index: Int) -> Int? { slotOfColumn[index] }
+
     func slot(forColumn index: Int) -> Int {
         if let slot = slotOfColumn[index] { return slot }
         slotColumns.append(index)

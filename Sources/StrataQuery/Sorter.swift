@@ -1,16 +1,30 @@
 /// ORDER BY: a permutation of rows by several keys, each ASC/DESC with NULLS FIRST/LAST. Doubles
-/// follow DuckDB's order (NaN last ascending); strings compare byte-wise (msno is resolved to text
-/// before it gets here). With a LIMIT, only the first `limit` rows are kept in a sorted buffer.
+/// follow DuckDB's order (NaN last ascending); strings compare byte-wise, msno through the entity
+/// dictionary's bytes. With a LIMIT, only the first `limit` rows are kept in a sorted buffer.
 struct Sorter {
     let keys: [Vector]
     let sortKeys: [SortKey]
+    /// Byte order of entity ids' text; needed when a key holds msno ids.
+    let entityOrder: ((Int64, Int64) -> Int)?
 
+    init(keys: [Vector], sortKeys: [SortKey], context: ExecutionContext) throws {
+        self.keys = keys
+        self.sortKeys = sortKeys
+        if keys.contains(where: \.isEntity) {
+            entityOrder = try context.entityOrder()
+        } else {
+            entityOrder = nil
+        }
+    }
+
+    /// Rows in order; only the first `limit` when given.
     func order(count: Int, limit: Int?) throws -> [Int32] {
         if let limit, limit < count / 4 {
             return topRows(count: count, limit: limit)
         }
         var rows = Array(0..<Int32(count))
         rows.sort { precedes(Int($0), Int($1)) }
+        if let limit, limit < count { rows.removeLast(count - limit) }
         return rows
     }
 
@@ -55,7 +69,9 @@ struct Sorter {
         case .strings(let values):
             let x = values[a].utf8, y = values[b].utf8
             order = x.lexicographicallyPrecedes(y) ? -1 : (y.lexicographicallyPrecedes(x) ? 1 : 0)
-        case .integers(let values), .entities(let values):
+        case .entities(let values):
+            order = values[a] == values[b] ? 0 : entityOrder!(values[a], values[b])
+        case .integers(let values):
             order = values[a] < values[b] ? -1 : (values[a] > values[b] ? 1 : 0)
         case .constant:
             order = 0

@@ -51,6 +51,12 @@ final class TableSource: @unchecked Sendable {
     func open(store: Store) throws {
         segmentsTotal = manifest.segments.count
         var kept = manifest.segments
+        if ranges.values.contains(where: \.isEmpty) {
+            // WHERE can hold for no row (say, an msno no table has): nothing to read.
+            readers = []
+            workItems = []
+            return
+        }
         if manifest.partitioning == .month, let column = manifest.partitionColumn,
            let index = manifest.columns.firstIndex(where: { $0.name == column }), let range = ranges[index] {
             let low = range.low < Int64(Int32.min) ? Int.min : Dates.monthKey(dayNumber: Int(range.low))
