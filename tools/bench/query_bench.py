@@ -100,7 +100,12 @@ def strata_queries(db, names, runs, warmup):
             sys.exit(f"MISMATCH: strata returned different output for {name} from one run to the next")
         columns, rows = parse_csv(outputs[0])
         times = [seconds for seconds, _, _ in timed]
+        # The same query repeated inside one process: what it costs without process start and store open.
+        repeated = subprocess.run(command + ["--bench-repeat", str(runs)], check=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True).stderr
+        in_process = [float(x) for x in repeated.split("in-process seconds:")[1].split()]
         results[name] = {"seconds": statistics.median(times), "runs_seconds": times,
+                         "in_process_seconds": statistics.median(in_process), "in_process_runs_seconds": in_process,
                          "peak_rss_bytes": max(rss for _, rss, _ in timed), "columns": columns,
                          "row_count": len(rows), "rows": rows, "checksum": checksum(columns, rows)}
     return {"queries": results}
@@ -203,22 +208,25 @@ def report(results, names):
     duck, polars = results["duckdb"], results["polars"]
     lines = [f"\nSQL queries, scale {results['scale']}: median of {results['runs']} runs after {results['warmup']} untimed."
              " Strata = whole `strata query --format csv` process (start, store from the page cache, CSV out);",
+             "Strata in-process = the same query repeated inside one process (plan, open, execute, format every cell);",
              "DuckDB / Polars = compute only, tables already in memory (load below).",
              "ratio = Strata seconds / peer seconds (< 1: Strata faster, > 1: the peer faster)."]
-    lines.append(f"{'query':<15}{'rows':>6}{'strata s':>10}{'duckdb s':>10}{'polars s':>10}"
-                 f"{'strata/duckdb':>15}{'strata/polars':>15}{'strata RSS MiB':>16}")
+    lines.append(f"{'query':<15}{'rows':>6}{'strata s':>10}{'in-proc s':>11}{'duckdb s':>10}{'polars s':>10}"
+                 f"{'strata/duckdb':>15}{'strata/polars':>15}{'in-proc/duckdb':>16}{'strata RSS MiB':>16}")
 
-    def line(label, rows, s, d, p, rss):
-        ratio = (lambda peer: f"{s / peer:>15.2f}") if s is not None else (lambda peer: f"{'-':>15}")
-        return (f"{label:<15}{rows:>6}" + (f"{s:>10.4f}" if s is not None else f"{'-':>10}") + f"{d:>10.4f}{p:>10.4f}"
-                + ratio(d) + ratio(p) + (f"{rss / 2**20:>16.0f}" if rss is not None else f"{'-':>16}"))
+    def line(label, rows, s, i, d, p, rss):
+        ratio = (lambda mine, peer: f"{mine / peer:>{15}.2f}" if mine is not None else f"{'-':>15}")
+        return (f"{label:<15}{rows:>6}" + (f"{s:>10.4f}" if s is not None else f"{'-':>10}")
+                + (f"{i:>11.4f}" if i is not None else f"{'-':>11}") + f"{d:>10.4f}{p:>10.4f}"
+                + ratio(s, d) + ratio(s, p) + " " + ratio(i, d) + (f"{rss / 2**20:>16.0f}" if rss is not None else f"{'-':>16}"))
 
     for name in names:
         s = strata[name] if strata else None
-        lines.append(line(name, duck["queries"][name]["row_count"], s and s["seconds"], duck["queries"][name]["seconds"],
-                          polars["queries"][name]["seconds"], s and s["peak_rss_bytes"]))
+        lines.append(line(name, duck["queries"][name]["row_count"], s and s["seconds"], s and s["in_process_seconds"],
+                          duck["queries"][name]["seconds"], polars["queries"][name]["seconds"], s and s["peak_rss_bytes"]))
     if all(n in names for n in W2):
         lines.append(line("W2 total", "", sum(strata[n]["seconds"] for n in W2) if strata else None,
+                          sum(strata[n]["in_process_seconds"] for n in W2) if strata else None,
                           sum(duck["queries"][n]["seconds"] for n in W2), sum(polars["queries"][n]["seconds"] for n in W2),
                           max(strata[n]["peak_rss_bytes"] for n in W2) if strata else None))
     lines.append("")
