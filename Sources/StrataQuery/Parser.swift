@@ -3,6 +3,9 @@
 public struct Parser {
     private let tokens: [Token]
     private var index = 0
+    /// Nesting of expressions being parsed; bounded so a pathological query is an error, not a stack overflow.
+    private var depth = 0
+    static let depthMax = 256
 
     /// Words that end an expression or a clause, so they can never be read as an alias.
     private static let reserved: Set<String> = [
@@ -129,7 +132,18 @@ public struct Parser {
 
     // MARK: Expressions
 
-    mutating func expression() throws -> Expression { try or() }
+    mutating func expression() throws -> Expression {
+        try nest()
+        defer { depth -= 1 }
+        return try or()
+    }
+
+    private mutating func nest() throws {
+        depth += 1
+        if depth > Self.depthMax {
+            throw QueryError("the expression nests deeper than \(Self.depthMax) levels", at: current.position, hint: "simplify it")
+        }
+    }
 
     private mutating func or() throws -> Expression {
         var left = try and()
@@ -155,6 +169,8 @@ public struct Parser {
         if peekWord("not") {
             let start = current.position.lowerBound
             advance()
+            try nest()
+            defer { depth -= 1 }
             let operand = try not()
             return Expression(kind: .unary(.not, operand), position: start..<operand.position.upperBound)
         }
@@ -225,6 +241,8 @@ public struct Parser {
         if case .symbol(let symbol) = current.kind, symbol == "-" || symbol == "+" {
             let start = current.position.lowerBound
             advance()
+            try nest()
+            defer { depth -= 1 }
             let operand = try unary()
             if symbol == "+" { return operand }
             // Fold a negative literal so that -9223372036854775808 stays an integer.

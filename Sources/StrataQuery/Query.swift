@@ -28,11 +28,6 @@ public struct ResultRows {
     }
 }
 
-/// Counters of one run, for EXPLAIN and progress.
-public struct QueryStatistics: Sendable {
-    public var rowsScanned = 0
-}
-
 /// A parsed, planned query, ready to run or explain.
 public final class Query: @unchecked Sendable {
     public let sql: String
