@@ -51,7 +51,11 @@ final class Accumulator {
             }
         case .count:
             let value = value!
-            for row in 0..<rowCount where !value.isNull(row) { counts[Int(groups[row])] &+= 1 }
+            if value.isConstant && value.isNull(0) { return }
+            let nulls = value.isConstant ? nil : value.nulls
+            counts.withUnsafeMutableBufferPointer { counts in
+                for row in 0..<rowCount where !(nulls?[row] ?? false) { counts[Int(groups[row])] &+= 1 }
+            }
         case .countDistinct:
             let value = value!
             try distinct!.insert(groups: groups, value: value, context: context)
@@ -135,10 +139,11 @@ final class Accumulator {
             }
         } else if integerLane {
             let values = value.integerValues
+            let nulls = value.nulls
             var overflow = false
             integerSums.withUnsafeMutableBufferPointer { sums in
                 counts.withUnsafeMutableBufferPointer { counts in
-                    for row in 0..<rowCount where !value.isNull(row) {
+                    for row in 0..<rowCount where !(nulls?[row] ?? false) {
                         let group = Int(groups[row])
                         let (total, o) = sums[group].addingReportingOverflow(values[row])
                         sums[group] = total
@@ -174,23 +179,37 @@ final class Accumulator {
     }
 
     private func extreme(groups: [Int32], value: Vector, isMin: Bool) {
-        for row in 0..<groups.count where !value.isNull(row) {
-            let group = Int(groups[row])
-            let index = value.isConstant ? 0 : row
-            switch spec.type {
-            case .double:
-                let v = value.doubleValue(index)
+        let value = value.materialized()
+        let nulls = value.nulls
+        switch value.values {
+        case .doubles(let values):
+            for row in 0..<groups.count where !(nulls?[row] ?? false) {
+                let group = Int(groups[row])
+                let v = values[row]
                 if !seen[group] || (isMin ? Comparison.less(v, doubleSums[group]) : Comparison.less(doubleSums[group], v)) { doubleSums[group] = v }
-            case .varchar:
-                let v = value.stringValue(index)
-                if !seen[group] || (isMin ? Comparison.compareStrings(.less, v, strings[group]) : Comparison.compareStrings(.greater, v, strings[group])) {
-                    strings[group] = v
-                }
-            default:
-                let v = value.integerValue(index)
-                if !seen[group] || (isMin ? v < integerSums[group] : v > integerSums[group]) { integerSums[group] = v }
+                seen[group] = true
             }
-            seen[group] = true
+        case .strings(let values):
+            for row in 0..<groups.count where !(nulls?[row] ?? false) {
+                let group = Int(groups[row])
+                let v = values[row]
+                if !seen[group] || Comparison.compareStrings(isMin ? .less : .greater, v, strings[group]) { strings[group] = v }
+                seen[group] = true
+            }
+        default:
+            let values = value.integerValues
+            integerSums.withUnsafeMutableBufferPointer { extremes in
+                seen.withUnsafeMutableBufferPointer { seen in
+                    values.withUnsafeBufferPointer { values in
+                        for row in 0..<groups.count where !(nulls?[row] ?? false) {
+                            let group = Int(groups[row])
+                            let v = values[row]
+                            if !seen[group] || (isMin ? v < extremes[group] : v > extremes[group]) { extremes[group] = v }
+                            seen[group] = true
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Hash aggregation of one worker: group keys → dense group ids → one `Accumulator` per aggregate.
 /// Keys are reduced to Int64 words: integers and dates as themselves, doubles by bit pattern, msno by
 /// entity id (no string is touched), other strings by a per-worker intern table. Workers' tables are
@@ -85,22 +87,42 @@ final class Aggregator {
             }
             return groups
         }
-        let codes = keys.indices.map { self.codes(vectors[$0], kind: keyKinds[$0]) }
+        // Keys laid out row-major, one word per key plus a NULL mask, filled a column at a time.
         let width = keys.count + 1
-        var key = [Int64](repeating: 0, count: width)
-        for row in 0..<count {
-            var nullMask: Int64 = 0
-            for index in 0..<keys.count {
+        var words = [Int64](repeating: 0, count: count * width)
+        words.withUnsafeMutableBufferPointer { words in
+            for index in keys.indices {
                 let vector = vectors[index]
-                if vector.isNull(row) {
-                    nullMask |= 1 << Int64(index)
-                    key[index] = 0
-                } else {
-                    key[index] = codes[index][vector.isConstant ? 0 : row]
+                let codes = self.codes(vector, kind: keyKinds[index])
+                let bit = Int64(1) << Int64(index)
+                if vector.isConstant {
+                    let isNull = vector.isNull(0)
+                    for row in 0..<count {
+                        if isNull { words[row * width + keys.count] |= bit } else { words[row * width + index] = codes[0] }
+                    }
+                    continue
+                }
+                codes.withUnsafeBufferPointer { codes in
+                    if let nulls = vector.nulls {
+                        for row in 0..<count {
+                            if nulls[row] { words[row * width + keys.count] |= bit } else { words[row * width + index] = codes[row] }
+                        }
+                    } else {
+                        for row in 0..<count { words[row * width + index] = codes[row] }
+                    }
                 }
             }
-            key[keys.count] = nullMask
-            groups[row] = key.withUnsafeBufferPointer { table.group($0) }
+            var previous = -1
+            for row in 0..<count {
+                let key = UnsafeBufferPointer(rebasing: words[(row * width)..<((row + 1) * width)])
+                // Runs of one key skip the hash probe.
+                if previous >= 0, memcmp(key.baseAddress!, words.baseAddress! + previous * width, width * 8) == 0 {
+                    groups[row] = groups[previous]
+                } else {
+                    groups[row] = table.group(key)
+                }
+                previous = row
+            }
         }
         return groups
     }

@@ -190,22 +190,43 @@ public final class Query: @unchecked Sendable {
         return (allProjections.map { $0.gather(rows) }, allKeys.map { $0.gather(rows) })
     }
 
+    /// Rows in storage order, as soon as they are ready: chunks are filtered and projected by all workers
+    /// a wave at a time (one chunk each) and handed on in order, so `LIMIT 10` reads one wave.
     private func stream(join: HashJoin?, evaluator: Evaluator, _ sink: (ResultRows) throws -> Bool) throws {
         var toSkip = plan.offset
         var remaining = plan.limit ?? Int.max
         guard remaining > 0 else { return }
-        for item in plan.left.workItems {
-            guard var batch = try input(item, join: join, evaluator: evaluator) else { continue }
-            if toSkip > 0 {
-                let skipped = min(toSkip, batch.count)
-                toSkip -= skipped
-                if skipped == batch.count { continue }
-                batch = batch.gather(Array(Int32(skipped)..<Int32(batch.count)))
+        let items = plan.left.workItems
+        var start = 0
+        while start < items.count {
+            let wave = Array(items[start..<min(items.count, start + workerCount)])
+            start += wave.count
+            let results = ParallelStates<[Vector]?>(Array(repeating: nil, count: wave.count))
+            DispatchQueue.concurrentPerform(iterations: wave.count) { index in
+                do {
+                    guard let batch = try input(wave[index], join: join, evaluator: evaluator) else { return }
+                    results.storage[index] = try plan.projections.map { try evaluator.evaluate($0, batch).resized(batch.count) }
+                } catch {
+                    results.fail(error)
+                }
             }
-            if batch.count > remaining { batch = batch.gather(Array(0..<Int32(remaining))) }
-            remaining -= batch.count
-            let columns = try plan.projections.map { try evaluator.evaluate($0, batch) }
-            if try !sink(ResultRows(columns: columns, count: batch.count, context: context)) || remaining == 0 { return }
+            if let error = results.error { throw error }
+            for case var columns? in results.values {
+                var count = columns.first?.count ?? 0
+                if toSkip > 0 {
+                    let skipped = min(toSkip, count)
+                    toSkip -= skipped
+                    if skipped == count { continue }
+                    columns = columns.map { $0.gather(Array(Int32(skipped)..<Int32(count))) }
+                    count -= skipped
+                }
+                if count > remaining {
+                    columns = columns.map { $0.gather(Array(0..<Int32(remaining))) }
+                    count = remaining
+                }
+                remaining -= count
+                if try !sink(ResultRows(columns: columns, count: count, context: context)) || remaining == 0 { return }
+            }
         }
     }
 }
