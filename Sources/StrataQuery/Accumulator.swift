@@ -3,12 +3,14 @@ final class Accumulator {
     let spec: AggregateSpec
     private var counts: [Int64] = []
     private var integerSums: [Int64] = []
+    /// High words of integer sums: a sum is carries[g] · 2^64 + integerSums[g], so sums and averages of
+    /// BIGINT never overflow along the way (as DuckDB's HUGEINT); only a final sum outside BIGINT fails.
+    private var carries: [Int64] = []
     private var doubleSums: [Double] = []
     /// For min/max and sum: whether the group has seen a non-NULL value.
     private var seen: [Bool] = []
     private var strings: [String] = []
     private var distinct: DistinctSet?
-    private var overflowed = false
 
     init(spec: AggregateSpec, entityCount: Int) {
         self.spec = spec
@@ -30,7 +32,12 @@ final class Accumulator {
             counts.append(contentsOf: repeatElement(0, count: missing))
         case .sum, .avg:
             counts.append(contentsOf: repeatElement(0, count: missing))
-            if integerLane { integerSums.append(contentsOf: repeatElement(0, count: missing)) } else { doubleSums.append(contentsOf: repeatElement(0, count: missing)) }
+            if integerLane {
+                integerSums.append(contentsOf: repeatElement(0, count: missing))
+                carries.append(contentsOf: repeatElement(0, count: missing))
+            } else {
+                doubleSums.append(contentsOf: repeatElement(0, count: missing))
+            }
         case .min, .max:
             switch spec.type {
             case .double: doubleSums.append(contentsOf: repeatElement(0, count: missing))
@@ -81,20 +88,16 @@ final class Accumulator {
             let nulls = value.nulls
             if integerLane {
                 let values = value.integerValues
-                var total: Int64 = 0
+                var low = integerSums[group], high = carries[group]
                 var counted = 0
-                var overflow = false
                 values.withUnsafeBufferPointer { values in
                     for row in 0..<rowCount where !(nulls?[row] ?? false) {
-                        let (next, o) = total.addingReportingOverflow(values[row])
-                        total = next
-                        overflow = overflow || o
+                        addWide(&low, &high, values[row])
                         counted += 1
                     }
                 }
-                let (sum, o) = integerSums[group].addingReportingOverflow(total)
-                if overflow || o { throw QueryError("\(spec.sql) overflowed BIGINT", hint: "sum a CAST(x AS DOUBLE) instead") }
-                integerSums[group] = sum
+                integerSums[group] = low
+                carries[group] = high
                 counts[group] += Int64(counted)
             } else {
                 let values = value.doubleValues
@@ -122,6 +125,13 @@ final class Accumulator {
         return true
     }
 
+    /// Adds `value` to the 128-bit sum `high · 2^64 + low`.
+    @inline(__always) private func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
+        let (next, overflow) = low.addingReportingOverflow(value)
+        low = next
+        if overflow { high &+= value < 0 ? -1 : 1 }
+    }
+
     private func sum(groups: [Int32], value: Vector) throws {
         let rowCount = groups.count
         if value.isConstant {
@@ -130,9 +140,7 @@ final class Accumulator {
                 let group = Int(g)
                 counts[group] += 1
                 if integerLane {
-                    let (total, overflow) = integerSums[group].addingReportingOverflow(value.integerValue(0))
-                    integerSums[group] = total
-                    overflowed = overflowed || overflow
+                    addWide(&integerSums[group], &carries[group], value.integerValue(0))
                 } else {
                     doubleSums[group] += value.doubleValue(0)
                 }
@@ -140,19 +148,17 @@ final class Accumulator {
         } else if integerLane {
             let values = value.integerValues
             let nulls = value.nulls
-            var overflow = false
             integerSums.withUnsafeMutableBufferPointer { sums in
-                counts.withUnsafeMutableBufferPointer { counts in
-                    for row in 0..<rowCount where !(nulls?[row] ?? false) {
-                        let group = Int(groups[row])
-                        let (total, o) = sums[group].addingReportingOverflow(values[row])
-                        sums[group] = total
-                        overflow = overflow || o
-                        counts[group] &+= 1
+                carries.withUnsafeMutableBufferPointer { carries in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        for row in 0..<rowCount where !(nulls?[row] ?? false) {
+                            let group = Int(groups[row])
+                            addWide(&sums[group], &carries[group], values[row])
+                            counts[group] &+= 1
+                        }
                     }
                 }
             }
-            overflowed = overflowed || overflow
         } else {
             let values = value.doubleValues
             doubleSums.withUnsafeMutableBufferPointer { sums in
@@ -175,7 +181,6 @@ final class Accumulator {
                 }
             }
         }
-        if overflowed { throw QueryError("\(spec.sql) overflowed BIGINT", hint: "sum a CAST(x AS DOUBLE) instead") }
     }
 
     private func extreme(groups: [Int32], value: Vector, isMin: Bool) {
@@ -223,9 +228,8 @@ final class Accumulator {
             case .sum, .avg:
                 counts[g] += other.counts[from]
                 if integerLane {
-                    let (total, overflow) = integerSums[g].addingReportingOverflow(other.integerSums[from])
-                    integerSums[g] = total
-                    if overflow { throw QueryError("\(spec.sql) overflowed BIGINT", hint: "sum a CAST(x AS DOUBLE) instead") }
+                    addWide(&integerSums[g], &carries[g], other.integerSums[from])
+                    carries[g] &+= other.carries[from]
                 } else {
                     doubleSums[g] += other.doubleSums[from]
                 }
@@ -250,7 +254,7 @@ final class Accumulator {
     }
 
     /// The aggregate's value for every group: count → 0 on no rows, the others → NULL.
-    func result(groupCount: Int) -> Vector {
+    func result(groupCount: Int) throws -> Vector {
         grow(to: groupCount)
         switch spec.function {
         case .countStar, .count:
@@ -260,6 +264,9 @@ final class Accumulator {
         case .sum:
             let nulls = counts.prefix(groupCount).map { $0 == 0 }
             if integerLane && spec.type == .bigint {
+                if carries.prefix(groupCount).contains(where: { $0 != 0 }) {
+                    throw QueryError("\(spec.sql) is outside BIGINT", hint: "sum a CAST(x AS DOUBLE) instead")
+                }
                 return Vector(type: .bigint, values: .integers(Array(integerSums.prefix(groupCount))), nulls: nulls, count: groupCount)
             }
             return Vector(type: .double, values: .doubles(Array(doubleSums.prefix(groupCount))), nulls: nulls, count: groupCount)
@@ -267,7 +274,8 @@ final class Accumulator {
             let nulls = counts.prefix(groupCount).map { $0 == 0 }
             let means = (0..<groupCount).map { g -> Double in
                 guard counts[g] > 0 else { return 0 }
-                return (integerLane ? Double(integerSums[g]) : doubleSums[g]) / Double(counts[g])
+                let total = integerLane ? Double(carries[g]) * 0x1p64 + Double(integerSums[g]) : doubleSums[g]
+                return total / Double(counts[g])
             }
             return Vector(type: .double, values: .doubles(means), nulls: nulls, count: groupCount)
         case .min, .max:

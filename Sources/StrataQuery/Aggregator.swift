@@ -216,14 +216,14 @@ final class Aggregator {
     }
 
     /// Keys then aggregates, one row per group: the input of HAVING, ORDER BY and the projections.
-    func result() -> Batch {
+    func result() throws -> Batch {
         let count = groupCount
         var columns: [Vector] = []
         for index in keys.indices {
             let scalars = (0..<count).map { keyScalars($0)[index] }
             columns.append(Self.vector(scalars, type: keyTypes[index], kind: keyKinds[index]))
         }
-        for accumulator in accumulators { columns.append(accumulator.result(groupCount: count)) }
+        for accumulator in accumulators { columns.append(try accumulator.result(groupCount: count)) }
         return Batch(columns: columns, count: count)
     }
 

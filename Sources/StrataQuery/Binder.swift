@@ -56,12 +56,8 @@ struct Binder {
             let both = try fold(try binary(.and, lower, upper, position: position))
             return negated ? try fold(BoundExpression(.not(both), type: .boolean, position: position)) : both
         case .inList(let operand, let list, let negated):
-            var result: BoundExpression?
-            for item in list {
-                let equal = try binary(.equal, operand, item, position: item.position)
-                result = try result.map { try fold(BoundExpression(.or($0, equal), type: .boolean, position: position)) } ?? fold(equal)
-            }
-            let any = result!
+            let equalities = try list.map { try fold(try binary(.equal, operand, $0, position: $0.position)) }
+            let any = equalities.count == 1 ? equalities[0] : try fold(BoundExpression(.anyOf(equalities), type: .boolean, position: position))
             return negated ? try fold(BoundExpression(.not(any), type: .boolean, position: position)) : any
         case .caseWhen(let operand, let branches, let otherwise):
             var bound: [(when: BoundExpression, then: BoundExpression)] = []
@@ -254,10 +250,17 @@ struct Binder {
             }
             bound = BoundExpression(.function(.round(places), [operand]), type: operand.type == .null ? .double : operand.type, position: position)
         case "coalesce":
+            // CASE WHEN a IS NOT NULL THEN a … ELSE last END: later arguments are evaluated only on
+            // the rows still NULL, as DuckDB does (so `coalesce(x, 1 // 0)` fails only where x is NULL).
             guard !arguments.isEmpty else { throw QueryError("coalesce() takes at least one argument", at: position) }
             let operands = try arguments.map(bind)
             let type = try commonType(operands, what: "coalesce() arguments", position: position)
-            bound = BoundExpression(.function(.coalesce, try operands.map { try coerce($0, to: type) }), type: type, position: position)
+            let coerced = try operands.map { try coerce($0, to: type) }
+            let branches = coerced.dropLast().map { operand in
+                (when: BoundExpression(.isNull(operand, negated: true), type: .boolean, position: operand.position), then: operand)
+            }
+            if branches.isEmpty { return coerced[0] }
+            return try fold(BoundExpression(.caseWhen(branches, otherwise: coerced.last), type: type, position: position))
         default:
             throw QueryError("unknown function \(name)()", at: position,
                              hint: "functions: \((Self.functionNames + AggregationScope.aggregateNames.sorted()).joined(separator: ", "))")
@@ -266,11 +269,13 @@ struct Binder {
     }
 
     /// Evaluates an expression over constants once, at bind time, so that `DATE '2017-02-01' + 30` is a
-    /// constant the scan can prune with.
+    /// constant the scan can prune with. One that fails (`1 // 0`) is left to fail at run time, and only
+    /// if a row reaches it: in a CASE branch no row takes, it never does.
     func fold(_ expression: BoundExpression) throws -> BoundExpression {
         if case .constant = expression.kind { return expression }
-        guard expression.slots.isEmpty else { return expression }
-        let vector = try Evaluator(context: nil).evaluate(expression, Batch(columns: [], count: 1))
+        guard expression.slots.isEmpty, let vector = try? Evaluator(context: nil).evaluate(expression, Batch(columns: [], count: 1)) else {
+            return expression
+        }
         return BoundExpression(.constant(vector.scalar(0)), type: expression.type, position: expression.position)
     }
 }
@@ -280,6 +285,8 @@ final class AggregationScope {
     static let aggregateNames: Set<String> = ["count", "sum", "avg", "min", "max"]
 
     let keySQL: [String]
+    /// Keys as bound trees spelled with slots, so `m.city + 1` matches a key `city + 1`.
+    let keyFingerprints: [String]
     /// Group keys that are plain columns, by input slot, so `t.msno` matches a key `msno`.
     let keyInputSlots: [Int?]
     private(set) var aggregates: [AggregateSpec] = []
@@ -288,6 +295,7 @@ final class AggregationScope {
 
     init(keys: [BoundExpression], keySQL: [String], inputBinder: Binder) {
         self.keySQL = keySQL
+        keyFingerprints = keys.map { Query.describe($0, names: [:]) }
         keyInputSlots = keys.map { if case .slot(let slot) = $0.kind { slot } else { nil } }
         slotTypes = keys.map(\.type)
         self.inputBinder = inputBinder
@@ -302,7 +310,13 @@ final class AggregationScope {
             guard let slot = inputBinder.scope.existingSlot(forColumn: column) else { return nil }
             return keyInputSlots.firstIndex(of: slot)
         }
-        guard case .function(let name, let arguments, let distinct, let star) = expression.kind, Self.aggregateNames.contains(name) else { return nil }
+        guard case .function(let name, let arguments, let distinct, let star) = expression.kind, Self.aggregateNames.contains(name) else {
+            // The same key written differently (qualified or not): compare the bound forms.
+            if !Planner.containsAggregate(expression), let bound = try? inputBinder.bind(expression) {
+                return keyFingerprints.firstIndex(of: Query.describe(bound, names: [:]))
+            }
+            return nil
+        }
         if let existing = aggregates.firstIndex(where: { $0.sql == sql }) { return keySQL.count + existing }
         let spec = try aggregate(name, arguments, distinct: distinct, star: star, sql: sql, position: expression.position)
         aggregates.append(spec)

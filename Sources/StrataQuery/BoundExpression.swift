@@ -11,6 +11,8 @@ final class BoundExpression: @unchecked Sendable {
         case compare(BinaryOperator, BoundExpression, BoundExpression)
         case and(BoundExpression, BoundExpression)
         case or(BoundExpression, BoundExpression)
+        /// OR over a list, evaluated in a loop (an IN list of thousands of items stays one node).
+        case anyOf([BoundExpression])
         case not(BoundExpression)
         case isNull(BoundExpression, negated: Bool)
         case caseWhen([(when: BoundExpression, then: BoundExpression)], otherwise: BoundExpression?)
@@ -43,7 +45,7 @@ final class BoundExpression: @unchecked Sendable {
         case .arithmetic(_, let left, let right), .compare(_, let left, let right), .and(let left, let right), .or(let left, let right):
             return [left, right]
         case .caseWhen(let branches, let otherwise): return branches.flatMap { [$0.when, $0.then] } + (otherwise.map { [$0] } ?? [])
-        case .function(_, let arguments): return arguments
+        case .function(_, let arguments), .anyOf(let arguments): return arguments
         }
     }
 
@@ -60,7 +62,7 @@ final class BoundExpression: @unchecked Sendable {
             var slots = otherwise?.slots ?? []
             for branch in branches { slots.formUnion(branch.when.slots.union(branch.then.slots)) }
             return slots
-        case .function(_, let arguments): return arguments.reduce(into: Set<Int>()) { $0.formUnion($1.slots) }
+        case .function(_, let arguments), .anyOf(let arguments): return arguments.reduce(into: Set<Int>()) { $0.formUnion($1.slots) }
         }
     }
 }
@@ -76,7 +78,6 @@ enum ScalarFunction {
     case abs
     /// round(x, places); places may be negative.
     case round(Int)
-    case coalesce
     /// CAST(x AS INTEGER): fails outside the 32-bit range.
     case int32Check
 
@@ -89,7 +90,6 @@ enum ScalarFunction {
         case .dateDiff: "date_diff"
         case .abs: "abs"
         case .round: "round"
-        case .coalesce: "coalesce"
         case .int32Check: "CAST AS INTEGER"
         }
     }

@@ -27,9 +27,17 @@ struct Evaluator {
         case .compare(let op, let left, let right):
             return try Comparison.apply(op, try evaluate(left, batch), try evaluate(right, batch), context: context)
         case .and(let left, let right):
-            return Logic.and(try evaluate(left, batch), try evaluate(right, batch), count: count)
+            let l = try evaluate(left, batch)
+            return Logic.and(l, try evaluateUnless(right, batch, decided: l, by: 0), count: count)
         case .or(let left, let right):
-            return Logic.or(try evaluate(left, batch), try evaluate(right, batch), count: count)
+            let l = try evaluate(left, batch)
+            return Logic.or(l, try evaluateUnless(right, batch, decided: l, by: 1), count: count)
+        case .anyOf(let items):
+            var result = try evaluate(items[0], batch)
+            for item in items.dropFirst() {
+                result = Logic.or(result, try evaluateUnless(item, batch, decided: result, by: 1), count: count)
+            }
+            return result
         case .not(let operand):
             return Logic.not(try evaluate(operand, batch))
         case .isNull(let operand, let negated):
@@ -76,6 +84,30 @@ struct Evaluator {
         return table.gather(rows)
     }
 
+    /// The right side of AND (OR): where the left side already decides a row (false for AND, true for
+    /// OR), an operand that could fail is not evaluated, as in DuckDB: `bd <> 0 AND 100 // bd > 2` never
+    /// divides by zero. Those rows get NULL, which the decided left side outweighs.
+    private func evaluateUnless(_ right: BoundExpression, _ batch: Batch, decided left: Vector, by value: Int64) throws -> Vector {
+        guard Self.canFail(right) else { return try evaluate(right, batch) }
+        var open: [Int32] = []
+        for row in 0..<batch.count {
+            let index = left.isConstant ? 0 : row
+            if left.isNull(index) || left.integerValue(index) != value { open.append(Int32(row)) }
+        }
+        if open.count == batch.count { return try evaluate(right, batch) }
+        var flags = [Int64](repeating: 0, count: batch.count)
+        var nulls = [Bool](repeating: true, count: batch.count)
+        if !open.isEmpty {
+            let part = try evaluate(right, batch.gather(open))
+            for (index, row) in open.enumerated() {
+                let source = part.isConstant ? 0 : index
+                flags[Int(row)] = part.integerValue(source)
+                nulls[Int(row)] = part.isNull(source)
+            }
+        }
+        return Vector(type: .boolean, values: .integers(flags), nulls: nulls, count: batch.count)
+    }
+
     /// Rows where `predicate` is true (not false, not NULL).
     func selection(_ predicate: BoundExpression, _ batch: Batch) throws -> [Int32]? {
         let value = try evaluate(predicate, batch)
@@ -101,7 +133,7 @@ struct Evaluator {
                           _ batch: Batch) throws -> Vector {
         let count = batch.count
         let results = branches.map(\.then) + (otherwise.map { [$0] } ?? [])
-        if !results.contains(where: Self.canFail) {
+        if !results.contains(where: Self.canFail) && !branches.contains(where: { Self.canFail($0.when) }) {
             // Fast path: evaluate everything on every row, then pick per row.
             var chosen = [Int32](repeating: -1, count: count)
             var undecided = count
@@ -180,6 +212,7 @@ struct Evaluator {
             return op != .divide || canFail(left) || canFail(right) || expression.type == .bigint
         case .negate: return true
         case .compare(_, let left, let right), .and(let left, let right), .or(let left, let right): return canFail(left) || canFail(right)
+        case .anyOf(let items): return items.contains(where: canFail)
         case .not(let operand), .isNull(let operand, _): return canFail(operand)
         case .caseWhen(let branches, let otherwise):
             return branches.contains { canFail($0.when) || canFail($0.then) } || otherwise.map(canFail) ?? false

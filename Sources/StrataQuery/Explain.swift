@@ -104,6 +104,7 @@ extension Query {
         case .arithmetic(let op, let l, let r), .compare(let op, let l, let r): return "(\(d(l)) \(op.rawValue) \(d(r)))"
         case .and(let l, let r): return "\(d(l)) AND \(d(r))"
         case .or(let l, let r): return "(\(d(l)) OR \(d(r)))"
+        case .anyOf(let items): return "(" + items.map(d).joined(separator: " OR ") + ")"
         case .not(let operand): return "NOT \(d(operand))"
         case .isNull(let operand, let negated): return "\(d(operand)) IS \(negated ? "NOT " : "")NULL"
         case .caseWhen(let branches, let otherwise):

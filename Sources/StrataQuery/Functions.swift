@@ -99,7 +99,6 @@ extension Vector {
 enum Functions {
     static func apply(_ function: ScalarFunction, _ arguments: [Vector], type: SQLType, context: ExecutionContext?) throws -> Vector {
         let count = arguments.first?.count ?? 0
-        if function.name == "coalesce" { return try coalesce(arguments, type: type, context: context) }
         if arguments.allSatisfy(\.isConstant) {
             if arguments.contains(where: { $0.isNull(0) }) { return .constant(.null, type: type, count: count) }
             let single = try apply(function, arguments.map { $0.materializedOne() }, type: type, context: context)
@@ -107,6 +106,13 @@ enum Functions {
         }
         let nulls: [Bool]? = arguments.count == 1 ? arguments[0].nulls : arguments.dropFirst().reduce(arguments[0].nulls) { acc, next in
             unionNulls(Vector(type: .null, values: .integers([]), nulls: acc, count: count), next, count: count)
+        }
+        // Date functions read only real rows: a NULL row may hold any value, and a day number far outside
+        // the 32-bit range would overflow the calendar arithmetic.
+        let arguments = arguments.map { argument -> Vector in
+            guard argument.type == .date, let nulls = argument.nulls, case .integers(var values) = argument.values else { return argument }
+            for index in values.indices where nulls[index] { values[index] = 0 }
+            return Vector(type: argument.type, values: .integers(values), nulls: nulls, count: argument.count)
         }
         switch function {
         case .year: return dayMap(arguments[0], nulls: nulls) { Int64(Dates.civil(dayNumber: $0).year) }
@@ -149,24 +155,37 @@ enum Functions {
                 return Vector(type: type, values: .doubles(value.doubleValues.map { roundDouble($0, places: places) }), nulls: nulls, count: count)
             }
             guard places < 0 else { return value }
-            var scale: Int64 = 1
-            for _ in 0..<(-places) { scale = scale.multipliedReportingOverflow(by: 10).overflow ? Int64.max : scale * 10 }
-            let rounded = value.integerValues.map { v -> Int64 in
-                let remainder = v % scale
-                let base = v - remainder
-                if Swift.abs(remainder) * 2 >= scale && scale != Int64.max { return remainder < 0 ? base - scale : base + scale }
-                return scale == Int64.max ? 0 : base
-            }
-            return Vector(type: type, values: .integers(rounded), nulls: nulls, count: count)
+            return Vector(type: type, values: .integers(try roundIntegers(value, places: places, nulls: nulls)), nulls: nulls, count: count)
         case .int32Check:
             let value = arguments[0]
             for row in 0..<count where !value.isNull(row) && Int32(exactly: value.integerValue(row)) == nil {
                 throw QueryError("cannot cast \(value.integerValue(row)) to INTEGER: out of its 32-bit range", hint: "cast to BIGINT")
             }
             return value
-        case .coalesce:
-            preconditionFailure("handled above")
         }
+    }
+
+    /// round(x, -n) on integers: to a multiple of 10^n, halves away from zero; overflow is an error
+    /// (on rows that are not NULL).
+    private static func roundIntegers(_ value: Vector, places: Int, nulls: [Bool]?) throws -> [Int64] {
+        // 10^19 exceeds Int64: every value then rounds to 0 (|x| < 0.5 · 10^19).
+        var scale: Int64? = 1
+        for _ in 0..<(-places) { scale = scale.flatMap { $0.multipliedReportingOverflow(by: 10).overflow ? nil : $0 * 10 } }
+        let values = value.integerValues
+        var out = [Int64](repeating: 0, count: values.count)
+        for (row, v) in values.enumerated() where !(nulls?[row] ?? false) {
+            guard let scale else { continue }
+            let remainder = v % scale
+            let base = v - remainder
+            guard remainder.magnitude * 2 >= scale.magnitude else {
+                out[row] = base
+                continue
+            }
+            let (away, overflow) = remainder < 0 ? base.subtractingReportingOverflow(scale) : base.addingReportingOverflow(scale)
+            if overflow { throw QueryError("integer overflow in round()", hint: "round a CAST(x AS DOUBLE)") }
+            out[row] = away
+        }
+        return out
     }
 
     /// round(x, places) for doubles as DuckDB computes it on x86-64: scaled in 80-bit extended
@@ -206,22 +225,5 @@ enum Functions {
             for row in 0..<count { out[row] = body(Int(values[row])) }
         }
         return Vector(type: .bigint, values: .integers(out), nulls: nulls, count: count)
-    }
-
-    private static func coalesce(_ arguments: [Vector], type: SQLType, context: ExecutionContext?) throws -> Vector {
-        let count = arguments[0].count
-        var resolved = arguments
-        if type == .varchar, resolved.contains(where: \.isEntity), !resolved.allSatisfy(\.isEntity), let context {
-            resolved = try resolved.map { try context.resolveStrings($0) }
-        }
-        var chosen = [Int32](repeating: -1, count: count)
-        for row in 0..<count {
-            for (index, argument) in resolved.enumerated() where !argument.isNull(argument.isConstant ? 0 : row) {
-                chosen[row] = Int32(index)
-                break
-            }
-        }
-        let positioned = resolved.map { $0.isConstant ? $0.materialized() : $0 }
-        return Blend.pick(positioned, chosen: chosen, type: type, count: count)
     }
 }

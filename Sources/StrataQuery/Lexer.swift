@@ -17,7 +17,7 @@ struct Token: Equatable {
     let position: Range<Int>
 }
 
-/// Splits SQL into tokens. `--` starts a comment to the end of the line.
+/// Splits SQL into tokens. `--` starts a comment to the end of the line; `/* … */` is a comment too.
 enum Lexer {
     static func tokens(_ sql: String) throws -> [Token] {
         let bytes = Array(sql.utf8)
@@ -34,6 +34,13 @@ enum Lexer {
                 index += 1
             } else if byte == UInt8(ascii: "-") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "-") {
                 while index < bytes.count && bytes[index] != 10 { index += 1 }
+            } else if byte == UInt8(ascii: "/") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*") {
+                index += 2
+                while index + 1 < bytes.count && !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) { index += 1 }
+                guard index + 1 < bytes.count else {
+                    throw QueryError("unterminated /* comment", at: start..<bytes.count, hint: "close it with */")
+                }
+                index += 2
             } else if isDigit(byte) || (byte == UInt8(ascii: ".") && index + 1 < bytes.count && isDigit(bytes[index + 1])) {
                 var isDecimal = false
                 while index < bytes.count && isDigit(bytes[index]) { index += 1 }

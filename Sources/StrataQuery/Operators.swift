@@ -53,12 +53,27 @@ enum Arithmetic {
                 }
                 throw QueryError("integer overflow in \(op.rawValue)", at: position, hint: "cast to DOUBLE first")
             }
-            result = Vector(type: type, values: .integers(values), nulls: nulls, count: count)
+            result = Vector(type: type, values: .integers(type == .date ? try checkedDates(values, nulls: nulls, position: position) : values),
+                            nulls: nulls, count: count)
         }
         if left.isConstant && right.isConstant {
             return .constant(result.scalar(0), type: type, count: count)
         }
         return result
+    }
+
+    /// Dates must stay day numbers of 32 bits (about ±5.8 million years), as DuckDB's do; NULL rows,
+    /// which may hold anything, are set to day 0 so that later date functions never see wild values.
+    private static func checkedDates(_ values: [Int64], nulls: [Bool]?, position: Range<Int>) throws -> [Int64] {
+        var values = values
+        for index in values.indices {
+            if nulls?[index] ?? false {
+                values[index] = 0
+            } else if Int32(exactly: values[index]) == nil {
+                throw QueryError("date out of range", at: position)
+            }
+        }
+        return values
     }
 
     private static func doubles(_ op: BinaryOperator, _ left: Vector, _ right: Vector, count: Int) -> [Double] {
@@ -105,8 +120,9 @@ enum Arithmetic {
                             b == 0 || (b == -1 && a == .min) ? (0, true) : (a / b, false)
                         }
                     case .modulo:
+                        // x % -1 is 0 for every x (Int64.min % -1 traps in Swift, so it is answered here).
                         failed = checkedLoop(l, lc, r, rc, out, n) { a, b in
-                            b == 0 || (b == -1 && a == .min) ? (0, true) : (a % b, false)
+                            b == 0 ? (0, true) : (b == -1 ? (0, false) : (a % b, false))
                         }
                     default: preconditionFailure("\(op) is not integer arithmetic")
                     }
@@ -123,6 +139,7 @@ enum Arithmetic {
             case .add: bad = a.addingReportingOverflow(b).overflow
             case .subtract: bad = a.subtractingReportingOverflow(b).overflow
             case .multiply: bad = a.multipliedReportingOverflow(by: b).overflow
+            case .modulo: bad = b == 0
             default: bad = b == 0 || (b == -1 && a == .min)
             }
             if bad { return (out, i) }

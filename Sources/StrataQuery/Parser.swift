@@ -78,7 +78,7 @@ public struct Parser {
     }
 
     private mutating func count(_ clause: String) throws -> Int {
-        guard case .integer(let value) = current.kind, value >= 0, value <= Int64(Int32.max) else {
+        guard case .integer(let value) = current.kind, value >= 0 else {
             throw QueryError("\(clause) takes a non-negative integer", at: current.position)
         }
         advance()
@@ -146,23 +146,40 @@ public struct Parser {
     }
 
     private mutating func or() throws -> Expression {
-        var left = try and()
+        var terms = [try and()]
         while peekWord("or") {
             advance()
-            let right = try and()
-            left = Expression(kind: .binary(.or, left, right), position: left.position.lowerBound..<right.position.upperBound)
+            terms.append(try and())
         }
-        return left
+        return try balanced(.or, terms[...])
     }
 
     private mutating func and() throws -> Expression {
-        var left = try not()
+        var terms = [try not()]
         while peekWord("and") {
             advance()
-            let right = try not()
-            left = Expression(kind: .binary(.and, left, right), position: left.position.lowerBound..<right.position.upperBound)
+            terms.append(try not())
         }
-        return left
+        return try balanced(.and, terms[...])
+    }
+
+    /// A chain of ANDs (or ORs) as a balanced tree: the same result in three-valued logic, and a
+    /// height of log2(n), so hundreds of conditions nest no deeper than a few.
+    private func balanced(_ op: BinaryOperator, _ terms: ArraySlice<Expression>) throws -> Expression {
+        if terms.count == 1 { return terms.first! }
+        let middle = terms.startIndex + terms.count / 2
+        let left = try balanced(op, terms[..<middle])
+        let right = try balanced(op, terms[middle...])
+        return try checked(Expression(kind: .binary(op, left, right), position: left.position.lowerBound..<right.position.upperBound))
+    }
+
+    /// The expression, unless its tree is too deep to evaluate safely.
+    private func checked(_ expression: Expression) throws -> Expression {
+        guard expression.height <= Self.depthMax else {
+            throw QueryError("the expression is more than \(Self.depthMax) operators deep", at: expression.position,
+                             hint: "split it, or use IN (…) for a long list of alternatives")
+        }
+        return expression
     }
 
     private mutating func not() throws -> Expression {
@@ -178,19 +195,25 @@ public struct Parser {
     }
 
     private mutating func comparison() throws -> Expression {
+        var left = try comparisonOperand()
+        // `x < 13 IS NULL` tests the comparison.
+        while peekWord("is") {
+            advance()
+            let negated = accept("not")
+            let end = current.position.upperBound
+            try expect("null", what: "NULL after IS")
+            left = try checked(Expression(kind: .isNull(left, negated: negated), position: left.position.lowerBound..<end))
+        }
+        return left
+    }
+
+    private mutating func comparisonOperand() throws -> Expression {
         let left = try additive()
         let start = left.position.lowerBound
         if case .symbol(let symbol) = current.kind, let op = Self.comparisonOperators[symbol] {
             advance()
             let right = try additive()
-            return Expression(kind: .binary(op, left, right), position: start..<right.position.upperBound)
-        }
-        if peekWord("is") {
-            advance()
-            let negated = accept("not")
-            let end = current.position.upperBound
-            try expect("null", what: "NULL after IS")
-            return Expression(kind: .isNull(left, negated: negated), position: start..<end)
+            return try checked(Expression(kind: .binary(op, left, right), position: start..<right.position.upperBound))
         }
         let negated = peekWord("not") && (peekWord("between", offset: 1) || peekWord("in", offset: 1))
         if negated { advance() }
@@ -198,7 +221,7 @@ public struct Parser {
             let low = try additive()
             try expect("and", what: "AND in BETWEEN")
             let high = try additive()
-            return Expression(kind: .between(left, low: low, high: high, negated: negated), position: start..<high.position.upperBound)
+            return try checked(Expression(kind: .between(left, low: low, high: high, negated: negated), position: start..<high.position.upperBound))
         }
         if accept("in") {
             try expect(symbol: "(")
@@ -207,7 +230,7 @@ public struct Parser {
             repeat { list.append(try expression()) } while accept(symbol: ",")
             let end = current.position.upperBound
             try expect(symbol: ")")
-            return Expression(kind: .inList(left, list, negated: negated), position: start..<end)
+            return try checked(Expression(kind: .inList(left, list, negated: negated), position: start..<end))
         }
         return left
     }
@@ -221,8 +244,8 @@ public struct Parser {
         while case .symbol(let symbol) = current.kind, symbol == "+" || symbol == "-" {
             advance()
             let right = try multiplicative()
-            left = Expression(kind: .binary(symbol == "+" ? .add : .subtract, left, right),
-                              position: left.position.lowerBound..<right.position.upperBound)
+            left = try checked(Expression(kind: .binary(symbol == "+" ? .add : .subtract, left, right),
+                                          position: left.position.lowerBound..<right.position.upperBound))
         }
         return left
     }
@@ -232,7 +255,7 @@ public struct Parser {
         while case .symbol(let symbol) = current.kind, let op = ["*": BinaryOperator.multiply, "/": .divide, "//": .integerDivide, "%": .modulo][symbol] {
             advance()
             let right = try unary()
-            left = Expression(kind: .binary(op, left, right), position: left.position.lowerBound..<right.position.upperBound)
+            left = try checked(Expression(kind: .binary(op, left, right), position: left.position.lowerBound..<right.position.upperBound))
         }
         return left
     }

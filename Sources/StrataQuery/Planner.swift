@@ -69,7 +69,7 @@ enum Planner {
                 throw QueryError("JOIN ... USING takes exactly one column (msno)", at: join.table.position)
             }
             for (reference, manifest) in tables {
-                guard let schema = manifest.columns.first(where: { $0.name == column.name }) else {
+                guard let schema = manifest.columns.first(where: { $0.name.lowercased() == column.name.lowercased() }) else {
                     throw QueryError("JOIN column '\(column.name)' is not in \(reference.name)", at: column.position,
                                      hint: "columns of \(reference.name): \(manifest.columns.map(\.name).joined(separator: ", "))")
                 }
@@ -77,7 +77,7 @@ enum Planner {
                     throw QueryError("JOIN ... USING needs the entity column (msno); '\(column.name)' is \(SQLType(schema.type).rawValue)", at: column.position)
                 }
             }
-            usingColumn = column.name
+            usingColumn = leftManifest.columns.first { $0.name.lowercased() == column.name.lowercased() }?.name
         }
         let scope = InputScope(tables: tables, usingColumn: usingColumn)
         let binder = Binder(scope: scope)
@@ -134,7 +134,20 @@ enum Planner {
                 itemExpressions.append((expression, alias ?? expression.defaultName))
             }
         }
-        let aliases = Dictionary(itemExpressions.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        let aliases = Dictionary(itemExpressions.enumerated().map { ($0.element.name.lowercased(), $0.offset) }, uniquingKeysWith: { first, _ in first })
+        let isInputColumn = { (name: String) in scope.columns.contains { $0.name.lowercased() == name.lowercased() } }
+        /// A select alias used inside HAVING or ORDER BY stands for its expression (an input column of
+        /// the same name wins, as in DuckDB).
+        func substitutingAliases(_ expression: Expression) -> Expression {
+            expression.replacingColumns { name in
+                isInputColumn(name) ? nil : aliases[name.lowercased()].map { itemExpressions[$0].expression }
+            }
+        }
+        var groupBy = statement.groupBy
+        if groupBy.count == 1, case .column(nil, let name) = groupBy[0].kind, name == "all", !isInputColumn(name) {
+            // GROUP BY ALL: every select item that is not an aggregate.
+            groupBy = itemExpressions.map(\.expression).filter { !containsAggregate($0) }
+        }
 
         var keys: [BoundExpression] = []
         var keyKinds: [Aggregator.KeyKind] = []
@@ -142,14 +155,14 @@ enum Planner {
         var aggregationScope: AggregationScope?
         if aggregateQuery {
             var keySQL: [String] = []
-            for item in statement.groupBy {
+            for item in groupBy {
                 var expression = item
                 if case .integer(let ordinal) = item.kind {
                     guard ordinal >= 1 && ordinal <= itemExpressions.count else {
                         throw QueryError("GROUP BY position \(ordinal) is not in the select list (1...\(itemExpressions.count))", at: item.position)
                     }
                     expression = itemExpressions[Int(ordinal) - 1].expression
-                } else if case .column(nil, let name) = item.kind, !scope.columns.contains(where: { $0.name == name }), let index = aliases[name] {
+                } else if case .column(nil, let name) = item.kind, !isInputColumn(name), let index = aliases[name.lowercased()] {
                     expression = itemExpressions[index].expression
                 }
                 if containsAggregate(expression) {
@@ -167,7 +180,7 @@ enum Planner {
         let projections = try itemExpressions.map { try projectionBinder.bind($0.expression) }
         var having: BoundExpression?
         if let clause = statement.having {
-            let bound = try projectionBinder.bind(clause)
+            let bound = try projectionBinder.bind(substitutingAliases(clause))
             guard bound.type == .boolean || bound.type == .null else {
                 throw QueryError("HAVING needs a BOOLEAN condition, not \(bound.type.rawValue)", at: clause.position)
             }
@@ -181,10 +194,16 @@ enum Planner {
                     throw QueryError("ORDER BY position \(ordinal) is not in the select list (1...\(projections.count))", at: item.expression.position)
                 }
                 bound = projections[Int(ordinal) - 1]
-            } else if case .column(nil, let name) = item.expression.kind, let index = aliases[name] {
+            } else if case .column(nil, let name) = item.expression.kind, let index = aliases[name.lowercased()] {
                 bound = projections[index]
             } else {
-                bound = try projectionBinder.bind(item.expression)
+                switch item.expression.kind {
+                case .decimal, .string, .date, .null, .boolean:
+                    throw QueryError("ORDER BY takes a column position (a positive integer) or an expression, not a constant",
+                                     at: item.expression.position)
+                default:
+                    bound = try projectionBinder.bind(substitutingAliases(item.expression))
+                }
             }
             sortKeys.append(SortKey(expression: bound, descending: item.descending, nullsFirst: item.nullsFirst ?? false))
         }
@@ -207,15 +226,30 @@ enum Planner {
         return QueryPlan(statement: statement, left: sources[0], right: sources.count > 1 ? sources[1] : nil,
                          isLeftJoin: statement.join?.isLeft ?? false, joinSlots: joinSlots, postJoinFilter: postJoinFilter,
                          keys: keys, keyKinds: keyKinds, aggregates: aggregationScope?.aggregates ?? [], isAggregate: aggregateQuery,
-                         having: having, projections: projections, names: itemExpressions.map(\.name), sortKeys: sortKeys)
+                         having: having, projections: projections, names: Self.distinctNames(itemExpressions.map(\.name)), sortKeys: sortKeys)
+    }
+
+    /// Output names made unique as DuckDB does (`city`, `city_1`), so JSON keys never collide.
+    static func distinctNames(_ names: [String]) -> [String] {
+        var used = Set<String>()
+        return names.map { name in
+            var candidate = name
+            var suffix = 1
+            while used.contains(candidate) {
+                candidate = "\(name)_\(suffix)"
+                suffix += 1
+            }
+            used.insert(candidate)
+            return candidate
+        }
     }
 
     private static func table(_ reference: TableReference, store: Store) throws -> TableManifest {
-        guard store.tableNames.contains(reference.name) else {
+        guard let name = store.tableNames.first(where: { $0.lowercased() == reference.name.lowercased() }) else {
             throw QueryError("unknown table '\(reference.name)'", at: reference.position,
                              hint: store.tableNames.isEmpty ? "the store has no tables yet: strata ingest loads some" : "tables: \(store.tableNames.joined(separator: ", "))")
         }
-        return try store.table(reference.name)
+        return try store.table(name)
     }
 
     static func containsAggregate(_ expression: Expression) -> Bool {

@@ -118,7 +118,7 @@ public final class Query: @unchecked Sendable {
         }
         let first = aggregators[0]
         for other in aggregators.dropFirst() { try first.merge(other) }
-        var result = first.result()
+        var result = try first.result()
         if let having = plan.having, let selection = try evaluator.selection(having, result) {
             result = result.gather(selection)
         }

@@ -27,10 +27,22 @@ public struct QueryError: Error, CustomStringConvertible, Sendable {
             while lineEnd < bytes.count && bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
             let lineNumber = bytes[..<lineStart].filter { $0 == UInt8(ascii: "\n") }.count + 1
             let column = String(decoding: bytes[lineStart..<start], as: UTF8.self).count
-            let width = max(1, String(decoding: bytes[start..<min(max(position.upperBound, start), lineEnd)], as: UTF8.self).count)
             text += " (line \(lineNumber), column \(column + 1))\n"
-            text += "  " + String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self) + "\n"
-            text += "  " + String(repeating: " ", count: column) + "^" + String(repeating: "~", count: width - 1)
+            // A long line is shown as a window around the error, so the caret stays on screen.
+            var line = Array(String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self))
+            var caretColumn = column
+            var width = max(1, String(decoding: bytes[start..<min(max(position.upperBound, start), lineEnd)], as: UTF8.self).count)
+            let before = 40, after = 60
+            if caretColumn > before {
+                line = Array("…") + line[(caretColumn - before)...]
+                caretColumn = before + 1
+            }
+            if line.count > caretColumn + after {
+                line = Array(line[..<(caretColumn + after)]) + Array("…")
+                width = min(width, after)
+            }
+            text += "  " + String(line) + "\n"
+            text += "  " + String(repeating: " ", count: caretColumn) + "^" + String(repeating: "~", count: width - 1)
         }
         if let hint { text += "\n" + hint }
         return text

@@ -32,7 +32,7 @@ final class InputScope {
         self.usingColumn = usingColumn
         for (side, table) in tables.enumerated() {
             for (index, schema) in table.manifest.columns.enumerated() {
-                columns.append(SourceColumn(tableName: table.reference.name, qualifier: table.reference.alias ?? table.reference.name,
+                columns.append(SourceColumn(tableName: table.reference.name, qualifier: (table.reference.alias ?? table.reference.name).lowercased(),
                                             name: schema.name, storageIndex: index, logicalType: schema.type, side: side))
             }
         }
@@ -58,25 +58,28 @@ final class InputScope {
         columns.indices.filter { columns[$0].side == 0 || columns[$0].name != usingColumn }
     }
 
-    /// Resolves `[qualifier.]name` to a column index.
+    /// Resolves `[qualifier.]name` to a column index. Names match without regard to case, as in DuckDB
+    /// (`"City"` is `city`).
     func resolve(qualifier: String?, name: String, position: Range<Int>) throws -> Int {
+        let qualifier = qualifier?.lowercased()
+        let name = name.lowercased()
         if let qualifier {
-            guard let table = tables.first(where: { ($0.reference.alias ?? $0.reference.name) == qualifier }) else {
+            guard let table = tables.first(where: { ($0.reference.alias ?? $0.reference.name).lowercased() == qualifier }) else {
                 let names = tables.map { $0.reference.alias ?? $0.reference.name }
                 throw QueryError("unknown table or alias '\(qualifier)'", at: position, hint: "in this query: \(names.joined(separator: ", "))")
             }
-            guard let index = columns.firstIndex(where: { $0.qualifier == qualifier && $0.name == name }) else {
+            guard let index = columns.firstIndex(where: { $0.qualifier == qualifier && $0.name.lowercased() == name }) else {
                 throw QueryError("unknown column '\(name)' in \(qualifier)", at: position,
                                  hint: "columns of \(table.reference.name): \(table.manifest.columns.map(\.name).joined(separator: ", "))")
             }
             return index
         }
-        let matches = columns.indices.filter { columns[$0].name == name }
+        let matches = columns.indices.filter { columns[$0].name.lowercased() == name }
         if matches.isEmpty {
             let hint = tables.map { "columns of \($0.reference.name): \($0.manifest.columns.map(\.name).joined(separator: ", "))" }
             throw QueryError("unknown column '\(name)'", at: position, hint: hint.joined(separator: "\n"))
         }
-        if matches.count > 1 && name != usingColumn {
+        if matches.count > 1 && name != usingColumn?.lowercased() {
             throw QueryError("column '\(name)' is ambiguous: it is in both tables", at: position, hint: "qualify it, e.g. \(columns[matches[0]].qualifier).\(name)")
         }
         return matches[0]

@@ -24,6 +24,27 @@ public struct Expression: Sendable {
 
     public var kind: Kind
     public var position: Range<Int>
+    /// Levels of the tree below and including this node; bounded by the parser so that every
+    /// recursive pass over it (binding, evaluation) stays well inside a thread's stack.
+    public var height: Int
+
+    init(kind: Kind, position: Range<Int>) {
+        self.kind = kind
+        self.position = position
+        let children: [Expression]
+        switch kind {
+        case .column, .integer, .decimal, .string, .date, .null, .boolean: children = []
+        case .unary(_, let operand), .isNull(let operand, _), .cast(let operand, _): children = [operand]
+        case .binary(_, let left, let right): children = [left, right]
+        case .between(let operand, let low, let high, _): children = [operand, low, high]
+        // An IN list is evaluated as one node over its items: its length does not add height.
+        case .inList(let operand, let list, _): children = [operand] + list
+        case .caseWhen(let operand, let branches, let otherwise):
+            children = (operand.map { [$0] } ?? []) + branches.flatMap { [$0.when, $0.then] } + (otherwise.map { [$0] } ?? [])
+        case .function(_, let arguments, _, _): children = arguments
+        }
+        height = (children.map(\.height).max() ?? 0) + 1
+    }
 }
 
 public enum UnaryOperator: String, Sendable {
@@ -127,5 +148,30 @@ extension Expression {
         var text = sql
         if text.hasPrefix("(") && text.hasSuffix(")") { text = String(text.dropFirst().dropLast()) }
         return text
+    }
+}
+
+extension Expression {
+    /// The expression with each unqualified column that `replacement` maps replaced (not recursively).
+    func replacingColumns(_ replacement: (String) -> Expression?) -> Expression {
+        func r(_ e: Expression) -> Expression { e.replacingColumns(replacement) }
+        let kind: Kind
+        switch self.kind {
+        case .column(nil, let name):
+            return replacement(name) ?? self
+        case .column, .integer, .decimal, .string, .date, .null, .boolean:
+            return self
+        case .unary(let op, let operand): kind = .unary(op, r(operand))
+        case .binary(let op, let left, let right): kind = .binary(op, r(left), r(right))
+        case .isNull(let operand, let negated): kind = .isNull(r(operand), negated: negated)
+        case .between(let operand, let low, let high, let negated): kind = .between(r(operand), low: r(low), high: r(high), negated: negated)
+        case .inList(let operand, let list, let negated): kind = .inList(r(operand), list.map(r), negated: negated)
+        case .caseWhen(let operand, let branches, let otherwise):
+            kind = .caseWhen(operand: operand.map(r), branches: branches.map { (r($0.when), r($0.then)) }, otherwise: otherwise.map(r))
+        case .cast(let operand, let typeName): kind = .cast(r(operand), typeName: typeName)
+        case .function(let name, let arguments, let distinct, let star):
+            kind = .function(name: name, arguments: arguments.map(r), distinct: distinct, star: star)
+        }
+        return Expression(kind: kind, position: position)
     }
 }

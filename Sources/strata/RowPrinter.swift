@@ -74,7 +74,7 @@ final class RowPrinter {
         func line(_ values: [String]) -> String {
             values.enumerated().map { index, value in
                 value + String(repeating: " ", count: widths[index] - value.count)
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+            }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }
         var text = line(header)
         text += line(widths.map { String(repeating: "-", count: $0) })
@@ -121,5 +121,14 @@ final class RowPrinter {
             }
         }
         return result + "\""
+    }
+}
+
+extension String {
+    /// Without the padding after the last column (leading spaces are data).
+    func trimmingTrailingSpaces() -> String {
+        var end = endIndex
+        while end > startIndex && self[index(before: end)] == " " { end = index(before: end) }
+        return String(self[..<end])
     }
 }

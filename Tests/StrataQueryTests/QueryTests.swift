@@ -173,6 +173,59 @@ private func queryError(_ sql: String, _ store: String) throws -> QueryError {
         #expect(error.message.contains(message), "\(error.message)")
     }
 
+    @Test func longListsAndChainsNeverOverflowTheStack() throws {
+        let store = try tinyStore()
+        let list = (0..<20_000).map(String.init).joined(separator: ",")
+        #expect(try rows("SELECT count(*) FROM members WHERE city IN (\(list))", store) == [["3"]])
+        let ors = Array(repeating: "city = 5", count: 6000).joined(separator: " OR ")
+        #expect(try rows("SELECT count(*) FROM members WHERE \(ors)", store) == [["1"]])
+        let chain = "SELECT city" + String(repeating: " + 1", count: 6000) + " FROM members"
+        let error = try queryError(chain, store)
+        #expect(error.message.contains("more than 256 operators deep"))
+        // The caret line shows a window of a long line, not all of it.
+        #expect(error.rendered(sql: chain).split(separator: "\n").allSatisfy { $0.count < 200 })
+    }
+
+    @Test func valuesUnderNullNeverFail() throws {
+        let store = try tinyStore()
+        // userD has logs but no member row: its city and registration date are NULL after the LEFT JOIN,
+        // and whatever the arithmetic leaves under those NULLs must not trap or fail.
+        #expect(try rows("""
+            SELECT round(city - 9223372036854775807 - 1, -1), date_trunc('month', registration_init_time - 9223372036854775807 - 1)
+            FROM user_logs LEFT JOIN members USING (msno) WHERE msno = 'userD'
+            """, store) == [[nil, nil]])
+        #expect(try queryError("SELECT round(9223372036854775800 + city, -1) FROM members WHERE msno = 'userC'", store).message
+                == "integer overflow in round()")
+        #expect(try queryError("SELECT registration_init_time + 2147483647 FROM members", store).message == "date out of range")
+        #expect(try rows("SELECT DATE '1850-01-01' + 1, (-9223372036854775807 - 1) % -1 FROM members WHERE msno = 'userA'", store)
+                == [["1850-01-02", "0"]])
+    }
+
+    @Test func failingOperandsRunOnlyWhereNeeded() throws {
+        let store = try tinyStore()
+        // bd is 0 for userB: the division runs only on rows the left side leaves open.
+        #expect(try rows("SELECT msno FROM members WHERE bd <> 0 AND 100 // bd > 2 ORDER BY msno", store) == [["userA"]])
+        #expect(try rows("SELECT msno FROM members WHERE bd = 0 OR 100 // bd > 2 ORDER BY msno", store) == [["userA"], ["userB"]])
+        #expect(try rows("SELECT coalesce(city, 1 // 0) FROM members ORDER BY 1", store) == [["1"], ["1"], ["5"]])
+        #expect(try rows("SELECT CASE WHEN city = 0 THEN CAST('x' AS BIGINT) ELSE city END FROM members ORDER BY 1", store) == [["1"], ["1"], ["5"]])
+        #expect(try rows("SELECT 1 // 0 FROM members WHERE bd > 1000", store).isEmpty)
+    }
+
+    @Test func aggregatesAndNamesBehaveAsInDuckDB() throws {
+        let store = try tinyStore()
+        // Sums of BIGINT are exact past 2^63 along the way; only a final sum outside BIGINT fails.
+        #expect(try rows("SELECT avg(bd * 200000000000000000) FROM members", store) == [["4.666666666666667e+18"]])
+        #expect(try queryError("SELECT sum(bd * 200000000000000000) FROM members", store).message.contains("is outside BIGINT"))
+        // Rows in order: +9e18, +9e18 (past 2^63), -9e18: the sum ends inside BIGINT.
+        #expect(try rows("SELECT sum(CASE WHEN bd = 40 THEN -9000000000000000000 ELSE 9000000000000000000 END) FROM members", store)
+                == [["9000000000000000000"]])
+        // Aliases in HAVING and inside ORDER BY; a key written qualified or not; repeated names made unique.
+        #expect(try rows("SELECT city AS c, count(*) AS n FROM members GROUP BY c HAVING c < 5 ORDER BY n * -1", store) == [["1", "2"]])
+        #expect(try rows("SELECT m.city + 1, count(*) FROM members m GROUP BY city + 1 ORDER BY 1", store) == [["2", "2"], ["6", "1"]])
+        let query = try Query("SELECT city, city, \"CITY\" FROM Members", store: try Store(path: store))
+        #expect(query.columnNames == ["city", "city_1", "CITY"])
+    }
+
     @Test func errorsPointAtTheText() throws {
         let store = try tinyStore()
         let sql = "SELECT city,\n       cty FROM members"
