@@ -21,8 +21,14 @@ by cell:
 expect-error) and give the same answer on a second copy of the tables stored in another row order and
 queried with one thread (catches ORDER BY ties under LIMIT, float sums that cancel, ...).
 
+`--members --months --start --label-months` size the fixture (defaults: the 1500-member, 8-month one the
+corpus is written for) to reach the code paths that only run with many chunks per partition or many
+partitions; the random generator's date literals follow the fixture's period. A `--work` directory keeps
+the fixture it was built with: reusing it with another size is an error.
+
 Usage: sql_differential.py [--bin PATH] [--work DIR] [--seed N] [--random N] [--only N[,N...]]
                            [--grep TEXT] [--duckdb-only] [--list] [--jobs N] [--verbose]
+                           [--members N] [--months M] [--start YYYYMMDD] [--label-months K]
 """
 from __future__ import annotations
 
@@ -58,13 +64,58 @@ TABLES = {
                   ("num_985", "int"), ("num_100", "int"), ("num_unq", "int"), ("total_secs", "double")],
     "labels": [("msno", "str"), ("cutoff_date", "date"), ("is_churn", "int")],
 }
-GENERATE = ["--members", "1500", "--start", "20160101", "--months", "8", "--seed", "5", "--label-months", "4"]
+FIXTURE_SEED = 5
 
 
-def build_fixture(binary: str, work: str, ingest: bool) -> str:
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after (or before) the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+class Fixture:
+    """The options of `strata generate` and the value ranges of the data they give (as Generator.swift
+    writes it): logs on every day of the period, labels with a cutoff on the first day of each of the last
+    `label_months` months but never the first, registrations up to three weeks before the end, transactions
+    from a month before the start, expiries up to half a year after the end."""
+
+    def __init__(self, members: int = 1500, months: int = 8, start: str = "20160101", label_months: int = 4):
+        self.members, self.months, self.start, self.label_months = members, months, start, label_months
+        first = dt.datetime.strptime(start, "%Y%m%d").date()
+        end = add_months(first, months)  # the first day after the period
+        last = end - dt.timedelta(days=1)
+        self.first, self.last = first, last
+        self.cutoffs = [add_months(end, -k) for k in range(min(label_months, months - 1), 0, -1)]
+        self.date_ranges = {
+            "registration_init_time": (dt.date(2004, 3, 30), end - dt.timedelta(days=22)),
+            "transaction_date": (add_months(first, -1), last),
+            "membership_expire_date": (first, add_months(end, 6)),
+            "date": (first, last),
+            "cutoff_date": (self.cutoffs[0], self.cutoffs[-1]) if self.cutoffs else (first, first),
+        }
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days
+
+    def generate_args(self) -> list[str]:
+        return ["--members", str(self.members), "--start", self.start, "--months", str(self.months),
+                "--seed", str(FIXTURE_SEED), "--label-months", str(self.label_months)]
+
+
+def build_fixture(binary: str, work: str, ingest: bool, fixture: Fixture) -> str:
     gen = os.path.join(work, "gen")
-    if not os.path.exists(os.path.join(gen, "labels.csv")):
-        subprocess.run([binary, "generate", "--out", gen, *GENERATE], check=True, stdout=subprocess.DEVNULL)
+    stamp = os.path.join(work, "generate-args")
+    wanted = " ".join(fixture.generate_args())
+    if os.path.exists(os.path.join(gen, "labels.csv")):
+        built = open(stamp).read().strip() if os.path.exists(stamp) else " ".join(Fixture().generate_args())
+        if built != wanted:
+            raise SystemExit(f"sql differential: {work} holds a fixture generated with `{built}`, not `{wanted}`; "
+                             "use another --work directory")
+    else:
+        subprocess.run([binary, "generate", "--out", gen, *fixture.generate_args()], check=True, stdout=subprocess.DEVNULL)
+        with open(stamp, "w") as f:
+            f.write(wanted + "\n")
     db = os.path.join(work, "s.db")
     if ingest and not os.path.exists(db):
         files = [os.path.join(gen, f"{t}.csv") for t in ("members", "transactions", "user_logs", "labels")]
@@ -174,14 +225,6 @@ INT_LITERALS = {
     "num_25": [0, 1, 2, 3, 5, 8], "num_50": [0, 1, 2, 3], "num_75": [0, 1, 2, 3], "num_985": [0, 1, 2, 3],
     "num_100": [0, 5, 10, 20, 30, 40], "num_unq": [1, 5, 10, 20, 30, 40],
 }
-DATE_RANGES = {
-    "registration_init_time": (dt.date(2004, 3, 30), dt.date(2016, 8, 10)),
-    "transaction_date": (dt.date(2015, 12, 1), dt.date(2016, 8, 31)),
-    "membership_expire_date": (dt.date(2016, 1, 1), dt.date(2017, 3, 1)),
-    "date": (dt.date(2016, 1, 1), dt.date(2016, 8, 31)),
-    "cutoff_date": (dt.date(2016, 5, 1), dt.date(2016, 8, 1)),
-}
-CUTOFFS = [dt.date(2016, 5, 1), dt.date(2016, 6, 1), dt.date(2016, 7, 1), dt.date(2016, 8, 1)]
 # Decimal literals are DECIMAL in DuckDB and DOUBLE in Strata: only binary-exact values keep them equal.
 DECIMALS = ["0.5", "1.5", "2.25", "0.75", "10.5", "0.125", "100.25", "3.5"]
 ALIASES = {"members": "m", "transactions": "t", "user_logs": "u", "labels": "l"}
@@ -202,9 +245,10 @@ class Column:
 
 
 class Gen:
-    def __init__(self, rng: random.Random, msnos: list[str]):
+    def __init__(self, rng: random.Random, msnos: list[str], fixture: Fixture):
         self.r = rng
         self.msnos = msnos
+        self.fixture = fixture
         self.columns: list[Column] = []
 
     # -- helpers
@@ -218,10 +262,11 @@ class Gen:
         return [c for c in self.columns if c.kind == kind]
 
     def date_lit(self, column: str | None = None) -> str:
-        lo, hi = DATE_RANGES.get(column or "date", DATE_RANGES["date"])
+        ranges = self.fixture.date_ranges
+        lo, hi = ranges.get(column or "date", ranges["date"])
         day = lo + dt.timedelta(days=self.r.randrange((hi - lo).days + 1))
         if column == "cutoff_date":
-            day = self.pick(CUTOFFS)
+            day = self.pick(self.fixture.cutoffs)
         return f"DATE '{day.isoformat()}'"
 
     def int_lit(self, column: str | None = None) -> str:
@@ -441,9 +486,10 @@ def _literal_key(text: str):
 class RandomQueries:
     """Seeded generator of type-correct queries over the fixture."""
 
-    def __init__(self, seed: int, msnos: list[str]):
+    def __init__(self, seed: int, msnos: list[str], fixture: Fixture):
         self.r = random.Random(seed)
         self.msnos = msnos
+        self.fixture = fixture
 
     def scope(self, g: Gen):
         r = self.r
@@ -470,19 +516,19 @@ class RandomQueries:
         col = {c.name: c.ref for c in g.columns}
         r = self.r
         if table == "user_logs":
-            day = dt.date(2016, 1, 1) + dt.timedelta(days=r.randrange(243))
+            day = self.fixture.first + dt.timedelta(days=r.randrange(self.fixture.days))
             if r.random() < 0.5 or len(g.columns) > len(TABLES[table]):
                 return f"{col['date']} = DATE '{day}'"
             return f"{col['date']} BETWEEN DATE '{day}' AND DATE '{day}' + 1"
         if table == "transactions":
-            day = dt.date(2016, 1, 1) + dt.timedelta(days=r.randrange(240))
+            day = self.fixture.first + dt.timedelta(days=r.randrange(self.fixture.days - 3))
             return f"{col['transaction_date']} BETWEEN DATE '{day}' AND DATE '{day + dt.timedelta(days=r.randint(0, 6))}'"
         if table == "members":
             return r.choice([f"{col['city']} = {r.choice([4, 5, 6, 12, 13, 15, 22])}", f"{col['registered_via']} = {r.choice([3, 4, 7, 13])}",
                              f"{col['bd']} BETWEEN {(a := r.randint(18, 40))} AND {a + r.randint(0, 3)}"])
         if len(g.columns) > len(TABLES[table]):  # joined: about a tenth of the members
-            return f"{col['cutoff_date']} = DATE '{r.choice(CUTOFFS)}' AND {r.choice(['msno < ' + repr('5'), 'msno >= ' + repr('u'), 'msno BETWEEN ' + repr('A') + ' AND ' + repr('F')])}"
-        return f"{col['cutoff_date']} = DATE '{r.choice(CUTOFFS)}' AND msno {r.choice(['< ', '>= '])}{r.choice(['A', 'M', 'f', 'u'])!r}"
+            return f"{col['cutoff_date']} = DATE '{r.choice(self.fixture.cutoffs)}' AND {r.choice(['msno < ' + repr('5'), 'msno >= ' + repr('u'), 'msno BETWEEN ' + repr('A') + ' AND ' + repr('F')])}"
+        return f"{col['cutoff_date']} = DATE '{r.choice(self.fixture.cutoffs)}' AND msno {r.choice(['< ', '>= '])}{r.choice(['A', 'M', 'f', 'u'])!r}"
 
     def where(self, g: Gen, extra: str | None) -> str:
         parts = [extra] if extra else []
@@ -597,7 +643,7 @@ class RandomQueries:
 
     def one(self) -> str:
         r = self.r
-        g = Gen(r, self.msnos)
+        g = Gen(r, self.msnos, self.fixture)
         source, driving, star = self.scope(g)
         kind = r.choices(["rows", "rows-limit", "global", "group"], [24, 20, 14, 42])[0]
         if kind in ("rows", "rows-limit"):
@@ -887,7 +933,19 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=2, help="strata processes in parallel (default 2)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per strata query (default 60)")
     p.add_argument("--verbose", action="store_true", help="print every query with its timing")
+    default = Fixture()
+    p.add_argument("--members", type=int, default=default.members, help=f"fixture members (default {default.members})")
+    p.add_argument("--months", type=int, default=default.months, help=f"fixture months (default {default.months})")
+    p.add_argument("--start", default=default.start, help=f"fixture first day, YYYYMMDD (default {default.start})")
+    p.add_argument("--label-months", type=int, default=default.label_months,
+                   help=f"fixture months with labels (default {default.label_months})")
     args = p.parse_args()
+    try:
+        fixture = Fixture(args.members, args.months, args.start, args.label_months)
+    except ValueError as e:
+        p.error(f"--start {args.start}: {e}")
+    if args.members < 40 or args.months < 2 or args.label_months < 1:
+        p.error("the fixture needs --members >= 40, --months >= 2 and --label-months >= 1")
 
     started = time.perf_counter()
     if not os.path.exists(args.bin) and args.duckdb_only and os.path.exists(".build/release/strata"):
@@ -901,14 +959,14 @@ def main() -> int:
         tmp = tempfile.TemporaryDirectory(prefix="strata-sql-")
         work = tmp.name
     os.makedirs(work, exist_ok=True)
-    gen = build_fixture(args.bin, work, ingest=not args.duckdb_only)
+    gen = build_fixture(args.bin, work, ingest=not args.duckdb_only, fixture=fixture)
     db = os.path.join(work, "s.db")
 
     queries = []
     for sql, tags, note, line in read_corpus(args.corpus):
         queries.append(Query(len(queries) + 1, sql, f"{os.path.basename(args.corpus)}:{line}", tags, note))
     hand = len(queries)
-    for i, sql in enumerate(RandomQueries(args.seed, sample_msnos(gen, 40, args.seed)).generate(args.random)):
+    for i, sql in enumerate(RandomQueries(args.seed, sample_msnos(gen, 40, args.seed), fixture).generate(args.random)):
         queries.append(Query(len(queries) + 1, sql, f"random #{i + 1} (seed {args.seed})", set()))
     selected = queries
     if args.only:

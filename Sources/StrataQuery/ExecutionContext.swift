@@ -1,13 +1,15 @@
 import Foundation
 import StrataStorage
 
-/// What operators share while a query runs: the store, its entity dictionary (loaded on first need:
-/// most queries never turn an msno id into text until the last rows are printed), and the limits.
+/// What operators share while a query runs: the store, its entity ids' text (decoded a chunk at a time
+/// on first need: most queries never turn an msno id into text until the last rows are printed), the
+/// msno → id dictionary (loaded only for `msno = '…'`), and the limits.
 public final class ExecutionContext: @unchecked Sendable {
     public let store: Store
     /// Bytes that group tables, distinct sets and rows held for ORDER BY may take before the query fails.
     public let memoryLimitBytes: Int
     private var entities: EntityDictionary?
+    private var entityNames: EntityNames?
     private let lock = NSLock()
 
     public init(store: Store, memoryLimitBytes: Int) {
@@ -34,18 +36,33 @@ public final class ExecutionContext: @unchecked Sendable {
         return dictionary.lookup(text).map { Int64($0) }
     }
 
+    func names() throws -> EntityNames {
+        lock.lock()
+        defer { lock.unlock() }
+        if let entityNames { return entityNames }
+        let opened = try EntityNames(store: store)
+        entityNames = opened
+        return opened
+    }
+
+    /// Ids in the store's entity dictionary (no segment is read).
+    var entityCount: Int { store.manifest.entities.count }
+
     func entityText(_ id: Int64) throws -> String {
-        let dictionary = try self.dictionary()
-        guard id >= 0 && Int(id) < dictionary.count else { return "#\(id)" }
-        return dictionary.string(Int(id))
+        let names = try self.names()
+        guard id >= 0 && Int(id) < names.count else { return "#\(id)" }
+        return try names.string(Int(id))
     }
 
     /// Entity ids replaced by their text; any other vector unchanged.
     func resolveStrings(_ vector: Vector) throws -> Vector {
         switch vector.values {
         case .entities(let ids):
-            let dictionary = try self.dictionary()
-            let strings = ids.map { id in id >= 0 && Int(id) < dictionary.count ? dictionary.string(Int(id)) : "" }
+            let names = try self.names()
+            var strings = [String](repeating: "", count: ids.count)
+            for (row, id) in ids.enumerated() where !(vector.nulls?[row] ?? false) && id >= 0 && Int(id) < names.count {
+                strings[row] = try names.string(Int(id))
+            }
             return Vector(type: vector.type, values: .strings(strings), nulls: vector.nulls, count: vector.count)
         case .constant(.entity(let id)):
             return .constant(.string(try entityText(id)), type: vector.type, count: vector.count)
@@ -54,18 +71,21 @@ public final class ExecutionContext: @unchecked Sendable {
         }
     }
 
-    /// Byte-wise order of two entities' text (ORDER BY msno), without making Strings.
-    func entityOrder() throws -> @Sendable (Int64, Int64) -> Int {
-        let dictionary = try self.dictionary()
+    /// Byte-wise order of entities' text (ORDER BY msno), without making Strings. The chunks holding
+    /// `ids` are decoded first, so that the comparisons themselves cannot fail.
+    func entityOrder(for ids: [Int64]) throws -> @Sendable (Int64, Int64) -> Int {
+        let names = try self.names()
+        try names.prefetch(ids)
         return { a, b in
-            dictionary.withBytes(of: Int(a)) { x in
-                dictionary.withBytes(of: Int(b)) { y in
+            let order = try? names.withBytes(of: Int(a)) { x in
+                try names.withBytes(of: Int(b)) { y in
                     let n = min(x.count, y.count)
                     let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
                     if c != 0 { return c < 0 ? -1 : 1 }
                     return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
                 }
             }
+            return order ?? (a < b ? -1 : (a > b ? 1 : 0))
         }
     }
 

@@ -106,7 +106,7 @@ public final class Query: @unchecked Sendable {
     }
 
     private func aggregate(join: HashJoin?, evaluator: Evaluator) throws -> Batch {
-        let entityCount = plan.aggregates.contains { $0.function == .countDistinct } ? try context.dictionary().count : 0
+        let entityCount = context.entityCount
         let perWorkerLimit = context.memoryLimitBytes / workerCount
         let aggregators = try parallel({ Aggregator(keys: plan.keys, keyKinds: plan.keyKinds, specs: plan.aggregates,
                                                     entityCount: entityCount, context: context) },

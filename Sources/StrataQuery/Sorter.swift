@@ -11,7 +11,7 @@ struct Sorter {
         self.keys = keys
         self.sortKeys = sortKeys
         if keys.contains(where: \.isEntity) {
-            entityOrder = try context.entityOrder()
+            entityOrder = try context.entityOrder(for: keys.filter(\.isEntity).flatMap(\.entityValues))
         } else {
             entityOrder = nil
         }

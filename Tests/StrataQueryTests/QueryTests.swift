@@ -226,6 +226,23 @@ private func queryError(_ sql: String, _ store: String) throws -> QueryError {
         #expect(query.columnNames == ["city", "city_1", "CITY"])
     }
 
+    @Test func entityTextDecodedByChunkEqualsTheDictionary() throws {
+        // Two ingests: two entity segments, ids continuing from the first.
+        let store = try tinyStore()
+        let directory = (store as NSString).deletingLastPathComponent
+        let more = "msno,cutoff_date,is_churn\nuserE,20160401,1\nuserA,20160401,0\n"
+        try more.write(toFile: directory + "/labels.csv", atomically: true, encoding: .utf8)
+        _ = try Ingester.ingest(store: store, files: [directory + "/labels.csv"])
+        let opened = try Store(path: store)
+        #expect(opened.manifest.entities.segments.count == 2)
+        let dictionary = try opened.loadEntities()
+        let names = try EntityNames(store: opened)
+        #expect(names.count == dictionary.count)
+        for id in 0..<dictionary.count { #expect(try names.string(id) == dictionary.string(id)) }
+        #expect(try names.string(dictionary.count).isEmpty)
+        #expect(try rows("SELECT l.msno, m.city FROM labels l LEFT JOIN members m USING (msno) ORDER BY l.msno", store) == [["userA", "1"], ["userE", nil]])
+    }
+
     @Test func errorsPointAtTheText() throws {
         let store = try tinyStore()
         let sql = "SELECT city,\n       cty FROM members"
