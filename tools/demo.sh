@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end, on data it generates itself: build, generate a KKBox-shaped dataset, ingest
-# it, build a leakage-free training set, train and register a churn model, promote it, and score every
-# user into risk buckets with reasons.
+# it, explore it with SQL, build a leakage-free training set, train and register a churn model, promote
+# it, and score every user into risk buckets with reasons.
 # DEMO_DIR (default /tmp/strata-demo), DEMO_MEMBERS (default 10000, scale S), DEMO_MONTHS (15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,11 @@ step "$strata" scan --db "$dir/store" user_logs --columns msno,date,num_unq,tota
 step "$strata" scan --db "$dir/store" labels --limit 3 --format json
 step "$strata" verify --db "$dir/store"
 
+# Exploring with SQL: listening per month (W2), churn by city through a join, and what pruning skips.
+step "$strata" query --db "$dir/store" "SELECT year(date) * 100 + month(date) AS month, count(DISTINCT msno) AS users, round(sum(CASE WHEN total_secs BETWEEN 0 AND 86400 THEN total_secs END) / 3600, 1) AS hours FROM user_logs GROUP BY month ORDER BY month"
+step "$strata" query --db "$dir/store" "SELECT m.city, count(*) AS labels, round(avg(l.is_churn), 3) AS churn_rate FROM labels l JOIN members m USING (msno) GROUP BY m.city HAVING count(*) > 1000 ORDER BY churn_rate DESC LIMIT 5"
+step "$strata" query --db "$dir/store" "EXPLAIN SELECT msno, sum(total_secs) AS secs FROM user_logs WHERE date >= DATE '2017-02-01' AND date < DATE '2017-03-01' GROUP BY msno ORDER BY secs DESC LIMIT 10"
+
 # Features: W1 as a feature view, a leakage-free training set, and online vectors by msno.
 step "$strata" features apply --db "$dir/store" fixtures/features/w1.yaml
 step "$strata" training-set --db "$dir/store" --features fixtures/features/w1.yaml --labels labels --out w1_train
@@ -46,4 +51,4 @@ step "$strata" models promote --db "$dir/store" churn 1 --stage production
 step "$strata" predict --db "$dir/store" --model churn@production --as-of 20170401 --out churn_risk
 step "$strata" models list --db "$dir/store"
 echo
-echo "store left in $dir/store; try: $strata scan --db $dir/store members --limit 10"
+echo "store left in $dir/store; try: $strata query --db $dir/store \"SELECT gender, count(*) FROM members GROUP BY ALL\""
