@@ -19,6 +19,11 @@ final class Aggregator {
     private var strings: [String] = []
     private var stringCodes: [String: Int64] = [:]
     private let context: ExecutionContext
+    /// GROUP BY msno alone: the group of each entity id, found by indexing instead of hashing (ids are
+    /// dense). -1: no group yet.
+    private var entityGroups: [Int32]?
+    /// Entities above which the direct index is not worth its memory (4 bytes per entity per worker).
+    private static let entityIndexCountMax = 1 << 25
 
     init(keys: [BoundExpression], keyKinds: [KeyKind], specs: [AggregateSpec], entityCount: Int, context: ExecutionContext) {
         self.keys = keys
@@ -27,6 +32,9 @@ final class Aggregator {
         accumulators = specs.map { Accumulator(spec: $0, entityCount: entityCount) }
         table = GroupTable(width: keys.count <= 1 ? 1 : keys.count + 1)
         self.context = context
+        if keyKinds == [.entity], entityCount > 0, entityCount <= Self.entityIndexCountMax {
+            entityGroups = [Int32](repeating: -1, count: entityCount)
+        }
         if keys.isEmpty {
             _ = table.group(0)
             for accumulator in accumulators { accumulator.grow(to: 1) }
@@ -67,6 +75,10 @@ final class Aggregator {
             if constant && vector.isNull(0) {
                 let group = nullKeyGroup()
                 return [Int32](repeating: group, count: count)
+            }
+            if entityGroups != nil, !constant {
+                groupEntities(codes, nulls: nulls, into: &groups)
+                return groups
             }
             codes.withUnsafeBufferPointer { codes in
                 groups.withUnsafeMutableBufferPointer { groups in
@@ -125,6 +137,33 @@ final class Aggregator {
             }
         }
         return groups
+    }
+
+    private func groupEntities(_ ids: [Int64], nulls: [Bool]?, into groups: inout [Int32]) {
+        let entityCount = entityGroups!.count
+        entityGroups!.withUnsafeMutableBufferPointer { index in
+            ids.withUnsafeBufferPointer { ids in
+                groups.withUnsafeMutableBufferPointer { groups in
+                    for row in 0..<ids.count {
+                        if let nulls, nulls[row] {
+                            groups[row] = nullKeyGroup()
+                            continue
+                        }
+                        let id = Int(ids[row])
+                        guard id >= 0 && id < entityCount else {
+                            groups[row] = table.group(ids[row])
+                            continue
+                        }
+                        var group = index[id]
+                        if group < 0 {
+                            group = table.group(ids[row])
+                            index[id] = group
+                        }
+                        groups[row] = group
+                    }
+                }
+            }
+        }
     }
 
     private func nullKeyGroup() -> Int32 {
@@ -210,7 +249,19 @@ final class Aggregator {
 
     /// Folds another worker's groups and states into this one.
     func merge(_ other: Aggregator) throws {
-        let mapping = (0..<other.groupCount).map { group(of: other.keyScalars($0)) }
+        let mapping: [Int32]
+        if keys.count == 1 && keyKinds[0] != .string {
+            // One key word per group: map the words directly, without building scalars.
+            mapping = (0..<other.groupCount).map { group in
+                if Int32(group) == other.nullGroup { return nullKeyGroup() }
+                let word = other.table.keys[group]
+                let mine = table.group(word)
+                if let count = entityGroups?.count, word >= 0 && word < Int64(count) { entityGroups![Int(word)] = mine }
+                return mine
+            }
+        } else {
+            mapping = (0..<other.groupCount).map { group(of: other.keyScalars($0)) }
+        }
         for accumulator in accumulators { accumulator.grow(to: table.count) }
         for (mine, theirs) in zip(accumulators, other.accumulators) { try mine.merge(theirs, mapping: mapping) }
     }

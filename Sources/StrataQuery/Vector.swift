@@ -85,11 +85,27 @@ struct Vector {
     func gather(_ rows: [Int32]) -> Vector {
         let gatheredNulls = nulls.map { nulls in rows.map { nulls[Int($0)] } }
         switch values {
-        case .integers(let values): return Vector(type: type, values: .integers(rows.map { values[Int($0)] }), nulls: gatheredNulls, count: rows.count)
-        case .doubles(let values): return Vector(type: type, values: .doubles(rows.map { values[Int($0)] }), nulls: gatheredNulls, count: rows.count)
+        case .integers(let values): return Vector(type: type, values: .integers(Self.gather(values, rows)), nulls: gatheredNulls, count: rows.count)
+        case .doubles(let values): return Vector(type: type, values: .doubles(Self.gather(values, rows)), nulls: gatheredNulls, count: rows.count)
         case .strings(let values): return Vector(type: type, values: .strings(rows.map { values[Int($0)] }), nulls: gatheredNulls, count: rows.count)
-        case .entities(let values): return Vector(type: type, values: .entities(rows.map { values[Int($0)] }), nulls: gatheredNulls, count: rows.count)
+        case .entities(let values): return Vector(type: type, values: .entities(Self.gather(values, rows)), nulls: gatheredNulls, count: rows.count)
         case .constant: return Vector(type: type, values: values, nulls: nil, count: rows.count)
+        }
+    }
+
+    /// `values[rows[i]]` for every i; rows come from a selection of this batch, so they are in range.
+    private static func gather<T>(_ values: [T], _ rows: [Int32]) -> [T] {
+        values.withUnsafeBufferPointer { values in
+            rows.withUnsafeBufferPointer { rows in
+                [T](unsafeUninitializedCapacity: rows.count) { output, initialized in
+                    for index in 0..<rows.count {
+                        let row = Int(rows[index])
+                        precondition(row < values.count, "gather row out of range")
+                        (output.baseAddress! + index).initialize(to: values[row])
+                    }
+                    initialized = rows.count
+                }
+            }
         }
     }
 
