@@ -597,3 +597,110 @@ WHERE city = 13 -- c3
 SELECT city, count(*) FROM members GROUP BY city LIMIT 0;
 
 SELECT city, count(*) FROM members GROUP BY city ORDER BY city LIMIT 5 OFFSET 100;
+
+
+-- ----- many chunks ----------------------------------------------------------------------------------
+-- Written for larger fixtures (sql_differential.py --members 30000 --months 15 --label-months 6): there
+-- user_logs has several chunks per partition, so these reach the parallel merges, top-N compaction, the
+-- hash join's build over many chunks and the switch of count(DISTINCT msno) from bitmaps to a pair set.
+-- They stay valid and deterministic at the default fixture.
+
+-- GROUP BY msno over all of user_logs: one group per member, merged across workers
+SELECT msno, count(*) AS n, count(DISTINCT date) AS days, sum(num_100) AS plays, sum(total_secs) AS secs,
+       min(date) AS first_day, max(date) AS last_day, max(num_unq) - min(num_25) AS spread
+FROM user_logs GROUP BY msno;
+
+-- count(DISTINCT msno) by date: a bitmap per group, many groups
+SELECT date, count(DISTINCT msno) AS users, count(*) AS n, sum(num_unq) AS unq FROM user_logs GROUP BY date;
+
+-- three keys: past 2^31 group x member bits the bitmaps turn into a pair set (at 30000 members)
+SELECT date, num_unq, num_25, count(DISTINCT msno) AS users, count(*) AS n, sum(num_100) AS plays
+FROM user_logs GROUP BY date, num_unq, num_25 HAVING count(DISTINCT msno) % 25 = 9;
+
+-- msno x month: every group has one member; the pair set must not lose or double one
+SELECT msno, year(date) * 100 + month(date) AS ym, count(DISTINCT msno) AS one, count(DISTINCT date) AS days, count(*) AS n
+FROM user_logs GROUP BY 1, 2 HAVING count(DISTINCT date) >= 27 OR count(DISTINCT msno) <> 1 OR count(*) <> count(DISTINCT date);
+
+-- count(DISTINCT) of non-entity values per member (pair set from the start) and of msno per month
+SELECT msno, count(DISTINCT num_unq) AS unq_values, count(DISTINCT num_25 * 100 + num_50) AS mixes,
+       count(DISTINCT year(date) * 100 + month(date)) AS months
+FROM user_logs WHERE num_100 > 0 GROUP BY msno HAVING count(DISTINCT num_unq) > 5;
+
+SELECT year(date) AS y, month(date) AS m, count(DISTINCT msno) AS users, count(DISTINCT num_unq) AS unq_values,
+       count(DISTINCT date) AS days
+FROM user_logs GROUP BY 1, 2;
+
+-- top-N with compaction: (msno, date) is unique in user_logs, so the order is total
+SELECT msno, date, num_unq, total_secs FROM user_logs WHERE num_unq > 5
+ORDER BY total_secs DESC, msno, date LIMIT 2000 OFFSET 500;
+
+SELECT msno, date, num_100 FROM user_logs ORDER BY num_100, date DESC, msno LIMIT 3000 OFFSET 1500;
+
+SELECT date, msno, num_25 + num_50 AS short FROM user_logs WHERE date BETWEEN DATE '2016-02-10' AND DATE '2016-07-20'
+ORDER BY 3 DESC, 1, 2 LIMIT 1000 OFFSET 9000;
+
+-- top-N of an aggregate
+SELECT msno, sum(num_unq) AS unq, count(*) AS n FROM user_logs GROUP BY msno ORDER BY unq DESC, msno LIMIT 500 OFFSET 100;
+
+-- streaming with no LIMIT (or one above the row count): every chunk, in any order
+SELECT msno, date, num_unq, total_secs FROM user_logs WHERE num_unq >= 55;
+
+SELECT msno, date, total_secs FROM user_logs WHERE total_secs > 40000 LIMIT 100000000 OFFSET 0;
+
+-- zone maps: msno lookups (tables are sorted by member in a partition), ranges on several columns
+SELECT date, num_unq, total_secs FROM user_logs WHERE msno = 'Smp0hygzXY/QWvk3r0euVcD5n3LHi0rWwYkmYoRlUmc=';
+
+SELECT msno, date, num_25 FROM user_logs
+WHERE msno IN ('Smp0hygzXY/QWvk3r0euVcD5n3LHi0rWwYkmYoRlUmc=', 'J+O3C7YkCKkwvlbO0djEbZQpym/xPU/Q7Y25BA/QjjJ=')
+  AND date >= DATE '2016-03-01';
+
+SELECT count(*) AS n, sum(num_100) AS plays, min(date) AS lo, max(date) AS hi FROM user_logs
+WHERE date BETWEEN DATE '2016-03-05' AND DATE '2016-05-17' AND num_unq >= 30 AND num_25 <= 3;
+
+-- joins: the joined table (the build side) is all of user_logs, or the probe side is
+SELECT l.cutoff_date, l.is_churn, count(*) AS n, count(DISTINCT l.msno) AS users, sum(u.num_100) AS plays
+FROM labels l JOIN user_logs u USING (msno) WHERE u.date < l.cutoff_date AND u.date >= l.cutoff_date - 30
+GROUP BY 1, 2;
+
+SELECT t.payment_plan_days, t.is_cancel, count(*) AS n, count(u.date) AS logged, count(DISTINCT msno) AS users
+FROM transactions t LEFT JOIN user_logs u USING (msno)
+WHERE u.date IS NULL OR u.date BETWEEN t.transaction_date AND t.transaction_date + 6 GROUP BY 1, 2;
+
+SELECT msno, u.date, u.num_unq, l.cutoff_date, l.is_churn FROM user_logs u JOIN labels l USING (msno)
+WHERE u.num_unq >= 50 AND u.date >= l.cutoff_date - 14 AND u.date < l.cutoff_date;
+
+-- multi-key GROUP BY with NULL keys (outer join misses, a CASE with no ELSE)
+SELECT l.cutoff_date, l.is_churn, CASE WHEN u.num_25 > 3 THEN u.num_25 END AS many_skips, count(*) AS n,
+       sum(u.num_100) AS plays, count(DISTINCT msno) AS users
+FROM user_logs u LEFT JOIN labels l USING (msno) WHERE u.date >= DATE '2016-06-01' GROUP BY 1, 2, 3;
+
+SELECT CASE WHEN num_25 > 3 THEN num_25 END AS many_skips, count(*) AS n, count(DISTINCT msno) AS users, sum(num_unq) AS unq
+FROM user_logs GROUP BY 1;
+
+SELECT m.gender, m.city, u.num_985, count(*) AS n, count(DISTINCT u.msno) AS users, max(u.date) AS last_day
+FROM user_logs u LEFT JOIN members m USING (msno) GROUP BY 1, 2, 3;
+
+-- expressions of one date (or integer) column, evaluated once per distinct value of a chunk
+SELECT year(date) * 100 + month(date) AS ym, (date - DATE '2016-01-01') // 7 AS week, day(date) % 7 AS dd,
+       count(*) AS n, count(DISTINCT msno) AS users
+FROM user_logs GROUP BY 1, 2, 3;
+
+SELECT date_diff('month', DATE '2015-11-15', date) AS months_in, date_trunc('month', date) = date AS first_day,
+       count(*) AS n FROM user_logs
+WHERE day(date) + month(date) * 3 BETWEEN 20 AND 40 GROUP BY 1, 2;
+
+SELECT (num_unq * 3 + 1) % 7 AS k, CASE WHEN num_unq // 10 = 2 THEN 'twenties' ELSE 'other' END AS band,
+       count(*) AS n, sum(num_unq) AS unq FROM user_logs WHERE num_unq - 1 > 0 GROUP BY 1, 2;
+
+-- ----- CASE mixing msno with text, with a branch that can fail (found by review) -----------------
+
+SELECT msno, bd, CASE WHEN bd // 10 = 2 THEN msno ELSE 'none' END AS k FROM members WHERE city = 13;
+
+SELECT count(DISTINCT CASE WHEN num_25 // 2 >= 0 AND date < DATE '2016-03-01' THEN msno ELSE 'x' END) AS n FROM user_logs;
+
+SELECT count(DISTINCT CASE WHEN num_25 // 2 = 1 THEN msno ELSE 'x' END) AS n FROM user_logs;
+
+SELECT CASE WHEN num_25 // 1 >= 0 AND date < DATE '2016-03-01' THEN msno ELSE 'x' END AS k, date FROM user_logs ORDER BY 2 DESC, 1 LIMIT 5;
+
+SELECT coalesce(CASE WHEN bd // 10 = 2 THEN msno END, 'none') AS k, count(*) AS n FROM members GROUP BY 1 HAVING count(*) > 1;
+

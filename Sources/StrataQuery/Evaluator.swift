@@ -143,10 +143,7 @@ struct Evaluator {
             if otherwise != nil {
                 for row in 0..<count where chosen[row] < 0 { chosen[row] = Int32(branches.count) }
             }
-            var values = try results.map { try evaluate($0, batch) }
-            if type == .varchar, values.contains(where: \.isEntity), !values.allSatisfy(\.isEntity), let context {
-                values = try values.map { try context.resolveStrings($0) }
-            }
+            let values = try unified(try results.map { try evaluate($0, batch) }, results: results, type: type, batch)
             if values.count == 1, !values[0].isConstant {
                 // CASE WHEN c THEN x END: x where c holds, NULL elsewhere.
                 var nulls = values[0].nulls ?? [Bool](repeating: false, count: count)
@@ -177,7 +174,27 @@ struct Evaluator {
                 positions[Int(row)] = Int32(index)
             }
         }
-        return Blend.pick(parts.map(\.value), chosen: chosen, positions: positions, type: type, count: count)
+        let values = try unified(parts.map(\.value), results: results, type: type, batch)
+        return Blend.pick(values, chosen: chosen, positions: positions, type: type, count: count)
+    }
+
+    /// CASE results as one representation: msno ids when every result is an msno (or NULL), text
+    /// otherwise. Decided from the expressions, not from the rows at hand, so every batch of one
+    /// expression comes out the same way.
+    private func unified(_ values: [Vector], results: [BoundExpression], type: SQLType, _ batch: Batch) throws -> [Vector] {
+        guard type == .varchar, !results.allSatisfy({ Self.producesEntities($0, batch) }), let context else { return values }
+        return try values.map { try context.resolveStrings($0) }
+    }
+
+    /// Whether an expression yields msno ids (an msno column, or a CASE over them), judged by its form.
+    static func producesEntities(_ expression: BoundExpression, _ batch: Batch) -> Bool {
+        switch expression.kind {
+        case .slot(let slot): return batch.columns[slot].isEntity
+        case .constant(.null), .constant(.entity): return true
+        case .caseWhen(let branches, let otherwise):
+            return branches.allSatisfy { producesEntities($0.then, batch) } && (otherwise.map { producesEntities($0, batch) } ?? true)
+        default: return false
+        }
     }
 
     /// Marks rows where `condition` is true and no earlier branch was taken.
@@ -272,7 +289,13 @@ enum Blend {
             }
             return Vector(type: type, values: .doubles(out), nulls: nulls, count: count)
         case .varchar:
-            if values.allSatisfy({ if case .entities = $0.values { true } else if case .constant(.entity) = $0.values { true } else { false } }) {
+            let isIdOrNull = { (vector: Vector) -> Bool in
+                switch vector.values {
+                case .entities, .constant(.entity), .constant(.null): true
+                default: false
+                }
+            }
+            if values.allSatisfy(isIdOrNull) && values.contains(where: \.isEntity) {
                 var out = Array(repeating: Int64(0), count: count)
                 for row in 0..<count {
                     guard let (vector, position) = source(row) else { nulls[row] = true; continue }
