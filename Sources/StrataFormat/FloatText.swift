@@ -6,6 +6,14 @@ public enum FloatText {
     public static func python(_ value: Double) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value < 0 ? "-inf" : "inf" }
+        // Positional text (no exponent) is already laid out as Python's; only the exponent forms differ.
+        let described = value.description
+        if !described.utf8.contains(UInt8(ascii: "e")) { return described }
+        return laidOutAsPython(value)
+    }
+
+    /// The general case: the shortest digits re-laid out by Python's rules.
+    static func laidOutAsPython(_ value: Double) -> String {
         // Swift's description is also shortest-round-trip; only its layout differs from Python's.
         let text = value.magnitude.description
         var mantissa = Substring(text)

@@ -17,16 +17,24 @@ final class RowPrinter {
     let format: OutputFormat
     private let jsonKinds: [JSONKind]
     private var buffered: [[String?]] = []
-    private var output = ""
+    /// CSV and JSON are built as bytes and written in 64 KiB pieces: exports of millions of rows spend
+    /// their time formatting values, not concatenating Strings.
+    private var output: [UInt8] = []
     private var jsonRows = 0
 
     init(header: [String], format: OutputFormat, jsonKinds: [JSONKind]? = nil) {
         self.header = header
         self.format = format
         self.jsonKinds = jsonKinds ?? header.map { _ in .auto }
+        output.reserveCapacity(1 << 17)
         switch format {
-        case .csv: output = header.map(csvField).joined(separator: ",") + "\n"
-        case .json: output = "["
+        case .csv:
+            for (index, name) in header.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                appendCSVField(name)
+            }
+            output.append(UInt8(ascii: "\n"))
+        case .json: output.append(UInt8(ascii: "["))
         case .table: break
         }
     }
@@ -42,29 +50,88 @@ final class RowPrinter {
         case .table:
             buffered.append(row)
         case .csv:
-            output += row.map { $0.map(csvField) ?? "" }.joined(separator: ",")
-            output += "\n"
+            for (index, cell) in row.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                if let cell { appendCSVField(cell) }
+            }
+            output.append(UInt8(ascii: "\n"))
         case .json:
-            output += (jsonRows == 0 ? "\n" : ",\n") + "  {" + header.indices.map { column in
-                jsonString(header[column]) + ": " + (row[column].map { jsonCell($0, kind: jsonKinds[column]) } ?? "null")
-            }.joined(separator: ", ") + "}"
+            append(jsonRows == 0 ? "\n  {" : ",\n  {")
+            for (column, cell) in row.enumerated() {
+                if column > 0 { append(", ") }
+                appendJSONString(header[column])
+                append(": ")
+                if let cell { appendJSONCell(cell, kind: jsonKinds[column]) } else { append("null") }
+            }
+            output.append(UInt8(ascii: "}"))
             jsonRows += 1
         }
-        if output.utf8.count >= 1 << 16 { flush() }
+        if output.count >= 1 << 16 { flush() }
     }
 
     func finish() {
         switch format {
-        case .table: output += layout()
+        case .table: append(layout())
         case .csv: break
-        case .json: output += jsonRows == 0 ? "]\n" : "\n]\n"
+        case .json: append(jsonRows == 0 ? "]\n" : "\n]\n")
         }
         flush()
     }
 
     private func flush() {
-        Swift.print(output, terminator: "")
-        output = ""
+        // Through Swift.print, so the order with other printed lines is kept.
+        Swift.print(String(decoding: output, as: UTF8.self), terminator: "")
+        output.removeAll(keepingCapacity: true)
+    }
+
+    private func append(_ text: String) { output.append(contentsOf: text.utf8) }
+
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+    private func appendCSVField(_ value: String) {
+        let bytes = value.utf8
+        guard bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else {
+            output.append(contentsOf: bytes)
+            return
+        }
+        output.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { output.append(byte) }
+            output.append(byte)
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+
+    private func appendJSONCell(_ value: String, kind: JSONKind) {
+        switch kind {
+        case .auto where isJSONNumber(value): append(value)
+        case .literal where value != "nan" && value != "inf" && value != "-inf": append(value)
+        default: appendJSONString(value)
+        }
+    }
+
+    /// Numbers stay numbers; everything else becomes a JSON string. NaN and infinities are not JSON numbers.
+    private func isJSONNumber(_ value: String) -> Bool {
+        Double(value) != nil && value != "nan" && value != "inf" && value != "-inf" && !value.hasPrefix("+")
+    }
+
+    private func appendJSONString(_ value: String) {
+        output.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 10: append("\\n")
+            case 13: append("\\r")
+            case 9: append("\\t")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                append("\\u00")
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 15)])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
     }
 
     private func layout() -> String {
@@ -80,47 +147,6 @@ final class RowPrinter {
         text += line(widths.map { String(repeating: "-", count: $0) })
         for row in cells { text += line(row) }
         return text
-    }
-
-    private func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    private func jsonCell(_ value: String, kind: JSONKind) -> String {
-        switch kind {
-        case .auto: jsonValue(value)
-        case .string: jsonString(value)
-        case .literal: value == "nan" || value == "inf" || value == "-inf" ? jsonString(value) : value
-        }
-    }
-
-    /// Numbers stay numbers; everything else becomes a JSON string. NaN and infinities are not JSON numbers.
-    private func jsonValue(_ value: String) -> String {
-        if Double(value) != nil, value != "nan", value != "inf", value != "-inf", !value.hasPrefix("+") {
-            return value
-        }
-        return jsonString(value)
-    }
-
-    private func jsonString(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    result += String(format: "\\u%04x", scalar.value)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 }
 
