@@ -250,7 +250,9 @@ final class Aggregator {
     /// Folds another worker's groups and states into this one.
     func merge(_ other: Aggregator) throws {
         let mapping: [Int32]
-        if keys.count == 1 && keyKinds[0] != .string {
+        if keys.isEmpty {
+            mapping = Array(repeating: 0, count: other.groupCount)
+        } else if keys.count == 1 && keyKinds[0] != .string {
             // One key word per group: map the words directly, without building scalars.
             mapping = (0..<other.groupCount).map { group in
                 if Int32(group) == other.nullGroup { return nullKeyGroup() }
@@ -258,6 +260,12 @@ final class Aggregator {
                 let mine = table.group(word)
                 if let count = entityGroups?.count, word >= 0 && word < Int64(count) { entityGroups![Int(word)] = mine }
                 return mine
+            }
+        } else if !keyKinds.contains(.string) {
+            // Fixed-width words, no intern table to translate: insert them as they are.
+            let width = keys.count + 1
+            mapping = other.table.keys.withUnsafeBufferPointer { keys in
+                (0..<other.groupCount).map { group in table.group(UnsafeBufferPointer(rebasing: keys[(group * width)..<((group + 1) * width)])) }
             }
         } else {
             mapping = (0..<other.groupCount).map { group(of: other.keyScalars($0)) }
@@ -270,26 +278,28 @@ final class Aggregator {
     func result() throws -> Batch {
         let count = groupCount
         var columns: [Vector] = []
+        let width = keys.count <= 1 ? 1 : keys.count + 1
         for index in keys.indices {
-            let scalars = (0..<count).map { keyScalars($0)[index] }
-            columns.append(Self.vector(scalars, type: keyTypes[index], kind: keyKinds[index]))
+            // Key words read straight from the table (strings through the intern table).
+            var words = [Int64](repeating: 0, count: count)
+            var nulls = [Bool](repeating: false, count: count)
+            table.keys.withUnsafeBufferPointer { keys in
+                for group in 0..<count {
+                    words[group] = keys[group * width + index]
+                    nulls[group] = width == 1 ? Int32(group) == nullGroup : keys[group * width + width - 1] & (1 << Int64(index)) != 0
+                }
+            }
+            let values: VectorValues
+            switch keyKinds[index] {
+            case .integer: values = .integers(words)
+            case .entity: values = .entities(words)
+            case .double: values = .doubles(words.map { Double(bitPattern: UInt64(bitPattern: $0)) })
+            case .string: values = .strings(words.enumerated().map { nulls[$0.offset] ? "" : strings[Int($0.element)] })
+            }
+            columns.append(Vector(type: keyTypes[index], values: values, nulls: nulls, count: count))
         }
         for accumulator in accumulators { columns.append(try accumulator.result(groupCount: count)) }
         return Batch(columns: columns, count: count)
-    }
-
-    static func vector(_ scalars: [Scalar], type: SQLType, kind: KeyKind) -> Vector {
-        let nulls = scalars.map { $0 == .null }
-        switch kind {
-        case .double:
-            return Vector(type: type, values: .doubles(scalars.map { if case .double(let v) = $0 { v } else { 0 } }), nulls: nulls, count: scalars.count)
-        case .string:
-            return Vector(type: type, values: .strings(scalars.map { if case .string(let v) = $0 { v } else { "" } }), nulls: nulls, count: scalars.count)
-        case .entity:
-            return Vector(type: type, values: .entities(scalars.map { if case .entity(let v) = $0 { v } else { 0 } }), nulls: nulls, count: scalars.count)
-        case .integer:
-            return Vector(type: type, values: .integers(scalars.map { if case .integer(let v) = $0 { v } else { 0 } }), nulls: nulls, count: scalars.count)
-        }
     }
 }
 

@@ -71,21 +71,19 @@ public final class ExecutionContext: @unchecked Sendable {
         }
     }
 
-    /// Byte-wise order of entities' text (ORDER BY msno), without making Strings. The chunks holding
-    /// `ids` are decoded first, so that the comparisons themselves cannot fail.
+    /// Byte-wise order of entities' text (ORDER BY msno), without making Strings: the chunks holding
+    /// `ids` are decoded first, so the comparisons read memory only.
     func entityOrder(for ids: [Int64]) throws -> @Sendable (Int64, Int64) -> Int {
-        let names = try self.names()
-        try names.prefetch(ids)
+        let text = try names().snapshot(of: ids)
         return { a, b in
-            let order = try? names.withBytes(of: Int(a)) { x in
-                try names.withBytes(of: Int(b)) { y in
+            text.withBytes(of: Int(a)) { x in
+                text.withBytes(of: Int(b)) { y in
                     let n = min(x.count, y.count)
                     let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
                     if c != 0 { return c < 0 ? -1 : 1 }
                     return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
                 }
             }
-            return order ?? (a < b ? -1 : (a > b ? 1 : 0))
         }
     }
 

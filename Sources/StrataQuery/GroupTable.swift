@@ -1,9 +1,12 @@
 /// Open-addressing hash table from fixed-width keys (`width` Int64 words) to dense group indexes
 /// 0, 1, 2, … in order of first appearance. Linear probing over a power-of-two slot array that is
-/// kept at most half full.
+/// kept at most half full. Multi-word keys keep their hash, so probing compares hashes before words
+/// and growing never rehashes a key.
 struct GroupTable {
     let width: Int
     private(set) var keys: [Int64] = []
+    /// Hash of each group's key (multi-word keys only).
+    private var hashes: [Int] = []
     private var slots: [Int32]
     private var mask: Int
     private(set) var count = 0
@@ -18,11 +21,17 @@ struct GroupTable {
         mask = size - 1
     }
 
-    var sizeBytes: Int { keys.capacity * 8 + slots.count * 4 }
+    var sizeBytes: Int { keys.capacity * 8 + hashes.capacity * 8 + slots.count * 4 }
 
     @inline(__always) static func hash(_ word: Int64) -> Int {
         // A multiplicative mix (Fibonacci hashing): good spread for dense ids and day numbers alike.
         Int(truncatingIfNeeded: (UInt64(bitPattern: word) &* 0x9E37_79B9_7F4A_7C15) >> 20)
+    }
+
+    @inline(__always) static func hash(_ key: UnsafeBufferPointer<Int64>) -> Int {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        for word in key { h = (h ^ UInt64(bitPattern: word)) &* 0x9E37_79B9_7F4A_7C15 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
 
     /// The group of a one-word key, inserted when new.
@@ -31,7 +40,10 @@ struct GroupTable {
         while true {
             let found = slots[slot]
             if found < 0 {
-                return insert(at: slot, { $0.append(key) })
+                let group = Int32(count)
+                slots[slot] = group
+                keys.append(key)
+                return inserted(group)
             }
             if keys[Int(found)] == key { return found }
             slot = (slot + 1) & mask
@@ -40,32 +52,26 @@ struct GroupTable {
 
     /// The group of a `width`-word key.
     mutating func group(_ key: UnsafeBufferPointer<Int64>) -> Int32 {
-        var h: Int64 = 0
-        for word in key { h = (h &* 31) &+ Int64(truncatingIfNeeded: Self.hash(word)) }
-        var slot = Self.hash(h) & mask
+        let h = Self.hash(key)
+        var slot = h & mask
+        let width = self.width
         while true {
             let found = slots[slot]
             if found < 0 {
-                return insert(at: slot, { $0.append(contentsOf: key) })
+                let group = Int32(count)
+                slots[slot] = group
+                keys.append(contentsOf: key)
+                hashes.append(h)
+                return inserted(group)
             }
-            let base = Int(found) * width
-            var equal = true
-            for index in 0..<width where keys[base + index] != key[index] {
-                equal = false
-                break
+            if hashes[Int(found)] == h {
+                let equal = keys.withUnsafeBufferPointer { keys in
+                    let stored = keys.baseAddress! + Int(found) * width
+                    for index in 0..<width where stored[index] != key[index] { return false }
+                    return true
+                }
+                if equal { return found }
             }
-            if equal { return found }
-            slot = (slot + 1) & mask
-        }
-    }
-
-    /// Whether a one-word key is present, without inserting it.
-    func contains(_ key: Int64) -> Bool {
-        var slot = Self.hash(key) & mask
-        while true {
-            let found = slots[slot]
-            if found < 0 { return false }
-            if keys[Int(found)] == key { return true }
             slot = (slot + 1) & mask
         }
     }
@@ -73,14 +79,12 @@ struct GroupTable {
     /// Appends a group whose key is not findable by lookup (see `reserveGroup`).
     mutating func appendUnindexed(_ key: [Int64]) {
         keys.append(contentsOf: key)
+        if width > 1 { hashes.append(0) }
         count += 1
         unindexed.insert(count - 1)
     }
 
-    private mutating func insert(at slot: Int, _ appendKey: (inout [Int64]) -> Void) -> Int32 {
-        let group = Int32(count)
-        slots[slot] = group
-        appendKey(&keys)
+    private mutating func inserted(_ group: Int32) -> Int32 {
         count += 1
         if count * 2 > slots.count { grow() }
         return group
@@ -90,16 +94,8 @@ struct GroupTable {
         let size = slots.count * 2
         slots = Array(repeating: -1, count: size)
         mask = size - 1
-        for group in 0..<count where !unindexed.contains(group) {
-            var h: Int
-            if width == 1 {
-                h = Self.hash(keys[group])
-            } else {
-                var mixed: Int64 = 0
-                for index in 0..<width { mixed = (mixed &* 31) &+ Int64(truncatingIfNeeded: Self.hash(keys[group * width + index])) }
-                h = Self.hash(mixed)
-            }
-            var slot = h & mask
+        for group in 0..<count where unindexed.isEmpty || !unindexed.contains(group) {
+            var slot = (width == 1 ? Self.hash(keys[group]) : hashes[group]) & mask
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(group)
         }

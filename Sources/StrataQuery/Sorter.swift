@@ -8,6 +8,10 @@ struct Sorter {
     let entityOrder: ((Int64, Int64) -> Int)?
 
     init(keys: [Vector], sortKeys: [SortKey], context: ExecutionContext) throws {
+        var keys = keys
+        for index in keys.indices where keys[index].isEntity && keys[index].count >= Self.rankedEntityRowsMin {
+            keys[index] = try Self.ranked(keys[index], context: context)
+        }
         self.keys = keys
         self.sortKeys = sortKeys
         if keys.contains(where: \.isEntity) {
@@ -15,6 +19,21 @@ struct Sorter {
         } else {
             entityOrder = nil
         }
+    }
+
+    /// Rows of an msno key above which its ids are replaced by their rank in text order, so that
+    /// millions of comparisons (ties on the first key) compare integers.
+    static let rankedEntityRowsMin = 65_536
+
+    /// msno ids replaced by the rank of their text among the distinct ids present.
+    private static func ranked(_ vector: Vector, context: ExecutionContext) throws -> Vector {
+        let ids = vector.materialized().entityValues
+        let distinct = Array(Set(ids.filter { $0 >= 0 }))
+        let order = try context.entityOrder(for: distinct)
+        let sorted = distinct.sorted { order($0, $1) < 0 }
+        var rankOf = [Int64](repeating: 0, count: Int(distinct.max() ?? 0) + 1)
+        for (rank, id) in sorted.enumerated() { rankOf[Int(id)] = Int64(rank) }
+        return Vector(type: .bigint, values: .integers(ids.map { $0 >= 0 ? rankOf[Int($0)] : -1 }), nulls: vector.nulls, count: vector.count)
     }
 
     /// Rows in order; only the first `limit` when given.

@@ -55,13 +55,16 @@ public final class EntityNames: @unchecked Sendable {
         try withBytes(of: id) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Decodes the chunks holding `ids` now, so later reads of them cannot fail.
-    public func prefetch(_ ids: [Int64]) throws {
+    /// An immutable view of the text of `ids` (their chunks decoded now), read without locks: what a
+    /// sort that compares msno millions of times needs.
+    public func snapshot(of ids: [Int64]) throws -> EntityText {
         var needed = Set<Int>()
         for id in ids where id >= 0 && Int(id) < count {
             if let index = chunkIndex(of: Int(id)) { needed.insert(index) }
         }
-        for index in needed { _ = try strings(index) }
+        var decoded: [StringArray?] = Array(repeating: nil, count: chunks.count)
+        for index in needed { decoded[index] = try strings(index) }
+        return EntityText(firstIds: chunks.map(\.firstId), strings: decoded)
     }
 
     private func chunkIndex(of id: Int) -> Int? {
@@ -83,5 +86,28 @@ public final class EntityNames: @unchecked Sendable {
         }
         decoded[chunkIndex] = strings
         return strings
+    }
+}
+
+/// Text of some entity ids, decoded ahead (see `EntityNames.snapshot(of:)`).
+public struct EntityText: Sendable {
+    let firstIds: [Int]
+    let strings: [StringArray?]
+
+    /// Calls `body` with the bytes of `id`; empty when the snapshot does not hold it.
+    public func withBytes<R>(of id: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var low = 0, high = firstIds.count
+        while low < high {
+            let middle = (low + high) / 2
+            if firstIds[middle] <= id { low = middle + 1 } else { high = middle }
+        }
+        let chunk = low - 1
+        guard chunk >= 0, let strings = strings[chunk], id - firstIds[chunk] < strings.count else {
+            return body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        let row = id - firstIds[chunk]
+        return strings.bytes.withUnsafeBytes { raw in
+            body(UnsafeRawBufferPointer(rebasing: raw[Int(strings.offsets[row])..<Int(strings.offsets[row + 1])]))
+        }
     }
 }
