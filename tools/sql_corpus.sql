@@ -704,3 +704,182 @@ SELECT CASE WHEN num_25 // 1 >= 0 AND date < DATE '2016-03-01' THEN msno ELSE 'x
 
 SELECT coalesce(CASE WHEN bd // 10 = 2 THEN msno END, 'none') AS k, count(*) AS n FROM members GROUP BY 1 HAVING count(*) > 1;
 
+
+-- ----- second review ---
+
+-- GROUP BY ALL with aggregates, expressions and aliases
+SELECT city % 5 AS c5, count(*) AS n, sum(bd) AS s FROM members GROUP BY ALL ORDER BY 1;
+
+SELECT m.city, l.is_churn, count(*) AS n, count(DISTINCT msno) AS users FROM members m LEFT JOIN labels l USING (msno)
+GROUP BY ALL ORDER BY 1, 2 NULLS FIRST;
+
+SELECT coalesce(gender, 'u') AS g, year(registration_init_time) AS y, count(*) AS n FROM members GROUP BY ALL
+HAVING count(*) > 20 ORDER BY n DESC, g, y;
+
+SELECT city, count(*) AS n FROM members GROUP BY ALL ORDER BY sum(bd) DESC, max(bd) - min(bd), city;
+
+SELECT max(bd) AS mx, city FROM members GROUP BY ALL ORDER BY 2;
+
+SELECT count(*) AS n FROM members WHERE city = 999 GROUP BY ALL;
+
+SELECT city, count(*) AS n FROM members GROUP BY aLL ORDER BY 1;
+
+-- GROUP BY / HAVING / ORDER BY aliases that collide with column names
+SELECT city AS bd, max(bd) AS mx FROM members GROUP BY 1 ORDER BY bd;
+
+SELECT city AS bd, bd AS city, count(*) AS n FROM members GROUP BY bd, city HAVING bd > 40 AND city < 5 ORDER BY bd, city;
+
+SELECT city AS bd, count(*) AS n FROM members GROUP BY city, bd HAVING bd > 40 ORDER BY 1, 2;
+
+SELECT city AS c, count(*) AS n FROM members GROUP BY c HAVING n + c > 150 ORDER BY n + c DESC, 2, c;
+
+SELECT bd // 10 AS b, count(*) AS n FROM members GROUP BY b HAVING b > 2 AND n > 10 ORDER BY n + b, b;
+
+SELECT city, count(*) AS n, sum(bd) AS s FROM members GROUP BY city ORDER BY s // n DESC, 1;
+
+SELECT city, count(*) AS n FROM members GROUP BY city ORDER BY CASE WHEN n > 150 THEN 0 ELSE 1 END, 2 DESC, 1;
+
+SELECT month(date) AS m, count(*) AS n FROM user_logs GROUP BY m HAVING n > m * 1000 ORDER BY -m;
+
+SELECT msno, count(*) AS n FROM user_logs GROUP BY msno ORDER BY n * 2 - count(DISTINCT date), max(date) DESC, msno LIMIT 5;
+
+SELECT city FROM members GROUP BY city ORDER BY avg(CASE WHEN gender = 'male' THEN bd END) DESC NULLS FIRST, 1;
+
+SELECT m.city AS is_churn, l.is_churn AS c2 FROM members m JOIN labels l USING (msno) ORDER BY is_churn + 0, c2, msno, l.cutoff_date LIMIT 5;
+
+-- coalesce (a CASE now) mixing types, nested, with msno
+SELECT coalesce(CASE WHEN bd > 30 THEN bd END, 0.5) AS x, count(*) AS n FROM members GROUP BY 1 ORDER BY 1;
+
+SELECT coalesce(coalesce(gender, NULL), coalesce(NULL, 'q')) AS g, count(*) AS n FROM members GROUP BY 1 ORDER BY 1;
+
+SELECT coalesce(l.cutoff_date, '2016-01-01') AS d, coalesce(l.is_churn, '7') AS c, count(*) AS n
+FROM members m LEFT JOIN labels l USING (msno) GROUP BY 1, 2 ORDER BY 1, 2;
+
+SELECT coalesce(l.is_churn, l.is_churn // 0, 5) AS d, count(*) AS n FROM members m LEFT JOIN labels l USING (msno) GROUP BY 1 ORDER BY 1;
+
+SELECT coalesce(CASE WHEN city = 1 THEN msno END, gender, 'none') AS g, count(*) AS n FROM members GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5;
+
+SELECT count(DISTINCT coalesce(l.msno, gender, 'none')) AS k, min(coalesce(l.msno, 'zzzz')) AS lo, max(coalesce(l.msno, '+')) AS hi
+FROM members m LEFT JOIN labels l USING (msno);
+
+SELECT coalesce(gender = 'male', city > 5) AS x, count(*) AS n FROM members GROUP BY 1 ORDER BY 1;
+
+SELECT city, coalesce(max(gender), min(msno)) AS g, coalesce(sum(CASE WHEN bd > 1000 THEN bd END), 0) AS s FROM members GROUP BY city ORDER BY 1;
+
+-- three-valued logic, IN with NULLs and string literals
+SELECT gender, gender = 'male' AND NULL AS a, gender = 'male' OR NULL AS b, NOT (gender = 'male' AND NULL) AS c, count(*) AS n
+FROM members GROUP BY 1, 2, 3, 4 ORDER BY 1;
+
+SELECT city IN (1, NULL) AS a, city NOT IN (1, NULL) AS b, gender IN ('male', NULL) AS c, count(*) AS n FROM members
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+
+SELECT count(*) AS n FROM members WHERE registration_init_time NOT IN ('2016-03-12', NULL)
+   OR registration_init_time IN ('2013-04-12', DATE '2004-10-19');
+
+SELECT count(*) AS n FROM user_logs WHERE num_unq IN ('5', 6, '7') AND date NOT IN ('2016-01-01', DATE '2016-02-01');
+
+SELECT count(*) AS n FROM members WHERE city NOT IN (bd, registered_via, CASE WHEN gender IS NULL THEN NULL ELSE 99 END);
+
+SELECT count(*) AS n FROM members WHERE bd = 0 OR 100 // bd > 2;
+
+SELECT sum(CASE WHEN gender = 'male' OR bd > 30 THEN 1 WHEN NOT (gender = 'male' OR bd > 30) THEN 2 ELSE 3 END) AS s FROM members;
+
+-- quoted and mixed-case names
+SELECT city AS "My City", count(*) AS "N" FROM members GROUP BY 1 HAVING "n" > 150 ORDER BY "N" DESC, "my city";
+
+SELECT M.city, COUNT(*) AS n FROM Members M JOIN Labels L USING (MSNO) GROUP BY m.City ORDER BY M.CITY;
+
+SELECT sum(bd) AS "Total BD", city FROM members GROUP BY city ORDER BY -"total bd" LIMIT 3;
+
+SELECT "Quoted Table".city AS "Quoted Alias", count(*) AS n FROM members "Quoted Table" GROUP BY "quoted alias" ORDER BY "QUOTED ALIAS";
+
+-- BIGINT sums accumulated past BIGINT that end inside it (128 bits), global and per group
+SELECT sum(CASE WHEN date < DATE '2016-05-01' THEN 5474000000000000000 ELSE -4768900000000000000 END) AS s, count(*) AS n FROM user_logs;
+
+SELECT avg(CASE WHEN date < DATE '2016-05-01' THEN 5474000000000000000 ELSE -4768900000000000000 END) AS a FROM user_logs;
+
+SELECT sum(CASE WHEN city = 4 THEN 7550000000000000000 WHEN city = 5 THEN -8350000000000000000 ELSE 1 END) AS s FROM members;
+
+SELECT coalesce(gender, 'n') AS g, sum(CASE WHEN city = 4 THEN (CASE WHEN gender = 'female' THEN 56 WHEN gender = 'male' THEN 38 ELSE 57 END) * 100000000000000000
+  WHEN city = 5 THEN (CASE WHEN gender = 'female' THEN -34 WHEN gender = 'male' THEN -60 ELSE -73 END) * 100000000000000000 ELSE bd END) AS s
+FROM members GROUP BY 1 ORDER BY 1;
+
+SELECT month(date) AS m, sum(CASE WHEN day(date) <= 15 THEN CASE month(date) WHEN 1 THEN 6032000000000000000 WHEN 2 THEN 5437000000000000000 WHEN 3 THEN 6433000000000000000 WHEN 4 THEN 6265000000000000000 WHEN 5 THEN 6868000000000000000 WHEN 6 THEN 6629000000000000000 WHEN 7 THEN 7292000000000000000 WHEN 8 THEN 7204000000000000000 END
+       ELSE CASE month(date) WHEN 1 THEN -5779000000000000000 WHEN 2 THEN -5734000000000000000 WHEN 3 THEN -5960000000000000000 WHEN 4 THEN -6049000000000000000 WHEN 5 THEN -6366000000000000000 WHEN 6 THEN -6692000000000000000 WHEN 7 THEN -6754000000000000000 WHEN 8 THEN -6935000000000000000 END END) + count(*) AS s FROM user_logs GROUP BY 1 ORDER BY 1;
+
+SELECT month(date) AS m, avg(9223372036854775807 - num_unq) AS a, avg(CASE WHEN num_unq % 2 = 0 THEN -9223372036854775807 END) AS b
+FROM user_logs GROUP BY 1 ORDER BY 1;
+
+-- msno everywhere
+SELECT msno FROM members ORDER BY msno DESC LIMIT 5 OFFSET 1495;
+
+SELECT date, min(msno) AS lo, max(msno) AS hi, count(DISTINCT msno) AS n FROM user_logs GROUP BY date ORDER BY date LIMIT 5;
+
+SELECT num_25, num_50, num_75, num_985, count(DISTINCT msno) AS n, count(*) AS c FROM user_logs GROUP BY ALL
+ORDER BY 5 DESC, 1, 2, 3, 4 LIMIT 20;
+
+SELECT CASE city WHEN 1 THEN msno WHEN 4 THEN msno END AS k FROM members WHERE city IN (1, 4, 5) ORDER BY 1 DESC NULLS LAST LIMIT 3;
+
+SELECT count(*) AS n FROM user_logs WHERE msno BETWEEN 'Smp0hygzXY/QWvk3r0euVcD5n3LHi0rWwYkmYoRlUmc=' AND 'Smp0hygzXY/QWvk3r0euVcD5n3LHi0rWwYkmYoRlUmc='
+   OR msno IN ('J+O3C7YkCKkwvlbO0djEbZQpym/xPU/Q7Y25BA/QjjJ=', 'nope', NULL);
+
+SELECT count(*) AS n FROM user_logs WHERE msno NOT IN ('Smp0hygzXY/QWvk3r0euVcD5n3LHi0rWwYkmYoRlUmc=', 'nope') AND msno > 'Smp0hygzXY';
+
+SELECT count(*) AS n FROM user_logs u JOIN members m USING (msno) WHERE msno = 'nope' OR u.num_unq > 60;
+
+SELECT msno = 'Smp0hygzXY/QWvk3r0euVcD5n3LHi0rWwYkmYoRlUmc=' AS me, count(*) AS n FROM user_logs GROUP BY 1 ORDER BY 1;
+
+SELECT CASE WHEN l.is_churn = 1 THEN m.msno ELSE l.msno END AS k, count(*) AS n FROM members m LEFT JOIN labels l USING (msno)
+GROUP BY 1 ORDER BY 2 DESC, 1 NULLS FIRST LIMIT 5;
+
+SELECT msno, l.cutoff_date, u.date FROM user_logs u JOIN labels l USING (msno) WHERE u.date = l.cutoff_date - 1
+ORDER BY msno DESC, 2 LIMIT 5 OFFSET 10;
+
+SELECT max(CASE WHEN u.num_unq > 30 THEN msno ELSE '~' END) AS k, min(CASE WHEN u.num_unq > 300 THEN msno ELSE '+' END) AS j FROM user_logs u;
+
+-- failing operands in untaken branches
+SELECT CASE WHEN city = 1 THEN 0 WHEN city = 99 THEN 1 // 0 ELSE 2 END AS x, count(*) AS n FROM members GROUP BY 1 ORDER BY 1;
+
+SELECT city, count(*) AS n FROM members GROUP BY city HAVING count(*) > 1000 AND 1 // (count(*) - count(*)) = 1;
+
+-- ----- second review: bugs it found (fixed) -------------------------------------------------
+
+-- HAVING: an alias that is also an input column that is not grouped means the alias (DuckDB)
+SELECT city AS bd, count(*) AS n FROM members GROUP BY city HAVING bd > 5 ORDER BY 1;
+
+SELECT city, count(*) AS bd FROM members GROUP BY city HAVING bd > 100 ORDER BY 1;
+
+SELECT m.city AS is_churn, count(*) AS n FROM members m JOIN labels l USING (msno) GROUP BY 1 HAVING is_churn > 10 ORDER BY 1;
+
+-- round() can overflow: it must not run on rows CASE / OR / coalesce do not send it
+SELECT CASE WHEN city = 99 THEN round(9223372036854775807, -1) END AS x, count(*) AS n FROM members GROUP BY 1;
+
+SELECT CASE WHEN city = 99 THEN round(CASE WHEN bd > 0 THEN 9223372036854775807 ELSE 0 END, -1) ELSE 0 END AS x, count(*) AS n
+FROM members GROUP BY 1;
+
+SELECT count(*) AS n FROM members WHERE bd < 5000 OR round(CASE WHEN bd > 0 THEN 9223372036854775807 ELSE 0 END, -1) > 0;
+
+-- a duplicated output name in ORDER BY / HAVING means the last explicit alias (DuckDB)
+SELECT city, bd AS city FROM members ORDER BY city, msno LIMIT 3;
+
+SELECT city AS c, max(bd) AS c FROM members GROUP BY city HAVING c > 100 ORDER BY 1;
+
+-- LIMIT + OFFSET past BIGINT under ORDER BY (crashed: arithmetic overflow)
+SELECT city FROM members ORDER BY msno LIMIT 9223372036854775807 OFFSET 1495;
+
+SELECT city, count(*) AS n FROM members GROUP BY 1 ORDER BY 1 LIMIT 2 OFFSET 9223372036854775807;
+
+-- WHERE conjuncts are filters: rows where the first is NULL never reach the second
+SELECT count(*) AS n FROM members WHERE gender = 'x' AND 100 // bd > 2;
+
+-- GROUP BY ALL of constants only is a global aggregate in DuckDB (one row on no input)
+SELECT 1 AS one, count(*) AS n FROM members WHERE city = 999 GROUP BY ALL;
+
+-- nested block comments
+SELECT 1 /* a /* b */ c */ AS x FROM members LIMIT 1;
+
+-- expect-error a zero-length quoted identifier (its CSV header line is empty)
+SELECT city AS "" FROM members LIMIT 1;
+
+-- expect-error a quoted "all" is a column name, not GROUP BY ALL
+SELECT city, count(*) AS n FROM members GROUP BY "all" ORDER BY 1;

@@ -53,7 +53,8 @@ struct Evaluator {
         case .cast(let operand):
             return try Casts.apply(try evaluate(operand, batch), to: expression.type, context: context, position: expression.position)
         case .function(let function, let arguments):
-            return try Functions.apply(function, try arguments.map { try evaluate($0, batch) }, type: expression.type, context: context)
+            return try Functions.apply(function, try arguments.map { try evaluate($0, batch) }, type: expression.type, context: context,
+                                       position: expression.position)
         }
     }
 
@@ -110,21 +111,61 @@ struct Evaluator {
 
     /// Rows where `predicate` is true (not false, not NULL).
     func selection(_ predicate: BoundExpression, _ batch: Batch) throws -> [Int32]? {
-        let value = try evaluate(predicate, batch)
+        // Conjuncts filter one after another, as DuckDB's filters do: one that could fail runs only on
+        // the rows the earlier ones kept (`gender = 'x' AND 100 // bd > 2` never sees a NULL gender's
+        // row). The others run on the whole batch, which is cheaper than gathering.
+        var kept: [Int32]?
+        for conjunct in Planner.conjuncts(predicate) {
+            if let current = kept, current.isEmpty { return [] }
+            if let current = kept, Self.canFail(conjunct) {
+                let passed = try Self.trueRows(try evaluate(conjunct, batch.gather(current)), count: current.count)
+                kept = passed.map { $0.map { current[Int($0)] } } ?? current
+            } else {
+                let passed = try Self.trueRows(try evaluate(conjunct, batch), count: batch.count)
+                kept = Self.intersect(kept, passed)
+            }
+        }
+        guard let kept else { return nil }
+        return kept.count == batch.count ? nil : kept
+    }
+
+    /// Rows where a boolean vector is true (nil: all of them).
+    private static func trueRows(_ value: Vector, count: Int) throws -> [Int32]? {
         if case .constant(let scalar) = value.values {
             return scalar == .integer(1) ? nil : []
         }
         let flags = value.integerValues
         var rows: [Int32] = []
-        rows.reserveCapacity(batch.count)
+        rows.reserveCapacity(count)
         if let nulls = value.nulls {
-            for row in 0..<batch.count where flags[row] == 1 && !nulls[row] { rows.append(Int32(row)) }
+            for row in 0..<count where flags[row] == 1 && !nulls[row] { rows.append(Int32(row)) }
         } else {
             flags.withUnsafeBufferPointer { flags in
                 for row in 0..<flags.count where flags[row] == 1 { rows.append(Int32(row)) }
             }
         }
-        return rows.count == batch.count ? nil : rows
+        return rows.count == count ? nil : rows
+    }
+
+    /// Rows in both ascending lists (nil: every row).
+    private static func intersect(_ a: [Int32]?, _ b: [Int32]?) -> [Int32]? {
+        guard let a else { return b }
+        guard let b else { return a }
+        var result: [Int32] = []
+        result.reserveCapacity(min(a.count, b.count))
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] {
+                result.append(a[i])
+                i += 1
+                j += 1
+            } else if a[i] < b[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return result
     }
 
     /// CASE: each THEN is evaluated only on the rows that reach it when it could fail (a division, a
@@ -235,7 +276,7 @@ struct Evaluator {
             return branches.contains { canFail($0.when) || canFail($0.then) } || otherwise.map(canFail) ?? false
         case .function(let function, let arguments):
             switch function {
-            case .abs, .int32Check: return true
+            case .abs, .int32Check, .round: return true
             default: return arguments.contains(where: canFail)
             }
         }

@@ -19,7 +19,7 @@ extension Query {
             line("Sort " + plan.sortKeys.map { key in
                 (plan.isAggregate ? describeAggregated(key.expression) : input(key.expression)) + (key.descending ? " DESC" : " ASC")
                     + (key.nullsFirst ? " NULLS FIRST" : "")
-            }.joined(separator: ", ") + (plan.limit != nil ? " (top \(plan.limit! + plan.offset) kept)" : ""))
+            }.joined(separator: ", ") + (plan.keep.map { " (top \($0) kept)" } ?? ""))
             depth += 1
         }
         if let having = plan.having { line("Filter (HAVING) " + describeAggregated(having)); depth += 1 }

@@ -97,11 +97,12 @@ extension Vector {
 /// Scalar functions. Date parts go through a small table per batch: a batch's dates span a few weeks,
 /// so civil-date arithmetic runs once per distinct day rather than once per row.
 enum Functions {
-    static func apply(_ function: ScalarFunction, _ arguments: [Vector], type: SQLType, context: ExecutionContext?) throws -> Vector {
+    static func apply(_ function: ScalarFunction, _ arguments: [Vector], type: SQLType, context: ExecutionContext?,
+                      position: Range<Int>? = nil) throws -> Vector {
         let count = arguments.first?.count ?? 0
         if arguments.allSatisfy(\.isConstant) {
             if arguments.contains(where: { $0.isNull(0) }) { return .constant(.null, type: type, count: count) }
-            let single = try apply(function, arguments.map { $0.materializedOne() }, type: type, context: context)
+            let single = try apply(function, arguments.map { $0.materializedOne() }, type: type, context: context, position: position)
             return .constant(single.scalar(0), type: type, count: count)
         }
         let nulls: [Bool]? = arguments.count == 1 ? arguments[0].nulls : arguments.dropFirst().reduce(arguments[0].nulls) { acc, next in
@@ -147,7 +148,7 @@ enum Functions {
             let value = arguments[0]
             if value.type == .double { return Vector(type: type, values: .doubles(value.doubleValues.map { Swift.abs($0) }), nulls: nulls, count: count) }
             let integers = value.integerValues
-            for row in 0..<count where integers[row] == .min && !value.isNull(row) { throw QueryError("integer overflow in abs()") }
+            for row in 0..<count where integers[row] == .min && !value.isNull(row) { throw QueryError("integer overflow in abs()", at: position) }
             return Vector(type: type, values: .integers(integers.map { $0 == .min ? 0 : Swift.abs($0) }), nulls: nulls, count: count)
         case .round(let places):
             let value = arguments[0]
@@ -155,11 +156,11 @@ enum Functions {
                 return Vector(type: type, values: .doubles(value.doubleValues.map { roundDouble($0, places: places) }), nulls: nulls, count: count)
             }
             guard places < 0 else { return value }
-            return Vector(type: type, values: .integers(try roundIntegers(value, places: places, nulls: nulls)), nulls: nulls, count: count)
+            return Vector(type: type, values: .integers(try roundIntegers(value, places: places, nulls: nulls, position: position)), nulls: nulls, count: count)
         case .int32Check:
             let value = arguments[0]
             for row in 0..<count where !value.isNull(row) && Int32(exactly: value.integerValue(row)) == nil {
-                throw QueryError("cannot cast \(value.integerValue(row)) to INTEGER: out of its 32-bit range", hint: "cast to BIGINT")
+                throw QueryError("cannot cast \(value.integerValue(row)) to INTEGER: out of its 32-bit range", at: position, hint: "cast to BIGINT")
             }
             return value
         }
@@ -167,7 +168,7 @@ enum Functions {
 
     /// round(x, -n) on integers: to a multiple of 10^n, halves away from zero; overflow is an error
     /// (on rows that are not NULL).
-    private static func roundIntegers(_ value: Vector, places: Int, nulls: [Bool]?) throws -> [Int64] {
+    private static func roundIntegers(_ value: Vector, places: Int, nulls: [Bool]?, position: Range<Int>?) throws -> [Int64] {
         // 10^19 exceeds Int64: every value then rounds to 0 (|x| < 0.5 · 10^19).
         var scale: Int64? = 1
         for _ in 0..<(-places) { scale = scale.flatMap { $0.multipliedReportingOverflow(by: 10).overflow ? nil : $0 * 10 } }
@@ -182,7 +183,7 @@ enum Functions {
                 continue
             }
             let (away, overflow) = remainder < 0 ? base.subtractingReportingOverflow(scale) : base.addingReportingOverflow(scale)
-            if overflow { throw QueryError("integer overflow in round()", hint: "round a CAST(x AS DOUBLE)") }
+            if overflow { throw QueryError("integer overflow in round()", at: position, hint: "round a CAST(x AS DOUBLE)") }
             out[row] = away
         }
         return out

@@ -35,12 +35,23 @@ enum Lexer {
             } else if byte == UInt8(ascii: "-") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "-") {
                 while index < bytes.count && bytes[index] != 10 { index += 1 }
             } else if byte == UInt8(ascii: "/") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*") {
+                // Block comments nest, as in DuckDB and PostgreSQL.
                 index += 2
-                while index + 1 < bytes.count && !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) { index += 1 }
-                guard index + 1 < bytes.count else {
-                    throw QueryError("unterminated /* comment", at: start..<bytes.count, hint: "close it with */")
+                var depth = 1
+                while depth > 0 {
+                    guard index + 1 < bytes.count else {
+                        throw QueryError("unterminated /* comment", at: start..<bytes.count, hint: "close it with */")
+                    }
+                    if bytes[index] == UInt8(ascii: "/") && bytes[index + 1] == UInt8(ascii: "*") {
+                        depth += 1
+                        index += 2
+                    } else if bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/") {
+                        depth -= 1
+                        index += 2
+                    } else {
+                        index += 1
+                    }
                 }
-                index += 2
             } else if isDigit(byte) || (byte == UInt8(ascii: ".") && index + 1 < bytes.count && isDigit(bytes[index + 1])) {
                 var isDecimal = false
                 while index < bytes.count && isDigit(bytes[index]) { index += 1 }

@@ -46,17 +46,24 @@ public struct Parser {
             throw QueryError("only [INNER] JOIN and LEFT JOIN ... USING (msno) are supported", at: tokens[index - (tokens[index - 1].kind == .symbol(",") ? 1 : 0)].position)
         }
         var statement = SelectStatement(explain: explain, items: items, from: from, join: join, filter: nil, groupBy: [],
-                                        having: nil, orderBy: [], limit: nil, offset: nil)
+                                        having: nil, orderBy: [], orderByAll: nil, limit: nil, offset: nil)
         if accept("where") { statement.filter = try expression() }
         if accept("group") {
             try expect("by", what: "BY after GROUP")
-            repeat { statement.groupBy.append(try expression()) } while accept(symbol: ",")
+            if peekWord("all") && !(tokens[index + 1].kind == .symbol(".")) && !(tokens[index + 1].kind == .symbol("(")) {
+                advance()
+                statement.groupByAll = true
+            } else {
+                repeat { statement.groupBy.append(try expression()) } while accept(symbol: ",")
+            }
         }
         if accept("having") { statement.having = try expression() }
         if accept("order") {
             try expect("by", what: "BY after ORDER")
+            let orderByAll = peekWord("all") && !(tokens[index + 1].kind == .symbol(".")) && !(tokens[index + 1].kind == .symbol("("))
+            if orderByAll { advance() }
             repeat {
-                let expression = try self.expression()
+                let expression = orderByAll ? Expression(kind: .null, position: current.position) : try self.expression()
                 var descending = false
                 if accept("desc") { descending = true } else { _ = accept("asc") }
                 var nullsFirst: Bool?
@@ -65,7 +72,12 @@ public struct Parser {
                         throw QueryError("expected FIRST or LAST after NULLS", at: current.position)
                     }
                 }
-                statement.orderBy.append(OrderItem(expression: expression, descending: descending, nullsFirst: nullsFirst))
+                let item = OrderItem(expression: expression, descending: descending, nullsFirst: nullsFirst)
+                if orderByAll {
+                    statement.orderByAll = item
+                    break
+                }
+                statement.orderBy.append(item)
             } while accept(symbol: ",")
         }
         if accept("limit") { statement.limit = try count("LIMIT") }
@@ -123,6 +135,7 @@ public struct Parser {
             advance()
             return word
         case .quotedIdentifier(let name):
+            guard !name.isEmpty else { throw QueryError("a name cannot be empty", at: current.position) }
             advance()
             return name
         default:
@@ -425,6 +438,7 @@ public struct Parser {
             advance()
             return word
         case .quotedIdentifier(let name):
+            guard !name.isEmpty else { throw QueryError("a name cannot be empty", at: current.position) }
             advance()
             return name
         default:

@@ -28,6 +28,8 @@ final class QueryPlan: @unchecked Sendable {
     let sortKeys: [SortKey]
     let limit: Int?
     let offset: Int
+    /// Rows a sort must keep to answer LIMIT and OFFSET (saturating: LIMIT may be as large as BIGINT).
+    var keep: Int? { limit.map { $0 > Int.max - offset ? Int.max : $0 + offset } }
 
     init(statement: SelectStatement, left: TableSource, right: TableSource?, isLeftJoin: Bool, joinSlots: (Int, Int)?,
          postJoinFilter: BoundExpression?, keys: [BoundExpression], keyKinds: [Aggregator.KeyKind], aggregates: [AggregateSpec],
@@ -117,10 +119,11 @@ enum Planner {
         }
 
         // SELECT, GROUP BY, HAVING, ORDER BY.
-        let aggregateQuery = !statement.groupBy.isEmpty || statement.having != nil
+        let aggregateQuery = !statement.groupBy.isEmpty || statement.groupByAll || statement.having != nil
             || statement.items.contains { if case .expression(let e, _) = $0 { containsAggregate(e) } else { false } }
             || statement.orderBy.contains { containsAggregate($0.expression) }
         var itemExpressions: [(expression: Expression, name: String)] = []
+        var explicitAliases: [(name: String, index: Int)] = []
         for item in statement.items {
             switch item {
             case .star(let position):
@@ -131,22 +134,31 @@ enum Planner {
                     itemExpressions.append((Expression(kind: .column(table: qualifier, name: source.name), position: position), source.name))
                 }
             case .expression(let expression, let alias):
+                if let alias { explicitAliases.append((alias.lowercased(), itemExpressions.count)) }
                 itemExpressions.append((expression, alias ?? expression.defaultName))
             }
         }
-        let aliases = Dictionary(itemExpressions.enumerated().map { ($0.element.name.lowercased(), $0.offset) }, uniquingKeysWith: { first, _ in first })
+        // A name given twice means the last explicit alias, as in DuckDB; an implicit name (a bare column)
+        // only where no alias claims it.
+        var aliases = Dictionary(itemExpressions.enumerated().map { ($0.element.name.lowercased(), $0.offset) }, uniquingKeysWith: { first, _ in first })
+        for (name, index) in explicitAliases { aliases[name] = index }
         let isInputColumn = { (name: String) in scope.columns.contains { $0.name.lowercased() == name.lowercased() } }
-        /// A select alias used inside HAVING or ORDER BY stands for its expression (an input column of
-        /// the same name wins, as in DuckDB).
-        func substitutingAliases(_ expression: Expression) -> Expression {
+        /// A select alias used inside HAVING or ORDER BY stands for its expression. In HAVING an explicit
+        /// alias wins over an input column of the same name unless that column is a GROUP BY key; in ORDER
+        /// BY expressions the column wins (both as DuckDB).
+        var groupedColumns = Set<String>()
+        func substitutingAliases(_ expression: Expression, aliasFirst: Bool) -> Expression {
             expression.replacingColumns { name in
-                isInputColumn(name) ? nil : aliases[name.lowercased()].map { itemExpressions[$0].expression }
+                let lowered = name.lowercased()
+                let explicit = explicitAliases.last { $0.name == lowered }
+                if aliasFirst, let explicit, !groupedColumns.contains(lowered) { return itemExpressions[explicit.index].expression }
+                return isInputColumn(name) ? nil : aliases[lowered].map { itemExpressions[$0].expression }
             }
         }
         var groupBy = statement.groupBy
-        if groupBy.count == 1, case .column(nil, let name) = groupBy[0].kind, name == "all", !isInputColumn(name) {
-            // GROUP BY ALL: every select item that is not an aggregate.
-            groupBy = itemExpressions.map(\.expression).filter { !containsAggregate($0) }
+        if statement.groupByAll {
+            // GROUP BY ALL: every select item that is neither an aggregate nor a constant.
+            groupBy = itemExpressions.map(\.expression).filter { !containsAggregate($0) && $0.containsColumn }
         }
 
         var keys: [BoundExpression] = []
@@ -168,6 +180,7 @@ enum Planner {
                 if containsAggregate(expression) {
                     throw QueryError("GROUP BY cannot contain an aggregate", at: item.position)
                 }
+                if case .column(_, let name) = expression.kind { groupedColumns.insert(name.lowercased()) }
                 let bound = try binder.bind(expression)
                 keys.append(bound)
                 keySQL.append(expression.sql)
@@ -180,13 +193,17 @@ enum Planner {
         let projections = try itemExpressions.map { try projectionBinder.bind($0.expression) }
         var having: BoundExpression?
         if let clause = statement.having {
-            let bound = try projectionBinder.bind(substitutingAliases(clause))
+            let bound = try projectionBinder.bind(substitutingAliases(clause, aliasFirst: true))
             guard bound.type == .boolean || bound.type == .null else {
                 throw QueryError("HAVING needs a BOOLEAN condition, not \(bound.type.rawValue)", at: clause.position)
             }
             having = bound
         }
         var sortKeys: [SortKey] = []
+        if let allOrder = statement.orderByAll {
+            // ORDER BY ALL: every output column, left to right.
+            sortKeys = projections.map { SortKey(expression: $0, descending: allOrder.descending, nullsFirst: allOrder.nullsFirst ?? false) }
+        }
         for item in statement.orderBy {
             let bound: BoundExpression
             if case .integer(let ordinal) = item.expression.kind {
@@ -202,7 +219,7 @@ enum Planner {
                     throw QueryError("ORDER BY takes a column position (a positive integer) or an expression, not a constant",
                                      at: item.expression.position)
                 default:
-                    bound = try projectionBinder.bind(substitutingAliases(item.expression))
+                    bound = try projectionBinder.bind(substitutingAliases(item.expression, aliasFirst: false))
                 }
             }
             sortKeys.append(SortKey(expression: bound, descending: item.descending, nullsFirst: item.nullsFirst ?? false))

@@ -130,7 +130,7 @@ public final class Query: @unchecked Sendable {
         var rows = Array(0..<Int32(input.count))
         if !plan.sortKeys.isEmpty {
             let keys = try plan.sortKeys.map { try evaluator.evaluate($0.expression, input).materialized() }
-            rows = try Sorter(keys: keys, sortKeys: plan.sortKeys, context: context).order(count: input.count, limit: plan.limit.map { $0 + plan.offset })
+            rows = try Sorter(keys: keys, sortKeys: plan.sortKeys, context: context).order(count: input.count, limit: plan.keep)
         }
         rows = Array(rows.dropFirst(plan.offset).prefix(plan.limit ?? Int.max))
         let selected = input.gather(rows)
@@ -147,7 +147,7 @@ public final class Query: @unchecked Sendable {
             var rowCount = 0
             var bytes = 0
         }
-        let keep = plan.limit.map { $0 + plan.offset }
+        let keep = plan.keep
         let perWorkerLimit = context.memoryLimitBytes / workerCount
         let held = try parallel({ Held() }, join: join, evaluator: evaluator) { held, batch in
             var projections = try self.plan.projections.map { try evaluator.evaluate($0, batch).materialized() }
@@ -162,7 +162,7 @@ public final class Query: @unchecked Sendable {
             held.keys.append(keys)
             held.rowCount += count
             held.bytes += count * (projections.count + keys.count) * 8
-            if let keep, held.rowCount > 2 * keep + 1024 {
+            if let keep, keep < Int.max / 4, held.rowCount > 2 * keep + 1024 {
                 let (p, k) = try self.firstRows(held.projections, held.keys, keep: keep)
                 held = Held(projections: [p], keys: [k], rowCount: k.first?.count ?? p.first?.count ?? 0, bytes: held.bytes)
                 held.bytes = held.rowCount * (p.count + k.count) * 8

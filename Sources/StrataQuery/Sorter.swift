@@ -51,7 +51,7 @@ struct Sorter {
     private func topRows(count: Int, limit: Int) -> [Int32] {
         guard limit > 0 else { return [] }
         var best: [Int32] = []
-        best.reserveCapacity(limit + 1)
+        best.reserveCapacity(min(limit, count) + 1)
         for row in 0..<count {
             if best.count == limit, !precedes(row, Int(best[limit - 1])) { continue }
             var low = 0, high = best.count

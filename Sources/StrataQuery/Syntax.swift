@@ -104,8 +104,12 @@ public struct SelectStatement: Sendable {
     public var join: JoinClause?
     public var filter: Expression?
     public var groupBy: [Expression]
+    /// `GROUP BY ALL`: group by every select item that is not an aggregate.
+    public var groupByAll = false
     public var having: Expression?
     public var orderBy: [OrderItem]
+    /// `ORDER BY ALL [DESC] [NULLS …]`: by every output column, left to right (the expression is unused).
+    public var orderByAll: OrderItem?
     public var limit: Int?
     public var offset: Int?
 }
@@ -140,6 +144,17 @@ extension Expression {
             if star { return "\(name)(*)" }
             return "\(name)(\(distinct ? "DISTINCT " : "")\(arguments.map(\.sql).joined(separator: ", ")))"
         }
+    }
+
+    /// Whether the expression reads a column (GROUP BY ALL leaves constants out).
+    var containsColumn: Bool {
+        var found = false
+        _ = replacingColumns { _ in
+            found = true
+            return nil
+        }
+        if case .column = kind { return true }
+        return found
     }
 
     /// The name of an output column that has no alias: a bare column keeps its name.

@@ -40,7 +40,7 @@ struct QueryCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if memoryLimitMiB < 1 { throw ValidationError("--memory-limit must be at least 1 (MiB)") }
+        if memoryLimitMiB < 1 || memoryLimitMiB > 1 << 30 { throw ValidationError("--memory-limit must be between 1 and \(1 << 30) (MiB)") }
     }
 
     func run() throws {

@@ -52,7 +52,8 @@ final class RowPrinter {
         case .csv:
             for (index, cell) in row.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                if let cell { appendCSVField(cell) }
+                // An empty string is written quoted, so that it differs from NULL (nothing).
+                if let cell { if cell.isEmpty { append("\"\"") } else { appendCSVField(cell) } }
             }
             output.append(UInt8(ascii: "\n"))
         case .json:
