@@ -2,7 +2,8 @@ import Foundation
 import StrataFormat
 import StrataStorage
 
-/// Rows of a result, in order; cells as text in the forms of format-spec §10 (dates as YYYY-MM-DD).
+/// Rows of a result, in order; cells as text: floats as format-spec §10 (Python's repr), dates in SQL's
+/// YYYY-MM-DD (not the stored YYYYMMDD of `strata scan`).
 public struct ResultRows {
     let columns: [Vector]
     public let count: Int

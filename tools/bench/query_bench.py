@@ -9,7 +9,9 @@ bench-data/<scale>/query.db ingested when missing. Not part of CI.
 
 Strata: each query is a whole `strata query --db STORE "SQL" --format csv` process, timed with its start, the
 store read from the OS page cache (one untimed run first warms the cache, the process itself is cold) and the
-CSV written to a pipe; the figure is the median of --runs, the peak RSS the largest of those runs.
+CSV written to a pipe; the figure is the median of --runs, the peak RSS the largest of those runs. Then the
+same query repeated --runs times inside one process (`--bench-repeat`: plan, open, execute, format every cell)
+gives the "in-process" figure, without process start.
 Peers: tools/bench/peers/query_peers.py, one fresh process per engine: load (the four CSVs -> in-memory tables,
 reported apart) then compute per query, the median of --runs in that warm process, results fully materialised.
 So the comparison favours the peers: their figure excludes process start and data loading.
