@@ -313,7 +313,10 @@ final class DistinctSet {
     func insert(groups: [Int32], value: Vector, context: ExecutionContext?) throws {
         if value.isEntity && pairs == nil && entityCount > 0 {
             let groupCount = max(Int(groups.max() ?? -1) + 1, bitmapGroups)
-            if groupCount * entityCount <= Self.bitmapBitsMax {
+            // An id beyond the dictionary (a damaged manifest) must not be dropped: the pair set takes any id.
+            let ids = value.isConstant ? [value.integerValue(0)] : value.entityValues
+            let idsFit = ids.allSatisfy { $0 >= 0 && $0 < Int64(entityCount) }
+            if idsFit && groupCount * entityCount <= Self.bitmapBitsMax {
                 growBitmaps(to: groupCount)
                 insertBits(groups: groups, value: value)
                 return

@@ -23,7 +23,13 @@ public final class EntityNames: @unchecked Sendable {
         self.store = store
         let segments = store.manifest.entities.segments
         readers = Array(repeating: nil, count: segments.count)
+        var nextId = 0
         for (segmentIndex, segment) in segments.enumerated() {
+            guard segment.firstId == nextId else {
+                throw StorageError.corrupt(file: store.absolute(segment.file), column: nil, chunk: nil,
+                                           reason: "entity segment starts at id \(segment.firstId), expected \(nextId)")
+            }
+            nextId += segment.count
             let reader = try SegmentReader(path: store.absolute(segment.file))
             guard reader.trailer.fileCRC == segment.fileCRC, reader.rowCount == segment.count,
                   reader.columns == [EntitySegmentSchema.descriptor] else {
@@ -36,6 +42,10 @@ public final class EntityNames: @unchecked Sendable {
                 firstId += rowCount
             }
             readers[segmentIndex] = reader
+        }
+        guard nextId == store.manifest.entities.count else {
+            throw StorageError.corrupt(file: store.path + "/entities", column: nil, chunk: nil,
+                                       reason: "entity dictionary has \(nextId) ids, manifest says \(store.manifest.entities.count)")
         }
     }
 

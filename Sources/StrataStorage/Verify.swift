@@ -25,6 +25,9 @@ extension Store {
         var onlineFiles: [String: UInt32] = [:]
         var modelFiles: Set<String> = []
         var otherFiles: Set<String> = []
+        /// Month partition (key, partition column) and row count each segment must hold.
+        var partitionOf: [String: (key: Int, column: Int)] = [:]
+        var rowCountOf: [String: Int] = [:]
         for version in try StorePaths.versions(path) {
             report.manifestsChecked += 1
             do {
@@ -35,14 +38,31 @@ extension Store {
                     otherFiles.insert(run.file)
                 }
                 for versions in (manifest.featureViews ?? [:]).values { for version in versions { otherFiles.insert(version.file) } }
+                // The entity dictionary: segments continue each other's ids and add up to the count.
+                var nextId = 0
                 for segment in manifest.entities.segments {
                     referenced[segment.file] = segment.fileCRC
                     schemas[segment.file] = [EntitySegmentSchema.descriptor]
+                    rowCountOf[segment.file] = segment.count
+                    if segment.firstId != nextId {
+                        report.problems.append("manifest v\(version): entity segment \(segment.file) starts at id \(segment.firstId), expected \(nextId)")
+                    }
+                    nextId = segment.firstId + segment.count
                 }
-                for table in manifest.tables.values {
+                if nextId != manifest.entities.count {
+                    report.problems.append("manifest v\(version): entity segments hold \(nextId) ids, the manifest says \(manifest.entities.count)")
+                }
+                for (name, table) in manifest.tables.sorted(by: { $0.key < $1.key }) {
+                    let partitionColumn = table.partitioning == .month ? table.partitionColumn.flatMap { column in table.columns.firstIndex { $0.name == column } } : nil
+                    var seen = Set<String>()
                     for segment in table.segments {
+                        if !seen.insert(segment.file).inserted {
+                            report.problems.append("manifest v\(version): table \(name) lists \(segment.file) twice")
+                        }
                         referenced[segment.file] = segment.fileCRC
                         schemas[segment.file] = table.descriptors
+                        rowCountOf[segment.file] = segment.rowCount
+                        if let partitionColumn { partitionOf[segment.file] = (segment.partition, partitionColumn) }
                     }
                 }
             } catch let error as StorageError {
@@ -70,11 +90,16 @@ extension Store {
                 if reader.columns != schemas[file] {
                     report.problems.append("\(absolute): columns differ from the table schema")
                 }
+                if let expected = rowCountOf[file], reader.rowCount != expected {
+                    report.problems.append("\(absolute): \(reader.rowCount) rows, the manifest says \(expected)")
+                }
                 for column in 0..<reader.columns.count {
                     for chunk in 0..<reader.chunkCount {
                         report.blocksChecked += 1
                         do {
-                            _ = try reader.read(column: column, chunk: chunk)
+                            let values = try reader.read(column: column, chunk: chunk)
+                            report.problems += Self.zoneMapProblems(values, reader: reader, column: column, chunk: chunk,
+                                                                    partition: partitionOf[file].flatMap { $0.column == column ? $0.key : nil })
                         } catch let error as StorageError {
                             report.problems.append(error.shortDescription)
                         }
@@ -125,6 +150,29 @@ extension Store {
         report.orphans = try orphanFiles(
             path: path, referenced: Set(referenced.keys).union(onlineFiles.keys).union(modelFiles).union(otherFiles))
         return report
+    }
+
+    /// Checks a decoded chunk against what readers trust without decoding: its zone map (queries skip
+    /// chunks by it) and, for a month-partitioned table's partition column, the partition key.
+    static func zoneMapProblems(_ values: ColumnVector, reader: SegmentReader, column: Int, chunk: Int, partition: Int?) -> [String] {
+        guard case .integers(let integers) = values.values else { return [] }
+        var low = Int64.max, high = Int64.min
+        for (row, value) in integers.enumerated() where !values.isNull(row) {
+            low = min(low, value)
+            high = max(high, value)
+        }
+        guard low <= high else { return [] }
+        var problems: [String] = []
+        let name = reader.columns[column].name
+        let entry = reader.footer.chunk(column: column, chunk: chunk)
+        if let zoneMin = entry.zoneMin, let zoneMax = entry.zoneMax, low < zoneMin || high > zoneMax {
+            problems.append("\(reader.path): column \(name) chunk \(chunk): values [\(low), \(high)] lie outside the zone map [\(zoneMin), \(zoneMax)]")
+        }
+        if let partition, reader.columns[column].type == .date,
+           Dates.monthKey(dayNumber: Int(low)) != partition || Dates.monthKey(dayNumber: Int(high)) != partition {
+            problems.append("\(reader.path): column \(name) chunk \(chunk): dates outside partition \(partition)")
+        }
+        return problems
     }
 
     /// Files of the store's data directories that no manifest names, and temporary manifests: what a

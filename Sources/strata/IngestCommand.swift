@@ -34,11 +34,11 @@ struct Ingest: ParsableCommand {
                 let percent = 100 * Double(progress.bytesRead) / Double(max(1, progress.fileSizeBytes))
                 let rate = Double(progress.bytesRead) / max(progress.elapsedSeconds, 1e-9)
                 let name = (progress.file as NSString).lastPathComponent
-                FileHandle.standardError.write(Data(String(format: "\r%@: %5.1f%%  %@ rows  %@/s   ", name, percent, grouped(progress.rowCount), humanBytes(Int(rate))).utf8))
+                writeStandardError(String(format: "\r%@: %5.1f%%  %@ rows  %@/s   ", name, percent, grouped(progress.rowCount), humanBytes(Int(rate))))
             }
         }
         let report = try Ingester.ingest(store: store.path, files: files, options: options)
-        if stdoutIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if stdoutIsTerminal { writeStandardError("\r\u{1B}[K") }
         for file in report.files {
             let rate = Double(file.sizeBytes) / max(file.seconds, 1e-9)
             print("\(file.file) → \(file.table): \(grouped(file.rowsIngested)) rows, \(grouped(file.rowsRejected)) rejected, \(humanBytes(file.sizeBytes)) in \(String(format: "%.2f", file.seconds)) s (\(humanBytes(Int(rate)))/s)")

@@ -80,8 +80,7 @@ final class RowPrinter {
     }
 
     private func flush() {
-        // Through Swift.print, so the order with other printed lines is kept.
-        Swift.print(String(decoding: output, as: UTF8.self), terminator: "")
+        writeStandardOutput(output)
         output.removeAll(keepingCapacity: true)
     }
 

@@ -19,6 +19,10 @@ struct Strata: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            // Output that could not be written (a full disk, a closed pipe) is a failure, not a success.
+            if fflush(nil) != 0 {
+                fail("cannot write the output: \(String(cString: strerror(errno)))")
+            }
         } catch let error as StorageError {
             fail(error.description)
         } catch let error as IngestError {
@@ -50,7 +54,7 @@ struct Strata: ParsableCommand {
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data(("strata: error: " + message + "\n").utf8))
+        printError("strata: error: " + message)
         Foundation.exit(1)
     }
 }
@@ -87,8 +91,32 @@ func stepReporter(since started: Date) -> ((String) -> Void)? {
     return { step in printError(String(format: "  %6.2f s  %@…", -started.timeIntervalSinceNow, step)) }
 }
 
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+/// Writes bytes to standard output after anything `print` has buffered, so lines stay in order; a
+/// failed write (a full disk, a closed pipe) ends the command with exit status 1.
+func writeStandardOutput(_ bytes: [UInt8]) {
+    fflush(nil)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 && errno == EINTR { continue }
+        if written <= 0 { Strata.fail("cannot write the output: \(String(cString: strerror(errno)))") }
+        offset += written
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) { writeStandardError(text + "\n") }
+
+/// Writes to standard error. A failed write is ignored: there is nowhere left to report it (FileHandle's
+/// write would trap instead).
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if written <= 0 { return }
+        offset += written
+    }
 }
 
 /// Bytes as a short human figure (1.4 GB).

@@ -173,3 +173,30 @@ func commitEvents(_ store: String, partition: Int, days: [Int64], users: [String
         }
     }
 }
+
+/// A manifest that was rewritten with valid checksums but wrong facts (a buggy writer, or tampering)
+/// must still be caught by verify: readers trust these facts to find entities and to skip data.
+@Suite struct ManifestFactsTests {
+    private func rewriteManifest(_ path: String, _ change: (inout Manifest) -> Void) throws {
+        let file = path + "/manifest/" + StorePaths.zeroPadded(1, 12) + ".manifest"
+        var manifest = try Manifest.decode(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        change(&manifest)
+        try Data(try manifest.encoded()).write(to: URL(fileURLWithPath: file))
+    }
+
+    @Test func verifyCatchesAWrongEntityCountAndRepeatedSegments() throws {
+        let path = temporaryDirectory()
+        try commitEvents(path, partition: 201701, days: [17167, 17168, 17169], users: ["a", "b", "c"])
+        #expect(try Store.verify(path: path).isClean)
+
+        try rewriteManifest(path) { $0.entities.count = 1 }
+        #expect(try Store.verify(path: path).problems.contains { $0.contains("entity segments hold 3 ids, the manifest says 1") })
+        #expect(throws: StorageError.self) { try EntityNames(store: try Store(path: path)) }
+
+        try rewriteManifest(path) { manifest in
+            manifest.entities.count = 3
+            manifest.tables["events"]!.segments.append(manifest.tables["events"]!.segments[0])
+        }
+        #expect(try Store.verify(path: path).problems.contains { $0.contains("lists") && $0.contains("twice") })
+    }
+}
