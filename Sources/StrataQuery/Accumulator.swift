@@ -191,14 +191,14 @@ final class Accumulator {
             for row in 0..<groups.count where !(nulls?[row] ?? false) {
                 let group = Int(groups[row])
                 let v = values[row]
-                if !seen[group] || (isMin ? Comparison.less(v, doubleSums[group]) : Comparison.less(doubleSums[group], v)) { doubleSums[group] = v }
+                if !seen[group] || Self.replaces(v, doubleSums[group], isMin: isMin) { doubleSums[group] = v }
                 seen[group] = true
             }
         case .strings(let values):
             for row in 0..<groups.count where !(nulls?[row] ?? false) {
                 let group = Int(groups[row])
                 let v = values[row]
-                if !seen[group] || Comparison.compareStrings(isMin ? .less : .greater, v, strings[group]) { strings[group] = v }
+                if !seen[group] || Self.replaces(v, strings[group], isMin: isMin) { strings[group] = v }
                 seen[group] = true
             }
         default:
@@ -209,13 +209,26 @@ final class Accumulator {
                         for row in 0..<groups.count where !(nulls?[row] ?? false) {
                             let group = Int(groups[row])
                             let v = values[row]
-                            if !seen[group] || (isMin ? v < extremes[group] : v > extremes[group]) { extremes[group] = v }
+                            if !seen[group] || Self.replaces(v, extremes[group], isMin: isMin) { extremes[group] = v }
                             seen[group] = true
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Whether `candidate` replaces `current` as the min (or max): DuckDB's orders (NaN largest, bytes).
+    @inline(__always) private static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
+        isMin ? Comparison.less(candidate, current) : Comparison.less(current, candidate)
+    }
+
+    @inline(__always) private static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
+        isMin ? candidate < current : candidate > current
+    }
+
+    private static func replaces(_ candidate: String, _ current: String, isMin: Bool) -> Bool {
+        Comparison.compareStrings(isMin ? .less : .greater, candidate, current)
     }
 
     /// Folds `other` (another worker's state) in; `mapping[g]` is other's group g in this accumulator.
@@ -238,14 +251,11 @@ final class Accumulator {
                 let isMin = spec.function == .min
                 switch spec.type {
                 case .double:
-                    let v = other.doubleSums[from]
-                    if !seen[g] || (isMin ? Comparison.less(v, doubleSums[g]) : Comparison.less(doubleSums[g], v)) { doubleSums[g] = v }
+                    if !seen[g] || Self.replaces(other.doubleSums[from], doubleSums[g], isMin: isMin) { doubleSums[g] = other.doubleSums[from] }
                 case .varchar:
-                    let v = other.strings[from]
-                    if !seen[g] || Comparison.compareStrings(isMin ? .less : .greater, v, strings[g]) { strings[g] = v }
+                    if !seen[g] || Self.replaces(other.strings[from], strings[g], isMin: isMin) { strings[g] = other.strings[from] }
                 default:
-                    let v = other.integerSums[from]
-                    if !seen[g] || (isMin ? v < integerSums[g] : v > integerSums[g]) { integerSums[g] = v }
+                    if !seen[g] || Self.replaces(other.integerSums[from], integerSums[g], isMin: isMin) { integerSums[g] = other.integerSums[from] }
                 }
                 seen[g] = true
             }

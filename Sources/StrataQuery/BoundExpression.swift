@@ -49,6 +49,8 @@ final class BoundExpression: @unchecked Sendable {
         }
     }
 
+    var isFunction: Bool { if case .function = kind { true } else { false } }
+
     var constantValue: Scalar? { if case .constant(let value) = kind { value } else { nil } }
 
     private static func slots(of kind: Kind) -> Set<Int> {

@@ -9,7 +9,7 @@ struct Evaluator {
 
     func evaluate(_ expression: BoundExpression, _ batch: Batch) throws -> Vector {
         let count = batch.count
-        if expression.operatorCount >= 2, expression.slots.count == 1, count >= 256,
+        if expression.operatorCount >= 2 || expression.isFunction, expression.slots.count == 1, count >= 256,
            let result = try evaluateOverRange(expression, batch, slot: expression.slots.first!) {
             return result
         }

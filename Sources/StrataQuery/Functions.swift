@@ -94,8 +94,8 @@ extension Vector {
     }
 }
 
-/// Scalar functions. Date parts go through a small table per batch: a batch's dates span a few weeks,
-/// so civil-date arithmetic runs once per distinct day rather than once per row.
+/// Scalar functions. (Over a batch whose dates span a few weeks, `Evaluator.evaluateOverRange` runs
+/// them once per distinct day rather than once per row.)
 enum Functions {
     static func apply(_ function: ScalarFunction, _ arguments: [Vector], type: SQLType, context: ExecutionContext?,
                       position: Range<Int>? = nil) throws -> Vector {
@@ -208,23 +208,6 @@ enum Functions {
     /// Maps day numbers through `body`, computing it once per distinct day when the batch spans few days.
     private static func dayMap(_ days: Vector, nulls: [Bool]?, _ body: (Int) -> Int64) -> Vector {
         let values = days.integerValues
-        let count = values.count
-        var out = [Int64](repeating: 0, count: count)
-        guard count > 0 else { return Vector(type: .bigint, values: .integers(out), nulls: nulls, count: 0) }
-        var low = Int64.max, high = Int64.min
-        for value in values { low = min(low, value); high = max(high, value) }
-        if high - low < 4096 && Int(high - low) < count {
-            let table = (low...high).map { body(Int($0)) }
-            values.withUnsafeBufferPointer { values in
-                table.withUnsafeBufferPointer { table in
-                    out.withUnsafeMutableBufferPointer { out in
-                        for row in 0..<count { out[row] = table[Int(values[row] &- low)] }
-                    }
-                }
-            }
-        } else {
-            for row in 0..<count { out[row] = body(Int(values[row])) }
-        }
-        return Vector(type: .bigint, values: .integers(out), nulls: nulls, count: count)
+        return Vector(type: .bigint, values: .integers(values.map { body(Int($0)) }), nulls: nulls, count: values.count)
     }
 }

@@ -131,15 +131,9 @@ public struct Parser {
     private mutating func alias() throws -> String? {
         if accept("as") { return try identifier(what: "an alias") }
         switch current.kind {
-        case .word(let word) where !Self.reserved.contains(word):
-            advance()
-            return word
-        case .quotedIdentifier(let name):
-            guard !name.isEmpty else { throw QueryError("a name cannot be empty", at: current.position) }
-            advance()
-            return name
-        default:
-            return nil
+        case .word(let word) where !Self.reserved.contains(word): return try identifier(what: "an alias")
+        case .quotedIdentifier: return try identifier(what: "an alias")
+        default: return nil
         }
     }
 

@@ -225,7 +225,7 @@ enum Planner {
             sortKeys.append(SortKey(expression: bound, descending: item.descending, nullsFirst: item.nullsFirst ?? false))
         }
 
-        let sources = try (0..<tables.count).map { side -> TableSource in
+        let sources = (0..<tables.count).map { side -> TableSource in
             let columns = (0..<scope.slotCount).compactMap { slot -> TableSource.Column? in
                 let column = scope.column(ofSlot: slot)
                 guard column.side == side else { return nil }

@@ -83,32 +83,26 @@ public final class Query: @unchecked Sendable {
     }
 
     /// Runs `body` over every work item on all workers; each worker folds into its own state.
-    private func parallel<State>(_ makeState: () -> State, join: HashJoin?, evaluator: Evaluator,
+    private func parallel<State>(_ makeState: @escaping @Sendable () -> State, join: HashJoin?, evaluator: Evaluator,
                                  _ body: @escaping @Sendable (inout State, Batch) throws -> Void) throws -> [State] {
         let items = plan.left.workItems
         let workers = min(workerCount, max(1, items.count))
-        let states = ParallelStates<State>((0..<workers).map { _ in makeState() })
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            do {
-                var index = worker
-                while index < items.count {
-                    if states.failed { return }
-                    if let batch = try input(items[index], join: join, evaluator: evaluator) {
-                        try body(&states.storage[worker], batch)
-                    }
-                    index += workers
+        let results = parallelMap(workers) { worker in
+            Result { () throws -> State in
+                var state = makeState()
+                for index in stride(from: worker, to: items.count, by: workers) {
+                    if let batch = try input(items[index], join: join, evaluator: evaluator) { try body(&state, batch) }
                 }
-            } catch {
-                states.fail(error)
+                return state
             }
         }
-        if let error = states.error { throw error }
-        return states.values
+        return try results.map { try $0.get() }
     }
 
     private func aggregate(join: HashJoin?, evaluator: Evaluator) throws -> Batch {
         let entityCount = context.entityCount
         let perWorkerLimit = context.memoryLimitBytes / workerCount
+        let (plan, context) = (self.plan, self.context)
         let aggregators = try parallel({ Aggregator(keys: plan.keys, keyKinds: plan.keyKinds, specs: plan.aggregates,
                                                     entityCount: entityCount, context: context) },
                                        join: join, evaluator: evaluator) { aggregator, batch in
@@ -202,17 +196,14 @@ public final class Query: @unchecked Sendable {
         while start < items.count {
             let wave = Array(items[start..<min(items.count, start + workerCount)])
             start += wave.count
-            let results = ParallelStates<[Vector]?>(Array(repeating: nil, count: wave.count))
-            DispatchQueue.concurrentPerform(iterations: wave.count) { index in
-                do {
-                    guard let batch = try input(wave[index], join: join, evaluator: evaluator) else { return }
-                    results.storage[index] = try plan.projections.map { try evaluator.evaluate($0, batch).resized(batch.count) }
-                } catch {
-                    results.fail(error)
+            let results = parallelMap(wave.count) { index in
+                Result { () throws -> [Vector]? in
+                    guard let batch = try input(wave[index], join: join, evaluator: evaluator) else { return nil }
+                    return try plan.projections.map { try evaluator.evaluate($0, batch).resized(batch.count) }
                 }
             }
-            if let error = results.error { throw error }
-            for case var columns? in results.values {
+            for result in results {
+                guard var columns = try result.get() else { continue }
                 var count = columns.first?.count ?? 0
                 if toSkip > 0 {
                     let skipped = min(toSkip, count)
@@ -229,37 +220,5 @@ public final class Query: @unchecked Sendable {
                 if try !sink(ResultRows(columns: columns, count: count, context: context)) || remaining == 0 { return }
             }
         }
-    }
-}
-
-/// Worker states of a parallel scan and the first error any worker hit.
-private final class ParallelStates<State>: @unchecked Sendable {
-    /// Worker i touches only element i; a raw buffer, because concurrent writes through one Array are a race.
-    let storage: UnsafeMutableBufferPointer<State>
-    private(set) var error: Error?
-    private let lock = NSLock()
-
-    init(_ values: [State]) {
-        storage = .allocate(capacity: values.count)
-        _ = storage.initialize(from: values)
-    }
-
-    deinit {
-        storage.deinitialize()
-        storage.deallocate()
-    }
-
-    var values: [State] { Array(storage) }
-
-    var failed: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return error != nil
-    }
-
-    func fail(_ error: Error) {
-        lock.lock()
-        if self.error == nil { self.error = error }
-        lock.unlock()
     }
 }

@@ -30,7 +30,6 @@ final class TableSource: @unchecked Sendable {
     private(set) var readers: [SegmentReader] = []
     private(set) var workItems: [WorkItem] = []
     private(set) var segmentsTotal = 0
-    private(set) var chunksTotal = 0
     private(set) var chunksPrunedByZoneMap = 0
 
     init(name: String, manifest: TableManifest, columns: [Column], filter: BoundExpression?, ranges: [Int: ValueRange], slotCount: Int) {
@@ -45,7 +44,6 @@ final class TableSource: @unchecked Sendable {
 
     var segmentsRead: Int { readers.count }
     var chunksRead: Int { workItems.count }
-    var rowsTotal: Int { manifest.rowCount }
 
     /// Opens the segments that partition pruning keeps and lists the chunks zone maps keep.
     func open(store: Store) throws {
@@ -65,15 +63,12 @@ final class TableSource: @unchecked Sendable {
         }
         readers = try kept.map { try store.openSegment($0, of: manifest) }
         workItems = []
-        chunksTotal = manifest.segments.reduce(0) { $0 + ($1.rowCount + FormatLimits.defaultChunkRowCount - 1) / FormatLimits.defaultChunkRowCount }
-        var chunksKept = 0
         for (segment, reader) in readers.enumerated() {
             for chunk in 0..<reader.chunkCount {
                 if isPruned(reader, chunk: chunk) {
                     chunksPrunedByZoneMap += 1
                 } else {
                     workItems.append(WorkItem(segment: segment, chunk: chunk))
-                    chunksKept += 1
                 }
             }
         }

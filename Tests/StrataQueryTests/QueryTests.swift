@@ -121,18 +121,19 @@ private func queryError(_ sql: String, _ store: String) throws -> QueryError {
         #expect(plan.contains("pruning ranges: date in [2016-02-01, 2016-02-29]"), "\(plan)")
     }
 
-    @Test func limitStreamsFromTheFirstChunk() throws {
+    @Test func limitAndOffsetCutAcrossPartitionsInStorageOrder() throws {
         let store = try tinyStore()
-        let query = try Query("SELECT msno, date FROM user_logs LIMIT 2 OFFSET 1", store: try Store(path: store))
-        var batches = 0
-        var count = 0
-        try query.run { rows in
-            batches += 1
-            count += rows.count
-            return true
+        // Storage order: January (1 row), February (2), March (3, in file order). OFFSET 1 skips all of
+        // January; LIMIT 2 then takes February, and a sink that asks to stop is never called again.
+        #expect(try rows("SELECT msno, date FROM user_logs LIMIT 2 OFFSET 1", store) == [["userA", "2016-02-10"], ["userB", "2016-02-10"]])
+        #expect(try rows("SELECT msno FROM user_logs LIMIT 2 OFFSET 4", store) == [["userA"], ["userD"]])
+        let query = try Query("SELECT msno FROM user_logs", store: try Store(path: store))
+        var calls = 0
+        try query.run { _ in
+            calls += 1
+            return false
         }
-        #expect(count == 2)
-        #expect(batches == 1)
+        #expect(calls == 1)
     }
 
     @Test func groupByBeyondTheMemoryLimitFailsClearly() throws {
