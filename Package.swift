@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "StrataIngest", targets: ["StrataIngest"]),
         .library(name: "StrataQuery", targets: ["StrataQuery"]),
         .library(name: "StrataFeatures", targets: ["StrataFeatures"]),
+        .library(name: "StrataFormat", targets: ["StrataFormat"]),
+        .library(name: "StrataStorage", targets: ["StrataStorage"]),
+        .library(name: "StrataTrain", targets: ["StrataTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -52,6 +52,8 @@ if [ -d "$samples" ]; then
     "$BIN" ingest --db "$work/sample-$index" --cutoff 20170301 "$file" > /dev/null
     compare_store "$work/sample-$index"
   done < <(find "$samples" -name '*.csv' | sort)
+else
+  echo "differential: $samples is absent (a fresh clone has none): real-sample stores skipped"
 fi
 
 # A generated dataset: about 200k log rows over five months, several segments per table.

@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
 # Builds Strata and runs every test: the Swift suites, the independent reader's own tests, and the
 # differential checks: the reader (written from format-spec/ alone) decodes what Strata writes, W1 and
-# SQL results equal independent DuckDB implementations.
-set -euo pipefail
+# SQL results equal independent DuckDB implementations. Every stage runs even when an earlier one
+# fails; the exit status is 1 when any failed, and the failed stages are listed at the end.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 
-tools/setup.sh
-swift build --build-tests
-swift test --skip-build
-python3 -m pytest -q -p no:cacheprovider tools/test_strata_read.py
-tools/differential.sh
-tools/w1_differential.sh
-tools/sql_differential.sh
+tools/setup.sh || exit 1
+swift build --build-tests || { echo "test.sh: the build failed" >&2; exit 1; }
+
+failed=()
+stage() {
+  local name=$1
+  shift
+  echo "== $name"
+  if ! "$@"; then failed+=("$name"); fi
+}
+stage "swift test" swift test --skip-build
+stage "reader tests" python3 -m pytest -q -p no:cacheprovider tools/test_strata_read.py
+stage "storage differential" tools/differential.sh
+stage "W1 differential" tools/w1_differential.sh
+stage "SQL differential" tools/sql_differential.sh
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test.sh: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test.sh: every stage passed"

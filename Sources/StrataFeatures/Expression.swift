@@ -9,7 +9,15 @@ public indirect enum Expression: Equatable, Sendable {
     case negate(Expression)
     case binary(Character, Expression, Expression)
 
+    /// Bounds that keep every recursion over an expression shallow (parsing, compiling, evaluating).
+    public static let textLengthMax = 4096
+    public static let nestingMax = 256
+    public static let operatorCountMax = 256
+
     public static func parse(_ text: String) throws -> Expression {
+        guard text.count <= textLengthMax else {
+            throw ExpressionError(message: "the expression is \(text.count) characters long; at most \(textLengthMax) are allowed", position: textLengthMax)
+        }
         var parser = ExpressionParser(characters: Array(text))
         let expression = try parser.expression()
         parser.skipSpaces()
@@ -83,6 +91,23 @@ extension Expression {
 struct ExpressionParser {
     let characters: [Character]
     var position = 0
+    /// Open parentheses and unary minus signs around the current position.
+    var nesting = 0
+    var operatorCount = 0
+
+    mutating func countOperator() throws {
+        operatorCount += 1
+        guard operatorCount <= Expression.operatorCountMax else {
+            throw ExpressionError(message: "more than \(Expression.operatorCountMax) operators", position: position)
+        }
+    }
+
+    mutating func nest() throws {
+        nesting += 1
+        guard nesting <= Expression.nestingMax else {
+            throw ExpressionError(message: "parentheses and minus signs nest deeper than \(Expression.nestingMax)", position: position)
+        }
+    }
 
     mutating func skipSpaces() {
         while position < characters.count && characters[position].isWhitespace { position += 1 }
@@ -95,6 +120,7 @@ struct ExpressionParser {
             guard position < characters.count, characters[position] == "+" || characters[position] == "-" else { return left }
             let op = characters[position]
             position += 1
+            try countOperator()
             left = .binary(op, left, try term())
         }
     }
@@ -106,6 +132,7 @@ struct ExpressionParser {
             guard position < characters.count, characters[position] == "*" || characters[position] == "/" else { return left }
             let op = characters[position]
             position += 1
+            try countOperator()
             left = .binary(op, left, try factor())
         }
     }
@@ -116,6 +143,8 @@ struct ExpressionParser {
         let character = characters[position]
         if character == "(" {
             position += 1
+            try nest()
+            defer { nesting -= 1 }
             let inner = try expression()
             skipSpaces()
             guard position < characters.count, characters[position] == ")" else { throw ExpressionError(message: "expected ')'", position: position) }
@@ -124,6 +153,8 @@ struct ExpressionParser {
         }
         if character == "-" {
             position += 1
+            try nest()
+            defer { nesting -= 1 }
             return .negate(try factor())
         }
         if character.isNumber || character == "." {

@@ -17,6 +17,9 @@ public struct FeaturePlan: Sendable {
     let groupColumns: [String: [String]]
     let groupSources: [String: TableManifest]
 
+    /// Features one view may compute, leaving room for a label table's columns.
+    public static let featureCountMax = 1000
+
     public init(view: FeatureView, store: Store) throws {
         self.view = view
         var outputs: [ColumnSchema] = []
@@ -108,6 +111,11 @@ public struct FeaturePlan: Sendable {
                 let isFloat = expression.isFloat { floatNames.contains($0) }
                 try add(ColumnSchema(name: feature.name, type: isFloat ? .float64 : .int64, nullable: true))
             }
+        }
+        // A training set adds its label columns, and both it and the online table hold at most
+        // FormatLimits.columnCountMax columns: refuse here, before any work, what could not be written.
+        guard outputs.count <= Self.featureCountMax else {
+            throw fail("\(outputs.count) features; a view computes at most \(Self.featureCountMax) (segments and online tables hold \(FormatLimits.columnCountMax) columns)")
         }
         self.outputs = outputs
         self.groupColumns = groupColumns

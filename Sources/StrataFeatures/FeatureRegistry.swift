@@ -51,7 +51,24 @@ public enum FeatureRegistry {
             let known = (store.manifest.featureViews ?? [:]).keys.sorted()
             throw FeaturePlanError(message: "no feature view '\(name)'\(version.map { " version \($0)" } ?? "") is registered (registered: \(known.isEmpty ? "none; use strata features apply FILE" : known.joined(separator: ", ")))")
         }
-        let view = try FeatureViewParser.parse(file: store.absolute(entry.file))
-        return (view, entry)
+        return (try definition(store: store, name: name, entry: entry), entry)
+    }
+
+    /// Reads a registered definition and checks it is the one registered: its name, and its content
+    /// hash against the manifest's (a file edited inside the store is refused, not used).
+    public static func definition(store: Store, name: String, entry: FeatureViewVersion) throws -> FeatureView {
+        let path = store.absolute(entry.file)
+        let view: FeatureView
+        do {
+            view = try FeatureViewParser.parse(file: path)
+        } catch let error as FeatureDefinitionError {
+            throw StorageError.corrupt(file: path, column: nil, chunk: nil, reason: "the registered feature view no longer parses: \(error.description)")
+        }
+        guard view.name == name, view.contentHash == entry.hash else {
+            throw StorageError.corrupt(
+                file: path, column: nil, chunk: nil,
+                reason: "feature view \(name) v\(entry.version) was changed after it was registered (hash \(view.contentHash), the manifest says \(entry.hash))")
+        }
+        return view
     }
 }

@@ -12,6 +12,91 @@ enum OnlineLayout {
     static let trailerSizeBytes = 16
 
     static func validityWords(columnCount: Int) -> Int { (columnCount + 63) / 64 }
+
+    /// The header and column entries of an online table, checked: sizes that add up to the file without
+    /// overflow, the header CRC, the file CRC and trailer, and agreement with the manifest entry.
+    struct Parsed {
+        var columnCount = 0
+        var rowCount = 0
+        var rowWidth = 0
+        var asOfDay = 0
+        var rowsOffset = 0
+        var validityWords = 0
+        var nameAreaOffset = 0
+        var stringAreaOffset = 0
+        var stringAreaSize = 0
+        var schemas: [ColumnSchema] = []
+
+        init(_ bytes: UnsafeRawBufferPointer, path: String, entry: OnlineTableEntry) throws {
+            func corrupt(_ reason: String) -> StorageError { .corrupt(file: path, column: nil, chunk: nil, reason: reason) }
+            guard bytes.count >= headerSizeBytes + trailerSizeBytes,
+                Array(bytes[0..<8]) == magic, Array(bytes[(bytes.count - 8)...]) == trailerMagic
+            else { throw corrupt("not an online table (bad magic or truncated)") }
+            let fileCRC = bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self).littleEndian
+            guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 16)])) == fileCRC, fileCRC == entry.fileCRC else {
+                throw corrupt("online table checksum mismatch")
+            }
+            guard bytes.loadUnaligned(fromByteOffset: bytes.count - 12, as: UInt32.self) == 0 else { throw corrupt("trailer padding is not zero") }
+            let headerCRC = bytes.loadUnaligned(fromByteOffset: 60, as: UInt32.self).littleEndian
+            guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<60])) == headerCRC else { throw corrupt("header checksum mismatch") }
+            var reader = ByteReader(bytes, offset: 8)
+            _ = try reader.read(UInt16.self, "version")
+            let minReader = try reader.read(UInt16.self, "min reader")
+            guard minReader <= 1 else { throw StorageError.from(.newerFormat(what: "online table", needs: Int(minReader), have: 1), file: path) }
+            func size(_ value: UInt64, _ what: String) throws -> Int {
+                guard let size = Int(exactly: value), size <= bytes.count else { throw corrupt("\(what) \(value) exceeds the file's \(bytes.count) bytes") }
+                return size
+            }
+            columnCount = Int(try reader.read(UInt32.self, "column count"))
+            let entityCount = try reader.read(UInt64.self, "entity count")
+            rowWidth = Int(try reader.read(UInt32.self, "row width"))
+            asOfDay = Int(try reader.read(Int32.self, "as-of day"))
+            nameAreaOffset = try size(try reader.read(UInt64.self, "name area offset"), "name area offset")
+            stringAreaOffset = try size(try reader.read(UInt64.self, "string area offset"), "string area offset")
+            stringAreaSize = try size(try reader.read(UInt64.self, "string area size"), "string area size")
+            guard entityCount == UInt64(entry.entityCount), asOfDay == entry.asOf else {
+                throw corrupt("header says \(entityCount) entities as of day \(asOfDay); the manifest says \(entry.entityCount) as of \(entry.asOf)")
+            }
+            rowCount = entry.entityCount
+            guard (1...FormatLimits.columnCountMax).contains(columnCount) else { throw corrupt("\(columnCount) columns (1...\(FormatLimits.columnCountMax) allowed)") }
+            validityWords = OnlineLayout.validityWords(columnCount: columnCount)
+            rowsOffset = OnlineLayout.rowsOffset(columnCount: columnCount)
+            let (rowsSize, overflow) = rowWidth.multipliedReportingOverflow(by: rowCount)
+            guard !overflow, rowWidth == OnlineLayout.rowWidthBytes(columnCount: columnCount), rowsOffset + rowsSize == nameAreaOffset,
+                nameAreaOffset <= stringAreaOffset, stringAreaOffset + stringAreaSize == bytes.count - trailerSizeBytes
+            else { throw corrupt("online table layout does not add up") }
+            reader.offset = headerSizeBytes
+            for _ in 0..<columnCount {
+                let nameOffset = Int(try reader.read(UInt32.self, "name offset"))
+                let nameLength = Int(try reader.read(UInt16.self, "name length"))
+                guard let type = LogicalType(rawValue: try reader.read(UInt8.self, "type")), type != .entity else { throw corrupt("unknown column type") }
+                let flags = try reader.read(UInt8.self, "flags")
+                guard flags <= 1 else { throw corrupt("unknown column flags \(flags)") }
+                try reader.skipZeros(8, "reserved")
+                guard nameLength > 0, nameAreaOffset + nameOffset + nameLength <= stringAreaOffset else { throw corrupt("column name out of bounds") }
+                let name = String(decoding: bytes[(nameAreaOffset + nameOffset)..<(nameAreaOffset + nameOffset + nameLength)], as: UTF8.self)
+                schemas.append(ColumnSchema(name: name, type: type, nullable: flags == 1))
+            }
+        }
+
+        /// Every non-NULL string slot must point inside the string area.
+        func checkStringSlots(_ bytes: UnsafeRawBufferPointer, path: String) throws {
+            let stringColumns = schemas.indices.filter { schemas[$0].type == .string }
+            guard !stringColumns.isEmpty else { return }
+            for row in 0..<rowCount {
+                let base = rowsOffset + row * rowWidth
+                for column in stringColumns {
+                    let word = bytes.loadUnaligned(fromByteOffset: base + 8 * (column / 64), as: UInt64.self).littleEndian
+                    guard word & (1 << UInt64(column % 64)) != 0 else { continue }
+                    let bits = bytes.loadUnaligned(fromByteOffset: base + 8 * (validityWords + column), as: UInt64.self).littleEndian
+                    guard Int(bits >> 32) + Int(bits & 0xFFFF_FFFF) <= stringAreaSize else {
+                        throw StorageError.corrupt(file: path, column: schemas[column].name, chunk: nil,
+                                                   reason: "entity \(row)'s string points outside the string area")
+                    }
+                }
+            }
+        }
+    }
     static func rowWidthBytes(columnCount: Int) -> Int { 8 * (validityWords(columnCount: columnCount) + columnCount) }
     static func rowsOffset(columnCount: Int) -> Int { (headerSizeBytes + columnEntrySizeBytes * columnCount + 63) / 64 * 64 }
 }
@@ -148,7 +233,9 @@ public final class OnlineTable: @unchecked Sendable {
     let validityWords: Int
     let stringAreaOffset: Int
 
-    /// Opens the latest materialisation of `view` in `store`, checking every checksum of the file.
+    /// Opens the latest materialisation of `view` in `store`, checking every checksum of the file and
+    /// every fact a lookup relies on (format-spec §11): the header against the manifest entry, the column
+    /// schemas against the registered feature view, every string slot against the string area.
     public init(store: Store, view: String) throws {
         guard let entry = store.manifest.online?[view] else {
             throw FeaturePlanError(message: "feature view \(view) has no online table; run strata features materialize --db \(store.path) --as-of YYYYMMDD")
@@ -157,42 +244,28 @@ public final class OnlineTable: @unchecked Sendable {
         let path = store.absolute(entry.file)
         file = try MappedFile(path: path)
         entities = try store.loadEntities()
-        let bytes = file.bytes
-        func corrupt(_ reason: String) -> StorageError { .corrupt(file: path, column: nil, chunk: nil, reason: reason) }
-        guard bytes.count >= OnlineLayout.headerSizeBytes + OnlineLayout.trailerSizeBytes,
-            Array(bytes[0..<8]) == OnlineLayout.magic, Array(bytes[(bytes.count - 8)...]) == OnlineLayout.trailerMagic
-        else { throw corrupt("not an online table (bad magic or truncated)") }
-        let fileCRC = bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self).littleEndian
-        guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 16)])) == fileCRC, fileCRC == entry.fileCRC else {
-            throw corrupt("online table checksum mismatch")
+        let layout: OnlineLayout.Parsed
+        do {
+            layout = try OnlineLayout.Parsed(file.bytes, path: path, entry: entry)
+        } catch let error as FormatError {
+            throw StorageError.from(error, file: path)
         }
-        var reader = ByteReader(bytes, offset: 8)
-        guard try reader.read(UInt16.self, "version") >= 1, try reader.read(UInt16.self, "min reader") <= 1 else { throw corrupt("written by a newer Strata") }
-        let columnCount = Int(try reader.read(UInt32.self, "column count"))
-        rowCount = Int(try reader.read(UInt64.self, "entity count"))
-        rowWidth = Int(try reader.read(UInt32.self, "row width"))
-        asOfDay = Int(try reader.read(Int32.self, "as-of day"))
-        let nameAreaOffset = Int(try reader.read(UInt64.self, "name area offset"))
-        stringAreaOffset = Int(try reader.read(UInt64.self, "string area offset"))
-        let stringAreaSize = Int(try reader.read(UInt64.self, "string area size"))
-        validityWords = OnlineLayout.validityWords(columnCount: columnCount)
-        rowsOffset = OnlineLayout.rowsOffset(columnCount: columnCount)
-        guard columnCount <= FormatLimits.columnCountMax, rowWidth == OnlineLayout.rowWidthBytes(columnCount: columnCount),
-            nameAreaOffset == rowsOffset + rowWidth * rowCount, stringAreaOffset + stringAreaSize == bytes.count - 16
-        else { throw corrupt("online table layout does not add up") }
-        var schemas: [ColumnSchema] = []
-        reader.offset = OnlineLayout.headerSizeBytes
-        for _ in 0..<columnCount {
-            let nameOffset = Int(try reader.read(UInt32.self, "name offset"))
-            let nameLength = Int(try reader.read(UInt16.self, "name length"))
-            guard let type = LogicalType(rawValue: try reader.read(UInt8.self, "type")) else { throw corrupt("unknown column type") }
-            let nullable = try reader.read(UInt8.self, "flags") == 1
-            try reader.skipZeros(8, "reserved")
-            guard nameAreaOffset + nameOffset + nameLength <= stringAreaOffset else { throw corrupt("column name out of bounds") }
-            let name = String(decoding: bytes[(nameAreaOffset + nameOffset)..<(nameAreaOffset + nameOffset + nameLength)], as: UTF8.self)
-            schemas.append(ColumnSchema(name: name, type: type, nullable: nullable))
+        rowCount = layout.rowCount
+        rowWidth = layout.rowWidth
+        asOfDay = layout.asOfDay
+        rowsOffset = layout.rowsOffset
+        validityWords = layout.validityWords
+        stringAreaOffset = layout.stringAreaOffset
+        schemas = layout.schemas
+        // The columns must be the ones the registered view computes: a type changed on disk would
+        // otherwise reinterpret slots (a string's offset read as a float).
+        let registered = try FeatureRegistry.load(store: store, name: view, version: entry.featureViewVersion)
+        let expected = try FeaturePlan(view: registered.0, store: store).outputs.map { ColumnSchema(name: $0.name, type: $0.type, nullable: true) }
+        guard schemas.map({ ColumnSchema(name: $0.name, type: $0.type, nullable: true) }) == expected else {
+            throw StorageError.corrupt(file: path, column: nil, chunk: nil,
+                                       reason: "its columns are not those of feature view \(view) v\(entry.featureViewVersion)")
         }
-        self.schemas = schemas
+        try layout.checkStringSlots(file.bytes, path: path)
     }
 
     /// The vector of `msno`, or nil when the store has never seen it.

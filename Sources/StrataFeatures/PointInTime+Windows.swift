@@ -172,7 +172,7 @@ extension PointInTimeEngine {
             cache = cache.filter { $0.key >= firstMonth }
             let partitions = Set(try engine.store.table(group.source).partitions)
             var runs: [EntityRuns] = []
-            var day = Dates.dayNumber(yyyymmdd: firstMonth * 100 + 1)!
+            var day = Dates.firstDayOfMonth(dayNumber: Int(firstDay))
             while Dates.monthKey(dayNumber: day) <= lastMonth {
                 let key = Dates.monthKey(dayNumber: day)
                 let (year, month, _) = Dates.civil(dayNumber: day)

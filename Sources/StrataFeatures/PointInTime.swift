@@ -73,6 +73,8 @@ public struct PointInTimeEngine {
 
     public func compute(_ requests: FeatureRequests) throws -> FeatureMatrix {
         let outputs = plan.outputs.map { OutputColumn(schema: $0, rowCount: requests.count) }
+        // Nothing to compute (every msno asked for is unknown, say): no source need be read.
+        if requests.count == 0 { return FeatureMatrix(schemas: plan.outputs, columns: outputs) }
         // Each item's slice of the outputs.
         var ranges: [Range<Int>] = []
         var next = 0
@@ -112,11 +114,14 @@ public struct PointInTimeEngine {
             let output = outputs[ranges[index].lowerBound]
             let earlier = Dictionary(uniqueKeysWithValues: outputs[..<ranges[index].lowerBound].map { ($0.schema.name, $0) })
             // Names resolve to columns once; the per-row work is then arithmetic only.
-            let operands = expression.references.map { path -> Operand in
+            let operands = try expression.references.map { path -> Operand in
                 if path == ["cutoff"] { return .cutoff }
-                if path.count == 1 { return .output(earlier[path[0]]!) }
-                let group = groups[path[0]]!
-                return .group(group.table.columns[group.columnNames.firstIndex(of: path[1])!], group.selected)
+                // FeaturePlan resolved every name; a miss here is a plan that changed under us.
+                if path.count == 1, let output = earlier[path[0]] { return .output(output) }
+                if path.count == 2, let group = groups[path[0]], let column = group.columnNames.firstIndex(of: path[1]) {
+                    return .group(group.table.columns[column], group.selected)
+                }
+                throw FeaturePlanError(message: "derived feature \(feature.name) refers to '\(path.joined(separator: "."))', which the view does not compute")
             }
             let compiled = expression.compiled(operands: operands)
             for request in 0..<requests.count {

@@ -11,8 +11,10 @@ public struct TrainingSetRequest: Sendable {
     public var inclusive = false
     /// Read the inputs at this committed version (time travel); nil for the latest.
     public var inputVersion: Int?
-    /// Replace an existing table of the same name.
+    /// Replace an existing derived table of the same name.
     public var replace = false
+    /// With `replace`, replace even an ingested source table.
+    public var force = false
     public var cutoffColumn = "cutoff_date"
 
     public init(featuresFile: String, labelsTable: String, outputTable: String) {
@@ -43,8 +45,9 @@ public enum TrainingSetBuilder {
         let writer = try StoreWriter(path: storePath, create: false)
         do {
             let store = try Store(path: storePath, version: request.inputVersion ?? writer.base.version)
-            if writer.table(request.outputTable) != nil && !request.replace {
-                throw FeaturePlanError(message: "table \(request.outputTable) already exists; choose another --out or pass --replace")
+            try writer.checkOutputTable(request.outputTable, replace: request.replace, force: request.force)
+            guard request.outputTable != request.labelsTable else {
+                throw FeaturePlanError(message: "--out \(request.outputTable) is the label table the training set reads; choose another name")
             }
             let registration = try FeatureRegistry.register(view, sourceText: text, writer: writer)
             let plan = try FeaturePlan(view: view, store: store)
@@ -61,8 +64,7 @@ public enum TrainingSetBuilder {
             let schemas = labels.schemas + plan.outputs
 
             progress?("encoding \(columns.count) columns")
-            if request.replace { writer.dropTable(request.outputTable) }
-            try writer.ensureTable(request.outputTable, columns: schemas, partitionColumn: nil, partitioning: .none)
+            try writer.replaceOutputTable(request.outputTable, columns: schemas, replace: request.replace, force: request.force)
             try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
             let lineage = Lineage(
                 kind: "training-set", storeVersion: store.version, featureView: view.name, featureViewVersion: registration.version.version,

@@ -1,8 +1,39 @@
 /// Calendar dates as day numbers: days since 1970-01-01 in the proleptic Gregorian calendar, the
 /// storage form of every date column (format-spec §1). Pure integer arithmetic, no Foundation.
 public enum Dates {
-    /// Years accepted from input: wide enough for every real KKBox quirk (1970 expiries, 2026 plans).
-    public static let yearRange = 1900...2199
+    /// Years accepted from input (CSV, flags, SQL): four digits, as YYYYMMDD can write them.
+    public static let yearRange = 1...9999
+    /// Day numbers of 0001-01-01 ... 9999-12-31: every date a store holds lies in it.
+    public static let dayRange = daysFromCivil(year: 1, month: 1, day: 1)...daysFromCivil(year: 9999, month: 12, day: 31)
+
+    /// The first day of the month containing `dayNumber` (any day number, valid or not as input).
+    public static func firstDayOfMonth(dayNumber: Int) -> Int {
+        let (year, month, _) = civil(dayNumber: dayNumber)
+        return daysFromCivil(year: year, month: month, day: 1)
+    }
+
+    /// A day given as text: `YYYYMMDD` or `YYYY-MM-DD`, a valid calendar date in `yearRange`; nil otherwise.
+    public static func parse(_ text: String) -> Int? {
+        let bytes = Array(text.utf8)
+        func digits(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                guard bytes[index] >= 48 && bytes[index] <= 57 else { return nil }
+                value = value * 10 + Int(bytes[index] - 48)
+            }
+            return value
+        }
+        switch bytes.count {
+        case 8:
+            guard let year = digits(0..<4), let month = digits(4..<6), let day = digits(6..<8) else { return nil }
+            return dayNumber(year: year, month: month, day: day)
+        case 10 where bytes[4] == UInt8(ascii: "-") && bytes[7] == UInt8(ascii: "-"):
+            guard let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10) else { return nil }
+            return dayNumber(year: year, month: month, day: day)
+        default:
+            return nil
+        }
+    }
 
     /// Day number of a valid calendar date, or nil.
     @inline(__always) public static func dayNumber(year: Int, month: Int, day: Int) -> Int? {

@@ -50,7 +50,7 @@ public struct SegmentHeader: Equatable, Sendable {
         _ = try reader.read(UInt16.self, "format version")
         let minReader = try reader.read(UInt16.self, "min reader version")
         guard minReader <= SegmentMagic.readerVersion else {
-            throw FormatError("segment needs reader version \(minReader); this Strata reads version \(SegmentMagic.readerVersion): upgrade Strata")
+            throw FormatError.newerFormat(what: "segment", needs: Int(minReader), have: Int(SegmentMagic.readerVersion))
         }
         try reader.skipZeros(4, "header flags")
         let header = SegmentHeader(

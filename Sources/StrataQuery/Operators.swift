@@ -62,15 +62,15 @@ enum Arithmetic {
         return result
     }
 
-    /// Dates must stay day numbers of 32 bits (about ±5.8 million years), as DuckDB's do; NULL rows,
+    /// Dates must stay in years 0001-9999, the range every Strata date lies in (DuckDB's is wider); NULL rows,
     /// which may hold anything, are set to day 0 so that later date functions never see wild values.
     private static func checkedDates(_ values: [Int64], nulls: [Bool]?, position: Range<Int>) throws -> [Int64] {
         var values = values
         for index in values.indices {
             if nulls?[index] ?? false {
                 values[index] = 0
-            } else if Int32(exactly: values[index]) == nil {
-                throw QueryError("date out of range", at: position)
+            } else if !Dates.dayRange.contains(Int(values[index])) {
+                throw QueryError("date out of range (dates lie in 0001-01-01...9999-12-31)", at: position)
             }
         }
         return values

@@ -7,9 +7,8 @@ enum SQLDates {
         let parts = text.trimmingWhitespace().split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, (1...2).contains(parts[1].count), (1...2).contains(parts[2].count),
               let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (1...12).contains(month), day >= 1, day <= Dates.daysInMonth(year: year, month: month) else { return nil }
-        // Any four-digit year (the stored tables keep to 1900–2199, SQL literals need not).
-        return Int64(Dates.daysFromCivil(year: year, month: month, day: day))
+              let number = Dates.dayNumber(year: year, month: month, day: day) else { return nil }
+        return Int64(number)
     }
 
     static func format(_ dayNumber: Int64) -> String {

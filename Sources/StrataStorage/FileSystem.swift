@@ -97,14 +97,21 @@ public enum FileSystem {
         return names.sorted()
     }
 
-    /// `flock(LOCK_EX | LOCK_NB)` on `path`: the returned descriptor holds the lock until closed.
-    public static func lockExclusive(_ path: String, lockedError: StorageError) throws -> Int32 {
+    /// `flock(LOCK_EX | LOCK_NB)` on `path`, retried every 20 ms for up to `waitSeconds`: the returned
+    /// descriptor holds the lock until closed.
+    public static func lockExclusive(_ path: String, lockedError: StorageError, waitSeconds: Double = 0) throws -> Int32 {
         let fd = try open(path, O_RDWR | O_CREAT)
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        var waited = 0.0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
-            Glibc.close(fd)
-            if code == EWOULDBLOCK { throw lockedError }
-            throw StorageError.io(path: path, operation: "flock", errno: code)
+            if code == EINTR { continue }
+            guard code == EWOULDBLOCK, waited < waitSeconds else {
+                Glibc.close(fd)
+                if code == EWOULDBLOCK { throw lockedError }
+                throw StorageError.io(path: path, operation: "flock", errno: code)
+            }
+            usleep(20_000)
+            waited += 0.02
         }
         return fd
     }

@@ -53,7 +53,9 @@ public struct Manifest: Codable, Equatable, Sendable {
         return writer.bytes
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> Manifest {
+    /// Decodes and checks a manifest file. `validate: false` skips the consistency rules (`problems()`),
+    /// for tests that forge a lying manifest.
+    public static func decode(_ bytes: [UInt8], validate: Bool = true) throws -> Manifest {
         try bytes.withUnsafeBytes { raw in
             var reader = ByteReader(raw)
             guard raw.count >= headerSizeBytes + 4, Array(try reader.slice(8, "magic")) == magic else {
@@ -66,18 +68,25 @@ public struct Manifest: Codable, Equatable, Sendable {
             _ = try reader.read(UInt16.self, "format version")
             let minReader = try reader.read(UInt16.self, "min reader version")
             guard minReader <= SegmentMagic.readerVersion else {
-                throw FormatError("manifest needs reader version \(minReader); upgrade Strata")
+                throw FormatError.newerFormat(what: "manifest", needs: Int(minReader), have: Int(SegmentMagic.readerVersion))
             }
             let payloadSize = Int(try reader.read(UInt32.self, "payload size"))
             guard payloadSize <= FormatLimits.manifestPayloadBytesMax, payloadSize + headerSizeBytes + 4 == raw.count else {
                 throw FormatError("manifest payload size \(payloadSize) does not match a file of \(raw.count) bytes")
             }
             let payload = Data(try reader.slice(payloadSize, "payload"))
+            let manifest: Manifest
             do {
-                return try JSONDecoder().decode(Manifest.self, from: payload)
+                manifest = try JSONDecoder().decode(Manifest.self, from: payload)
             } catch {
-                throw FormatError("manifest payload is not valid: \(error)")
+                throw FormatError("manifest payload is not valid JSON of a manifest: \(describeDecodingError(error))")
             }
+            let problems = validate ? manifest.problems() : []
+            guard problems.isEmpty else {
+                throw FormatError("the manifest does not hold together: " + problems.prefix(5).joined(separator: "; ")
+                    + (problems.count > 5 ? " (and \(problems.count - 5) more)" : ""))
+            }
+            return manifest
         }
     }
 }
@@ -230,12 +239,18 @@ public struct RunEntry: Codable, Equatable, Sendable {
     public var file: String
     public var modelFile: String
     public var createdAt: String
+    /// CRC-32 of the whole run record and model file, checked before either is used (absent in stores
+    /// written before they were recorded).
+    public var fileCRC: UInt32?
+    public var modelFileCRC: UInt32?
 
-    public init(id: String, file: String, modelFile: String, createdAt: String) {
+    public init(id: String, file: String, modelFile: String, createdAt: String, fileCRC: UInt32? = nil, modelFileCRC: UInt32? = nil) {
         self.id = id
         self.file = file
         self.modelFile = modelFile
         self.createdAt = createdAt
+        self.fileCRC = fileCRC
+        self.modelFileCRC = modelFileCRC
     }
 }
 

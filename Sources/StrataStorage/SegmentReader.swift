@@ -7,10 +7,15 @@ public final class SegmentReader: @unchecked Sendable {
     public let header: SegmentHeader
     public let trailer: SegmentTrailer
     public let footer: SegmentFooter
+    /// Entity ids must be below this (the store's entity count); nil when the caller has no dictionary.
+    public let entityCount: Int?
     private let file: MappedFile
 
-    public init(path: String) throws {
+    /// Opens and checks `path`. With `entityCount`, every entity id is checked against it: the zone maps
+    /// here, every value when a chunk is read (ids index memory further up, so a lie must stop here).
+    public init(path: String, entityCount: Int? = nil) throws {
         self.path = path
+        self.entityCount = entityCount
         file = try MappedFile(path: path)
         do {
             let bytes = file.bytes
@@ -23,8 +28,17 @@ public final class SegmentReader: @unchecked Sendable {
             for entry in footer.chunks where entry.offset + UInt64(entry.storedSizeBytes) > trailer.footerOffset {
                 throw FormatError("a block at \(entry.offset) runs past the footer")
             }
+            if let entityCount {
+                for (column, descriptor) in footer.columns.enumerated() where descriptor.type == .entity {
+                    for chunk in 0..<footer.chunkCount {
+                        if let high = footer.chunk(column: column, chunk: chunk).zoneMax, high >= Int64(entityCount) {
+                            throw FormatError("column \(descriptor.name) block \(chunk): entity ids up to \(high), but the store has \(entityCount) entities")
+                        }
+                    }
+                }
+            }
         } catch let error as FormatError {
-            throw StorageError.corrupt(file: path, column: nil, chunk: nil, reason: error.message)
+            throw StorageError.from(error, file: path)
         }
     }
 
@@ -44,9 +58,13 @@ public final class SegmentReader: @unchecked Sendable {
             let shape = ChunkShape(
                 type: descriptor.type, encoding: entry.encoding, codec: entry.codec, encodedSizeBytes: Int(entry.encodedSizeBytes),
                 rowCount: Int(entry.rowCount), nullCount: Int(entry.nullCount))
-            return try ChunkDecoder.decode(block, shape: shape)
+            let vector = try ChunkDecoder.decode(block, shape: shape)
+            if let entityCount, descriptor.type == .entity, case .integers(let ids) = vector.values {
+                try Self.checkEntityIds(ids, below: Int64(entityCount))
+            }
+            return vector
         } catch let error as FormatError {
-            throw StorageError.corrupt(file: path, column: descriptor.name, chunk: chunk, reason: error.message)
+            throw StorageError.from(error, file: path, column: descriptor.name, chunk: chunk)
         }
     }
 
@@ -56,4 +74,11 @@ public final class SegmentReader: @unchecked Sendable {
     }
 
     public func adviseSequential() { file.adviseSequential() }
+
+    /// Throws unless every id is in `0 ..< count` (NULL slots decode as 0, which is always below a count > 0).
+    static func checkEntityIds(_ ids: [Int64], below count: Int64) throws {
+        var high: Int64 = -1
+        ids.withUnsafeBufferPointer { for id in $0 where id > high { high = id } }
+        if high >= count { throw FormatError("entity id \(high) is not below the store's \(count) entities") }
+    }
 }

@@ -12,7 +12,14 @@ public enum StorageError: Error, CustomStringConvertible, Equatable {
     case unknownColumn(table: String, name: String, available: [String])
     case unknownVersion(requested: Int, latest: Int)
     case locked(path: String)
+    /// A file written by a newer Strata: intact, but this build cannot read it.
+    case newerFormat(file: String, reason: String)
     case invalid(String)
+
+    /// `.newerFormat` when the error says so, `.corrupt` otherwise.
+    public static func from(_ error: FormatError, file: String, column: String? = nil, chunk: Int? = nil) -> StorageError {
+        error.needsNewerReader ? .newerFormat(file: file, reason: error.message) : .corrupt(file: file, column: column, chunk: chunk, reason: error.message)
+    }
 
     public var description: String {
         switch self {
@@ -32,7 +39,9 @@ public enum StorageError: Error, CustomStringConvertible, Equatable {
         case .unknownVersion(let requested, let latest):
             return "version \(requested) does not exist; the store's versions are 1...\(latest)"
         case .locked(let path):
-            return "another process is writing to \(path) (it holds \(path)/LOCK); wait for it to finish"
+            return "another process is writing to \(path) (it holds \(path)/LOCK); wait for it to finish, or pass --wait SECONDS"
+        case .newerFormat(let file, let reason):
+            return "\(file): \(reason)"
         case .invalid(let message):
             return message
         }
@@ -44,3 +53,21 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// A decoding failure of JSON read from disk, in one line: what was wrong and where (the key path),
+/// without Swift's debug text.
+public func describeDecodingError(_ error: Error) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
+        return keys.isEmpty ? "at the top level" : "at \(keys.hasPrefix(".") ? String(keys.dropFirst()) : keys)"
+    }
+    guard let error = error as? DecodingError else { return "\(error)" }
+    switch error {
+    case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
+    case .valueNotFound(let type, let context): return "\(path(context)): a \(type) is missing"
+    case .keyNotFound(let key, let context): return "\(path(context)): the key '\(key.stringValue)' is missing"
+    case .dataCorrupted(let context):
+        return "\(path(context)): " + (context.underlyingError != nil ? "not valid JSON" : context.debugDescription)
+    @unknown default: return "not valid"
+    }
+}

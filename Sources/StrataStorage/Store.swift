@@ -33,7 +33,7 @@ public final class Store: @unchecked Sendable {
 
     /// Opens a segment of `table`, checking it is the file the manifest committed and has the table's schema.
     public func openSegment(_ entry: SegmentEntry, of table: TableManifest) throws -> SegmentReader {
-        let reader = try SegmentReader(path: absolute(entry.file))
+        let reader = try SegmentReader(path: absolute(entry.file), entityCount: manifest.entities.count)
         guard reader.trailer.fileCRC == entry.fileCRC, reader.rowCount == entry.rowCount else {
             throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "file does not match its manifest entry (checksum or row count differ)")
         }
@@ -111,10 +111,9 @@ public enum StorePaths {
             let manifest = try Manifest.decode(try FileSystem.readFile(file))
             guard manifest.version == version else { throw FormatError("manifest says version \(manifest.version), its name \(version)") }
             return manifest
-        } catch let error as FormatError {
-            throw StorageError.corrupt(
-                file: file, column: nil, chunk: nil,
-                reason: error.message + (version > 1 ? " (open the previous version with --version \(version - 1))" : ""))
+        } catch var error as FormatError {
+            if !error.needsNewerReader && version > 1 { error.message += " (open the previous version with --version \(version - 1))" }
+            throw StorageError.from(error, file: file)
         }
     }
 }

@@ -26,6 +26,9 @@ public final class StoreWriter: @unchecked Sendable {
     private let state = NSLock()
     private var lockFD: Int32?
 
+    /// How long a writer waits for another one to finish before giving up (the CLI's `--wait`).
+    nonisolated(unsafe) public static var lockWaitSeconds = 0.0
+
     /// Opens `path` for writing, creating the store when `create` is true and it does not exist.
     public init(path: String, create: Bool = true) throws {
         if !FileSystem.isDirectory(StorePaths.manifestDirectory(path)) {
@@ -33,7 +36,7 @@ public final class StoreWriter: @unchecked Sendable {
             try FileSystem.createDirectories(StorePaths.manifestDirectory(path))
         }
         self.path = path
-        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path))
+        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path), waitSeconds: Self.lockWaitSeconds)
         lockFD = fd
         do {
             let store = try Store(path: path)
@@ -61,6 +64,11 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     private func declareTable(_ name: String, columns: [ColumnSchema], partitionColumn: String?, partitioning: Partitioning) throws {
+        try StoreNames.validate(name, what: "table name")
+        // What a reader would refuse is refused before anything is written (format-spec §9).
+        let candidate = TableManifest(columns: columns, partitionColumn: partitionColumn, partitioning: partitioning, sourceBytes: 0, segments: [], lineage: nil)
+        let problems = candidate.problems(name: name)
+        guard problems.isEmpty else { throw StorageError.invalid(problems.joined(separator: "; ")) }
         if let existing = tables[name] {
             guard existing.columns == columns, existing.partitionColumn == partitionColumn, existing.partitioning == partitioning else {
                 throw StorageError.invalid("table \(name) already exists with a different schema (\(existing.columns.map(\.name).joined(separator: ",")))")
@@ -75,12 +83,31 @@ public final class StoreWriter: @unchecked Sendable {
         state.withLock { tables[name] = nil }
     }
 
+    /// Checks that a derived output may be written to `name`: a new name, or with `replace` an existing
+    /// derived table (one with lineage). Ingested source tables are replaced only with `force`.
+    public func checkOutputTable(_ name: String, replace: Bool, force: Bool, flag: String = "--out") throws {
+        try StoreNames.validate(name, what: flag)
+        guard let existing = table(name) else { return }
+        guard replace else { throw StorageError.invalid("table \(name) already exists; choose another \(flag) or pass --replace") }
+        if existing.lineage == nil && !force {
+            throw StorageError.invalid("table \(name) holds ingested source data; --replace only replaces derived tables (training sets, predictions). Pass --force as well to replace it anyway")
+        }
+    }
+
+    /// Replaces `name` with an empty table of this schema, after `checkOutputTable`.
+    public func replaceOutputTable(_ name: String, columns: [ColumnSchema], replace: Bool, force: Bool, flag: String = "--out") throws {
+        try checkOutputTable(name, replace: replace, force: force, flag: flag)
+        dropTable(name)
+        try ensureTable(name, columns: columns, partitionColumn: nil, partitioning: .none)
+    }
+
     public func setLineage(_ lineage: Lineage, of table: String) {
         state.withLock { tables[table]!.lineage = lineage }
     }
 
     /// Registers a new version of a feature view whose definition is `text`; returns it.
     public func registerFeatureView(name: String, hash: String, text: String) throws -> FeatureViewVersion {
+        try StoreNames.validate(name, what: "feature view name")
         let version = (featureViews[name]?.last?.version ?? 0) + 1
         let relative = "features/\(name)/v\(StorePaths.zeroPadded(version, 6)).yaml"
         try writeFile(Array(text.utf8), relativePath: relative)
@@ -92,6 +119,14 @@ public final class StoreWriter: @unchecked Sendable {
     public func featureViewVersions(_ name: String) -> [FeatureViewVersion] { featureViews[name] ?? [] }
 
     public func addRun(_ entry: RunEntry) { runs.append(entry) }
+
+    /// Adds a version of model `name` for `runId` (stage none); returns its number.
+    public func registerModelVersion(name: String, runId: String, at time: String) throws -> Int {
+        try StoreNames.validate(name, what: "model name")
+        let version = (models[name]?.last?.version ?? 0) + 1
+        models[name, default: []].append(ModelVersionEntry(version: version, runId: runId, stage: "none", updatedAt: time))
+        return version
+    }
 
     public var runCount: Int { runs.count }
 

@@ -12,11 +12,24 @@ public struct VerifyReport: Sendable {
     public var orphans: [String] = []
 
     public var isClean: Bool { problems.isEmpty }
+
+    public init() {}
+
+    /// Adds another layer's findings (the files it checked, their bytes and problems) to this report.
+    public mutating func merge(_ other: VerifyReport) {
+        filesChecked += other.filesChecked
+        blocksChecked += other.blocksChecked
+        bytesChecked += other.bytesChecked
+        problems += other.problems
+    }
 }
 
 extension Store {
-    /// Checks every manifest on disk and every file any of them references: file checksums, header,
-    /// footer, every block checksum, and a full decode of every block (value domains included).
+    /// Checks every manifest on disk and every segment any of them references: file checksums, header,
+    /// footer, every block checksum, and a full decode of every block (value domains, entity ids against
+    /// the dictionary, zone maps and partition keys included). The files of the layers above (feature
+    /// views, online tables, runs and models) are only listed here, so that they are not orphans: those
+    /// layers check their own files and merge their findings into the report.
     public static func verify(path: String, progress: ((String) -> Void)? = nil) throws -> VerifyReport {
         guard FileSystem.isDirectory(StorePaths.manifestDirectory(path)) else { throw StorageError.notAStore(path: path) }
         var report = VerifyReport()
@@ -28,6 +41,8 @@ extension Store {
         /// Month partition (key, partition column) and row count each segment must hold.
         var partitionOf: [String: (key: Int, column: Int)] = [:]
         var rowCountOf: [String: Int] = [:]
+        /// The smallest entity count of the versions that reference each table segment: its ids must be below it.
+        var entityLimitOf: [String: Int] = [:]
         for version in try StorePaths.versions(path) {
             report.manifestsChecked += 1
             do {
@@ -62,6 +77,7 @@ extension Store {
                         referenced[segment.file] = segment.fileCRC
                         schemas[segment.file] = table.descriptors
                         rowCountOf[segment.file] = segment.rowCount
+                        entityLimitOf[segment.file] = min(entityLimitOf[segment.file] ?? Int.max, manifest.entities.count)
                         if let partitionColumn { partitionOf[segment.file] = (segment.partition, partitionColumn) }
                     }
                 }
@@ -78,7 +94,7 @@ extension Store {
                     report.problems.append("\(absolute): missing (referenced by a manifest)")
                     continue
                 }
-                let reader = try SegmentReader(path: absolute)
+                let reader = try SegmentReader(path: absolute, entityCount: entityLimitOf[file])
                 report.bytesChecked += Int(reader.trailer.footerOffset) + Int(reader.trailer.footerSize)
                 let actualCRC = reader.computeFileCRC()
                 if actualCRC != reader.trailer.fileCRC {
@@ -105,44 +121,6 @@ extension Store {
                         }
                     }
                 }
-            } catch let error as StorageError {
-                report.problems.append(error.shortDescription)
-            }
-        }
-        // Online tables: one CRC over everything before their 16-byte trailer (format-spec §11).
-        for (file, expectedCRC) in onlineFiles.sorted(by: { $0.key < $1.key }) {
-            report.filesChecked += 1
-            let absolute = path + "/" + file
-            do {
-                let mapped = try MappedFile(path: absolute)
-                let bytes = mapped.bytes
-                report.bytesChecked += bytes.count
-                guard bytes.count >= 80 else {
-                    report.problems.append("\(absolute): truncated online table")
-                    continue
-                }
-                let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self))
-                let actual = Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 16)]))
-                if stored != actual || stored != expectedCRC {
-                    report.problems.append("\(absolute): online table checksum mismatch")
-                }
-            } catch let error as StorageError {
-                report.problems.append(error.shortDescription)
-            }
-        }
-        // Model files end with the CRC-32 of everything before it (format-spec §13).
-        for file in modelFiles.sorted() {
-            report.filesChecked += 1
-            let absolute = path + "/" + file
-            do {
-                let bytes = try FileSystem.readFile(absolute)
-                report.bytesChecked += bytes.count
-                let valid = bytes.count >= 20 && Array(bytes[0..<8]) == Array("STRATMDL".utf8)
-                    && bytes.withUnsafeBytes { raw in
-                        UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self))
-                            == Checksum.crc32(UnsafeRawBufferPointer(rebasing: raw[0..<(bytes.count - 4)]))
-                    }
-                if !valid { report.problems.append("\(absolute): model file checksum mismatch") }
             } catch let error as StorageError {
                 report.problems.append(error.shortDescription)
             }

@@ -5,6 +5,10 @@ import Foundation
 /// The package's root directory, for fixtures and the built binary.
 public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
+/// Whether the real KKBox rows of ../shared/kkbox-sample lie beside the repository (CI has them; a fresh
+/// clone does not, and the tests that read them are then skipped with a message).
+public let sharedSamplesPresent = FileManager.default.fileExists(atPath: packageRoot + "/../shared/kkbox-sample")
+
 /// A new empty directory under the system's temporary directory, named after the calling test.
 public func temporaryDirectory(_ name: String = #function) -> String {
     let path = NSTemporaryDirectory() + "strata-test-\(name.filter(\.isLetter))-\(UUID().uuidString.prefix(8))"

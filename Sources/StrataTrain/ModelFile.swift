@@ -48,16 +48,22 @@ public enum ModelFile {
         let stored = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: bytes.count - 4, as: UInt32.self)) }
         guard Checksum.crc32(Array(bytes[0..<(bytes.count - 4)])) == stored else { throw corrupt("model file checksum mismatch") }
         let minReader = UInt16(bytes[10]) | UInt16(bytes[11]) << 8
-        guard minReader <= readerVersion else { throw corrupt("model file needs reader version \(minReader); upgrade Strata") }
+        guard minReader <= readerVersion else {
+            throw StorageError.from(.newerFormat(what: "model file", needs: Int(minReader), have: Int(readerVersion)), file: path)
+        }
         let size = Int(UInt32(bytes[12]) | UInt32(bytes[13]) << 8 | UInt32(bytes[14]) << 16 | UInt32(bytes[15]) << 24)
         guard size <= payloadBytesMax, size + 20 == bytes.count else { throw corrupt("model payload size does not match the file") }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let artifact: ModelArtifact
         do {
-            return try decoder.decode(ModelArtifact.self, from: Data(bytes[16..<(16 + size)]))
+            artifact = try decoder.decode(ModelArtifact.self, from: Data(bytes[16..<(16 + size)]))
         } catch {
-            throw corrupt("model payload is not valid: \(error)")
+            throw corrupt("model payload is not a valid model: \(describeDecodingError(error))")
         }
+        let problems = artifact.problems()
+        guard problems.isEmpty else { throw corrupt("the model does not hold together: " + problems.joined(separator: "; ")) }
+        return artifact
     }
 
     public static func read(_ path: String) throws -> ModelArtifact { try decode(try FileSystem.readFile(path), path: path) }

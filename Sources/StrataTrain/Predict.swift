@@ -16,6 +16,8 @@ public struct PredictRequest: Sendable {
     public var bucketA = 0.5
     public var bucketB = 0.15
     public var replace = false
+    /// With `replace`, replace even an ingested source table.
+    public var force = false
     /// Whose reasons to compute: exact TreeSHAP costs about 1 ms per user for 200 trees of 31 leaves.
     public var explain: ExplainScope = .risky
 
@@ -60,13 +62,16 @@ public enum Predictor {
         let writer = try StoreWriter(path: storePath, create: false)
         do {
             let store = try Store(path: storePath, version: writer.base.version)
-            if writer.table(request.outputTable) != nil && !request.replace {
-                throw TrainError("table \(request.outputTable) already exists; choose another --out or pass --replace")
+            try writer.checkOutputTable(request.outputTable, replace: request.replace, force: request.force)
+            guard request.outputTable != request.trainingSet else {
+                throw TrainError("--out \(request.outputTable) is the training set being scored; choose another name")
             }
             let entry = try ModelRegistry.resolve(store: store, reference: request.model)
             let run = try TrainingRunner.record(store: store, id: entry.runId)
-            let runEntry = store.manifest.runs!.first { $0.id == entry.runId }!
-            let artifact = try ModelFile.read(store.absolute(runEntry.modelFile))
+            let artifact = try TrainingRunner.model(store: store, runId: entry.runId)
+            guard artifact.featureNames == run.featureNames else {
+                throw TrainError("run \(run.id)'s record and model file name different features; the run is damaged")
+            }
             let categoryNames = artifact.gbdt?.categoryNames ?? Array(repeating: [], count: artifact.featureNames.count)
             var encoding: [String: [String]] = [:]
             for (index, name) in artifact.featureNames.enumerated() where !categoryNames[index].isEmpty { encoding[name] = categoryNames[index] }
@@ -124,8 +129,7 @@ public enum Predictor {
                 ColumnSchema(name: "reason_1", type: .string, nullable: true), ColumnSchema(name: "reason_2", type: .string, nullable: true),
                 ColumnSchema(name: "reason_3", type: .string, nullable: true),
             ]
-            if request.replace { writer.dropTable(request.outputTable) }
-            try writer.ensureTable(request.outputTable, columns: schemas, partitionColumn: nil, partitioning: .none)
+            try writer.replaceOutputTable(request.outputTable, columns: schemas, replace: request.replace, force: request.force)
             try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
             writer.setLineage(Lineage(
                 kind: "predictions", storeVersion: store.version, featureView: run.lineage?.featureView ?? "",

@@ -64,6 +64,7 @@ public struct TrainReport: Sendable {
 public enum TrainingRunner {
     public static func run(storePath: String, request: TrainRequest, progress: ((String) -> Void)? = nil) throws -> TrainReport {
         let started = Date()
+        if let name = request.register { try StoreNames.validate(name, what: "--register") }
         let writer = try StoreWriter(path: storePath, create: false)
         do {
             let store = try Store(path: storePath, version: writer.base.version)
@@ -78,7 +79,7 @@ public enum TrainingRunner {
             } else {
                 guard let last = cutoffs.last else { throw TrainError("training set \(request.trainingSet) has no labelled rows") }
                 // The last cutoff month validates.
-                validFromDay = Int64(Dates.dayNumber(yyyymmdd: Dates.monthKey(dayNumber: Int(last)) * 100 + 1)!)
+                validFromDay = Int64(Dates.firstDayOfMonth(dayNumber: Int(last)))
             }
             let (trainRows, validRows) = dataset.split(validFrom: validFromDay)
             guard !trainRows.isEmpty else { throw TrainError("no rows with a cutoff before \(Dates.yyyymmdd(dayNumber: Int(validFromDay))) to train on") }
@@ -129,14 +130,15 @@ public enum TrainingRunner {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try writer.writeFile(Array(try encoder.encode(record)), relativePath: "runs/\(id)/run.json")
-            try writer.writeFile(try ModelFile.encode(artifact), relativePath: "runs/\(id)/model.smdl")
-            writer.addRun(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt))
+            let recordBytes = Array(try encoder.encode(record))
+            let modelBytes = try ModelFile.encode(artifact)
+            try writer.writeFile(recordBytes, relativePath: "runs/\(id)/run.json")
+            try writer.writeFile(modelBytes, relativePath: "runs/\(id)/model.smdl")
+            writer.addRun(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt,
+                                   fileCRC: Checksum.crc32(recordBytes), modelFileCRC: Checksum.crc32(modelBytes)))
             var registered: Int?
             if let name = request.register {
-                let version = (writer.models[name]?.last?.version ?? 0) + 1
-                writer.models[name, default: []].append(ModelVersionEntry(version: version, runId: id, stage: "none", updatedAt: record.createdAt))
-                registered = version
+                registered = try writer.registerModelVersion(name: name, runId: id, at: record.createdAt)
             }
             let manifest = try writer.commit(operation: "train \(id) on \(request.trainingSet)")
             return TrainReport(record: record, registeredVersion: registered, committedVersion: manifest.version)
@@ -152,15 +154,43 @@ public enum TrainingRunner {
             let known = (store.manifest.runs ?? []).map(\.id)
             throw TrainError("no run \(id) (runs: \(known.isEmpty ? "none" : known.suffix(10).joined(separator: ", ")))")
         }
+        let path = store.absolute(entry.file)
+        let bytes = try FileSystem.readFile(path)
+        if let expected = entry.fileCRC, Checksum.crc32(bytes) != expected {
+            throw StorageError.corrupt(file: path, column: nil, chunk: nil, reason: "the run record's checksum differs from the manifest's")
+        }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(RunRecord.self, from: Data(try FileSystem.readFile(store.absolute(entry.file))))
+        let record: RunRecord
+        do {
+            record = try decoder.decode(RunRecord.self, from: Data(bytes))
+        } catch {
+            throw StorageError.corrupt(file: path, column: nil, chunk: nil, reason: "not a valid run record: \(describeDecodingError(error))")
+        }
+        guard record.id == id else {
+            throw StorageError.corrupt(file: path, column: nil, chunk: nil, reason: "the record is of run \(record.id), not \(id)")
+        }
+        return record
+    }
+
+    /// The model of a run, checked against the checksum the manifest recorded for it (a model file
+    /// copied in from elsewhere is refused) and for a structure prediction can rely on.
+    public static func model(store: Store, runId: String) throws -> ModelArtifact {
+        guard let entry = store.manifest.runs?.first(where: { $0.id == runId }) else {
+            throw TrainError("no run \(runId) in store version \(store.version)")
+        }
+        let path = store.absolute(entry.modelFile)
+        let bytes = try FileSystem.readFile(path)
+        if let expected = entry.modelFileCRC, Checksum.crc32(bytes) != expected {
+            throw StorageError.corrupt(file: path, column: nil, chunk: nil, reason: "not the model file run \(runId) wrote (its checksum differs from the manifest's)")
+        }
+        return try ModelFile.decode(bytes, path: path)
     }
 }
 
 /// The model registry: named models, versions, stages.
 public enum ModelRegistry {
-    public static let stages = ["none", "staging", "production", "archived"]
+    public static let stages = ModelStages.all
 
     /// Moves a version to `stage`; promoting to production archives the previous production version.
     public static func promote(storePath: String, name: String, version: Int, stage: String) throws -> [ModelVersionEntry] {
@@ -198,7 +228,7 @@ public enum ModelRegistry {
         guard let versions = store.manifest.models?[name], !versions.isEmpty else {
             throw TrainError("no model named \(name) (models: \((store.manifest.models ?? [:]).keys.sorted().joined(separator: ", ")))")
         }
-        guard parts.count == 2 else { return versions.last! }
+        guard parts.count == 2 else { return versions[versions.count - 1] }
         if let number = Int(parts[1]) {
             guard let entry = versions.first(where: { $0.version == number }) else { throw TrainError("model \(name) has no version \(number)") }
             return entry

@@ -16,13 +16,15 @@ struct TrainingSet: ParsableCommand {
     @Option(help: "Name of the table to write.") var out: String
     @Flag(help: "At-or-before semantics (events on the cutoff day count), as Feast does.") var inclusive = false
     @Option(help: "Read the inputs at this committed version (time travel).") var version: Int?
-    @Flag(help: "Replace the table if it exists.") var replace = false
+    @Flag(help: "Replace the table if it exists and is derived (a training set, predictions).") var replace = false
+    @Flag(help: "With --replace, replace even an ingested source table.") var force = false
 
     func run() throws {
         var request = TrainingSetRequest(featuresFile: features, labelsTable: labels, outputTable: out)
         request.inclusive = inclusive
         request.inputVersion = version
         request.replace = replace
+        request.force = force
         let started = Date()
         let progress = stepReporter(since: started)
         let report = try TrainingSetBuilder.build(storePath: store.path, request: request, progress: progress)

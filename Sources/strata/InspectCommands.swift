@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import StrataFormat
+import StrataFeatures
 import StrataStorage
+import StrataTrain
 
 struct Tables: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the tables of the store with their sizes.")
@@ -100,7 +102,9 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let report = try Store.verify(path: store.path)
+        var report = try Store.verify(path: store.path)
+        report.merge(try FeatureStoreVerifier.verify(path: store.path))
+        report.merge(try RunVerifier.verify(path: store.path))
         let seconds = -started.timeIntervalSinceNow
         print("checked \(report.manifestsChecked) manifests, \(report.filesChecked) files, \(grouped(report.blocksChecked)) blocks, "
             + "\(humanBytes(report.bytesChecked)) in \(String(format: "%.2f", seconds)) s")

@@ -71,10 +71,10 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json
 }
 
-/// Parses a YYYYMMDD flag value into a day number.
+/// Parses a day flag (YYYYMMDD or YYYY-MM-DD, years 0001-9999) into a day number.
 func dayNumber(_ text: String, flag: String) throws -> Int64 {
-    guard text.count == 8, let value = Int(text), let day = Dates.dayNumber(yyyymmdd: value) else {
-        throw ValidationError("\(flag) must be a date as YYYYMMDD, got '\(text)'")
+    guard let day = Dates.parse(text) else {
+        throw ValidationError("\(flag) must be a date as YYYYMMDD or YYYY-MM-DD (years 0001-9999), got '\(text)'")
     }
     return Int64(day)
 }

@@ -214,7 +214,8 @@ struct Predict: ParsableCommand {
     @Option(help: "Table to write.") var out: String
     @Option(name: .customLong("bucket-a"), help: "A (will churn anyway) from this probability.") var bucketA = 0.5
     @Option(name: .customLong("bucket-b"), help: "B (on the fence) from this probability; below is C (safe).") var bucketB = 0.15
-    @Flag(help: "Replace the table if it exists.") var replace = false
+    @Flag(help: "Replace the table if it exists and is derived (a training set, predictions).") var replace = false
+    @Flag(help: "With --replace, replace even an ingested source table.") var force = false
     @Option(help: "Whose reasons to compute with exact TreeSHAP: risky (buckets A and B), all, or none.") var explain: PredictRequest.ExplainScope = .risky
 
     func validate() throws {
@@ -229,6 +230,7 @@ struct Predict: ParsableCommand {
         request.bucketA = bucketA
         request.bucketB = bucketB
         request.replace = replace
+        request.force = force
         request.explain = explain
         let started = Date()
         let progress = stepReporter(since: started)

@@ -307,7 +307,7 @@ func copyFixtures(to directory: String) throws {
         bytes[bytes.count / 2] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect(throws: StorageError.self) { try OnlineTable(store: opened, view: "w1") }
-        #expect(try Store.verify(path: store).problems.contains { $0.contains("online table checksum mismatch") })
+        #expect(try FeatureStoreVerifier.verify(path: store).problems.contains { $0.contains("online table checksum mismatch") })
     }
 }
 
@@ -361,7 +361,7 @@ func copyFixtures(to directory: String) throws {
         let store = temporaryDirectory() + "/db"
         try makeStore(from: w1Fixtures, at: store)
         try buildW1(store)
-        #expect(throws: FeaturePlanError.self) { try buildW1(store) }
+        #expect(throws: StorageError.invalid("table w1 already exists; choose another --out or pass --replace")) { try buildW1(store) }
         var request = TrainingSetRequest(featuresFile: w1Features, labelsTable: "members", outputTable: "other")
         request.replace = true
         #expect(throws: FeaturePlanError.self) { try TrainingSetBuilder.build(storePath: store, request: request) }

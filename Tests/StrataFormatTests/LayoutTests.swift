@@ -91,7 +91,12 @@ import Testing
         #expect(Dates.dayNumber(yyyymmdd: 20_160_229) == 16_860)
         #expect(Dates.dayNumber(yyyymmdd: 20_170_229) == nil)
         #expect(Dates.dayNumber(yyyymmdd: 20_171_301) == nil)
-        #expect(Dates.dayNumber(yyyymmdd: 18_991_231) == nil)
+        #expect(Dates.dayNumber(yyyymmdd: 1231) == nil, "year 0 is outside 0001-9999")
+        #expect(Dates.dayNumber(yyyymmdd: 10_101) == Dates.dayRange.lowerBound)
+        #expect(Dates.dayNumber(yyyymmdd: 99_991_231) == Dates.dayRange.upperBound)
+        #expect(Dates.parse("2017-03-01") == 17_226 && Dates.parse("20170301") == 17_226)
+        #expect(Dates.parse("100000101") == nil && Dates.parse("") == nil && Dates.parse("2017-3-01") == nil && Dates.parse("00000101") == nil)
+        #expect(Dates.firstDayOfMonth(dayNumber: 17_240) == 17_226)
         for day in stride(from: -25_567, to: 84_000, by: 37) {
             #expect(Dates.dayNumber(yyyymmdd: Dates.yyyymmdd(dayNumber: day)) == day)
         }

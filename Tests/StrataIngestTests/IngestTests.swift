@@ -187,9 +187,10 @@ func write(_ text: String, to path: String) {
         return enumerator.compactMap { $0 as? String }.filter { $0.hasSuffix(".csv") }.sorted().map { Self.samples + "/" + $0 }
     }
 
-    @Test func everyRealSampleIngests() throws {
+    @Test(.enabled(if: sharedSamplesPresent, "../shared/kkbox-sample is absent (a fresh clone has none): skipped"))
+    func everyRealSampleIngests() throws {
         let files = csvFiles()
-        try #require(!files.isEmpty, "../shared/kkbox-sample is missing")
+        try #require(!files.isEmpty, "../shared/kkbox-sample holds no CSV")
         var options = IngestOptions()
         options.cutoffDay = Int64(Dates.dayNumber(yyyymmdd: 20_170_301)!)
         for file in files {

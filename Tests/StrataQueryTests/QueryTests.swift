@@ -197,7 +197,7 @@ private func queryError(_ sql: String, _ store: String) throws -> QueryError {
             """, store) == [[nil, nil]])
         #expect(try queryError("SELECT round(9223372036854775800 + city, -1) FROM members WHERE msno = 'userC'", store).message
                 == "integer overflow in round()")
-        #expect(try queryError("SELECT registration_init_time + 2147483647 FROM members", store).message == "date out of range")
+        #expect(try queryError("SELECT registration_init_time + 2147483647 FROM members", store).message.hasPrefix("date out of range"))
         #expect(try rows("SELECT DATE '1850-01-01' + 1, (-9223372036854775807 - 1) % -1 FROM members WHERE msno = 'userA'", store)
                 == [["1850-01-02", "0"]])
     }

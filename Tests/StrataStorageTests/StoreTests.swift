@@ -179,7 +179,7 @@ func commitEvents(_ store: String, partition: Int, days: [Int64], users: [String
 @Suite struct ManifestFactsTests {
     private func rewriteManifest(_ path: String, _ change: (inout Manifest) -> Void) throws {
         let file = path + "/manifest/" + StorePaths.zeroPadded(1, 12) + ".manifest"
-        var manifest = try Manifest.decode(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        var manifest = try Manifest.decode(Array(try Data(contentsOf: URL(fileURLWithPath: file))), validate: false)
         change(&manifest)
         try Data(try manifest.encoded()).write(to: URL(fileURLWithPath: file))
     }
@@ -190,13 +190,13 @@ func commitEvents(_ store: String, partition: Int, days: [Int64], users: [String
         #expect(try Store.verify(path: path).isClean)
 
         try rewriteManifest(path) { $0.entities.count = 1 }
-        #expect(try Store.verify(path: path).problems.contains { $0.contains("entity segments hold 3 ids, the manifest says 1") })
+        #expect(try Store.verify(path: path).problems.contains { $0.contains("entity segments hold 3 ids, entities.count says 1") })
         #expect(throws: StorageError.self) { try EntityNames(store: try Store(path: path)) }
 
         try rewriteManifest(path) { manifest in
             manifest.entities.count = 3
             manifest.tables["events"]!.segments.append(manifest.tables["events"]!.segments[0])
         }
-        #expect(try Store.verify(path: path).problems.contains { $0.contains("lists") && $0.contains("twice") })
+        #expect(try Store.verify(path: path).problems.contains { $0.contains("listed twice") })
     }
 }

@@ -1,0 +1,126 @@
+import StrataFormat
+
+/// The facts of a manifest that readers rely on without looking further (format-spec §7, §12, §13),
+/// checked once when a manifest is decoded: a manifest whose checksum is fine but which lies is refused
+/// before anything allocates, opens or indexes memory with what it says.
+extension Manifest {
+    /// Entity ids are u32 (format-spec §6).
+    public static let entityCountMax = Int(UInt32.max) + 1
+
+    /// Every broken rule, one line each (empty when the manifest is consistent).
+    public func problems() -> [String] {
+        var problems: [String] = []
+        func checkPath(_ path: String, _ what: String) {
+            if !StoreNames.isSafeRelativePath(path) { problems.append("\(what) has the path '\(path)', which leaves the store or is empty") }
+        }
+        func checkCount(_ value: Int, _ what: String) {
+            if value < 0 { problems.append("\(what) is negative (\(value))") }
+        }
+        if version < 0 || parentVersion < 0 || parentVersion >= max(version, 1) {
+            problems.append("version \(version) with parent \(parentVersion)")
+        }
+        // The entity dictionary: segments continue each other's ids and add up to the count.
+        if entities.count < 0 || entities.count > Self.entityCountMax {
+            problems.append("entities.count \(entities.count) is outside 0...\(Self.entityCountMax)")
+        }
+        var nextId = 0
+        for segment in entities.segments {
+            checkPath(segment.file, "entity segment")
+            checkCount(segment.count, "entity segment \(segment.file) count")
+            if segment.firstId != nextId { problems.append("entity segment \(segment.file) starts at id \(segment.firstId), expected \(nextId)") }
+            nextId = segment.firstId &+ max(0, segment.count)
+        }
+        if nextId != entities.count { problems.append("entity segments hold \(nextId) ids, entities.count says \(entities.count)") }
+
+        var files = Set<String>()
+        for (name, table) in tables.sorted(by: { $0.key < $1.key }) {
+            if !StoreNames.isValid(name) { problems.append("table name '\(name)' is not a valid name") }
+            problems += table.problems(name: name)
+            for segment in table.segments {
+                checkPath(segment.file, "table \(name) segment")
+                if !files.insert(segment.file).inserted { problems.append("table \(name): segment \(segment.file) is listed twice") }
+            }
+        }
+        for (name, versions) in (featureViews ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if !StoreNames.isValid(name) { problems.append("feature view name '\(name)' is not a valid name") }
+            var numbers = Set<Int>()
+            for entry in versions {
+                checkPath(entry.file, "feature view \(name) v\(entry.version)")
+                if !numbers.insert(entry.version).inserted { problems.append("feature view \(name) lists version \(entry.version) twice") }
+            }
+        }
+        for (name, entry) in (online ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if !StoreNames.isValid(name) { problems.append("online table name '\(name)' is not a valid name") }
+            checkPath(entry.file, "online table \(name)")
+            if entry.entityCount < 0 || entry.entityCount > entities.count {
+                problems.append("online table \(name) has \(entry.entityCount) entities, the store \(entities.count)")
+            }
+            if !(featureViews?[name] ?? []).contains(where: { $0.version == entry.featureViewVersion }) {
+                problems.append("online table \(name) names feature view version \(entry.featureViewVersion), which is not registered")
+            }
+        }
+        var runIds = Set<String>()
+        for run in runs ?? [] {
+            checkPath(run.file, "run \(run.id)")
+            checkPath(run.modelFile, "run \(run.id) model")
+            if !runIds.insert(run.id).inserted { problems.append("run \(run.id) is listed twice") }
+        }
+        for (name, versions) in (models ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if !StoreNames.isValid(name) { problems.append("model name '\(name)' is not a valid name") }
+            var numbers = Set<Int>()
+            for entry in versions {
+                if !numbers.insert(entry.version).inserted { problems.append("model \(name) lists version \(entry.version) twice") }
+                if !runIds.contains(entry.runId) { problems.append("model \(name) v\(entry.version) names run \(entry.runId), which is not listed") }
+                if !ModelStages.all.contains(entry.stage) { problems.append("model \(name) v\(entry.version) has an unknown stage '\(entry.stage)'") }
+            }
+            let production = versions.filter { $0.stage == ModelStages.production }
+            if production.count > 1 {
+                problems.append("model \(name) has \(production.count) production versions (\(production.map { "v\($0.version)" }.joined(separator: ", "))); at most one is allowed")
+            }
+        }
+        return problems
+    }
+}
+
+/// Stages of a model version (format-spec §13).
+public enum ModelStages {
+    public static let production = "production"
+    public static let all = ["none", "staging", production, "archived"]
+}
+
+extension TableManifest {
+    /// The rules of one table entry: a schema a reader accepts, partition keys that fit its partitioning.
+    func problems(name: String) -> [String] {
+        var problems: [String] = []
+        if columns.isEmpty || columns.count > FormatLimits.columnCountMax {
+            problems.append("table \(name) has \(columns.count) columns (1...\(FormatLimits.columnCountMax) allowed)")
+        }
+        var names = Set<String>()
+        for column in columns {
+            if column.name.isEmpty || column.name.utf8.count > FormatLimits.columnNameBytesMax {
+                problems.append("table \(name) has a column name of \(column.name.utf8.count) bytes (1...\(FormatLimits.columnNameBytesMax) allowed)")
+            }
+            if !names.insert(column.name).inserted { problems.append("table \(name) has two columns named \(column.name)") }
+        }
+        switch partitioning {
+        case .none:
+            if partitionColumn != nil { problems.append("table \(name) is unpartitioned but names partition column \(partitionColumn!)") }
+        case .month:
+            let column = columns.first { $0.name == partitionColumn }
+            if column == nil || column!.type != .date || column!.nullable {
+                problems.append("table \(name) is partitioned by month on '\(partitionColumn ?? "null")', which is not a non-nullable date column")
+            }
+        }
+        if sourceBytes < 0 { problems.append("table \(name) has negative sourceBytes") }
+        for segment in segments {
+            if segment.rowCount < 0 || segment.sizeBytes < 0 {
+                problems.append("table \(name): segment \(segment.file) has a negative row count or size")
+            }
+            let valid = partitioning == .none
+                ? segment.partition == 0
+                : (101...999_912).contains(segment.partition) && (1...12).contains(segment.partition % 100)
+            if !valid { problems.append("table \(name): segment \(segment.file) has partition key \(segment.partition), not valid for \(partitioning.rawValue) partitioning") }
+        }
+        return problems
+    }
+}

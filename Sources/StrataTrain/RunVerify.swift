@@ -1,0 +1,30 @@
+import StrataStorage
+
+/// `strata verify` for the files of training runs: each run record and model file against the checksums
+/// the manifest recorded, and each model's structure (what prediction relies on), in every version.
+public enum RunVerifier {
+    public static func verify(path: String) throws -> VerifyReport {
+        var report = VerifyReport()
+        var checked = Set<String>()
+        for version in try StorePaths.versions(path) {
+            guard let store = try? Store(path: path, version: version) else { continue }  // reported by the storage layer
+            for run in store.manifest.runs ?? [] where checked.insert(run.file).inserted {
+                report.filesChecked += 2
+                report.bytesChecked += ((try? FileSystem.fileSize(store.absolute(run.file))) ?? nil ?? 0)
+                    + ((try? FileSystem.fileSize(store.absolute(run.modelFile))) ?? nil ?? 0)
+                do {
+                    let record = try TrainingRunner.record(store: store, id: run.id)
+                    let model = try TrainingRunner.model(store: store, runId: run.id)
+                    if model.featureNames != record.featureNames {
+                        report.problems.append("\(store.absolute(run.modelFile)): its features differ from run \(run.id)'s record")
+                    }
+                } catch let error as StorageError {
+                    report.problems.append(error.shortDescription)
+                } catch {
+                    report.problems.append("run \(run.id): \(error)")
+                }
+            }
+        }
+        return report
+    }
+}
