@@ -63,6 +63,6 @@ let package = Package(
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataQueryTests", dependencies: ["StrataQuery", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest", "StrataTestSupport"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTestSupport"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTrain", "StrataTestSupport"]),
     ]
 )

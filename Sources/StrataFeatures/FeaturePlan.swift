@@ -95,7 +95,7 @@ public struct FeaturePlan: Sendable {
                         type = .date
                     } else if path.count == 1 {
                         guard let earlier = outputs.first(where: { $0.name == path[0] }) else {
-                            throw fail("\(feature.name) uses '\(path[0])', which is not a feature declared before it (features: \(outputs.map(\.name).joined(separator: ", ")))")
+                            throw fail("\(feature.name) uses '\(path[0])', which is not a feature declared before it (\(outputs.isEmpty ? "no feature is declared before it" : "features: " + outputs.map(\.name).joined(separator: ", ")))")
                         }
                         type = earlier.type
                     } else {

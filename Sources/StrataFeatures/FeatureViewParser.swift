@@ -178,7 +178,8 @@ public enum FeatureViewParser {
             do {
                 _ = try Expression.parse(expression)
             } catch let failure as ExpressionError {
-                throw error(expressionNode, "expression '\(expression)': \(failure.message) at character \(failure.position + 1)")
+                let shown = expression.count > 80 ? expression.prefix(77) + "..." : Substring(expression)
+                throw error(expressionNode, "expression '\(shown)': \(failure.message) at character \(failure.position + 1)")
             }
             return DerivedFeature(
                 name: try identifier(require(fields, "name", in: node), "name"), expression: expression,

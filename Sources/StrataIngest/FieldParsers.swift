@@ -30,6 +30,17 @@ enum FieldParsers {
         return Int64(value)
     }
 
+    /// Whether the bytes are UTF-8 text (an ASCII scan first: msno and KKBox's strings are ASCII).
+    @inline(__always) static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return true }
+        return bytes.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) != nil }
+    }
+
     /// A date as YYYYMMDD (Kaggle's form) or YYYY-MM-DD (one real sample reformatted its dates so);
     /// returns the day number, nil when it is not a valid calendar date in `Dates.yearRange`.
     @inline(__always) static func date(_ bytes: UnsafeRawBufferPointer) -> Int64? {

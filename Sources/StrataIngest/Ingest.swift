@@ -68,8 +68,21 @@ public enum Ingester {
         do {
             var reports: [FileReport] = []
             var rejects = RejectLog(store: path, version: writer.newVersion)
-            for file in files {
-                reports.append(try ingestFile(file, writer: writer, flusher: flusher, rejects: &rejects, options: options))
+            for (index, file) in files.enumerated() {
+                // A pipe or device (`-`, /dev/stdin, <(…)) is read once into a file inside the store:
+                // ingest reads its input twice (header, then blocks in parallel).
+                if ((try? FileSystem.fileSize(file)) ?? nil) != nil && !FileSystem.isRegularFile(file) && !FileSystem.isDirectory(file) {
+                    try FileSystem.createDirectories(path + "/tmp")
+                    let spooled = path + "/tmp/stream-\(writer.newVersion)-\(index).csv"
+                    try? FileSystem.remove(spooled)
+                    defer { try? FileSystem.remove(spooled) }
+                    _ = try FileSystem.copyStream(from: file, to: spooled)
+                    var report = try ingestFile(spooled, name: file, writer: writer, flusher: flusher, rejects: &rejects, options: options)
+                    report.file = file
+                    reports.append(report)
+                    continue
+                }
+                reports.append(try ingestFile(file, name: file, writer: writer, flusher: flusher, rejects: &rejects, options: options))
             }
             try flusher.drain()
             let rejectsFiles = try rejects.writeFiles()
@@ -84,15 +97,19 @@ public enum Ingester {
         }
     }
 
+    /// Ingests the CSV at `path`; messages and reports name it `file`.
     static func ingestFile(
-        _ file: String, writer: StoreWriter, flusher: SegmentFlusher, rejects: inout RejectLog, options: IngestOptions
+        _ path: String, name file: String, writer: StoreWriter, flusher: SegmentFlusher, rejects: inout RejectLog, options: IngestOptions
     ) throws -> FileReport {
         let started = Date()
-        guard let size = try FileSystem.fileSize(file) else {
+        guard FileSystem.isRegularFile(path) else {
+            throw IngestError.malformed(file: file, line: nil, column: nil, reason: FileSystem.isDirectory(path) ? "is a directory, not a CSV file" : "no such file")
+        }
+        guard let size = try FileSystem.fileSize(path) else {
             throw IngestError.malformed(file: file, line: nil, column: nil, reason: "no such file")
         }
         guard size > 0 else { throw IngestError.emptyFile(file: file) }
-        let reader = try CSVReader(path: file)
+        let reader = try CSVReader(path: path)
         guard try reader.next() else { throw IngestError.emptyFile(file: file) }
         let firstRecord = (0..<reader.fields.count).map { reader.string(reader.fields[$0]) }
         let spec: TableSpec
@@ -124,7 +141,7 @@ public enum Ingester {
             progress: { bytes, rows in
                 options.progress?(IngestProgress(file: file, bytesRead: bytes, fileSizeBytes: size, rowCount: rows, elapsedSeconds: -started.timeIntervalSinceNow))
             })
-        let splitter = try BlockSplitter(path: file, offset: dataOffset)
+        let splitter = try BlockSplitter(path: path, offset: dataOffset)
         // Blocks are parsed on all cores and merged in file order; a bounded window keeps memory flat.
         var inFlight: [Future<ParsedBlock>] = []
         let inFlightMax = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
@@ -179,7 +196,9 @@ struct RowParser {
         row.isNull[column] = false
         switch types[column] {
         case .entity:
-            guard bytes.count <= Int(UInt16.max) else { return false }
+            // Ids are given per byte string and printed as text: a string that is not UTF-8 would print
+            // like another one (U+FFFD), so it is rejected here.
+            guard bytes.count <= Int(UInt16.max), FieldParsers.isValidUTF8(bytes) else { return false }
             row.integers[column] = Int64(entityBytes.count) << 16 | Int64(bytes.count)
             entityBytes.append(contentsOf: bytes)
         case .int64:
@@ -192,6 +211,7 @@ struct RowParser {
             guard let value = FieldParsers.float64(bytes) else { return false }
             row.floats[column] = value
         case .string:
+            guard FieldParsers.isValidUTF8(bytes) else { return false }
             row.strings[column].removeAll(keepingCapacity: true)
             row.strings[column].append(contentsOf: bytes)
         case .bool:
@@ -256,13 +276,14 @@ struct RowParser {
             if convert(bytes, column: column) { continue }
             let text = reader.string(field)
             switch schema.type {
-            case .entity: return reject(schema.name, "longer than \(UInt16.max) bytes")
+            case .entity, .string:
+                if !FieldParsers.isValidUTF8(bytes) { return reject(schema.name, "not valid UTF-8 text (the file's encoding must be UTF-8)") }
+                return reject(schema.name, "longer than \(UInt16.max) bytes")
             case .int64: return reject(schema.name, "'\(text)' is not an integer")
             case .date:
                 return reject(schema.name, "'\(text)' is not a valid date (YYYYMMDD or YYYY-MM-DD, years \(Dates.yearRange.lowerBound)-\(Dates.yearRange.upperBound))")
             case .float64: return reject(schema.name, "'\(text)' is not a finite number")
             case .bool: return reject(schema.name, "'\(text)' is not 0 or 1")
-            case .string: preconditionFailure("strings always convert")
             }
         }
         return .success(partitionKey())

@@ -75,6 +75,35 @@ public enum FileSystem {
         return Int(info.st_size)
     }
 
+    /// Whether `path` is a regular file (not a pipe, terminal, socket or directory).
+    public static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Copies everything readable from `source` (a pipe or device is read once, to its end) into a new
+    /// file `destination`, fsynced; returns the bytes copied.
+    public static func copyStream(from source: String, to destination: String) throws -> Int {
+        let input = try open(source, O_RDONLY)
+        defer { Glibc.close(input) }
+        let output = try open(destination, O_WRONLY | O_CREAT | O_EXCL)
+        defer { Glibc.close(output) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.io(path: source, operation: "read", errno: errno)
+            }
+            if count == 0 { break }
+            try buffer.withUnsafeBytes { try writeAll(output, UnsafeRawBufferPointer(rebasing: $0[0..<count]), path: destination) }
+            total += count
+        }
+        try fsync(output, path: destination)
+        return total
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

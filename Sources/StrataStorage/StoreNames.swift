@@ -16,7 +16,7 @@ public enum StoreNames {
     /// Throws unless `name` follows the grammar; `what` says what the name is for ("table", "--out").
     public static func validate(_ name: String, what: String) throws {
         guard isValid(name) else {
-            let shown = name.isEmpty ? "an empty name" : "'\(name.prefix(80))'"
+            let shown = "'\(name.prefix(80))'"
             throw StorageError.invalid("\(what) \(shown) is not a valid name: use letters, digits and _ (\(grammar)), at most \(nameBytesMax) bytes, starting with a letter or _")
         }
     }

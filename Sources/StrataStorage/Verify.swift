@@ -167,7 +167,7 @@ extension Store {
                 }
             }
         }
-        for top in ["tables", "entities", "online", "runs", "features"] where FileSystem.isDirectory(path + "/" + top) {
+        for top in ["tables", "entities", "online", "runs", "features", "tmp"] where FileSystem.isDirectory(path + "/" + top) {
             try walk(top)
         }
         for name in try FileSystem.listDirectory(path + "/manifest") where name.hasPrefix(".tmp-") {
@@ -179,7 +179,7 @@ extension Store {
     /// Deletes the orphans `verify` lists, holding the writer lock so no write is in flight. Committed
     /// files of every version are kept.
     public static func collectGarbage(path: String, dryRun: Bool = false) throws -> (files: [String], bytes: Int) {
-        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path))
+        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path), waitSeconds: StoreWriter.lockWaitSeconds)
         defer { FileSystem.close(fd) }
         let report = try verify(path: path)
         var bytes = 0

@@ -67,4 +67,10 @@ public enum ModelFile {
     }
 
     public static func read(_ path: String) throws -> ModelArtifact { try decode(try FileSystem.readFile(path), path: path) }
+
+    /// The CRC-32 of a model file's bytes before its trailing checksum: what the manifest records for it.
+    /// (A CRC over the whole file, its own checksum included, is the same constant for every file.)
+    public static func storedCRC(_ bytes: [UInt8]) -> UInt32 {
+        bytes.count < 4 ? 0 : bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 4)])) }
+    }
 }

@@ -135,7 +135,7 @@ public enum TrainingRunner {
             try writer.writeFile(recordBytes, relativePath: "runs/\(id)/run.json")
             try writer.writeFile(modelBytes, relativePath: "runs/\(id)/model.smdl")
             writer.addRun(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt,
-                                   fileCRC: Checksum.crc32(recordBytes), modelFileCRC: Checksum.crc32(modelBytes)))
+                                   fileCRC: Checksum.crc32(recordBytes), modelFileCRC: ModelFile.storedCRC(modelBytes)))
             var registered: Int?
             if let name = request.register {
                 registered = try writer.registerModelVersion(name: name, runId: id, at: record.createdAt)
@@ -181,7 +181,7 @@ public enum TrainingRunner {
         }
         let path = store.absolute(entry.modelFile)
         let bytes = try FileSystem.readFile(path)
-        if let expected = entry.modelFileCRC, Checksum.crc32(bytes) != expected {
+        if let expected = entry.modelFileCRC, ModelFile.storedCRC(bytes) != expected {
             throw StorageError.corrupt(file: path, column: nil, chunk: nil, reason: "not the model file run \(runId) wrote (its checksum differs from the manifest's)")
         }
         return try ModelFile.decode(bytes, path: path)

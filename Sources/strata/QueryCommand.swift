@@ -13,7 +13,7 @@ struct QueryCommand: ParsableCommand {
     @Argument(help: "The query, e.g. \"SELECT city, count(*) FROM members GROUP BY city ORDER BY city\".") var sql: String
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Open this committed version instead of the latest.") var version: Int?
-    @Option(name: .customLong("memory-limit"), help: "MiB that GROUP BY tables and rows held for ORDER BY may take.")
+    @Option(name: .customLong("memory-limit"), parsing: .unconditional, help: "MiB that GROUP BY tables, join tables and rows held for ORDER BY may take.")
     var memoryLimitMiB = 4096
     /// For tools/bench/query_bench.py: after printing the result, run the query this many more times in
     /// this process (plan, execute, format every cell, print nothing) and write the seconds to stderr.

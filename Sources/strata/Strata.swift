@@ -16,13 +16,13 @@ struct Strata: ParsableCommand {
     /// Runs the command; failures caused by input (files, flags, data) print one clear line and exit 1.
     static func main() {
         keepLargeAllocationsInTheHeap()
+        // A closed pipe (`strata query … | head`) shows as EPIPE on write, handled below, not as a signal.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
             // Output that could not be written (a full disk, a closed pipe) is a failure, not a success.
-            if fflush(nil) != 0 {
-                fail("cannot write the output: \(String(cString: strerror(errno)))")
-            }
+            if fflush(nil) != 0 { outputFailed(errno) }
         } catch let error as StorageError {
             fail(error.description)
         } catch let error as IngestError {
@@ -53,6 +53,13 @@ struct Strata: ParsableCommand {
         #endif
     }
 
+    /// Standard output could not be written. A reader that closed the pipe has what it wanted: the
+    /// command ends quietly with status 0, as `head` expects. Anything else (a full disk) is an error.
+    static func outputFailed(_ code: Int32) -> Never {
+        if code == EPIPE { Foundation.exit(0) }
+        fail("cannot write the output: \(String(cString: strerror(code)))")
+    }
+
     static func fail(_ message: String) -> Never {
         printError("strata: error: " + message)
         Foundation.exit(1)
@@ -63,6 +70,14 @@ struct Strata: ParsableCommand {
 struct StoreOption: ParsableArguments {
     @Option(name: .long, help: "Store directory (default: $STRATA_DB, else ./strata.db).")
     var db: String?
+    @Option(name: .long, help: "Commands that write: wait up to SECONDS for another writer to finish (default 0: fail at once).")
+    var wait: Double = 0
+
+    func validate() throws {
+        guard wait >= 0, wait <= 86_400 else { throw ValidationError("--wait must be between 0 and 86400 seconds") }
+        // A process runs one command: its writers take the wait from here.
+        StoreWriter.lockWaitSeconds = wait
+    }
 
     var path: String { db ?? ProcessInfo.processInfo.environment["STRATA_DB"] ?? "./strata.db" }
 }
@@ -99,7 +114,7 @@ func writeStandardOutput(_ bytes: [UInt8]) {
     while offset < bytes.count {
         let written = bytes.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
         if written < 0 && errno == EINTR { continue }
-        if written <= 0 { Strata.fail("cannot write the output: \(String(cString: strerror(errno)))") }
+        if written <= 0 { Strata.outputFailed(errno) }
         offset += written
     }
 }
