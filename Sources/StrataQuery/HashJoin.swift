@@ -8,6 +8,7 @@ final class HashJoin: @unchecked Sendable {
     private let rows: [Int32]
     private let probeSlot: Int
     private let isLeftJoin: Bool
+    private let context: ExecutionContext
 
     init(source: TableSource, keySlot: Int, probeSlot: Int, isLeftJoin: Bool, evaluator: Evaluator, context: ExecutionContext) throws {
         var parts: [Batch] = []
@@ -28,7 +29,9 @@ final class HashJoin: @unchecked Sendable {
         }
         build = Batch(columns: columns, count: count)
         let keys = build.columns[keySlot].entityValues
+        // Ids were checked against the dictionary when read; the index is sized by the largest.
         let entityCount = Int(keys.max() ?? -1) + 1
+        try context.checkMemory(heldBytes + (entityCount + 1 + keys.count) * 4, what: "the join index of \(source.name)")
         var offsets = [Int32](repeating: 0, count: entityCount + 1)
         for key in keys { offsets[Int(key) + 1] += 1 }
         for index in 0..<entityCount { offsets[index + 1] += offsets[index] }
@@ -42,12 +45,21 @@ final class HashJoin: @unchecked Sendable {
         self.rows = rows
         self.probeSlot = probeSlot
         self.isLeftJoin = isLeftJoin
+        self.context = context
     }
 
-    /// The joined rows of a batch of the FROM table.
-    func probe(_ batch: Batch) -> Batch {
+    /// The joined rows of a batch of the FROM table; a batch whose matches would exceed the memory
+    /// limit (a many-to-many join) fails before the rows are gathered.
+    func probe(_ batch: Batch) throws -> Batch {
         let keys = batch.columns[probeSlot]
         let ids = keys.entityValues
+        var outputCount = 0
+        for row in 0..<batch.count {
+            let id = keys.isNull(row) ? -1 : Int(ids[row])
+            let matches = id >= 0 && id < offsets.count - 1 ? Int(offsets[id + 1] - offsets[id]) : 0
+            outputCount += matches == 0 ? (isLeftJoin ? 1 : 0) : matches
+        }
+        try context.checkMemory(outputCount * max(1, batch.columns.count) * 8, what: "a batch of the join with \(build.count) rows")
         var probeRows: [Int32] = []
         var buildRows: [Int32] = []
         probeRows.reserveCapacity(batch.count)

@@ -75,7 +75,7 @@ public final class Query: @unchecked Sendable {
     /// The input rows of one work item: the table's filtered chunk, joined, then the rest of WHERE.
     private func input(_ item: TableSource.WorkItem, join: HashJoin?, evaluator: Evaluator) throws -> Batch? {
         guard var batch = try plan.left.read(item, evaluator: evaluator) else { return nil }
-        if let join { batch = join.probe(batch) }
+        if let join { batch = try join.probe(batch) }
         if let filter = plan.postJoinFilter, batch.count > 0, let selection = try evaluator.selection(filter, batch) {
             batch = batch.gather(selection)
         }
