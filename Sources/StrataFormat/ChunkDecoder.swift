@@ -238,8 +238,19 @@ enum StringDecoder {
             let dictionary = try readStrings(&reader, count: dictCount, what: "dictionary string")
             try reader.align(to: 8, from: origin, "dictionary padding")
             let codes = try IntegerDecoder.decodeCodes(&reader, rowCount: rowCount, dictCount: dictCount)
+            // The expanded strings are counted before they are allocated: a small dictionary of long
+            // strings must not make a few bytes of codes ask for terabytes.
+            var expandedBytes = 0
+            if dictCount > 0 {
+                for code in codes {
+                    expandedBytes += Int(dictionary.offsets[Int(code) + 1] - dictionary.offsets[Int(code)])
+                    guard expandedBytes <= FormatLimits.blockSizeBytesMax else {
+                        throw FormatError("the dictionary's strings expand past \(FormatLimits.blockSizeBytesMax) bytes")
+                    }
+                }
+            }
             var result = StringArray()
-            result.reserveCapacity(count: rowCount, bytes: rowCount * 8)
+            result.reserveCapacity(count: rowCount, bytes: expandedBytes)
             for code in codes {
                 if dictCount == 0 {
                     result.append([])

@@ -111,6 +111,9 @@ public enum CompressionPolicy: String, Sendable, CaseIterable {
 public enum FormatLimits {
     public static let columnCountMax = 1024
     public static let chunkRowCountMax = 1 << 20
+    /// Rows of one segment: far above any writer's (ingest writes 2^20), low enough that counts derived
+    /// from it never overflow.
+    public static let segmentRowCountMax = 1 << 40
     public static let blockSizeBytesMax = 256 << 20
     public static let columnNameBytesMax = 255
     public static let manifestPayloadBytesMax = 256 << 20

@@ -64,6 +64,9 @@ public struct SegmentHeader: Equatable, Sendable {
         guard (1...UInt32(FormatLimits.chunkRowCountMax)).contains(header.chunkRowCount) else {
             throw FormatError("chunk row count \(header.chunkRowCount) out of range")
         }
+        guard header.rowCount <= UInt64(FormatLimits.segmentRowCountMax) else {
+            throw FormatError("row count \(header.rowCount) exceeds \(FormatLimits.segmentRowCountMax)")
+        }
         return header
     }
 
@@ -117,8 +120,8 @@ public struct SegmentTrailer: Equatable, Sendable {
             throw FormatError("segment trailer checksum mismatch")
         }
         guard trailer.footerOffset % UInt64(SegmentMagic.blockAlignmentBytes) == 0,
-            trailer.footerOffset >= UInt64(SegmentHeader.encodedSizeBytes),
-            trailer.footerOffset + UInt64(trailer.footerSize) == UInt64(start)
+            trailer.footerOffset >= UInt64(SegmentHeader.encodedSizeBytes), trailer.footerOffset <= UInt64(start),
+            UInt64(trailer.footerSize) == UInt64(start) - trailer.footerOffset
         else { throw FormatError("footer offset \(trailer.footerOffset) / size \(trailer.footerSize) do not fit a file of \(file.count) bytes") }
         return trailer
     }

@@ -25,7 +25,7 @@ public final class SegmentReader: @unchecked Sendable {
             let footerBytes = UnsafeRawBufferPointer(rebasing: bytes[Int(trailer.footerOffset)..<(Int(trailer.footerOffset) + Int(trailer.footerSize))])
             guard Checksum.crc32(footerBytes) == trailer.footerCRC else { throw FormatError("footer checksum mismatch") }
             footer = try SegmentFooter.decode(footerBytes, header: header)
-            for entry in footer.chunks where entry.offset + UInt64(entry.storedSizeBytes) > trailer.footerOffset {
+            for entry in footer.chunks where entry.offset > trailer.footerOffset || UInt64(entry.storedSizeBytes) > trailer.footerOffset - entry.offset {
                 throw FormatError("a block at \(entry.offset) runs past the footer")
             }
             if let entityCount {

@@ -54,3 +54,36 @@ import Testing
         #expect(throws: FormatError.self) { try [UInt8]([2]).withUnsafeBytes { try ChunkDecoder.decode($0, shape: shape) } }
     }
 }
+
+/// Counts and offsets that pass their checksums but lie (a forger recomputes CRCs) must be refused before
+/// they overflow arithmetic or size an allocation.
+@Suite struct ForgedLayoutTests {
+    @Test func aDictionaryOfLongStringsCannotExpandWithoutBound() throws {
+        var writer = ByteWriter()
+        writer.append(UInt32(1))
+        writer.appendZeros(4)
+        let length = 1 << 20
+        writer.append(UInt32(0))
+        writer.append(UInt32(length))
+        writer.appendZeros(length)
+        writer.pad(toMultipleOf: 8)
+        writer.append(UInt8(0))  // bit width 0: every code is 0
+        writer.appendZeros(7)
+        let rowCount = FormatLimits.chunkRowCountMax
+        let shape = ChunkShape(type: .string, encoding: .dictionary, codec: .none, encodedSizeBytes: writer.count, rowCount: rowCount, nullCount: 0)
+        #expect(throws: FormatError("the dictionary's strings expand past \(FormatLimits.blockSizeBytesMax) bytes")) {
+            _ = try writer.bytes.withUnsafeBytes { try ChunkDecoder.decode($0, shape: shape) }
+        }
+    }
+
+    @Test func aHeaderRowCountNearTheTopOfUInt64IsRefused() throws {
+        let bytes = SegmentHeader(rowCount: UInt64.max, columnCount: 1, chunkRowCount: 65_536).encoded()
+        #expect(throws: FormatError.self) { _ = try bytes.withUnsafeBytes { try SegmentHeader.decode($0) } }
+    }
+
+    @Test func aFooterOffsetThatWouldOverflowIsRefused() throws {
+        let trailer = SegmentTrailer(footerOffset: UInt64.max - 63, footerSize: 64, footerCRC: 0, fileCRC: 0).encoded()
+        let file = [UInt8](repeating: 0, count: SegmentHeader.encodedSizeBytes) + trailer
+        #expect(throws: FormatError.self) { _ = try file.withUnsafeBytes { try SegmentTrailer.decode(file: $0) } }
+    }
+}
