@@ -223,8 +223,11 @@ public enum ModelRegistry {
 
     /// Resolves `NAME`, `NAME@production` (any stage) or `NAME@3` to a version entry.
     public static func resolve(store: Store, reference: String) throws -> ModelVersionEntry {
-        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+        let parts = reference.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let name = parts[0]
+        guard StoreNames.isValid(name), parts.count == 1 || ModelStages.all.contains(parts[1]) || (Int(parts[1]).map { $0 > 0 } ?? false) else {
+            throw TrainError("--model '\(reference.prefix(80))' must be NAME, NAME@STAGE (\(ModelStages.all.joined(separator: ", "))) or NAME@VERSION")
+        }
         guard let versions = store.manifest.models?[name], !versions.isEmpty else {
             throw TrainError("no model named \(name) (models: \((store.manifest.models ?? [:]).keys.sorted().joined(separator: ", ")))")
         }

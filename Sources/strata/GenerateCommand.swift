@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StrataFormat
 import StrataIngest
 
 struct Generate: ParsableCommand {
@@ -18,17 +19,20 @@ struct Generate: ParsableCommand {
         guard members > 0, members <= 50_000_000 else { throw ValidationError("--members must be between 1 and 50,000,000") }
         guard months > 0, months <= 240 else { throw ValidationError("--months must be between 1 and 240") }
         guard labelMonths > 0 else { throw ValidationError("--label-months must be positive") }
-        _ = try dayNumber(start, flag: "--start")
+        // Registrations reach back to 2004 and expiries years ahead: keep the whole dataset in 0001-9999.
+        guard (1900...9000).contains(Dates.civil(dayNumber: Int(try dayNumber(start, flag: "--start"))).year) else {
+            throw ValidationError("--start must lie in the years 1900-9000 (the generated data spans years around it)")
+        }
         if let driftFrom { _ = try dayNumber(driftFrom, flag: "--drift-from") }
     }
 
     func run() throws {
         var options = GeneratorOptions()
         options.memberCount = members
-        options.start = Int(start)!
+        options.start = Dates.yyyymmdd(dayNumber: Int(try dayNumber(start, flag: "--start")))
         options.monthCount = months
         options.seed = seed
-        options.driftFrom = driftFrom.flatMap { Int($0) }
+        options.driftFrom = try driftFrom.map { Dates.yyyymmdd(dayNumber: Int(try dayNumber($0, flag: "--drift-from"))) }
         options.labelMonthCount = labelMonths
         var generator = DatasetGenerator(options: options)
         let report = try generator.generate(into: out)

@@ -385,6 +385,20 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
         #expect(!FileManager.default.fileExists(atPath: fresh + "/tmp/stream-1-0.csv"))
     }
 
+    @Test func modelReferencesAndGeneratorFlagsAreChecked() throws {
+        let db = try hardeningStore()
+        for reference in ["", "@", "@production", "churn@", "churn@@x", "churn@0", "churn@-1", "../x@1"] {
+            try expectRefused(["predict", "--db", db, "--model", reference, "--training-set", "train", "--out", "p"], "must be NAME, NAME@STAGE")
+        }
+        let directory = temporaryDirectory()
+        #expect(try strata(["generate", "--out", directory + "/a", "--start", "2016-01-01", "--members", "10", "--months", "2"]).status == 0)
+        let late = try strata(["generate", "--out", directory + "/b", "--start", "99990101", "--members", "10", "--months", "2"])
+        #expect(late.status != 0 && late.stderr.contains("--start must lie in the years 1900-9000"))
+        let file = directory + "/early.yaml"
+        try "name: early\nentity: msno\nfeatures:\n  - derived: {name: d, expression: \"x + 1\"}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try expectRefused(["features", "apply", "--db", db, file], "(no feature is declared before it)")
+    }
+
     @Test func messagesSayWhatToDo() throws {
         let db = try hardeningStore()
         let negative = try strata(["query", "--db", db, "SELECT 1 FROM members", "--memory-limit", "-1"])
