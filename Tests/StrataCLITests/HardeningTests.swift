@@ -195,9 +195,10 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
                 ["scan", "--db", db, table, "--limit", "100000000"], ["query", "--db", db, "SELECT count(*) FROM \(table) t LEFT JOIN members m USING (msno)"],
                 ["training-set", "--db", db, "--features", w1View, "--labels", "labels", "--out", "again"],
                 ["features", "materialize", "--db", db, "--as-of", "20160601"],
+                ["features", "get", "--db", db, try EntityNames(store: try Store(path: db)).string(0), "--as-of", "20160515"],
                 ["predict", "--db", db, "--model", "churn@production", "--as-of", "20160601", "--out", "p"],
             ]
-            for arguments in readers where !(table == "labels" && arguments[0] == "features") && !(table == "labels" && arguments[0] == "predict") {
+            for arguments in readers where !(table == "labels" && ["features", "predict"].contains(arguments[0])) {
                 let outcome = try strata(arguments)
                 #expect(outcome.status == 1 && outcome.stderr.contains(message) && outcome.stderr.contains("entity id"),
                         "\(table) \(arguments[0]): \(outcome.status) \(outcome.stderr)")
@@ -260,6 +261,7 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
             } }),
             ("a numeric mapper with 0 bins", { gbdt in gbdt["mappers"] = (gbdt["mappers"] as! [[String: Any]]).map { var m = $0; m["upperBounds"] = [Double](); m["isCategorical"] = false; m["categories"] = [Double](); return m } }),
             ("the base score is nan", { gbdt in gbdt["baseScore"] = "nan" }),
+            ("not a valid model: at gbdt.baseScore: expected Double", { gbdt in gbdt["baseScore"] = ["not", "a", "number"] }),
         ]
         for (message, forge) in forgeries {
             let db = try hardeningStore()
@@ -281,6 +283,7 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
             // Every version that lists the run (3: train, 4: promote, 5: materialize).
             try forgeManifest(db, from: 3) { $0.runs![0].modelFileCRC = ModelFile.storedCRC(writer.bytes) }
             try expectRefused(["predict", "--db", db, "--model", "churn@production", "--training-set", "train", "--out", "p"], message)
+            #expect(!(try strata(["predict", "--db", db, "--model", "churn@production", "--training-set", "train", "--out", "p"]).stderr.contains("DecodingError")))
             try expectVerifyReports(db, message)
         }
     }
@@ -320,9 +323,19 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
         ]
         for (message, change) in cases {
             let db = try hardeningStore()
+            let msno = try EntityNames(store: try Store(path: db)).string(0)
             try forgeManifest(db, change)
-            try expectRefused(["query", "--db", db, "SELECT count(*) FROM members"], message)
-            try expectRefused(["predict", "--db", db, "--model", "churn@production", "--training-set", "train", "--out", "p"], message)
+            // Every reader opens the manifest first, and refuses it.
+            for arguments in [
+                ["scan", "--db", db, "members"], ["query", "--db", db, "SELECT count(*) FROM members"],
+                ["training-set", "--db", db, "--features", w1View, "--labels", "labels", "--out", "again"],
+                ["features", "get", "--db", db, msno], ["features", "get", "--db", db, msno, "--as-of", "20160501"],
+                ["features", "materialize", "--db", db, "--as-of", "20160601"],
+                ["train", "--db", db, "--training-set", "train", "--rounds", "2"],
+                ["predict", "--db", db, "--model", "churn@production", "--training-set", "train", "--out", "p"],
+            ] {
+                try expectRefused(arguments, message)
+            }
             try expectVerifyReports(db, message)
         }
     }
