@@ -126,6 +126,29 @@ public final class EntityDictionary: @unchecked Sendable {
 
     private func grow() { rehash(slotCount: slots.count * 2) }
 
+    /// Bytes of every string: a loader keeps it within the u32 offsets.
+    public var stringBytes: Int { arena.count }
+
+    /// The first two ids with the same string, if any: a dictionary that lies (written by a buggy or
+    /// hostile writer), whose two users would print alike. `verify` asks; lookups assume distinct strings.
+    public func firstDuplicate() -> (Int, Int)? {
+        var table = [UInt32](repeating: 0, count: max(1024, slots.count))
+        let mask = table.count - 1
+        return arena.withUnsafeBytes { raw -> (Int, Int)? in
+            for id in 0..<count {
+                let key = UnsafeRawBufferPointer(rebasing: raw[Int(offsets[id])..<Int(offsets[id + 1])])
+                var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
+                while table[slot] != 0 {
+                    let other = Int(table[slot]) - 1
+                    if matches(other, key) { return (other, id) }
+                    slot = (slot &+ 1) & mask
+                }
+                table[slot] = UInt32(id + 1)
+            }
+            return nil
+        }
+    }
+
     private func rehash(slotCount newCount: Int) {
         slots = [UInt32](repeating: 0, count: newCount)
         slotMask = newCount - 1

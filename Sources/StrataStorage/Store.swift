@@ -61,6 +61,10 @@ public final class Store: @unchecked Sendable {
                 guard case .strings(let strings) = try reader.read(column: 0, chunk: chunk).values else {
                     preconditionFailure("entity column decoded as non-strings")
                 }
+                // Offsets into the dictionary's arena are u32.
+                guard dictionary.stringBytes + strings.bytes.count <= Int(UInt32.max) else {
+                    throw StorageError.corrupt(file: reader.path, column: "msno", chunk: chunk, reason: "the entity strings exceed 4 GiB")
+                }
                 dictionary.appendCommitted(strings)
             }
         }

@@ -125,6 +125,11 @@ extension Store {
                 report.problems.append(error.shortDescription)
             }
         }
+        // The dictionary of the latest version: its strings must be distinct (each id one user).
+        if let latest = try StorePaths.versions(path).last, let store = try? Store(path: path, version: latest),
+           let dictionary = try? store.loadEntities(indexed: false), let (first, second) = dictionary.firstDuplicate() {
+            report.problems.append("\(path)/entities: entity ids \(first) and \(second) have the same msno '\(dictionary.string(first).prefix(60))'")
+        }
         report.orphans = try orphanFiles(
             path: path, referenced: Set(referenced.keys).union(onlineFiles.keys).union(modelFiles).union(otherFiles))
         return report

@@ -207,6 +207,25 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
         }
     }
 
+    @Test func aDictionaryWithTwoIdsForOneMsnoIsReported() throws {
+        let db = try hardeningStore()
+        let store = try Store(path: db)
+        let entry = store.manifest.entities.segments[0]
+        let path = store.absolute(entry.file)
+        var (columns, descriptors) = try segmentColumns(path)
+        guard case .strings(let strings) = columns[0].values else { Issue.record("msno is not a string column"); return }
+        var forged = StringArray()
+        for row in 0..<strings.count { forged.append(Array(strings.string(at: row == 1 ? 0 : row).utf8)) }
+        columns[0] = ColumnVector(type: .string, values: .strings(forged))
+        try FileSystem.remove(path)
+        let written = try SegmentWriter.write(columns: columns, descriptors: descriptors, to: path, relativePath: entry.file, policy: .none)
+        try forgeManifest(db, from: 1) { manifest in
+            manifest.entities.segments[0].fileCRC = written.fileCRC
+            manifest.entities.segments[0].sizeBytes = written.sizeBytes
+        }
+        try expectVerifyReports(db, "entity ids 0 and 1 have the same msno")
+    }
+
     // MARK: 9 — online tables that lie
 
     @Test func onlineTablesThatLieAreRefused() throws {
