@@ -32,12 +32,18 @@ enum FieldParsers {
 
     /// Whether the bytes are UTF-8 text (an ASCII scan first: msno and KKBox's strings are ASCII).
     @inline(__always) static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var ascii = true
-        for byte in bytes where byte >= 0x80 {
-            ascii = false
-            break
+        // Eight bytes at a time: a 44-byte msno is six loads and a test.
+        var high: UInt64 = 0
+        var offset = 0
+        while offset &+ 8 <= bytes.count {
+            high |= bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset &+= 8
         }
-        if ascii { return true }
+        while offset < bytes.count {
+            high |= UInt64(bytes[offset])
+            offset &+= 1
+        }
+        if high & 0x8080_8080_8080_8080 == 0 { return true }
         return bytes.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) != nil }
     }
 

@@ -205,3 +205,19 @@ func write(_ text: String, to path: String) {
         }
     }
 }
+
+@Suite struct TextValidationTests {
+    /// The word-at-a-time ASCII test must see a high byte wherever it lies, and let real UTF-8 through.
+    @Test func utf8IsCheckedAtEveryPosition() {
+        func valid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { FieldParsers.isValidUTF8($0) } }
+        let msno = Array("itVMtS0XD3PP6BMZxn94K5NjQFtcsM5UYJNlfB5Yf/K=".utf8)
+        #expect(valid(msno) && valid([]) && valid(Array("männlich".utf8)) && valid(Array("女性".utf8)))
+        for position in msno.indices {
+            var damaged = msno
+            damaged[position] = 0xFF
+            #expect(!valid(damaged), "a 0xFF at \(position)")
+            damaged[position] = 0xC3  // a lead byte with no continuation
+            #expect(!valid(damaged), "a lone lead byte at \(position)")
+        }
+    }
+}
