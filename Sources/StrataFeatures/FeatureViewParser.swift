@@ -26,6 +26,12 @@ public enum FeatureViewParser {
         return try parse(yaml: String(decoding: data, as: UTF8.self), file: file)
     }
 
+    /// An error text from the YAML parser, which quotes the offending line whatever its length.
+    static func clipped(_ text: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.count > 160 ? String($0.prefix(157)) + "..." : String($0) }
+        return lines.prefix(6).joined(separator: "\n")
+    }
+
     public static func parse(yaml: String, file: String = "<features>") throws -> FeatureView {
         let root: Node
         do {
@@ -36,7 +42,7 @@ public enum FeatureViewParser {
         } catch let error as FeatureDefinitionError {
             throw error
         } catch let error as YamlError {
-            throw FeatureDefinitionError(file: file, line: nil, column: nil, message: "not valid YAML: \(error)")
+            throw FeatureDefinitionError(file: file, line: nil, column: nil, message: "not valid YAML: " + Self.clipped("\(error)"))
         }
         let context = Context(file: file)
         let top = try context.mapping(root, "the file", keys: ["name", "entity", "features"])

@@ -177,6 +177,12 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
             #expect(outcome.status == 1 && outcome.stderr.contains("deep.yaml"), "\(outcome.stderr.prefix(300))")
             #expect(["nest deeper than 256", "characters long", "more than 256 operators"].contains { outcome.stderr.contains($0) })
         }
+        // YAML nested 100,000 deep: the parser's own bound, and a message of a few lines, not the file.
+        let file = temporaryDirectory() + "/deep.yaml"
+        try ("name: x\nentity: msno\nfeatures: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let outcome = try strata(["features", "apply", "--db", db, file])
+        #expect(outcome.status == 1 && outcome.stderr.contains("not valid YAML") && outcome.stderr.count < 2_000, "\(outcome.stderr.prefix(300))")
     }
 
     // MARK: 8 — entity ids that lie
