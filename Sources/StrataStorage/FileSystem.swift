@@ -88,20 +88,27 @@ public enum FileSystem {
         defer { Glibc.close(input) }
         let output = try open(destination, O_WRONLY | O_CREAT | O_EXCL)
         defer { Glibc.close(output) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var total = 0
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw StorageError.io(path: source, operation: "read", errno: errno)
-            }
-            if count == 0 { break }
-            try buffer.withUnsafeBytes { try writeAll(output, UnsafeRawBufferPointer(rebasing: $0[0..<count]), path: destination) }
-            total += count
+        try readToEnd(input, path: source, bufferSizeBytes: 1 << 20) { bytes in
+            try writeAll(output, bytes, path: destination)
+            total += bytes.count
         }
         try fsync(output, path: destination)
         return total
+    }
+
+    /// `read(2)` until end of file (retrying on EINTR), handing each piece read to `body`.
+    static func readToEnd(_ fd: Int32, path: String, bufferSizeBytes: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: bufferSizeBytes)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw StorageError.io(path: path, operation: "read", errno: errno)
+            }
+            if count == 0 { return }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
     }
 
     public static func isDirectory(_ path: String) -> Bool {
@@ -150,16 +157,7 @@ public enum FileSystem {
         let fd = try open(path, O_RDONLY)
         defer { Glibc.close(fd) }
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw StorageError.io(path: path, operation: "read", errno: errno)
-            }
-            if count == 0 { break }
-            result.append(contentsOf: buffer[0..<count])
-        }
+        try readToEnd(fd, path: path, bufferSizeBytes: 1 << 16) { result.append(contentsOf: $0) }
         return result
     }
 
