@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds tools/fuzz/corpus/ from the repository's fixtures and a tiny generated store:
 #   csv          fixtures/csv/*.csv, fixtures/w1/*.csv, heads of generated KKBox CSVs
-#   sql          tools/sql_corpus.sql split into single queries, kept where they add coverage (libFuzzer -merge)
+#   sql          tools/sql_corpus.sql split into single queries; every fifth one is kept (65 of 322: the corpus
+#                stays a few dozen files; all of them add coverage, libFuzzer's -merge keeps 313)
 #   featureview  fixtures/features/w1.yaml and tools/fuzz/seeds/featureview/*.yaml
 #   segment, manifest, online, model
 #                files of the fuzz targets' fixture store (generated 60 members → ingest → W1 training set →
@@ -15,7 +16,7 @@ bin="${STRATA_FUZZ_BIN:-$repo/.build-fuzz/debug}"
 corpus="$here/corpus"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 
 rm -rf "$corpus"
 mkdir -p "$corpus"/{csv,sql,featureview,segment,manifest,online,model}
@@ -40,11 +41,12 @@ for line in lines:
     query.append(line)
     if line.rstrip().endswith(";"):
         n += 1
-        open(f"{out}/q{n:03d}.sql", "w", encoding="utf-8").write("\n".join(query) + "\n")
+        if n % 5 == 1:
+            open(f"{out}/q{n:03d}.sql", "w", encoding="utf-8").write("\n".join(query) + "\n")
         query = []
 print(f"{n} queries", file=sys.stderr)
 PY
-STRATA_FUZZ_TMP="$work" nice -n 19 "$bin/FuzzSQL" -merge=1 -rss_limit_mb=2048 -timeout=10 "$corpus/sql" "$work/sql" 2>&1 | grep -E "^MERGE-OUTER: [0-9]+ new files" || true
+cp "$work"/sql/*.sql "$corpus/sql/"
 
 du -sh "$corpus"/*
 for d in "$corpus"/*; do echo "$(basename "$d"): $(ls "$d" | wc -l) files"; done

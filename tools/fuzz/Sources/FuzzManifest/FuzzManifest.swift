@@ -79,14 +79,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     _ = try? Manifest.decode(bytes)
     let fixed = Fixups.framed(bytes, magic: magic)
-    guard let manifest = try? Manifest.decode(fixed) else { return 0 }
+    let manifest: Manifest
+    do { manifest = try Manifest.decode(fixed) } catch { note("decode: \(error)"); return 0 }
     blackHole &+= (try? manifest.encoded())?.count ?? 0
     guard (1...999_999_999_999).contains(manifest.version), files(of: manifest).allSatisfy(staysInside) else { return 0 }
     let digits = String(manifest.version)
     let file = scratchStore + "/manifest/" + String(repeating: "0", count: 12 - digits.count) + digits + ".manifest"
     Scratch.write(fixed, to: file)
     defer { Scratch.remove(file) }
-    try? readStore(scratchStore)
+    do { try readStore(scratchStore); note("read store version \(manifest.version)") } catch { note("read: \(error)") }
     if let report = try? Store.verify(path: scratchStore) { blackHole &+= report.problems.count }
     return 0
 }

@@ -37,14 +37,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     _ = try? ModelFile.decode(bytes, path: "input.mdl")
     let fixed = Fixups.framed(bytes, magic: magic)
-    guard let artifact = try? ModelFile.decode(fixed, path: "input.mdl") else { return 0 }
+    let artifact: ModelArtifact
+    do { artifact = try ModelFile.decode(fixed, path: "input.mdl") } catch { note("decode: \(error)"); return 0 }
     blackHole &+= artifact.featureNames.count
     Scratch.write(fixed, to: setup.modelFile)
     var request = PredictRequest(model: "churn", outputTable: "fuzz_predictions")
     request.trainingSet = FixtureStore.shared.trainingSet
     request.explain = .all
     request.replace = true
-    if let report = try? Predictor.predict(storePath: setup.path, request: request) {
+    let predicted: PredictReport?
+    do { predicted = try Predictor.predict(storePath: setup.path, request: request) } catch { note("predict: \(error)"); predicted = nil }
+    if let report = predicted {
+        note("predicted \(report.rowCount) rows")
         blackHole &+= report.rowCount &+ report.top.count
         // Undo the commit: drop the new manifests and the predictions table's files.
         for version in (setup.baseVersion + 1)...report.committedVersion {

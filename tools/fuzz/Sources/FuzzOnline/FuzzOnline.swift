@@ -46,7 +46,9 @@ private func open(_ bytes: [UInt8], crc: UInt32) {
     guard let encoded = try? manifest.encoded() else { harnessFailure("manifest encode") }
     Scratch.write(encoded, to: setup.manifestFile)
     guard let store = try? Store(path: setup.path) else { harnessFailure("cannot open the online store") }
-    guard let table = try? OnlineTable(store: store, view: FixtureStore.shared.view) else { return }
+    let table: OnlineTable
+    do { table = try OnlineTable(store: store, view: FixtureStore.shared.view) } catch { note("open: \(error)"); return }
+    note("opened, \(table.schemas.count) columns")
     blackHole &+= table.schemas.count &+ table.asOfDay &+ table.rowWidthBytes
     let row = UnsafeMutableRawPointer.allocate(byteCount: max(table.rowWidthBytes, 8), alignment: 8)
     defer { row.deallocate() }

@@ -290,7 +290,7 @@ public func exportSeeds(to directory: String) throws {
             columns.append(try reader.read(column: column, chunk: 0))
         }
         guard columns.count == reader.columns.count else { continue }
-        for (policy, chunkRows) in [(CompressionPolicy.none, 64), (.lz4, 64), (.zstd, 64), (.auto, 7)] {
+        for (policy, chunkRows) in [(CompressionPolicy.none, 64), (.lz4, 64), (.zstd, 64), (.auto, 8)] {
             let target = "\(directory)/segment/\(name)-\(policy.rawValue)-\(chunkRows).seg"
             Scratch.remove(target)
             _ = try SegmentWriter.write(columns: columns, descriptors: reader.columns, to: target, relativePath: "x", policy: policy, chunkRowCount: chunkRows)
@@ -308,4 +308,11 @@ public func exportSeeds(to directory: String) throws {
     }
     for (name, entry) in store.manifest.online ?? [:] { try copy(entry.file, "online", "\(name).onl") }
     for run in store.manifest.runs ?? [] { try copy(run.modelFile, "model", "\(run.id).mdl") }
+}
+
+/// With STRATA_FUZZ_VERBOSE set, the targets say which step refused an input (to check seeds reach deep).
+public let verbose = ProcessInfo.processInfo.environment["STRATA_FUZZ_VERBOSE"] != nil
+
+public func note(_ message: @autoclosure () -> String) {
+    if verbose { fputs("fuzz: \(message())\n", stderr) }
 }
