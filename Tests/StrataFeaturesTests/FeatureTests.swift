@@ -311,6 +311,36 @@ func copyFixtures(to directory: String) throws {
     }
 }
 
+/// The classes the online-table fuzzer found (tools/fuzz/findings/online-*.bin): header sizes of 2^63 and
+/// more, sums that overflow, with every checksum valid, are refused instead of trapping.
+@Suite struct ForgedOnlineHeaderTests {
+    @Test func hugeOrOverflowingSizesAreRefused() throws {
+        let store = temporaryDirectory() + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
+        let opened = try Store(path: store)
+        let entry = opened.manifest.online!["w1"]!
+        let original = try FileSystem.readFile(opened.absolute(entry.file))
+        // Offsets of the header's u64 fields (format-spec §11): entity count, name area, string area offset and size.
+        for (offset, value) in [(16, UInt64.max), (32, UInt64(1) << 63), (40, UInt64.max - 7), (48, UInt64(1) << 62), (16, UInt64(1) << 40)] {
+            var bytes = original
+            bytes.withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
+            let headerCRC = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }
+            bytes.withUnsafeMutableBytes { $0.storeBytes(of: headerCRC.littleEndian, toByteOffset: 60, as: UInt32.self) }
+            let trailer = bytes.count - 16
+            let fileCRC = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<trailer])) }
+            bytes.withUnsafeMutableBytes { $0.storeBytes(of: fileCRC.littleEndian, toByteOffset: trailer, as: UInt32.self) }
+            var forged = entry
+            forged.fileCRC = fileCRC
+            #expect(throws: (any Error).self, "u64 \(value) at \(offset)") {
+                _ = try bytes.withUnsafeBytes { try OnlineLayout.Parsed($0, path: "forged.onl", entry: forged) }
+            }
+        }
+        // The untouched file parses.
+        _ = try original.withUnsafeBytes { try OnlineLayout.Parsed($0, path: "original.onl", entry: entry) }
+    }
+}
+
 @Suite struct DefinitionErrorTests {
     func parse(_ yaml: String) -> String {
         do {

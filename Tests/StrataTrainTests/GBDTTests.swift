@@ -128,6 +128,42 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
         }
     }
 
+    /// The classes the model fuzzer found (tools/fuzz/findings/model-*.bin): each is refused on decode with
+    /// a reason, before prediction or TreeSHAP could index out of range or unwrap nil.
+    @Test func modelsThatLieAreRefusedOnDecode() throws {
+        let data = synthetic(rows: 500, seed: 5)
+        let (gbdt, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<500), validRows: [])
+        let logistic = LogisticModel.train(data, rows: Array(0..<500))
+        func refused(_ artifact: ModelArtifact, _ reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let bytes = try ModelFile.encode(artifact)
+            do {
+                _ = try ModelFile.decode(bytes, path: "m")
+                Issue.record("accepted: \(reason)", sourceLocation: sourceLocation)
+            } catch let error as StorageError {
+                #expect(error.description.contains(reason), "\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        let names = data.featureNames
+        // model-3: a kind without its section.
+        try refused(ModelArtifact(kind: .gbdt, featureNames: names, gbdt: nil, logistic: logistic), "a gbdt model without its trees")
+        try refused(ModelArtifact(kind: .logistic, featureNames: names, gbdt: gbdt, logistic: nil), "a logistic model without its weights")
+        // model-4: fewer weights than features + 1.
+        var short = logistic
+        short.weights.removeLast()
+        try refused(ModelArtifact(kind: .logistic, featureNames: names, gbdt: nil, logistic: short), "do not all describe")
+        // model-2: more feature names than bin mappers.
+        var wider = gbdt
+        wider.featureNames.append("extra")
+        try refused(ModelArtifact(kind: .gbdt, featureNames: names + ["extra"], gbdt: wider, logistic: nil), "bin mappers")
+        // model-1: a split on a feature that does not exist.
+        var split = gbdt
+        if let tree = split.trees.firstIndex(where: { !$0.splitFeature.isEmpty }) { split.trees[tree].splitFeature[0] = Int32(names.count) }
+        try refused(ModelArtifact(kind: .gbdt, featureNames: names, gbdt: split, logistic: nil), "which does not exist")
+        // The trained models themselves are accepted.
+        #expect(ModelArtifact(kind: .gbdt, featureNames: names, gbdt: gbdt, logistic: nil).problems().isEmpty)
+        #expect(ModelArtifact(kind: .logistic, featureNames: names, gbdt: nil, logistic: logistic).problems().isEmpty)
+    }
+
     @Test func logisticBaselineLearnsALinearSignal() throws {
         var random = TestRandom(state: 9)
         var x = [Double](), y = [Double]()
