@@ -1,0 +1,1 @@
+SELECT bd // (city - city) FROM members WHERE city = 5;

@@ -1,0 +1,1 @@
+SELECT count(*) FROM members WHERE bd BETWEEN 30 AND 20;

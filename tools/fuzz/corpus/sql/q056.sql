@@ -1,0 +1,1 @@
+SELECT count(*) FROM members WHERE city NOT IN (1, NULL);

@@ -1,0 +1,1 @@
+SELECT count(*) FROM members WHERE msno >= 'Z' AND msno < 'a';

@@ -1,0 +1,1 @@
+SELECT CAST('2016-13-01' AS DATE) FROM members;

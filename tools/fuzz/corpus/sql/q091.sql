@@ -1,0 +1,1 @@
+SELECT date_diff('month', DATE '2016-01-31', DATE '2016-02-01'), date_diff('year', DATE '2016-12-31', DATE '2017-01-01'), date_diff('day', DATE '2016-03-01', DATE '2016-02-01'), date_diff('month', DATE '2016-03-15', DATE '2016-01-20') FROM members WHERE msno < '+1';

@@ -1,0 +1,1 @@
+SELECT city, count(*) FROM members WHERE FALSE GROUP BY city;

@@ -1,0 +1,1 @@
+SELECT gender, count(*), avg(bd) FROM members GROUP BY gender;

@@ -1,0 +1,1 @@
+SELECT msno, city FROM members ORDER BY 2, 1 DESC LIMIT 5 OFFSET 100;

@@ -1,0 +1,1 @@
+SELECT msno FROM members ORDER BY msno LIMIT 0;

@@ -1,0 +1,1 @@
+SELECT city, count(*) FROM members GROUP BY 3;

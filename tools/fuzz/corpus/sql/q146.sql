@@ -1,0 +1,1 @@
+SELECT count(*) FROM transactions JOIN labels USING (msno);

@@ -1,0 +1,1 @@
+SELECT msno, round(sum(total_secs), 3) AS secs FROM user_logs WHERE date >= DATE '2016-06-01' AND date < DATE '2016-06-01' + 30 AND total_secs BETWEEN 0 AND 86400 GROUP BY msno ORDER BY secs DESC, msno LIMIT 10;

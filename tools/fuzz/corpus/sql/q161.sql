@@ -1,0 +1,1 @@
+SELECT gender + 1 FROM members;

@@ -1,0 +1,1 @@
+SELECT round(9223372036854775770 + bd, -1) FROM members WHERE bd = 35;

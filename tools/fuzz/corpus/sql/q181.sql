@@ -1,0 +1,1 @@
+SELECT year(u.date), count(*) FROM user_logs u GROUP BY year(date);

@@ -1,0 +1,1 @@
+SELECT count(*) FROM members WHERE NOT (city = NULL OR city = 1);

@@ -1,0 +1,1 @@
+SELECT max(bd) AS mx, city FROM members GROUP BY ALL ORDER BY 2;

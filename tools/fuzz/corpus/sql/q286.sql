@@ -1,0 +1,1 @@
+SELECT M.city, COUNT(*) AS n FROM Members M JOIN Labels L USING (MSNO) GROUP BY m.City ORDER BY M.CITY;

@@ -1,0 +1,1 @@
+SELECT CASE WHEN city = 1 THEN 0 WHEN city = 99 THEN 1 // 0 ELSE 2 END AS x, count(*) AS n FROM members GROUP BY 1 ORDER BY 1;

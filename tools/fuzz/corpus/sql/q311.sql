@@ -1,0 +1,1 @@
+SELECT CASE WHEN city = 99 THEN round(9223372036854775807, -1) END AS x, count(*) AS n FROM members GROUP BY 1;

@@ -1,0 +1,1 @@
+SELECT city AS "" FROM members LIMIT 1;
