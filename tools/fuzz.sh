@@ -103,8 +103,9 @@ run() {
     ) || echo "fuzz.sh: $name exited with status $?"
     rm -rf "$run/tmp"
     echo "fuzz.sh: $name final stats:"
-    grep -E '^#[0-9]+' "$log" | tail -1 | sed 's/^/  /'
-    grep -E 'INFO: exiting|INFO: fuzzed for' "$log" | tail -2 | sed 's/^/  /'
+    # A run that died early has no stats lines: that must not stop `all` (set -e with pipefail).
+    { grep -E '^#[0-9]+' "$log" || true; } | tail -1 | sed 's/^/  /'
+    { grep -E 'INFO: exiting|INFO: fuzzed for' "$log" || true; } | tail -2 | sed 's/^/  /'
     local artifacts
     artifacts="$(find "$run/artifacts" -type f | sort)"
     if [ -n "$artifacts" ]; then
