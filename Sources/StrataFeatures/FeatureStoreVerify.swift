@@ -7,8 +7,7 @@ public enum FeatureStoreVerifier {
     public static func verify(path: String) throws -> VerifyReport {
         var report = VerifyReport()
         var checked = Set<String>()
-        for version in try StorePaths.versions(path) {
-            guard let store = try? Store(path: path, version: version) else { continue }  // reported by the storage layer
+        for store in try Store.openableVersions(path: path) {
             for (name, entries) in (store.manifest.featureViews ?? [:]).sorted(by: { $0.key < $1.key }) {
                 for entry in entries where checked.insert(entry.file).inserted {
                     report.filesChecked += 1

@@ -26,6 +26,12 @@ public final class Store: @unchecked Sendable {
 
     public var tableNames: [String] { manifest.tables.keys.sorted() }
 
+    /// Every committed version of the store that opens (a version whose manifest is damaged is skipped:
+    /// the storage layer's `verify` reports it), oldest first. The layers above check their own files with it.
+    public static func openableVersions(path: String) throws -> [Store] {
+        try StorePaths.versions(path).compactMap { try? Store(path: path, version: $0) }
+    }
+
     public func table(_ name: String) throws -> TableManifest {
         guard let table = manifest.tables[name] else { throw StorageError.unknownTable(name: name, available: tableNames) }
         return table

@@ -6,8 +6,7 @@ public enum RunVerifier {
     public static func verify(path: String) throws -> VerifyReport {
         var report = VerifyReport()
         var checked = Set<String>()
-        for version in try StorePaths.versions(path) {
-            guard let store = try? Store(path: path, version: version) else { continue }  // reported by the storage layer
+        for store in try Store.openableVersions(path: path) {
             for run in store.manifest.runs ?? [] where checked.insert(run.file).inserted {
                 report.filesChecked += 2
                 report.bytesChecked += ((try? FileSystem.fileSize(store.absolute(run.file))) ?? nil ?? 0)

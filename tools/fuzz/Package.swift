@@ -7,6 +7,10 @@ import PackageDescription
 /// snapshot of a commit while the working tree is being edited).
 let strataPath = Context.environment["STRATA_FUZZ_ROOT"] ?? "../.."
 
+/// Every Strata library a target may call.
+let strataProducts: [Target.Dependency] = ["StrataFormat", "StrataStorage", "StrataIngest", "StrataQuery", "StrataFeatures", "StrataTrain"]
+    .map { .product(name: $0, package: "Strata") }
+
 let fuzzTargets = ["FuzzCSV", "FuzzSQL", "FuzzFeatureView", "FuzzSegment", "FuzzManifest", "FuzzOnline", "FuzzModel"]
 
 let package = Package(
@@ -20,27 +24,11 @@ let package = Package(
         // The tiny store every target shares, temporary files, CRC fix-ups.
         .target(
             name: "FuzzSupport",
-            dependencies: [
-                "CFuzzShim",
-                .product(name: "StrataFormat", package: "Strata"),
-                .product(name: "StrataStorage", package: "Strata"),
-                .product(name: "StrataIngest", package: "Strata"),
-                .product(name: "StrataQuery", package: "Strata"),
-                .product(name: "StrataFeatures", package: "Strata"),
-                .product(name: "StrataTrain", package: "Strata"),
-            ]),
+            dependencies: ["CFuzzShim"] + strataProducts),
     ] + fuzzTargets.map { name in
         .executableTarget(
             name: name,
-            dependencies: [
-                "FuzzSupport",
-                .product(name: "StrataFormat", package: "Strata"),
-                .product(name: "StrataStorage", package: "Strata"),
-                .product(name: "StrataIngest", package: "Strata"),
-                .product(name: "StrataQuery", package: "Strata"),
-                .product(name: "StrataFeatures", package: "Strata"),
-                .product(name: "StrataTrain", package: "Strata"),
-            ])
+            dependencies: ["FuzzSupport"] + strataProducts)
     },
     swiftLanguageModes: [.v5]
 )
