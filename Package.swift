@@ -1,11 +1,6 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-/// The hot loops (parsing, encoding, decoding) touch class-owned buffers millions of times; dynamic
-/// exclusivity checks cost a quarter of ingest time in profiles, so release builds turn them off.
-/// Debug builds (and so the tests) keep them.
-let hotLoopSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
-
 let package = Package(
     name: "Strata",
     platforms: [.macOS(.v13)],
@@ -29,20 +24,20 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Bytes <-> column chunks. Knows nothing of files, tables or stores.
-        .target(name: "StrataFormat", dependencies: ["CLZ4", "CZstd", "CZlib"], swiftSettings: hotLoopSettings),
+        .target(name: "StrataFormat", dependencies: ["CLZ4", "CZstd", "CZlib"]),
         // Directories, mmap, segment files, manifests, commits, the entity dictionary.
-        .target(name: "StrataStorage", dependencies: ["StrataFormat"], swiftSettings: hotLoopSettings),
+        .target(name: "StrataStorage", dependencies: ["StrataFormat"]),
         // CSV parsing, the KKBox schemas, ingest into a store, and the dataset generator.
-        .target(name: "StrataIngest", dependencies: ["StrataStorage"], swiftSettings: hotLoopSettings),
-        // SQL over the store: parser, binder, vectorised execution with pruning, EXPLAIN.
-        .target(name: "StrataQuery", dependencies: ["StrataStorage"], swiftSettings: hotLoopSettings),
+        .target(name: "StrataIngest", dependencies: ["StrataStorage"]),
+        // SQL over the store, and the kernel every layer above computes with: vectors, scalar functions and
+        // operators, aggregate states (grouped and over ranges), one semantics checked against DuckDB.
+        .target(name: "StrataQuery", dependencies: ["StrataStorage"]),
         // Feature views, point-in-time training sets and the online store.
         .target(
             name: "StrataFeatures",
-            dependencies: ["StrataStorage", .product(name: "Yams", package: "Yams")],
-            swiftSettings: hotLoopSettings),
+            dependencies: ["StrataQuery", .product(name: "Yams", package: "Yams")]),
         // Gradient-boosted trees and a logistic baseline trained from training sets; runs, registry, predictions.
-        .target(name: "StrataTrain", dependencies: ["StrataFeatures"], swiftSettings: hotLoopSettings),
+        .target(name: "StrataTrain", dependencies: ["StrataFeatures"]),
         // The command-line tool: a thin layer over the libraries above.
         .executableTarget(
             name: "strata",

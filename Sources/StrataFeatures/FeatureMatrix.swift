@@ -1,4 +1,5 @@
 import StrataFormat
+import StrataQuery
 import StrataStorage
 
 /// Feature values being computed, one column per output, indexed by request. Raw buffers, so that
@@ -103,22 +104,38 @@ struct OutputSlot: @unchecked Sendable {
     let isNull: UnsafeMutablePointer<Bool>
     let isFloat: Bool
 
-    /// Stores `value`, or `fill` when it is NULL and a fill is set (the null policy).
-    @inline(__always) func set(_ row: Int, _ value: FeatureValue, fill: Double?) {
+    /// Stores an aggregate's `value`, or `fill` when it is NULL and a fill is set (the null policy).
+    @inline(__always) func set(_ row: Int, _ value: Scalar, fill: Double?) {
         switch value {
         case .integer(let integer):
             isNull[row] = false
             if isFloat { floats[row] = Double(integer) } else { integers[row] = integer }
-        case .float(let float):
+        case .double(let float):
             isNull[row] = false
             floats[row] = float
-        case .null, .string:
+        case .null, .string, .entity:
             if let fill {
                 isNull[row] = false
                 if isFloat { floats[row] = fill } else { integers[row] = Int64(fill) }
             } else {
                 isNull[row] = true
             }
+        }
+    }
+}
+
+/// One feature value, as the online store and the training-set writer hand it out.
+public enum FeatureValue: Equatable, Sendable {
+    case null
+    case integer(Int64)
+    case float(Double)
+    case string(String)
+
+    var asDouble: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .float(let value): value
+        case .null, .string: nil
         }
     }
 }

@@ -1,4 +1,5 @@
 import StrataFormat
+import StrataQuery
 import StrataStorage
 
 /// A feature view that does not fit the store it is used with.
@@ -16,6 +17,23 @@ public struct FeaturePlan: Sendable {
     /// Source columns each last/attributes group must load (outputs plus those derived features use).
     let groupColumns: [String: [String]]
     let groupSources: [String: TableManifest]
+    /// Each derived feature's expression, bound by the kernel.
+    let derived: [String: DerivedProgram]
+    /// Each window aggregate filter, by source table and SQL text, bound over the source's columns.
+    let filters: [FilterKey: ScalarProgram]
+
+    /// A derived feature's expression over table 0 (`featureNames`: earlier features, then `cutoff`) and
+    /// one table per earlier last/attributes group (`groupNames`), whose columns are the source's columns.
+    struct DerivedProgram: Sendable {
+        let program: ScalarProgram
+        let featureNames: [String]
+        let groupNames: [String]
+    }
+
+    struct FilterKey: Hashable, Sendable {
+        let source: String
+        let sql: String
+    }
 
     /// Features one view may compute, leaving room for a label table's columns.
     public static let featureCountMax = 1000
@@ -25,6 +43,10 @@ public struct FeaturePlan: Sendable {
         var outputs: [ColumnSchema] = []
         var groupColumns: [String: [String]] = [:]
         var groupSources: [String: TableManifest] = [:]
+        var derived: [String: DerivedProgram] = [:]
+        var filters: [FilterKey: ScalarProgram] = [:]
+        /// Groups in declaration order (the tables a derived expression may qualify names with).
+        var groupOrder: [String] = []
         func fail(_ message: String) -> FeaturePlanError { FeaturePlanError(message: "feature view \(view.name): \(message)") }
         func source(_ name: String) throws -> TableManifest {
             guard let table = store.manifest.tables[name] else {
@@ -53,6 +75,7 @@ public struct FeaturePlan: Sendable {
         func addGroup(_ name: String, source: String, table: TableManifest, columns: [NamedColumn]) throws {
             guard groupSources[name] == nil else { throw fail("two groups are named '\(name)'") }
             groupSources[name] = table
+            groupOrder.append(name)
             groupColumns[name] = []
             for pair in columns {
                 let input = try column(pair.column, of: table, source: source)
@@ -67,11 +90,23 @@ public struct FeaturePlan: Sendable {
             case .window(let group):
                 let table = try source(group.source)
                 try dateColumn(group.time, of: table, source: group.source)
+                for aggregate in group.aggregates {
+                    guard let sql = aggregate.filter, filters[FilterKey(source: group.source, sql: sql)] == nil else { continue }
+                    do {
+                        let program = try ScalarProgram(sql, tables: [.init(qualifier: group.source, columns: table.columns)])
+                        guard program.type == .boolean || program.type == .null else {
+                            throw fail("the filter of \(aggregate.name) is \(program.type.rawValue), not a condition: '\(sql)'")
+                        }
+                        filters[FilterKey(source: group.source, sql: sql)] = program
+                    } catch let error as QueryError {
+                        throw fail("the filter of \(aggregate.name): \(error.rendered(sql: sql))")
+                    }
+                }
                 for days in group.days {
                     for aggregate in group.aggregates {
                         let input = try aggregate.column.map { try column($0, of: table, source: group.source) }
                         let type = try Self.outputType(aggregate, input: input, fail: fail)
-                        let nullable = aggregate.fill == nil && aggregate.function != .count && aggregate.function != .countDistinct
+                        let nullable = aggregate.fill == nil && aggregate.function != .count && aggregate.function != .countStar && aggregate.function != .countDistinct
                         try add(ColumnSchema(name: aggregate.outputName(days: days), type: type, nullable: nullable))
                     }
                 }
@@ -87,29 +122,23 @@ public struct FeaturePlan: Sendable {
                 let table = try source(group.source)
                 try addGroup(group.name, source: group.source, table: table, columns: group.columns)
             case .derived(let feature):
-                let expression = try Expression.parse(feature.expression)
-                var floatNames: Set<[String]> = []
-                for path in expression.references {
-                    let type: LogicalType
-                    if path == ["cutoff"] {
-                        type = .date
-                    } else if path.count == 1 {
-                        guard let earlier = outputs.first(where: { $0.name == path[0] }) else {
-                            throw fail("\(feature.name) uses '\(path[0])', which is not a feature declared before it (\(outputs.isEmpty ? "no feature is declared before it" : "features: " + outputs.map(\.name).joined(separator: ", ")))")
-                        }
-                        type = earlier.type
-                    } else {
-                        guard let table = groupSources[path[0]] else {
-                            throw fail("\(feature.name) uses '\(path.joined(separator: "."))', but no last or attributes group named '\(path[0])' comes before it")
-                        }
-                        type = try column(path[1], of: table, source: path[0]).type
-                        if !groupColumns[path[0]]!.contains(path[1]) { groupColumns[path[0]]!.append(path[1]) }
-                    }
-                    guard type != .string && type != .entity else { throw fail("\(feature.name) uses '\(path.joined(separator: "."))', a \(type): expressions take numbers and dates") }
-                    if type == .float64 { floatNames.insert(path) }
+                // Names: earlier features and `cutoff` (the request's cutoff date, which shadows a feature of that name).
+                let featureColumns = outputs.filter { $0.name.lowercased() != "cutoff" } + [ColumnSchema(name: "cutoff", type: .date, nullable: false)]
+                let program: ScalarProgram
+                do {
+                    program = try ScalarProgram(feature.expression, tables: [.init(qualifier: "", columns: featureColumns)]
+                        + groupOrder.map { .init(qualifier: $0, columns: groupSources[$0]!.columns) })
+                } catch let error as QueryError {
+                    throw fail("derived feature \(feature.name): \(error.rendered(sql: feature.expression))")
                 }
-                let isFloat = expression.isFloat { floatNames.contains($0) }
-                try add(ColumnSchema(name: feature.name, type: isFloat ? .float64 : .int64, nullable: true))
+                for input in program.slotColumns where input.table > 0 {
+                    let group = groupOrder[input.table - 1]
+                    let column = groupSources[group]!.columns[input.column]
+                    guard column.type != .entity else { throw fail("\(feature.name) uses \(group).\(column.name), the entity itself") }
+                    if !groupColumns[group]!.contains(column.name) { groupColumns[group]!.append(column.name) }
+                }
+                derived[feature.name] = DerivedProgram(program: program, featureNames: featureColumns.map(\.name), groupNames: groupOrder)
+                try add(ColumnSchema(name: feature.name, type: program.logicalType, nullable: true))
             }
         }
         // A training set adds its label columns, and both it and the online table hold at most
@@ -120,25 +149,27 @@ public struct FeaturePlan: Sendable {
         self.outputs = outputs
         self.groupColumns = groupColumns
         self.groupSources = groupSources
+        self.derived = derived
+        self.filters = filters
     }
 
     static func outputType(_ aggregate: Aggregate, input: ColumnSchema?, fail: (String) -> FeaturePlanError) throws -> LogicalType {
         switch aggregate.function {
-        case .count, .countDistinct:
+        case .count, .countStar, .countDistinct:
             return .int64
         case .sum:
             guard let input, input.type == .int64 || input.type == .float64 || input.type == .bool else {
                 throw fail("sum needs an integer or float column, \(aggregate.column ?? "?") is \(input?.type.name ?? "missing")")
             }
             return input.type == .float64 ? .float64 : .int64
-        case .mean:
+        case .avg:
             guard let input, input.type == .int64 || input.type == .float64 || input.type == .bool else {
                 throw fail("mean needs an integer or float column, \(aggregate.column ?? "?") is \(input?.type.name ?? "missing")")
             }
             return .float64
         case .min, .max:
             guard let input, input.type != .string && input.type != .entity else {
-                throw fail("\(aggregate.function.rawValue) needs a number or date column, \(aggregate.column ?? "?") is \(input?.type.name ?? "missing")")
+                throw fail("\(aggregate.function.featureName) needs a number or date column, \(aggregate.column ?? "?") is \(input?.type.name ?? "missing")")
             }
             return input.type
         }

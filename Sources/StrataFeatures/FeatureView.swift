@@ -1,3 +1,4 @@
+import StrataQuery
 /// A feature view as declared in a YAML file (see README, "Feature views"): one entity, and an ordered
 /// list of feature groups whose outputs become the columns of a training set, in declaration order.
 public struct FeatureView: Codable, Equatable, Sendable {
@@ -5,6 +6,9 @@ public struct FeatureView: Codable, Equatable, Sendable {
     /// The entity column shared by every source table (KKBox: `msno`).
     public var entity: String
     public var items: [FeatureItem]
+
+    /// The longest SQL text a derived expression or a filter may have.
+    public static let expressionBytesMax = 4096
 
     public init(name: String, entity: String, items: [FeatureItem]) {
         self.name = name
@@ -47,6 +51,7 @@ public struct WindowGroup: Codable, Equatable, Sendable {
 public struct Aggregate: Codable, Equatable, Sendable {
     /// Output name; `{days}` is replaced by each window length.
     public var name: String
+    /// The kernel's aggregate: `count` without a column is COUNT(*), `mean` is AVG.
     public var function: AggregateFunction
     /// nil only for `count` (count of rows).
     public var column: String?
@@ -54,13 +59,75 @@ public struct Aggregate: Codable, Equatable, Sendable {
     public var round: Int?
     /// Value used when the aggregate is NULL (no rows, or only NULL values): the null policy.
     public var fill: Double?
+    /// A SQL predicate over the source table's columns: the aggregate sees only the rows where it is
+    /// TRUE (SQL `FILTER (WHERE …)`).
+    public var filter: String?
+
+    public init(name: String, function: AggregateFunction, column: String?, round: Int? = nil, fill: Double? = nil, filter: String? = nil) {
+        self.name = name
+        self.function = function
+        self.column = column
+        self.round = round
+        self.fill = fill
+        self.filter = filter
+    }
 
     public func outputName(days: Int) -> String { name.replacingOccurrences(of: "{days}", with: String(days)) }
+
+    private enum CodingKeys: String, CodingKey { case name, function, column, round, fill, filter }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        column = try container.decodeIfPresent(String.self, forKey: .column)
+        let spelling = try container.decode(String.self, forKey: .function)
+        guard let function = AggregateFunction(featureName: spelling, hasColumn: column != nil) else {
+            throw DecodingError.dataCorruptedError(forKey: .function, in: container, debugDescription: "unknown aggregate '\(spelling)'")
+        }
+        self.function = function
+        round = try container.decodeIfPresent(Int.self, forKey: .round)
+        fill = try container.decodeIfPresent(Double.self, forKey: .fill)
+        filter = try container.decodeIfPresent(String.self, forKey: .filter)
+    }
+
+    /// The same keys and spellings as before the kernel was shared, so a view's content hash is unchanged.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(function.featureName, forKey: .function)
+        try container.encodeIfPresent(column, forKey: .column)
+        try container.encodeIfPresent(round, forKey: .round)
+        try container.encodeIfPresent(fill, forKey: .fill)
+        try container.encodeIfPresent(filter, forKey: .filter)
+    }
 }
 
-public enum AggregateFunction: String, Codable, Equatable, Sendable, CaseIterable {
-    case sum, count, mean, min, max
-    case countDistinct = "count_distinct"
+extension AggregateFunction {
+    /// The names a feature view writes aggregates with.
+    public static let featureNames = ["sum", "count", "mean", "min", "max", "count_distinct"]
+
+    public var featureName: String {
+        switch self {
+        case .count, .countStar: "count"
+        case .countDistinct: "count_distinct"
+        case .avg: "mean"
+        case .sum: "sum"
+        case .min: "min"
+        case .max: "max"
+        }
+    }
+
+    public init?(featureName: String, hasColumn: Bool) {
+        switch featureName {
+        case "count": self = hasColumn ? .count : .countStar
+        case "count_distinct": self = .countDistinct
+        case "mean": self = .avg
+        case "sum": self = .sum
+        case "min": self = .min
+        case "max": self = .max
+        default: return nil
+        }
+    }
 }
 
 /// Columns of the latest event before the cutoff: the largest `time`, ties broken by the `order`

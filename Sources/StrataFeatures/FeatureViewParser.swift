@@ -1,4 +1,5 @@
 import Foundation
+import StrataQuery
 import Yams
 
 /// A mistake in a feature view file, with the line and column where it is.
@@ -126,6 +127,22 @@ public enum FeatureViewParser {
             return value
         }
 
+        /// A SQL expression, checked for syntax here; names and types are checked against the store by `FeaturePlan`.
+        func sql(_ node: Node, _ what: String) throws -> String {
+            let text = try string(node, what)
+            guard text.utf8.count <= FeatureView.expressionBytesMax else {
+                throw error(node, "\(what) is \(text.utf8.count) bytes long; at most \(FeatureView.expressionBytesMax) are allowed")
+            }
+            do {
+                _ = try Parser.parseExpression(text)
+            } catch let failure as QueryError {
+                let shown = text.count > 80 ? text.prefix(77) + "..." : Substring(text)
+                let at = failure.position.map { " at character \($0.lowerBound + 1)" } ?? ""
+                throw error(node, "\(what) '\(shown)': \(failure.message)\(at)")
+            }
+            return text
+        }
+
         func window(_ node: Node, aggregates: Node) throws -> WindowGroup {
             let fields = try mapping(node, "window", keys: ["source", "time", "days"])
             let days = try sequence(require(fields, "days", in: node), "days").map { try integer($0, "a window length in days", range: 1...36_500) }
@@ -133,14 +150,15 @@ public enum FeatureViewParser {
             let list = try sequence(aggregates, "aggregates")
             guard !list.isEmpty else { throw error(aggregates, "aggregates is empty") }
             let parsed = try list.map { entry -> Aggregate in
-                let fields = try mapping(entry, "an aggregate", keys: ["name", "function", "column", "round", "fill"])
+                let fields = try mapping(entry, "an aggregate", keys: ["name", "function", "column", "round", "fill", "filter"])
                 let functionNode = try require(fields, "function", in: entry)
                 let functionName = try string(functionNode, "function")
-                guard let function = AggregateFunction(rawValue: functionName) else {
-                    throw error(functionNode, "unknown function '\(functionName)'; use one of \(AggregateFunction.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
                 let column = try fields["column"].map { try identifier($0, "column") }
-                if column == nil && function != .count { throw error(entry, "\(functionName) needs a column") }
+                guard let function = AggregateFunction(featureName: functionName, hasColumn: column != nil) else {
+                    throw error(functionNode, "unknown function '\(functionName)'; use one of \(AggregateFunction.featureNames.joined(separator: ", "))")
+                }
+                if column == nil && function != .countStar { throw error(entry, "\(functionName) needs a column") }
+                let filter = try fields["filter"].map { try sql($0, "filter") }
                 let name = try identifier(require(fields, "name", in: entry), "name")
                 if days.count > 1 && !name.contains("{days}") {
                     throw error(entry, "name '\(name)' needs {days} to tell the \(days.count) windows apart")
@@ -151,7 +169,7 @@ public enum FeatureViewParser {
                 }
                 return Aggregate(
                     name: name, function: function, column: column,
-                    round: try fields["round"].map { try integer($0, "round", range: 0...15) }, fill: fill)
+                    round: try fields["round"].map { try integer($0, "round", range: 0...15) }, fill: fill, filter: filter)
             }
             return WindowGroup(
                 source: try identifier(require(fields, "source", in: node), "source"),
@@ -179,14 +197,7 @@ public enum FeatureViewParser {
 
         func derived(_ node: Node) throws -> DerivedFeature {
             let fields = try mapping(node, "derived", keys: ["name", "expression", "round"])
-            let expressionNode = try require(fields, "expression", in: node)
-            let expression = try string(expressionNode, "expression")
-            do {
-                _ = try Expression.parse(expression)
-            } catch let failure as ExpressionError {
-                let shown = expression.count > 80 ? expression.prefix(77) + "..." : Substring(expression)
-                throw error(expressionNode, "expression '\(shown)': \(failure.message) at character \(failure.position + 1)")
-            }
+            let expression = try sql(require(fields, "expression", in: node), "expression")
             return DerivedFeature(
                 name: try identifier(require(fields, "name", in: node), "name"), expression: expression,
                 round: try fields["round"].map { try integer($0, "round", range: 0...15) })

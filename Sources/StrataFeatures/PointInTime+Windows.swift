@@ -1,18 +1,45 @@
 import Dispatch
 import Foundation
 import StrataFormat
+import StrataQuery
 import StrataStorage
 
 extension PointInTimeEngine {
     // MARK: window aggregates
 
+    /// What a window group's runs hold besides entity and time: the source columns to load, and one
+    /// aggregate input per distinct (column, filter) pair.
+    struct WindowInputs {
+        var loadColumns: [String] = []
+        var inputs: [(column: String?, filter: String?)] = []
+        var filters: [String: ScalarProgram] = [:]
+    }
+
+    func windowInputs(_ group: WindowGroup) -> WindowInputs {
+        var result = WindowInputs()
+        func load(_ name: String) { if !result.loadColumns.contains(name) { result.loadColumns.append(name) } }
+        for aggregate in group.aggregates {
+            if let column = aggregate.column { load(column) }
+            if let sql = aggregate.filter, let program = plan.filters[.init(source: group.source, sql: sql)] {
+                result.filters[sql] = program
+                for input in program.slotColumns { load(program.columnName(input)) }
+            }
+            guard aggregate.column != nil || aggregate.filter != nil else { continue }
+            if !result.inputs.contains(where: { $0.column == aggregate.column && $0.filter == aggregate.filter }) {
+                result.inputs.append((aggregate.column, aggregate.filter))
+            }
+        }
+        return result
+    }
+
     func computeWindows(_ group: WindowGroup, requests: FeatureRequests, outputs: [OutputColumn]) throws {
         let maxDays = Int64(group.days.max()!)
-        let valueColumns = Array(Set(group.aggregates.compactMap(\.column))).sorted()
-        let inputOfAggregate = group.aggregates.map { aggregate in aggregate.column.map { valueColumns.firstIndex(of: $0)! } }
-        let functions = group.aggregates.map(\.function)
-        let outputTypes = outputs.map(\.schema.type)
-        var source = WindowSource(engine: self, group: group, columns: [plan.view.entity, group.time] + valueColumns)
+        let inputs = windowInputs(group)
+        let inputOfAggregate = group.aggregates.map { aggregate in
+            inputs.inputs.firstIndex { $0.column == aggregate.column && $0.filter == aggregate.filter }
+        }
+        var source = WindowSource(engine: self, group: group, inputs: inputs)
+        let overflow = OverflowFlag()
         // Requests by cutoff, in batches of one calendar month of cutoffs.
         let byCutoff = (0..<requests.count).sorted { requests.cutoffs[$0] < requests.cutoffs[$1] }
         var start = 0
@@ -36,22 +63,37 @@ extension PointInTimeEngine {
             withExtendedLifetime((runs, outputs)) {
                 DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
                     let bounds = (batchRequests.count * slice / sliceCount)..<(batchRequests.count * (slice + 1) / sliceCount)
-                    Self.computeWindowSlice(
+                    if let output = Self.computeWindowSlice(
                         requests: batchRequests[bounds], entities: requests.entities, cutoffs: requests.cutoffs, inclusive: inclusive,
-                        days: days, plans: plans, runs: runViews, slots: slots)
+                        days: days, plans: plans, runs: runViews, slots: slots) {
+                        overflow.set(output)
+                    }
                 }
+            }
+            if let output = overflow.value {
+                throw FeaturePlanError(message: "feature \(outputs[output].schema.name): the sum is outside BIGINT (-2^63..2^63-1) for some users; sum a DOUBLE column instead")
             }
             start = end
         }
     }
 
+    /// The first output whose SUM overflowed, from any slice.
+    final class OverflowFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var first: Int?
+        func set(_ output: Int) { lock.withLock { first = min(first ?? output, output) } }
+        var value: Int? { lock.withLock { first } }
+    }
+
     /// The hot loop of window features for some requests: ranges by binary search in each run, folded
-    /// into accumulators, written to the output slots.
+    /// into the kernel's range accumulators, written to the output slots. Returns an output whose integer
+    /// SUM left BIGINT, if any.
     static func computeWindowSlice(
         requests: ArraySlice<Int>, entities: [Int64], cutoffs: [Int64], inclusive: Bool, days: [Int64],
         plans: [AggregatePlan], runs: [RunView], slots: [OutputSlot]
-    ) {
-        var accumulators = [WindowAccumulator](repeating: WindowAccumulator(), count: plans.count)
+    ) -> Int? {
+        var accumulators = plans.map { RangeAccumulator($0.function) }
+        var overflowed: Int?
         for request in requests {
             let entity = Int(entities[request])
             let cutoff = cutoffs[request]
@@ -64,7 +106,7 @@ extension PointInTimeEngine {
                     guard begin < end else { continue }
                     for index in plans.indices {
                         if let input = plans[index].input {
-                            accumulators[index].add(run.inputs[input], begin, end, distinct: plans[index].function == .countDistinct)
+                            accumulators[index].add(run.inputs[input], begin, end)
                         } else {
                             accumulators[index].addRows(end - begin)
                         }
@@ -72,16 +114,17 @@ extension PointInTimeEngine {
                 }
                 for index in plans.indices {
                     let plan = plans[index]
-                    var value = accumulators[index].result(plan.function, countsRows: plan.input == nil)
-                    if let places = plan.round, case .float(let float) = value {
-                        let scale = pow(10, Double(places))
-                        value = .float((float * scale).rounded(.toNearestOrAwayFromZero) / scale)
+                    var value = accumulators[index].result()
+                    if accumulators[index].overflowed, overflowed == nil { overflowed = output }
+                    if let places = plan.round, case .double(let float) = value {
+                        value = .double(RangeAccumulator.round(float, places: places))
                     }
                     slots[output].set(request, value, fill: plan.fill)
                     output += 1
                 }
             }
         }
+        return overflowed
     }
 
     /// Rows of one partition of a window source grouped by entity and sorted by time: a point-in-time
@@ -93,7 +136,8 @@ extension PointInTimeEngine {
         let columns: [GatheredColumn]
         let inputs: [AggregateInput]
 
-        init(table: LoadedTable, entityCount: Int) {
+        /// `table` holds entity, time, then `layout.loadColumns`.
+        init(table: LoadedTable, entityCount: Int, layout: WindowInputs) throws {
             let grouped = EntityGroups(entities: table.columns[0].integerValues, entityCount: entityCount, keys: [table.columns[1].integerValues])
             offsets = grouped.offsets.map { Int32($0) }
             let rawTimes = table.columns[1].integerValues
@@ -102,7 +146,22 @@ extension PointInTimeEngine {
                 for (index, row) in grouped.order.enumerated() { times[index] = rawTimes[row] }
             }
             self.times = times
-            let columns = table.columns.dropFirst(2).map { GatheredColumn($0, order: grouped.order) }
+            // Each filter's verdict per row of the table, evaluated once by the kernel.
+            var passes: [String: [Bool]] = [:]
+            for (sql, program) in layout.filters {
+                let rows = try program.selection(rowCount: table.rowCount) { input in
+                    let name = program.columnName(input)
+                    return table.columns[2 + layout.loadColumns.firstIndex(of: name)!]
+                }
+                guard let rows else { continue }
+                var mask = [Bool](repeating: false, count: table.rowCount)
+                for row in rows { mask[Int(row)] = true }
+                passes[sql] = mask
+            }
+            let columns = layout.inputs.map { input in
+                GatheredColumn(input.column.map { table.columns[2 + layout.loadColumns.firstIndex(of: $0)!] }, order: grouped.order,
+                               passes: input.filter.flatMap { passes[$0] })
+            }
             self.columns = columns
             inputs = columns.map(\.input)
         }
@@ -143,15 +202,17 @@ extension PointInTimeEngine {
     struct WindowSource {
         let engine: PointInTimeEngine
         let group: WindowGroup
+        let inputs: WindowInputs
         let columns: [String]
         let byPartition: Bool
         let entityCount: Int
         var cache: [Int: EntityRuns] = [:]
 
-        init(engine: PointInTimeEngine, group: WindowGroup, columns: [String]) {
+        init(engine: PointInTimeEngine, group: WindowGroup, inputs: WindowInputs) {
             self.engine = engine
             self.group = group
-            self.columns = columns
+            self.inputs = inputs
+            columns = [engine.plan.view.entity, group.time] + inputs.loadColumns
             let table = engine.store.manifest.tables[group.source]
             byPartition = table?.partitioning == .month && table?.partitionColumn == group.time
             entityCount = engine.store.manifest.entities.count
@@ -162,7 +223,7 @@ extension PointInTimeEngine {
             guard byPartition else {
                 if cache[0] == nil {
                     let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: nil)
-                    cache[0] = EntityRuns(table: table, entityCount: entityCount)
+                    cache[0] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs)
                 }
                 engine.stats.record(source: group.source, heldRows: cache[0]!.rowCount, tableRows: cache[0]!.rowCount)
                 return [cache[0]!]
@@ -180,7 +241,7 @@ extension PointInTimeEngine {
                 if partitions.contains(key) {
                     if cache[key] == nil {
                         let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: Int64(day)...Int64(next - 1))
-                        cache[key] = EntityRuns(table: table, entityCount: entityCount)
+                        cache[key] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs)
                     }
                     runs.append(cache[key]!)
                 }

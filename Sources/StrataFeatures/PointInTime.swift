@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import StrataFormat
+import StrataQuery
 import StrataStorage
 
 /// What a computation held in memory, to show that window sources stream.
@@ -110,23 +111,7 @@ public struct PointInTimeEngine {
         }
         for (index, item) in plan.view.items.enumerated() {
             guard case .derived(let feature) = item else { continue }
-            let expression = try Expression.parse(feature.expression)
-            let output = outputs[ranges[index].lowerBound]
-            let earlier = Dictionary(uniqueKeysWithValues: outputs[..<ranges[index].lowerBound].map { ($0.schema.name, $0) })
-            // Names resolve to columns once; the per-row work is then arithmetic only.
-            let operands = try expression.references.map { path -> Operand in
-                if path == ["cutoff"] { return .cutoff }
-                // FeaturePlan resolved every name; a miss here is a plan that changed under us.
-                if path.count == 1, let output = earlier[path[0]] { return .output(output) }
-                if path.count == 2, let group = groups[path[0]], let column = group.columnNames.firstIndex(of: path[1]) {
-                    return .group(group.table.columns[column], group.selected)
-                }
-                throw FeaturePlanError(message: "derived feature \(feature.name) refers to '\(path.joined(separator: "."))', which the view does not compute")
-            }
-            let compiled = expression.compiled(operands: operands)
-            for request in 0..<requests.count {
-                output.set(request, Self.rounded(compiled(request, requests.cutoffs[request]), feature.round))
-            }
+            try computeDerived(feature, into: outputs[ranges[index].lowerBound], outputs: outputs, groups: groups, requests: requests)
         }
         return FeatureMatrix(schemas: plan.outputs, columns: outputs)
     }
@@ -153,10 +138,43 @@ public struct PointInTimeEngine {
         }
     }
 
+    /// A derived feature for every request, evaluated by the kernel over whole columns: earlier features,
+    /// the selected rows of last/attributes groups, and the cutoffs.
+    func computeDerived(_ feature: DerivedFeature, into output: OutputColumn, outputs: [OutputColumn], groups: [String: GroupSelection],
+                        requests: FeatureRequests) throws {
+        guard let derived = plan.derived[feature.name] else {
+            throw FeaturePlanError(message: "derived feature \(feature.name) was not planned")
+        }
+        let byName = Dictionary(outputs.map { ($0.schema.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let identity = Array(0..<requests.count)
+        let values: ColumnVector
+        do {
+            values = try derived.program.evaluate(rowCount: requests.count) { input in
+                if input.table == 0 {
+                    let name = derived.featureNames[input.column]
+                    if name == "cutoff" { return ColumnVector(type: .date, values: .integers(requests.cutoffs), validity: nil) }
+                    guard let column = byName[name] else { throw FeaturePlanError(message: "derived feature \(feature.name) reads \(name), which is not computed") }
+                    return column.vector(order: identity)
+                }
+                let groupName = derived.groupNames[input.table - 1]
+                guard let group = groups[groupName], let schema = plan.groupSources[groupName]?.columns[input.column],
+                      let index = group.columnNames.firstIndex(of: schema.name) else {
+                    throw FeaturePlanError(message: "derived feature \(feature.name) reads a column of \(groupName) that was not loaded")
+                }
+                return group.table.columns[index].gathering(group.selected)
+            }
+        } catch let error as QueryError {
+            throw FeaturePlanError(message: "derived feature \(feature.name) (\(feature.expression)): \(error.message)")
+        }
+        for request in 0..<requests.count {
+            output.set(request, Self.rounded(values.featureValue(request), feature.round))
+        }
+    }
+
+    /// SQL round(x, places) of a float result; other values pass unchanged.
     static func rounded(_ value: FeatureValue, _ places: Int?) -> FeatureValue {
         guard let places, case .float(let float) = value else { return value }
-        let scale = pow(10, Double(places))
-        return .float((float * scale).rounded(.toNearestOrAwayFromZero) / scale)
+        return .float(RangeAccumulator.round(float, places: places))
     }
 
     /// The last day whose events a cutoff may see.
@@ -247,6 +265,22 @@ extension ColumnVector {
         case .integers(let values): return .integer(values[row])
         case .floats(let values): return .float(values[row])
         case .strings(let values): return .string(values.string(at: row))
+        }
+    }
+}
+
+extension ColumnVector {
+    /// The rows at `rows` in that order, NULL where a row is -1 (no row selected).
+    func gathering(_ rows: [Int]) -> ColumnVector {
+        var validity = Validity()
+        for (index, row) in rows.enumerated() { validity.append(row >= 0 && !isNull(row)) ; _ = index }
+        switch values {
+        case .integers(let all): return ColumnVector(type: type, values: .integers(rows.map { $0 < 0 ? 0 : all[$0] }), validity: validity)
+        case .floats(let all): return ColumnVector(type: type, values: .floats(rows.map { $0 < 0 ? 0 : all[$0] }), validity: validity)
+        case .strings(let all):
+            var strings = StringArray()
+            for row in rows { strings.append(row < 0 ? [] : Array(all[row])) }
+            return ColumnVector(type: type, values: .strings(strings), validity: validity)
         }
     }
 }

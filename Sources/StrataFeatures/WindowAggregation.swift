@@ -1,83 +1,11 @@
 import Foundation
 import StrataFormat
-
-/// One aggregate being folded over the ranges of several runs (SQL semantics: SUM, MIN, MAX and AVG of
-/// no non-null values are NULL; COUNT is 0).
-struct WindowAccumulator {
-    var integerSum: Int64 = 0
-    var floatSum = 0.0
-    var isFloat = false
-    var count = 0
-    var integerLow = Int64.max
-    var integerHigh = Int64.min
-    var floatLow = Double.infinity
-    var floatHigh = -Double.infinity
-    var distinct: Set<UInt64> = []
-
-    mutating func reset() {
-        integerSum = 0
-        floatSum = 0
-        count = 0
-        integerLow = .max
-        integerHigh = .min
-        floatLow = .infinity
-        floatHigh = -.infinity
-        if !distinct.isEmpty { distinct.removeAll(keepingCapacity: true) }
-    }
-
-    @inline(__always) mutating func addRows(_ rows: Int) { count &+= rows }
-
-    @inline(__always) mutating func add(_ input: AggregateInput, _ begin: Int, _ end: Int, distinct wantsDistinct: Bool) {
-        if let integers = input.integers {
-            var row = begin
-            while row < end {
-                if input.valid?[row] ?? true {
-                    let value = integers[row]
-                    integerSum &+= value
-                    count &+= 1
-                    integerLow = Swift.min(integerLow, value)
-                    integerHigh = Swift.max(integerHigh, value)
-                    if wantsDistinct { distinct.insert(UInt64(bitPattern: value)) }
-                }
-                row &+= 1
-            }
-        } else if let floats = input.floats {
-            isFloat = true
-            var row = begin
-            while row < end {
-                if input.valid?[row] ?? true {
-                    let value = floats[row]
-                    floatSum += value
-                    count &+= 1
-                    floatLow = Swift.min(floatLow, value)
-                    floatHigh = Swift.max(floatHigh, value)
-                    if wantsDistinct { distinct.insert(value.bitPattern) }
-                }
-                row &+= 1
-            }
-        }
-    }
-
-    func result(_ function: AggregateFunction, countsRows: Bool) -> FeatureValue {
-        switch function {
-        case .count: return .integer(Int64(count))
-        case .countDistinct: return .integer(Int64(distinct.count))
-        default: break
-        }
-        guard count > 0 else { return .null }
-        switch function {
-        case .sum: return isFloat ? .float(floatSum) : .integer(integerSum)
-        case .mean: return .float(isFloat ? floatSum / Double(count) : Double(integerSum) / Double(count))
-        case .min: return isFloat ? .float(floatLow) : .integer(integerLow)
-        case .max: return isFloat ? .float(floatHigh) : .integer(integerHigh)
-        case .count, .countDistinct: preconditionFailure("handled above")
-        }
-    }
-}
+import StrataQuery
 
 /// What one aggregate needs in the hot loop, without strings.
 struct AggregatePlan: Sendable {
     var function: AggregateFunction
+    /// Index of the run input the aggregate reads; nil for COUNT(*) of all rows (no filter).
     var input: Int?
     var round: Int?
     var fill: Double?
@@ -112,29 +40,27 @@ struct RunView: @unchecked Sendable {
     }
 }
 
-/// Raw views of one gathered column for the aggregation loops (no reference counting inside them).
-struct AggregateInput: @unchecked Sendable {
-    var integers: UnsafePointer<Int64>?
-    var floats: UnsafePointer<Double>?
-    /// nil when the column has no NULL.
-    var valid: UnsafePointer<Bool>?
-}
-
 /// A column gathered into entity-group order, owning the buffers an `AggregateInput` points into.
-/// Strings become dense codes, so COUNT and COUNT_DISTINCT treat them like integers.
+/// Strings become dense codes, so COUNT and COUNT_DISTINCT treat them like integers. With a filter mask,
+/// rows the filter rejects count as NULL; without a column, the input is the mask alone (COUNT(*) FILTER).
 final class GatheredColumn {
     private let integers: UnsafeMutableBufferPointer<Int64>?
     private let floats: UnsafeMutableBufferPointer<Double>?
     private let valid: UnsafeMutableBufferPointer<Bool>?
 
-    init(_ column: ColumnVector, order: [Int]) {
+    init(_ column: ColumnVector?, order: [Int], passes: [Bool]? = nil) {
         let count = order.count
-        if column.validity != nil {
+        if column?.validity != nil || passes != nil {
             let valid = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(1, count))
-            for (index, row) in order.enumerated() { valid[index] = !column.isNull(row) }
+            for (index, row) in order.enumerated() { valid[index] = !(column?.isNull(row) ?? false) && (passes?[row] ?? true) }
             self.valid = valid
         } else {
             valid = nil
+        }
+        guard let column else {
+            integers = nil
+            floats = nil
+            return
         }
         switch column.values {
         case .integers(let values):

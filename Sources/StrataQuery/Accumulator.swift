@@ -125,11 +125,8 @@ final class Accumulator {
         return true
     }
 
-    /// Adds `value` to the 128-bit sum `high · 2^64 + low`.
     @inline(__always) private func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
-        let (next, overflow) = low.addingReportingOverflow(value)
-        low = next
-        if overflow { high &+= value < 0 ? -1 : 1 }
+        AggregateMath.addWide(&low, &high, value)
     }
 
     private func sum(groups: [Int32], value: Vector) throws {
@@ -220,11 +217,11 @@ final class Accumulator {
 
     /// Whether `candidate` replaces `current` as the min (or max): DuckDB's orders (NaN largest, bytes).
     @inline(__always) private static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
-        isMin ? Comparison.less(candidate, current) : Comparison.less(current, candidate)
+        AggregateMath.replaces(candidate, current, isMin: isMin)
     }
 
     @inline(__always) private static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
-        isMin ? candidate < current : candidate > current
+        AggregateMath.replaces(candidate, current, isMin: isMin)
     }
 
     private static func replaces(_ candidate: String, _ current: String, isMin: Bool) -> Bool {
@@ -284,7 +281,7 @@ final class Accumulator {
             let nulls = counts.prefix(groupCount).map { $0 == 0 }
             let means = (0..<groupCount).map { g -> Double in
                 guard counts[g] > 0 else { return 0 }
-                let total = integerLane ? Double(carries[g]) * 0x1p64 + Double(integerSums[g]) : doubleSums[g]
+                let total = integerLane ? AggregateMath.wideValue(integerSums[g], carries[g]) : doubleSums[g]
                 return total / Double(counts[g])
             }
             return Vector(type: .double, values: .doubles(means), nulls: nulls, count: groupCount)

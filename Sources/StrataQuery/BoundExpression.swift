@@ -97,7 +97,8 @@ enum ScalarFunction {
     }
 }
 
-enum AggregateFunction: String {
+/// The kernel's aggregates: SQL's, and the window aggregates of feature views (`RangeAccumulator`).
+public enum AggregateFunction: String, Sendable, CaseIterable {
     case countStar = "count(*)"
     case count, countDistinct = "count(DISTINCT)", sum, avg, min, max
 }

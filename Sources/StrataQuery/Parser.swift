@@ -19,6 +19,16 @@ public struct Parser {
         return try parser.statement()
     }
 
+    /// One scalar expression and nothing after it (a derived feature, a window filter).
+    package static func parseExpression(_ sql: String) throws -> Expression {
+        var parser = Parser(tokens: try Lexer.tokens(sql))
+        let expression = try parser.expression()
+        guard parser.current.kind == .end else {
+            throw QueryError("unexpected \(parser.describe(parser.current)) after the expression", at: parser.current.position)
+        }
+        return expression
+    }
+
     private init(tokens: [Token]) { self.tokens = tokens }
 
     // MARK: Statement

@@ -26,6 +26,9 @@ final class InputScope {
     private var slotOfColumn: [Int: Int] = [:]
     /// The column shared through USING, resolved to the FROM table's copy when unqualified.
     let usingColumn: String?
+    /// When set, names without a qualifier resolve among the columns of this side only (a derived
+    /// feature's `city` is the feature, `member.city` the group's column).
+    var unqualifiedSide: Int?
 
     init(tables: [(reference: TableReference, manifest: TableManifest)], usingColumn: String?) {
         self.tables = tables
@@ -74,7 +77,7 @@ final class InputScope {
             }
             return index
         }
-        let matches = columns.indices.filter { columns[$0].name.lowercased() == name }
+        let matches = columns.indices.filter { columns[$0].name.lowercased() == name && (unqualifiedSide == nil || columns[$0].side == unqualifiedSide) }
         if matches.isEmpty {
             let hint = tables.map { "columns of \($0.reference.name): \($0.manifest.columns.map(\.name).joined(separator: ", "))" }
             throw QueryError("unknown column '\(name)'", at: position, hint: hint.joined(separator: "\n"))

@@ -101,6 +101,16 @@ public struct TableManifest: Codable, Equatable, Sendable {
     /// Where a derived table (a training set) came from; nil for ingested tables.
     public var lineage: Lineage?
 
+    public init(columns: [ColumnSchema], partitionColumn: String? = nil, partitioning: Partitioning = .none, sourceBytes: Int = 0,
+                segments: [SegmentEntry] = [], lineage: Lineage? = nil) {
+        self.columns = columns
+        self.partitionColumn = partitionColumn
+        self.partitioning = partitioning
+        self.sourceBytes = sourceBytes
+        self.segments = segments
+        self.lineage = lineage
+    }
+
     public var rowCount: Int { segments.reduce(0) { $0 + $1.rowCount } }
     public var sizeBytes: Int { segments.reduce(0) { $0 + $1.sizeBytes } }
     public var partitions: [Int] { Array(Set(segments.map(\.partition))).sorted() }
