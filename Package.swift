@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
+        .executable(name: "strata-bench", targets: ["strata-bench"]),
         .library(name: "StrataIngest", targets: ["StrataIngest"]),
         .library(name: "StrataQuery", targets: ["StrataQuery"]),
         .library(name: "StrataFeatures", targets: ["StrataFeatures"]),
@@ -49,6 +50,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // In-process timings for tools/bench (online lookups, repeated queries), kept out of the product CLI.
+        .executableTarget(
+            name: "strata-bench",
+            dependencies: ["StrataQuery", "StrataFeatures", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Helpers shared by the tests: fixtures' location, temporary directories, seeded random data.
         .target(name: "StrataTestSupport", dependencies: ["StrataStorage"], path: "Sources/StrataTestSupport"),

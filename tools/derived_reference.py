@@ -188,7 +188,7 @@ def window_sql(item, before):
             name = a["name"].replace("{days}", str(days))
             cond = f"s.{time} >= k.__cd - {days}"
             if a["filter"] is not None:
-                cond += f" AND ({a['filter']})"
+                cond += f" AND ({translate(str(a['filter']))})"
             fn, col = a["function"], a["column"]
             if col is not None and col not in types:
                 raise ViewError(f"{name}: no column {col!r} in {item['source']}")

@@ -131,6 +131,16 @@ public enum FeatureValue: Equatable, Sendable {
     case float(Double)
     case string(String)
 
+    /// The value's text (format-spec §10); nil for NULL.
+    public var text: String? {
+        switch self {
+        case .null: nil
+        case .integer(let integer): String(integer)
+        case .float(let float): ValueText.float(float)
+        case .string(let string): string
+        }
+    }
+
     var asDouble: Double? {
         switch self {
         case .integer(let value): Double(value)

@@ -126,7 +126,7 @@ public struct FeaturePlan: Sendable {
                 let featureColumns = outputs.filter { $0.name.lowercased() != "cutoff" } + [ColumnSchema(name: "cutoff", type: .date, nullable: false)]
                 let program: ScalarProgram
                 do {
-                    program = try ScalarProgram(feature.expression, tables: [.init(qualifier: "", columns: featureColumns)]
+                    program = try ScalarProgram(feature.expression, tables: [.init(qualifier: "earlier features and cutoff", columns: featureColumns)]
                         + groupOrder.map { .init(qualifier: $0, columns: groupSources[$0]!.columns) })
                 } catch let error as QueryError {
                     throw fail("derived feature \(feature.name): \(error.rendered(sql: feature.expression))")

@@ -13,11 +13,19 @@ public enum FeatureRegistry {
     /// The registered version of `view` with the same content, or a new version written by `writer`.
     public static func register(_ view: FeatureView, sourceText: String, writer: StoreWriter) throws -> Registration {
         let hash = view.contentHash
-        if let existing = writer.featureViewVersions(view.name).last(where: { $0.hash == hash }) {
+        var catalog = try writer.section(FeatureCatalog.self)
+        let versions = catalog.views[view.name] ?? []
+        if let existing = versions.last(where: { $0.hash == hash }) {
             return Registration(view: view.name, version: existing, isNew: false)
         }
-        let version = try writer.registerFeatureView(name: view.name, hash: hash, text: sourceText)
-        return Registration(view: view.name, version: version, isNew: true)
+        try StoreNames.validate(view.name, what: "feature view name")
+        let number = (versions.last?.version ?? 0) + 1
+        let relative = "features/\(view.name)/v\(StorePaths.zeroPadded(number, 6)).yaml"
+        try writer.writeFile(Array(sourceText.utf8), relativePath: relative)
+        let entry = FeatureViewVersion(version: number, hash: hash, file: relative, createdAt: StoreWriter.timestamp())
+        catalog.views[view.name, default: []].append(entry)
+        try writer.setSection(catalog)
+        return Registration(view: view.name, version: entry, isNew: true)
     }
 
     /// Checks each file against the latest store version and registers the ones that changed, in one commit.
@@ -46,9 +54,10 @@ public enum FeatureRegistry {
 
     /// The definition of a registered view (latest version, or `version`).
     public static func load(store: Store, name: String, version: Int? = nil) throws -> (FeatureView, FeatureViewVersion) {
-        let versions = store.manifest.featureViews?[name] ?? []
+        let catalog = try store.manifest.section(FeatureCatalog.self)
+        let versions = catalog.views[name] ?? []
         guard let entry = version.map({ wanted in versions.first { $0.version == wanted } }) ?? versions.last else {
-            let known = (store.manifest.featureViews ?? [:]).keys.sorted()
+            let known = catalog.views.keys.sorted()
             throw FeaturePlanError(message: "no feature view '\(name)'\(version.map { " version \($0)" } ?? "") is registered (registered: \(known.isEmpty ? "none; use strata features apply FILE" : known.joined(separator: ", ")))")
         }
         return (try definition(store: store, name: name, entry: entry), entry)

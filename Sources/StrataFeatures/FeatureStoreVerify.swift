@@ -4,11 +4,23 @@ import StrataStorage
 /// content hash is the manifest's) and every online table (checksums, layout, header against the
 /// manifest, columns against the view, string slots), in every committed version.
 public enum FeatureStoreVerifier {
+    /// The check `Store.verify` runs for this layer.
+    public static let check: StoreCheck = { try verify(path: $0) }
+
     public static func verify(path: String) throws -> VerifyReport {
         var report = VerifyReport()
         var checked = Set<String>()
         for store in try Store.openableVersions(path: path) {
-            for (name, entries) in (store.manifest.featureViews ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let catalog: FeatureCatalog
+            let online: OnlineCatalog
+            do {
+                catalog = try store.manifest.section(FeatureCatalog.self)
+                online = try store.manifest.section(OnlineCatalog.self)
+            } catch {
+                report.problems.append(shortDescription(error))
+                continue
+            }
+            for (name, entries) in catalog.views.sorted(by: { $0.key < $1.key }) {
                 for entry in entries where checked.insert(entry.file).inserted {
                     report.filesChecked += 1
                     do {
@@ -18,7 +30,7 @@ public enum FeatureStoreVerifier {
                     }
                 }
             }
-            for (name, entry) in (store.manifest.online ?? [:]).sorted(by: { $0.key < $1.key }) where checked.insert(entry.file).inserted {
+            for (name, entry) in online.tables.sorted(by: { $0.key < $1.key }) where checked.insert(entry.file).inserted {
                 report.filesChecked += 1
                 report.bytesChecked += entry.sizeBytes
                 do {

@@ -8,77 +8,12 @@ struct LoadedTable {
     var rowCount: Int { columns.first?.count ?? 0 }
 
     /// Reads `columns` of `table`; with `dayRange`, only rows whose partition column lies in it
-    /// (partitions and chunks outside are skipped unread). Segments decode in parallel.
+    /// (partitions and chunks outside are skipped unread). Chunks decode in parallel.
     static func load(store: Store, table: String, columns: [String], dayRange: ClosedRange<Int64>?) throws -> LoadedTable {
-        let scan = try TableScan(store: store, table: table, columns: columns, dayRange: dayRange)
-        let types = scan.columnIndexes.map { scan.table.columns[$0].type }
-        // Chunks decode in parallel, whatever the number of segments.
-        let readers = try scan.openSegments()
-        let tasks = readers.indices.flatMap { segment in (0..<readers[segment].chunkCount).map { (segment, $0) } }
-        let parts = parallelMap(tasks.count) { task -> Result<ScanBatch?, Error> in
-            Result { try scan.batch(readers[tasks[task].0], chunk: tasks[task].1) }
-        }
-        let batches = try parts.compactMap { try $0.get() }
-        if batches.isEmpty { return LoadedTable(columns: types.map { ColumnAccumulator(type: $0).finish() }) }
-        if batches.count == 1 { return LoadedTable(columns: batches[0].columns) }
-        let rowCount = batches.reduce(0) { $0 + $1.rowCount }
-        // One copy into buffers of the final size.
-        var accumulators = types.map { ColumnAccumulator(type: $0, capacity: rowCount) }
-        for batch in batches {
-            for (index, column) in batch.columns.enumerated() { accumulators[index].append(column) }
-        }
-        return LoadedTable(columns: accumulators.map { $0.finish() })
+        LoadedTable(columns: try TableScan(store: store, table: table, columns: columns, dayRange: dayRange).load())
     }
 }
 
-/// Concatenates column vectors of one type.
-struct ColumnAccumulator {
-    let type: LogicalType
-    var integers: [Int64] = []
-    var floats: [Double] = []
-    var strings = StringArray()
-    var validity = Validity()
-    var sawNull = false
-    var count = 0
-
-    init(type: LogicalType, capacity: Int = 0) {
-        self.type = type
-        switch type {
-        case .float64: floats.reserveCapacity(capacity)
-        case .string: break
-        default: integers.reserveCapacity(capacity)
-        }
-    }
-
-    mutating func append(_ column: ColumnVector) {
-        switch column.values {
-        case .integers(let values): integers.append(contentsOf: values)
-        case .floats(let values): floats.append(contentsOf: values)
-        case .strings(let values):
-            for index in 0..<values.count { strings.append(Array(values[index])) }
-        }
-        if column.validity != nil || sawNull {
-            if !sawNull {
-                validity = Validity(allValid: count)
-                sawNull = true
-            }
-            for row in 0..<column.count { validity.append(!column.isNull(row)) }
-        }
-        count += column.count
-    }
-
-    func finish() -> ColumnVector {
-        let values: ColumnValues
-        switch type {
-        case .float64: values = .floats(floats)
-        case .string: values = .strings(strings)
-        default: values = .integers(integers)
-        }
-        return ColumnVector(type: type, values: values, validity: sawNull ? validity : nil)
-    }
-}
-
-/// Rows of a loaded table grouped by entity: the rows of entity e are `order[offsets[e]..<offsets[e+1]]`,
 /// sorted by the sort keys and then by position (ingestion order).
 struct EntityGroups {
     var offsets: [Int]

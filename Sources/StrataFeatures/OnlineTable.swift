@@ -237,7 +237,7 @@ public final class OnlineTable: @unchecked Sendable {
     /// every fact a lookup relies on (format-spec §11): the header against the manifest entry, the column
     /// schemas against the registered feature view, every string slot against the string area.
     public init(store: Store, view: String) throws {
-        guard let entry = store.manifest.online?[view] else {
+        guard let entry = try store.manifest.section(OnlineCatalog.self).tables[view] else {
             throw FeaturePlanError(message: "feature view \(view) has no online table; run strata features materialize --db \(store.path) --as-of YYYYMMDD")
         }
         self.entry = entry
@@ -305,7 +305,7 @@ public enum OnlineMaterializer {
                 view = try FeatureViewParser.parse(file: featuresFile)
                 registration = try FeatureRegistry.register(view, sourceText: try String(contentsOfFile: featuresFile, encoding: .utf8), writer: writer).version
             } else {
-                let names = (store.manifest.featureViews ?? [:]).keys.sorted()
+                let names = try store.manifest.section(FeatureCatalog.self).views.keys.sorted()
                 guard let name = viewName ?? (names.count == 1 ? names[0] : nil) else {
                     throw FeaturePlanError(message: "name the feature view with --view or --features (registered: \(names.joined(separator: ", ")))")
                 }
@@ -319,9 +319,11 @@ public enum OnlineMaterializer {
             let relative = "online/\(view.name)-\(Dates.yyyymmdd(dayNumber: asOfDay))-v\(StorePaths.zeroPadded(writer.newVersion, 12)).onl"
             try writer.writeFile(bytes, relativePath: relative)
             let crc = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 16)])) }
-            writer.setOnline(OnlineTableEntry(
+            var online = try writer.section(OnlineCatalog.self)
+            online.tables[view.name] = OnlineTableEntry(
                 file: relative, asOf: asOfDay, featureViewVersion: registration.version, storeVersion: store.version,
-                entityCount: entityCount, sizeBytes: bytes.count, fileCRC: crc), for: view.name)
+                entityCount: entityCount, sizeBytes: bytes.count, fileCRC: crc)
+            try writer.setSection(online)
             let manifest = try writer.commit(operation: "features materialize \(view.name) as of \(Dates.yyyymmdd(dayNumber: asOfDay))")
             return Report(entityCount: entityCount, view: view.name, featureViewVersion: registration.version, committedVersion: manifest.version,
                           sizeBytes: bytes.count, seconds: -started.timeIntervalSinceNow)

@@ -70,7 +70,7 @@ public enum TrainingSetBuilder {
                 kind: "training-set", storeVersion: store.version, featureView: view.name, featureViewVersion: registration.version.version,
                 featureViewHash: registration.version.hash, labelsTable: request.labelsTable, labelsRowCount: labels.rowCount,
                 semantics: request.inclusive ? "at-or-before" : "strictly-before")
-            writer.setLineage(lineage, of: request.outputTable)
+            try writer.setLineage(lineage, of: request.outputTable)
             progress?("committing")
             let manifest = try writer.commit(operation: "training-set \(request.outputTable) from \(view.name) v\(registration.version.version) and \(request.labelsTable)")
             return TrainingSetReport(

@@ -96,7 +96,7 @@ extension Query {
                 if expression.type == .date { return "DATE '\(SQLDates.format(v))'" }
                 if expression.type == .boolean { return v == 1 ? "TRUE" : "FALSE" }
                 return String(v)
-            case .double(let v): return FloatText.python(v)
+            case .double(let v): return ValueText.float(v)
             case .string(let v): return "'\(v)'"
             case .entity(let v): return "msno#\(v)"
             }

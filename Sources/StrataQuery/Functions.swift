@@ -26,7 +26,7 @@ enum Casts {
                 // DuckDB rounds a DOUBLE to the nearest integer, ties to even.
                 let rounded = doubles[row].rounded(.toNearestOrEven)
                 guard rounded >= -9.223372036854775808e18, rounded < 9.223372036854775808e18 else {
-                    throw fail(row, FloatText.python(doubles[row]))
+                    throw fail(row, ValueText.float(doubles[row]))
                 }
                 out[row] = Int64(rounded)
             }
@@ -41,7 +41,7 @@ enum Casts {
             for row in 0..<count where !nulls[row] {
                 switch value.type {
                 case .bigint: out[row] = String(value.integerValue(row))
-                case .double: out[row] = FloatText.python(value.doubleValue(row))
+                case .double: out[row] = ValueText.float(value.doubleValue(row))
                 case .date: out[row] = SQLDates.format(value.integerValue(row))
                 case .boolean: out[row] = value.integerValue(row) == 1 ? "true" : "false"
                 default: out[row] = value.stringValue(row)

@@ -17,11 +17,11 @@ public struct ResultRows {
         switch vector.values {
         case .entities, .constant(.entity): return try context.entityText(vector.integerValue(index))
         case .strings, .constant(.string): return vector.stringValue(index)
-        case .doubles, .constant(.double): return FloatText.python(vector.doubleValue(index))
+        case .doubles, .constant(.double): return ValueText.float(vector.doubleValue(index))
         default:
             let value = vector.integerValue(index)
             switch vector.type {
-            case .date: return SQLDates.format(value)
+            case .date: return ValueText.date(value, style: .iso)
             case .boolean: return value == 1 ? "true" : "false"
             default: return String(value)
             }

@@ -115,6 +115,24 @@ package struct RangeAccumulator {
         count &+= 1
     }
 
+    /// Adds what `other` accumulated (the same function), as if its rows had followed this one's.
+    package mutating func merge(_ other: RangeAccumulator) {
+        guard other.count > 0 else { return }
+        switch function {
+        case .sum, .avg:
+            AggregateMath.addWide(&low, &high, other.low)
+            high &+= other.high
+            floatSum += other.floatSum
+        case .min, .max:
+            if count == 0 || AggregateMath.replaces(other.integerExtreme, integerExtreme, isMin: function == .min) { integerExtreme = other.integerExtreme }
+            if count == 0 || AggregateMath.replaces(other.floatExtreme, floatExtreme, isMin: function == .min) { floatExtreme = other.floatExtreme }
+        case .countDistinct: distinct.formUnion(other.distinct)
+        case .count, .countStar: break
+        }
+        isFloat = isFloat || other.isFloat
+        count &+= other.count
+    }
+
     /// The aggregate of everything added since the last reset.
     package mutating func result() -> Scalar {
         switch function {

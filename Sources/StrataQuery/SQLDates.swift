@@ -11,14 +11,7 @@ enum SQLDates {
         return Int64(number)
     }
 
-    static func format(_ dayNumber: Int64) -> String {
-        let (year, month, day) = Dates.civil(dayNumber: Int(dayNumber))
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
-    }
+    static func format(_ dayNumber: Int64) -> String { ValueText.date(dayNumber, style: .iso) }
 
     static func castTarget(_ name: String) -> SQLType? {
         switch name.lowercased() {

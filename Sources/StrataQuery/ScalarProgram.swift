@@ -9,6 +9,8 @@ import StrataStorage
 /// ones (`member.city`). Aggregates are not scalar: the binder refuses them.
 package struct ScalarProgram: @unchecked Sendable {
     package struct Table {
+        /// The name that qualifies its columns (`member` in `member.city`); for the first table, what its
+        /// columns are, as error hints say it ("earlier features and cutoff").
         package var qualifier: String
         package var columns: [ColumnSchema]
 

@@ -10,11 +10,8 @@ final class TableSource: @unchecked Sendable {
         let logicalType: LogicalType
     }
 
-    /// One chunk to read: segment (index into `readers`) and chunk within it.
-    struct WorkItem {
-        let segment: Int
-        let chunk: Int
-    }
+    /// One chunk to read (a task of the table's scan).
+    typealias WorkItem = ScanTask
 
     let name: String
     let manifest: TableManifest
@@ -27,10 +24,8 @@ final class TableSource: @unchecked Sendable {
     let ranges: [Int: ValueRange]
     let slotCount: Int
 
-    private(set) var readers: [SegmentReader] = []
-    private(set) var workItems: [WorkItem] = []
-    private(set) var segmentsTotal = 0
-    private(set) var chunksPrunedByZoneMap = 0
+    /// The scan, once opened: partitions and chunks left after pruning by `ranges`.
+    private(set) var scan: TableScan?
 
     init(name: String, manifest: TableManifest, columns: [Column], filter: BoundExpression?, ranges: [Int: ValueRange], slotCount: Int) {
         self.name = name
@@ -42,64 +37,35 @@ final class TableSource: @unchecked Sendable {
         self.slotCount = slotCount
     }
 
+    var readers: [SegmentReader] { scan?.readers ?? [] }
+    var workItems: [WorkItem] { scan?.tasks ?? [] }
+    var segmentsTotal: Int { scan?.segmentsTotal ?? manifest.segments.count }
     var segmentsRead: Int { readers.count }
     var chunksRead: Int { workItems.count }
+    var chunksPrunedByZoneMap: Int { scan?.chunksPruned ?? 0 }
 
-    /// Opens the segments that partition pruning keeps and lists the chunks zone maps keep.
+    /// Opens the table's scan: the segments that partition pruning keeps and the chunks zone maps keep.
     func open(store: Store) throws {
-        segmentsTotal = manifest.segments.count
-        var kept = manifest.segments
-        if ranges.values.contains(where: \.isEmpty) {
-            // WHERE can hold for no row (say, an msno no table has): nothing to read.
-            readers = []
-            workItems = []
-            return
-        }
-        if manifest.partitioning == .month, let column = manifest.partitionColumn,
-           let index = manifest.columns.firstIndex(where: { $0.name == column }), let range = ranges[index] {
-            let low = range.low < Int64(Int32.min) ? Int.min : Dates.monthKey(dayNumber: Int(range.low))
-            let high = range.high > Int64(Int32.max) ? Int.max : Dates.monthKey(dayNumber: Int(range.high))
-            kept = range.isEmpty ? [] : kept.filter { $0.partition >= low && $0.partition <= high }
-        }
-        readers = try kept.map { try store.openSegment($0, of: manifest) }
-        workItems = []
-        for (segment, reader) in readers.enumerated() {
-            for chunk in 0..<reader.chunkCount {
-                if isPruned(reader, chunk: chunk) {
-                    chunksPrunedByZoneMap += 1
-                } else {
-                    workItems.append(WorkItem(segment: segment, chunk: chunk))
-                }
-            }
-        }
-    }
-
-    private func isPruned(_ reader: SegmentReader, chunk: Int) -> Bool {
-        for (index, range) in ranges {
-            let entry = reader.footer.chunk(column: index, chunk: chunk)
-            guard let low = entry.zoneMin, let high = entry.zoneMax else { continue }
-            if range.isEmpty || high < range.low || low > range.high { return true }
-        }
-        return false
+        scan = try TableScan(store: store, manifest: manifest, name: name, columns: [], valueRanges: ranges.mapValues { ($0.low, $0.high) })
     }
 
     /// The rows of one chunk that pass this table's filter, in a batch laid out by slot; nil when none do.
     /// Filter columns are decoded first and the rest only when some row survives (late materialisation).
     func read(_ item: WorkItem, evaluator: Evaluator) throws -> Batch? {
-        let reader = readers[item.segment]
+        let scan = self.scan!
         var slots = [Vector?](repeating: nil, count: slotCount)
         var selection: [Int32]?
-        let rowCount = Int(reader.footer.chunk(column: 0, chunk: item.chunk).rowCount)
+        let rowCount = scan.rowCount(item)
         if let filter {
             for column in columns where filterSlots.contains(column.slot) {
-                slots[column.slot] = try Self.vector(reader.read(column: column.storageIndex, chunk: item.chunk))
+                slots[column.slot] = try Self.vector(scan.read(item, column: column.storageIndex))
             }
             let batch = Batch(columns: slots.map { $0 ?? Self.placeholder(rowCount) }, count: rowCount)
             selection = try evaluator.selection(filter, batch)
             if let selection, selection.isEmpty { return nil }
         }
         for column in columns where slots[column.slot] == nil {
-            slots[column.slot] = try Self.vector(reader.read(column: column.storageIndex, chunk: item.chunk))
+            slots[column.slot] = try Self.vector(scan.read(item, column: column.storageIndex))
         }
         let batch = Batch(columns: slots.map { $0 ?? Self.placeholder(rowCount) }, count: rowCount)
         guard let selection else { return rowCount == 0 ? nil : batch }

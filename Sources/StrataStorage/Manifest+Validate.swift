@@ -1,6 +1,6 @@
 import StrataFormat
 
-/// The facts of a manifest that readers rely on without looking further (format-spec §7, §12, §13),
+/// The facts of a manifest that readers rely on without looking further (format-spec §7),
 /// checked once when a manifest is decoded: a manifest whose checksum is fine but which lies is refused
 /// before anything allocates, opens or indexes memory with what it says.
 extension Manifest {
@@ -41,51 +41,13 @@ extension Manifest {
                 if !files.insert(segment.file).inserted { problems.append("table \(name): segment \(segment.file) is listed twice") }
             }
         }
-        for (name, versions) in (featureViews ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if !StoreNames.isValid(name) { problems.append("feature view name '\(name)' is not a valid name") }
-            var numbers = Set<Int>()
-            for entry in versions {
-                checkPath(entry.file, "feature view \(name) v\(entry.version)")
-                if !numbers.insert(entry.version).inserted { problems.append("feature view \(name) lists version \(entry.version) twice") }
-            }
-        }
-        for (name, entry) in (online ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if !StoreNames.isValid(name) { problems.append("online table name '\(name)' is not a valid name") }
-            checkPath(entry.file, "online table \(name)")
-            if entry.entityCount < 0 || entry.entityCount > entities.count {
-                problems.append("online table \(name) has \(entry.entityCount) entities, the store \(entities.count)")
-            }
-            if !(featureViews?[name] ?? []).contains(where: { $0.version == entry.featureViewVersion }) {
-                problems.append("online table \(name) names feature view version \(entry.featureViewVersion), which is not registered")
-            }
-        }
-        var runIds = Set<String>()
-        for run in runs ?? [] {
-            checkPath(run.file, "run \(run.id)")
-            checkPath(run.modelFile, "run \(run.id) model")
-            if !runIds.insert(run.id).inserted { problems.append("run \(run.id) is listed twice") }
-        }
-        for (name, versions) in (models ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if !StoreNames.isValid(name) { problems.append("model name '\(name)' is not a valid name") }
-            var numbers = Set<Int>()
-            for entry in versions {
-                if !numbers.insert(entry.version).inserted { problems.append("model \(name) lists version \(entry.version) twice") }
-                if !runIds.contains(entry.runId) { problems.append("model \(name) v\(entry.version) names run \(entry.runId), which is not listed") }
-                if !ModelStages.all.contains(entry.stage) { problems.append("model \(name) v\(entry.version) has an unknown stage '\(entry.stage)'") }
-            }
-            let production = versions.filter { $0.stage == ModelStages.production }
-            if production.count > 1 {
-                problems.append("model \(name) has \(production.count) production versions (\(production.map { "v\($0.version)" }.joined(separator: ", "))); at most one is allowed")
-            }
+        // The sections of the layers above are theirs to check (`ManifestSection.problems`); the files they
+        // name are storage's: inside the store, like every file a manifest names.
+        for (key, value) in sections.sorted(by: { $0.key < $1.key }) {
+            for file in value.referencedFiles { checkPath(file, "section \(key)") }
         }
         return problems
     }
-}
-
-/// Stages of a model version (format-spec §13).
-public enum ModelStages {
-    public static let production = "production"
-    public static let all = ["none", "staging", production, "archived"]
 }
 
 extension TableManifest {

@@ -9,14 +9,58 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var operation: String
     public var entities: EntitySection
     public var tables: [String: TableManifest]
-    /// Registered feature views, every version kept (absent in stores that never registered one).
-    public var featureViews: [String: [FeatureViewVersion]]?
-    /// The latest online materialisation of each feature view.
-    public var online: [String: OnlineTableEntry]?
-    /// Training runs, oldest first.
-    public var runs: [RunEntry]?
-    /// The model registry: versions of each named model and their stages.
-    public var models: [String: [ModelVersionEntry]]?
+    /// The sections of the layers above storage, by key (`ManifestSection`): every other top-level key of
+    /// the manifest JSON, kept verbatim. Storage reads only the store files they name.
+    public var sections: [String: JSONValue]
+
+    public init(version: Int, parentVersion: Int, createdAt: String, operation: String, entities: EntitySection,
+                tables: [String: TableManifest], sections: [String: JSONValue] = [:]) {
+        self.version = version
+        self.parentVersion = parentVersion
+        self.createdAt = createdAt
+        self.operation = operation
+        self.entities = entities
+        self.tables = tables
+        self.sections = sections
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static let storageKeys: Set<String> = ["version", "parentVersion", "createdAt", "operation", "entities", "tables"]
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        func key(_ name: String) -> Key { Key(stringValue: name) }
+        version = try container.decode(Int.self, forKey: key("version"))
+        parentVersion = try container.decode(Int.self, forKey: key("parentVersion"))
+        createdAt = try container.decode(String.self, forKey: key("createdAt"))
+        operation = try container.decode(String.self, forKey: key("operation"))
+        entities = try container.decode(EntitySection.self, forKey: key("entities"))
+        tables = try container.decode([String: TableManifest].self, forKey: key("tables"))
+        sections = [:]
+        for name in container.allKeys where !Self.storageKeys.contains(name.stringValue) {
+            sections[name.stringValue] = try container.decode(JSONValue.self, forKey: name)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        func key(_ name: String) -> Key { Key(stringValue: name) }
+        try container.encode(version, forKey: key("version"))
+        try container.encode(parentVersion, forKey: key("parentVersion"))
+        try container.encode(createdAt, forKey: key("createdAt"))
+        try container.encode(operation, forKey: key("operation"))
+        try container.encode(entities, forKey: key("entities"))
+        try container.encode(tables, forKey: key("tables"))
+        for (name, value) in sections where !Self.storageKeys.contains(name) {
+            try container.encode(value, forKey: key(name))
+        }
+    }
 
     public struct EntitySection: Codable, Equatable, Sendable {
         public var count: Int
@@ -32,8 +76,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     }
 
     public static let empty = Manifest(
-        version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:],
-        featureViews: nil, online: nil, runs: nil, models: nil)
+        version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:])
 
     static let magic: [UInt8] = Array("STRATMAN".utf8)
     static let headerSizeBytes = 16
@@ -81,7 +124,7 @@ public struct Manifest: Codable, Equatable, Sendable {
             } catch {
                 throw FormatError("manifest payload is not valid JSON of a manifest: \(describeDecodingError(error))")
             }
-            let problems = validate ? manifest.problems() : []
+            let problems = validate ? manifest.problems() + ManifestSections.problems(of: manifest) : []
             guard problems.isEmpty else {
                 throw FormatError("the manifest does not hold together: " + problems.prefix(5).joined(separator: "; ")
                     + (problems.count > 5 ? " (and \(problems.count - 5) more)" : ""))
@@ -98,11 +141,12 @@ public struct TableManifest: Codable, Equatable, Sendable {
     public var partitioning: Partitioning
     public var sourceBytes: Int
     public var segments: [SegmentEntry]
-    /// Where a derived table (a training set) came from; nil for ingested tables.
-    public var lineage: Lineage?
+    /// Where a derived table (a training set, predictions) came from, as the layer that made it records it
+    /// (storage does not interpret it); nil for ingested tables.
+    public var lineage: JSONValue?
 
     public init(columns: [ColumnSchema], partitionColumn: String? = nil, partitioning: Partitioning = .none, sourceBytes: Int = 0,
-                segments: [SegmentEntry] = [], lineage: Lineage? = nil) {
+                segments: [SegmentEntry] = [], lineage: JSONValue? = nil) {
         self.columns = columns
         self.partitionColumn = partitionColumn
         self.partitioning = partitioning
@@ -179,102 +223,4 @@ public struct SegmentEntry: Codable, Equatable, Sendable {
     public var rowCount: Int
     public var sizeBytes: Int
     public var fileCRC: UInt32
-}
-
-/// One registered version of a feature view: its definition file in the store and its content hash.
-public struct FeatureViewVersion: Codable, Equatable, Sendable {
-    public var version: Int
-    public var hash: String
-    public var file: String
-    public var createdAt: String
-
-    public init(version: Int, hash: String, file: String, createdAt: String) {
-        self.version = version
-        self.hash = hash
-        self.file = file
-        self.createdAt = createdAt
-    }
-}
-
-/// How a training set was made: enough to rebuild it bit for bit.
-public struct Lineage: Codable, Equatable, Sendable {
-    public var kind: String
-    /// The store version the inputs were read at.
-    public var storeVersion: Int
-    public var featureView: String
-    public var featureViewVersion: Int
-    public var featureViewHash: String
-    public var labelsTable: String
-    public var labelsRowCount: Int
-    /// "strictly-before" (events with time < cutoff) or "at-or-before" (time <= cutoff).
-    public var semantics: String
-
-    public init(kind: String, storeVersion: Int, featureView: String, featureViewVersion: Int, featureViewHash: String,
-                labelsTable: String, labelsRowCount: Int, semantics: String) {
-        self.kind = kind
-        self.storeVersion = storeVersion
-        self.featureView = featureView
-        self.featureViewVersion = featureViewVersion
-        self.featureViewHash = featureViewHash
-        self.labelsTable = labelsTable
-        self.labelsRowCount = labelsRowCount
-        self.semantics = semantics
-    }
-}
-
-/// A materialised online table (format-spec §11): the feature vector of every entity as of one day.
-public struct OnlineTableEntry: Codable, Equatable, Sendable {
-    public var file: String
-    public var asOf: Int
-    public var featureViewVersion: Int
-    public var storeVersion: Int
-    public var entityCount: Int
-    public var sizeBytes: Int
-    public var fileCRC: UInt32
-
-    public init(file: String, asOf: Int, featureViewVersion: Int, storeVersion: Int, entityCount: Int, sizeBytes: Int, fileCRC: UInt32) {
-        self.file = file
-        self.asOf = asOf
-        self.featureViewVersion = featureViewVersion
-        self.storeVersion = storeVersion
-        self.entityCount = entityCount
-        self.sizeBytes = sizeBytes
-        self.fileCRC = fileCRC
-    }
-}
-
-/// A training run: its record (JSON) and model file in the store.
-public struct RunEntry: Codable, Equatable, Sendable {
-    public var id: String
-    public var file: String
-    public var modelFile: String
-    public var createdAt: String
-    /// CRC-32 of the whole run record and model file, checked before either is used (absent in stores
-    /// written before they were recorded).
-    public var fileCRC: UInt32?
-    public var modelFileCRC: UInt32?
-
-    public init(id: String, file: String, modelFile: String, createdAt: String, fileCRC: UInt32? = nil, modelFileCRC: UInt32? = nil) {
-        self.id = id
-        self.file = file
-        self.modelFile = modelFile
-        self.createdAt = createdAt
-        self.fileCRC = fileCRC
-        self.modelFileCRC = modelFileCRC
-    }
-}
-
-/// One version of a registered model. Stages: none, staging, production, archived.
-public struct ModelVersionEntry: Codable, Equatable, Sendable {
-    public var version: Int
-    public var runId: String
-    public var stage: String
-    public var updatedAt: String
-
-    public init(version: Int, runId: String, stage: String, updatedAt: String) {
-        self.version = version
-        self.runId = runId
-        self.stage = stage
-        self.updatedAt = updatedAt
-    }
 }

@@ -16,11 +16,8 @@ public final class StoreWriter: @unchecked Sendable {
     public let newVersion: Int
     public let entities: EntityDictionary
     private var tables: [String: TableManifest]
-    private var featureViews: [String: [FeatureViewVersion]]
-    private var online: [String: OnlineTableEntry]
-    private var runs: [RunEntry]
-    /// The model registry of the next version; callers edit it directly.
-    public var models: [String: [ModelVersionEntry]]
+    /// The next version's sections of the layers above (`ManifestSection`), starting from the base's.
+    private var sections: [String: JSONValue]
     private var writtenFiles: [String] = []
     private var sequence = 0
     private let state = NSLock()
@@ -48,10 +45,7 @@ public final class StoreWriter: @unchecked Sendable {
         }
         newVersion = base.version + 1
         tables = base.tables
-        featureViews = base.featureViews ?? [:]
-        online = base.online ?? [:]
-        runs = base.runs ?? []
-        models = base.models ?? [:]
+        sections = base.sections
     }
 
     deinit {
@@ -101,37 +95,24 @@ public final class StoreWriter: @unchecked Sendable {
         try ensureTable(name, columns: columns, partitionColumn: nil, partitioning: .none)
     }
 
-    public func setLineage(_ lineage: Lineage, of table: String) {
-        state.withLock { tables[table]!.lineage = lineage }
+    /// Records where derived table `table` came from (the deriving layer's record, kept verbatim).
+    public func setLineage<L: Encodable>(_ lineage: L, of table: String) throws {
+        let json = try JSONValue(encoding: lineage)
+        state.withLock { tables[table]!.lineage = json }
     }
 
-    /// Registers a new version of a feature view whose definition is `text`; returns it.
-    public func registerFeatureView(name: String, hash: String, text: String) throws -> FeatureViewVersion {
-        try StoreNames.validate(name, what: "feature view name")
-        let version = (featureViews[name]?.last?.version ?? 0) + 1
-        let relative = "features/\(name)/v\(StorePaths.zeroPadded(version, 6)).yaml"
-        try writeFile(Array(text.utf8), relativePath: relative)
-        let entry = FeatureViewVersion(version: version, hash: hash, file: relative, createdAt: Self.timestamp())
-        featureViews[name, default: []].append(entry)
-        return entry
+    /// Section `S` as this write will commit it (the base's, or what was set since), decoded and checked.
+    public func section<S: ManifestSection>(_ type: S.Type) throws -> S {
+        var manifest = base
+        manifest.tables = state.withLock { tables }
+        manifest.sections = state.withLock { sections }
+        return try manifest.section(S.self)
     }
 
-    public func featureViewVersions(_ name: String) -> [FeatureViewVersion] { featureViews[name] ?? [] }
-
-    public func addRun(_ entry: RunEntry) { runs.append(entry) }
-
-    /// Adds a version of model `name` for `runId` (stage none); returns its number.
-    public func registerModelVersion(name: String, runId: String, at time: String) throws -> Int {
-        try StoreNames.validate(name, what: "model name")
-        let version = (models[name]?.last?.version ?? 0) + 1
-        models[name, default: []].append(ModelVersionEntry(version: version, runId: runId, stage: "none", updatedAt: time))
-        return version
-    }
-
-    public var runCount: Int { runs.count }
-
-    public func setOnline(_ entry: OnlineTableEntry, for view: String) {
-        online[view] = entry
+    /// Replaces section `S` in the version this write commits.
+    public func setSection<S: ManifestSection>(_ value: S) throws {
+        let json = value.isEmpty ? nil : try JSONValue(encoding: value)
+        state.withLock { sections[S.key] = json }
     }
 
     /// Path of a new file of this write, made durable now and made visible by the commit.
@@ -212,8 +193,7 @@ public final class StoreWriter: @unchecked Sendable {
         for directory in Set(writtenFiles.map(FileSystem.directoryName)) { try FileSystem.fsyncDirectory(directory) }
         let manifest = Manifest(
             version: newVersion, parentVersion: base.version, createdAt: Self.timestamp(), operation: operation,
-            entities: entitySection, tables: tables, featureViews: featureViews.isEmpty ? nil : featureViews,
-            online: online.isEmpty ? nil : online, runs: runs.isEmpty ? nil : runs, models: models.isEmpty ? nil : models)
+            entities: entitySection, tables: tables, sections: sections)
         let final = path + "/" + StorePaths.manifestName(newVersion)
         let temporary = path + "/manifest/.tmp-\(newVersion).manifest"
         try FileSystem.writeAtomically(try manifest.encoded(), to: final, temporaryPath: temporary)

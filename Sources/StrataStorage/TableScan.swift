@@ -6,118 +6,188 @@ public struct ScanBatch: Sendable {
     public var rowCount: Int { columns.first?.count ?? 0 }
 }
 
-/// A throwing cursor over a table's rows in storage order (format-spec §8), optionally limited to a
-/// date range of its partition column. Partitions and chunks outside the range are skipped unread,
-/// using the partition keys and the chunks' zone maps.
+/// One chunk a scan reads: a segment of the scan (index into `readers`) and a chunk within it.
+public struct ScanTask: Sendable, Equatable {
+    public let segment: Int
+    public let chunk: Int
+}
+
+/// The one way every layer reads a table (format-spec §8 row order). A scan is specified by columns,
+/// value ranges and the store version it was opened at; opening it prunes partitions (by key) and chunks
+/// (by zone map) and leaves the chunk tasks that may hold matching rows, in storage order.
 ///
-/// `next()` is a single-threaded cursor; `forEachBatch(inSegment:)` reads only immutable state and may run
-/// for different segments on several threads at once (that is what makes the unchecked Sendable sound).
+/// - `dayRange` keeps exactly the rows whose partition column lies in it (it prunes and filters);
+/// - `valueRanges` (by storage column index, inclusive) only prune: the caller filters rows itself
+///   (the SQL engine evaluates its WHERE clause on what is left).
+///
+/// Tasks are decoded with `batch(_:)` or column by column with `read(_:column:)`; both read immutable
+/// state and may run on several threads at once (that is what makes the unchecked Sendable sound).
+/// `next()` is a single-threaded cursor over the tasks, `load()` decodes them all in parallel.
 public final class TableScan: @unchecked Sendable {
     public let table: TableManifest
     public let columnIndexes: [Int]
-    /// Chunks skipped by zone maps, and segments skipped by partition key (for EXPLAIN-style reports).
-    public private(set) var chunksPruned = 0
-    public private(set) var segmentsPruned = 0
-    private let store: Store
+    public let readers: [SegmentReader]
+    public let tasks: [ScanTask]
+    public let segmentsTotal: Int
+    /// Segments skipped by partition key, chunks skipped by zone map (for EXPLAIN-style reports).
+    public let segmentsPruned: Int
+    public let chunksPruned: Int
     private let dayRange: ClosedRange<Int64>?
     private let partitionColumnIndex: Int?
-    private var segments: [SegmentEntry]
-    private var segmentIndex = 0
-    private var reader: SegmentReader?
-    private var chunk = 0
+    private var cursor = 0
 
     /// - Parameters:
     ///   - columns: names to return, in this order; nil for all.
     ///   - dayRange: inclusive range of day numbers of the partition column; ignored for unpartitioned tables.
-    public init(store: Store, table name: String, columns: [String]? = nil, dayRange: ClosedRange<Int64>? = nil) throws {
-        self.store = store
-        table = try store.table(name)
+    ///   - valueRanges: allowed values (inclusive) of integer-like columns by storage index; an empty range
+    ///     (lower > upper) means no row can match and nothing is read.
+    public convenience init(store: Store, table name: String, columns: [String]? = nil, dayRange: ClosedRange<Int64>? = nil,
+                            valueRanges: [Int: (low: Int64, high: Int64)] = [:]) throws {
+        try self.init(store: store, manifest: try store.table(name), name: name, columns: columns, dayRange: dayRange, valueRanges: valueRanges)
+    }
+
+    /// A scan of a table whose manifest the caller already holds (of `store`'s version).
+    public init(store: Store, manifest table: TableManifest, name: String, columns: [String]? = nil, dayRange: ClosedRange<Int64>? = nil,
+                valueRanges: [Int: (low: Int64, high: Int64)] = [:]) throws {
+        self.table = table
         let names = table.columns.map(\.name)
         columnIndexes = try (columns ?? names).map { column in
             guard let index = names.firstIndex(of: column) else { throw StorageError.unknownColumn(table: name, name: column, available: names) }
             return index
         }
-        partitionColumnIndex = table.partitionColumn.flatMap { names.firstIndex(of: $0) }
-        self.dayRange = partitionColumnIndex == nil ? nil : dayRange
-        segments = table.segments
-        if let dayRange = self.dayRange {
-            let firstKey = Dates.monthKey(dayNumber: Int(dayRange.lowerBound))
-            let lastKey = Dates.monthKey(dayNumber: Int(dayRange.upperBound))
-            let kept = segments.filter { (firstKey...lastKey).contains($0.partition) }
-            segmentsPruned = segments.count - kept.count
-            segments = kept
+        let partitionColumnIndex = table.partitionColumn.flatMap { names.firstIndex(of: $0) }
+        self.partitionColumnIndex = partitionColumnIndex
+        let dayRange = partitionColumnIndex == nil ? nil : dayRange
+        self.dayRange = dayRange
+        // Every constraint on a column, as one inclusive range per column.
+        var ranges = valueRanges
+        if let dayRange, let partitionColumnIndex {
+            let current = ranges[partitionColumnIndex] ?? (Int64.min, Int64.max)
+            ranges[partitionColumnIndex] = (max(current.low, dayRange.lowerBound), min(current.high, dayRange.upperBound))
         }
-    }
-
-    /// The next non-empty batch, or nil at the end.
-    public func next() throws -> ScanBatch? {
-        while true {
-            if reader == nil {
-                guard segmentIndex < segments.count else { return nil }
-                reader = try store.openSegment(segments[segmentIndex], of: table)
-                chunk = 0
+        segmentsTotal = table.segments.count
+        var kept = table.segments
+        if ranges.values.contains(where: { $0.low > $0.high }) {
+            kept = []
+        } else if table.partitioning == .month, let partitionColumnIndex, let range = ranges[partitionColumnIndex] {
+            let low = range.low < Int64(Int32.min) ? Int.min : Dates.monthKey(dayNumber: Int(range.low))
+            let high = range.high > Int64(Int32.max) ? Int.max : Dates.monthKey(dayNumber: Int(range.high))
+            kept = kept.filter { $0.partition >= low && $0.partition <= high }
+        }
+        segmentsPruned = segmentsTotal - kept.count
+        readers = try kept.map { try store.openSegment($0, of: table) }
+        var tasks: [ScanTask] = []
+        var pruned = 0
+        for (segment, reader) in readers.enumerated() {
+            for chunk in 0..<reader.chunkCount {
+                let outside = ranges.contains { index, range in
+                    let entry = reader.footer.chunk(column: index, chunk: chunk)
+                    guard let low = entry.zoneMin, let high = entry.zoneMax else { return false }
+                    return high < range.low || low > range.high
+                }
+                if outside { pruned += 1 } else { tasks.append(ScanTask(segment: segment, chunk: chunk)) }
             }
-            guard let current = reader, chunk < current.chunkCount else {
-                reader = nil
-                segmentIndex += 1
-                continue
-            }
-            let chunkIndex = chunk
-            chunk += 1
-            if isPruned(current, chunk: chunkIndex) {
-                chunksPruned += 1
-                continue
-            }
-            if let batch = try read(current, chunk: chunkIndex), batch.rowCount > 0 { return batch }
         }
+        self.tasks = tasks
+        chunksPruned = pruned
     }
 
-    /// Segments left to read after partition pruning.
-    public var segmentCount: Int { segments.count }
-
-    /// Calls `body` with every non-empty batch of segment `index`, in order.
-    public func forEachBatch(inSegment index: Int, _ body: (ScanBatch) throws -> Void) throws {
-        let reader = try store.openSegment(segments[index], of: table)
-        for chunk in 0..<reader.chunkCount where !isPruned(reader, chunk: chunk) {
-            if let batch = try read(reader, chunk: chunk), batch.rowCount > 0 { try body(batch) }
-        }
+    /// Rows stored in the task's chunk (before any day-range filter).
+    public func rowCount(_ task: ScanTask) -> Int {
+        Int(readers[task.segment].footer.chunk(column: 0, chunk: task.chunk).rowCount)
     }
 
-    /// Opens every segment left after partition pruning, in scan order.
-    public func openSegments() throws -> [SegmentReader] {
-        try segments.map { entry in
-            let reader = try store.openSegment(entry, of: table)
-            // Whole segments are about to be read: let the kernel read ahead.
-            reader.adviseSequential()
-            return reader
-        }
+    /// One column (by storage index) of the task's chunk, decoded whole.
+    public func read(_ task: ScanTask, column: Int) throws -> ColumnVector {
+        try readers[task.segment].read(column: column, chunk: task.chunk)
     }
 
-    /// The rows of one chunk of an opened segment that the scan keeps (nil when pruned or empty).
-    /// Safe to call from several threads at once.
-    public func batch(_ reader: SegmentReader, chunk: Int) throws -> ScanBatch? {
-        guard !isPruned(reader, chunk: chunk), let batch = try read(reader, chunk: chunk), batch.rowCount > 0 else { return nil }
-        return batch
-    }
-
-    /// Whether the chunk's zone map puts it wholly outside the date range.
-    private func isPruned(_ reader: SegmentReader, chunk: Int) -> Bool {
-        guard let dayRange, let partitionColumnIndex else { return false }
-        let entry = reader.footer.chunk(column: partitionColumnIndex, chunk: chunk)
-        guard let low = entry.zoneMin, let high = entry.zoneMax else { return false }
-        return high < dayRange.lowerBound || low > dayRange.upperBound
-    }
-
-    private func read(_ reader: SegmentReader, chunk: Int) throws -> ScanBatch? {
+    /// The requested columns of the rows of the task that the scan keeps; nil when none are kept.
+    public func batch(_ task: ScanTask) throws -> ScanBatch? {
+        let columns = try columnIndexes.map { try read(task, column: $0) }
         guard let dayRange, let partitionColumnIndex else {
-            return ScanBatch(columns: try columnIndexes.map { try reader.read(column: $0, chunk: chunk) })
+            return rowCount(task) == 0 ? nil : ScanBatch(columns: columns)
         }
-        let days = try reader.read(column: partitionColumnIndex, chunk: chunk)
+        let days = try read(task, column: partitionColumnIndex)
         guard case .integers(let values) = days.values else { preconditionFailure("date column decoded as non-integers") }
         let selected = values.indices.filter { !days.isNull($0) && dayRange.contains(values[$0]) }
-        let columns = try columnIndexes.map { try reader.read(column: $0, chunk: chunk) }
+        if selected.isEmpty { return nil }
         if selected.count == values.count { return ScanBatch(columns: columns) }
         return ScanBatch(columns: columns.map { $0.selecting(selected) })
+    }
+
+    /// The next non-empty batch in storage order, or nil at the end.
+    public func next() throws -> ScanBatch? {
+        while cursor < tasks.count {
+            let task = tasks[cursor]
+            cursor += 1
+            if let batch = try batch(task) { return batch }
+        }
+        return nil
+    }
+
+    /// Every kept row of the requested columns, in storage order: chunks decode in parallel and are
+    /// copied once into columns of the final size.
+    public func load() throws -> [ColumnVector] {
+        for reader in readers { reader.adviseSequential() }
+        let types = columnIndexes.map { table.columns[$0].type }
+        let parts = parallelMap(tasks.count) { index -> Result<ScanBatch?, Error> in Result { try self.batch(self.tasks[index]) } }
+        let batches = try parts.compactMap { try $0.get() }
+        if batches.isEmpty { return types.map { ColumnAccumulator(type: $0).finish() } }
+        if batches.count == 1 { return batches[0].columns }
+        let rowCount = batches.reduce(0) { $0 + $1.rowCount }
+        var accumulators = types.map { ColumnAccumulator(type: $0, capacity: rowCount) }
+        for batch in batches {
+            for (index, column) in batch.columns.enumerated() { accumulators[index].append(column) }
+        }
+        return accumulators.map { $0.finish() }
+    }
+}
+
+/// Concatenates column vectors of one type.
+public struct ColumnAccumulator {
+    public let type: LogicalType
+    var integers: [Int64] = []
+    var floats: [Double] = []
+    var strings = StringArray()
+    var validity = Validity()
+    var sawNull = false
+    var count = 0
+
+    public init(type: LogicalType, capacity: Int = 0) {
+        self.type = type
+        switch type {
+        case .float64: floats.reserveCapacity(capacity)
+        case .string: break
+        default: integers.reserveCapacity(capacity)
+        }
+    }
+
+    public mutating func append(_ column: ColumnVector) {
+        switch column.values {
+        case .integers(let values): integers.append(contentsOf: values)
+        case .floats(let values): floats.append(contentsOf: values)
+        case .strings(let values):
+            for index in 0..<values.count { strings.append(Array(values[index])) }
+        }
+        if column.validity != nil || sawNull {
+            if !sawNull {
+                validity = Validity(allValid: count)
+                sawNull = true
+            }
+            for row in 0..<column.count { validity.append(!column.isNull(row)) }
+        }
+        count += column.count
+    }
+
+    public func finish() -> ColumnVector {
+        let values: ColumnValues
+        switch type {
+        case .float64: values = .floats(floats)
+        case .string: values = .strings(strings)
+        default: values = .integers(integers)
+        }
+        return ColumnVector(type: type, values: values, validity: sawNull ? validity : nil)
     }
 }
 

@@ -1,5 +1,9 @@
 import StrataFormat
 
+/// A layer's deep check of the files it owns in the store at a path (every version), registered with
+/// `Store.verify` by whoever assembles the layers (the CLI registers features' and training's).
+public typealias StoreCheck = @Sendable (String) throws -> VerifyReport
+
 /// The result of checking every checksum of a store.
 public struct VerifyReport: Sendable {
     public var manifestsChecked = 0
@@ -27,17 +31,16 @@ public struct VerifyReport: Sendable {
 extension Store {
     /// Checks every manifest on disk and every segment any of them references: file checksums, header,
     /// footer, every block checksum, and a full decode of every block (value domains, entity ids against
-    /// the dictionary, zone maps and partition keys included). The files of the layers above (feature
-    /// views, online tables, runs and models) are only listed here, so that they are not orphans: those
-    /// layers check their own files and merge their findings into the report.
-    public static func verify(path: String, progress: ((String) -> Void)? = nil) throws -> VerifyReport {
+    /// the dictionary, zone maps and partition keys included). Files named by the sections of the layers
+    /// above (feature views, online tables, runs, models) are checked to exist here, so that they are not
+    /// orphans; each layer registers a deep check of its own files in `checks`, whose findings are merged
+    /// into the report.
+    public static func verify(path: String, checks: [StoreCheck] = [], progress: ((String) -> Void)? = nil) throws -> VerifyReport {
         guard FileSystem.isDirectory(StorePaths.manifestDirectory(path)) else { throw StorageError.notAStore(path: path) }
         var report = VerifyReport()
         var referenced: [String: UInt32] = [:]
         var schemas: [String: [ColumnDescriptor]] = [:]
-        var onlineFiles: [String: UInt32] = [:]
-        var modelFiles: Set<String> = []
-        var otherFiles: Set<String> = []
+        var sectionFiles: Set<String> = []
         /// Month partition (key, partition column) and row count each segment must hold.
         var partitionOf: [String: (key: Int, column: Int)] = [:]
         var rowCountOf: [String: Int] = [:]
@@ -47,12 +50,7 @@ extension Store {
             report.manifestsChecked += 1
             do {
                 let manifest = try StorePaths.readManifest(path, version: version)
-                for entry in (manifest.online ?? [:]).values { onlineFiles[entry.file] = entry.fileCRC }
-                for run in manifest.runs ?? [] {
-                    modelFiles.insert(run.modelFile)
-                    otherFiles.insert(run.file)
-                }
-                for versions in (manifest.featureViews ?? [:]).values { for version in versions { otherFiles.insert(version.file) } }
+                sectionFiles.formUnion(manifest.sectionFiles)
                 // The entity dictionary: segments continue each other's ids and add up to the count.
                 var nextId = 0
                 for segment in manifest.entities.segments {
@@ -130,8 +128,11 @@ extension Store {
            let dictionary = try? store.loadEntities(indexed: false), let (first, second) = dictionary.firstDuplicate() {
             report.problems.append("\(path)/entities: entity ids \(first) and \(second) have the same msno '\(dictionary.string(first).prefix(60))'")
         }
-        report.orphans = try orphanFiles(
-            path: path, referenced: Set(referenced.keys).union(onlineFiles.keys).union(modelFiles).union(otherFiles))
+        for file in sectionFiles.sorted() where try FileSystem.fileSize(path + "/" + file) == nil {
+            report.problems.append("\(path)/\(file): missing (referenced by a manifest section)")
+        }
+        report.orphans = try orphanFiles(path: path, referenced: Set(referenced.keys).union(sectionFiles))
+        for check in checks { report.merge(try check(path)) }
         return report
     }
 
@@ -172,7 +173,9 @@ extension Store {
                 }
             }
         }
-        for top in ["tables", "entities", "online", "runs", "features", "tmp"] where FileSystem.isDirectory(path + "/" + top) {
+        // Every directory of the store is Strata's (format-spec §2): manifests are checked by name below, and
+        // rejected input lines are the user's to read, never named by a manifest.
+        for top in try FileSystem.listDirectory(path) where top != "manifest" && top != "rejects" && FileSystem.isDirectory(path + "/" + top) {
             try walk(top)
         }
         for name in try FileSystem.listDirectory(path + "/manifest") where name.hasPrefix(".tmp-") {

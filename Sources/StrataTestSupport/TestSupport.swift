@@ -36,8 +36,7 @@ public struct TestRandom {
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }
 
-/// Every row of `table` as text cells: NULL as "NULL", msno resolved, dates as YYYYMMDD, floats by
-/// Swift's shortest round-trip text (equal text means bit-equal doubles).
+/// Every row of `table` as text cells (format-spec §10, `ValueText`), NULL as "NULL".
 public func tableCells(_ store: String, _ table: String, version: Int? = nil) throws -> [[String]] {
     let opened = try Store(path: store, version: version)
     let entities = try opened.loadEntities()
@@ -45,19 +44,7 @@ public func tableCells(_ store: String, _ table: String, version: Int? = nil) th
     var rows: [[String]] = []
     while let batch = try scan.next() {
         for row in 0..<batch.rowCount {
-            rows.append(batch.columns.map { column in
-                if column.isNull(row) { return "NULL" }
-                switch column.values {
-                case .integers(let values):
-                    switch column.type {
-                    case .entity: return entities.string(Int(values[row]))
-                    case .date: return String(Dates.yyyymmdd(dayNumber: Int(values[row])))
-                    default: return String(values[row])
-                    }
-                case .floats(let values): return String(values[row])
-                case .strings(let values): return values.string(at: row)
-                }
-            })
+            rows.append(batch.columns.map { column in ValueText.cell(column, row: row) { entities.string(Int($0)) } ?? "NULL" })
         }
     }
     return rows

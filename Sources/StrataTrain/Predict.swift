@@ -131,7 +131,7 @@ public enum Predictor {
             ]
             try writer.replaceOutputTable(request.outputTable, columns: schemas, replace: request.replace, force: request.force)
             try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
-            writer.setLineage(Lineage(
+            try writer.setLineage(Lineage(
                 kind: "predictions", storeVersion: store.version, featureView: run.lineage?.featureView ?? "",
                 featureViewVersion: run.lineage?.featureViewVersion ?? 0, featureViewHash: run.lineage?.featureViewHash ?? "",
                 labelsTable: source, labelsRowCount: rows.count, semantics: "model \(request.model) = run \(run.id)"), of: request.outputTable)

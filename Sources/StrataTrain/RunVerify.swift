@@ -3,11 +3,22 @@ import StrataStorage
 /// `strata verify` for the files of training runs: each run record and model file against the checksums
 /// the manifest recorded, and each model's structure (what prediction relies on), in every version.
 public enum RunVerifier {
+    /// The check `Store.verify` runs for this layer.
+    public static let check: StoreCheck = { try verify(path: $0) }
+
     public static func verify(path: String) throws -> VerifyReport {
         var report = VerifyReport()
         var checked = Set<String>()
         for store in try Store.openableVersions(path: path) {
-            for run in store.manifest.runs ?? [] where checked.insert(run.file).inserted {
+            let runs: [RunEntry]
+            do {
+                runs = try store.manifest.section(RunLog.self).runs
+                _ = try store.manifest.section(ModelCatalog.self)
+            } catch let error as StorageError {
+                report.problems.append(error.shortDescription)
+                continue
+            }
+            for run in runs where checked.insert(run.file).inserted {
                 report.filesChecked += 2
                 report.bytesChecked += ((try? FileSystem.fileSize(store.absolute(run.file))) ?? nil ?? 0)
                     + ((try? FileSystem.fileSize(store.absolute(run.modelFile))) ?? nil ?? 0)

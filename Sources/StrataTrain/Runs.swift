@@ -120,9 +120,10 @@ public enum TrainingRunner {
                 perCutoff.append(.init(cutoff: Dates.yyyymmdd(dayNumber: Int(cutoff)), metrics: Metrics.compute(
                     labels: positions.map { validLabels[$0] }, probabilities: positions.map { probabilities[$0] }, threshold: request.threshold)))
             }
-            let id = "run-" + StorePaths.zeroPadded(writer.runCount + 1, 6)
+            var runLog = try writer.section(RunLog.self)
+            let id = "run-" + StorePaths.zeroPadded(runLog.runs.count + 1, 6)
             let record = RunRecord(
-                id: id, createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: table.lineage,
+                id: id, createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: try table.featureLineage(),
                 storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames,
                 validFrom: Dates.yyyymmdd(dayNumber: Int(validFromDay)), trainRows: trainRows.count, validRows: validRows.count,
                 durationSeconds: -started.timeIntervalSinceNow, trainSeconds: trainSeconds, bestIteration: bestIteration, validation: validation,
@@ -134,11 +135,17 @@ public enum TrainingRunner {
             let modelBytes = try ModelFile.encode(artifact)
             try writer.writeFile(recordBytes, relativePath: "runs/\(id)/run.json")
             try writer.writeFile(modelBytes, relativePath: "runs/\(id)/model.smdl")
-            writer.addRun(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt,
-                                   fileCRC: Checksum.crc32(recordBytes), modelFileCRC: ModelFile.storedCRC(modelBytes)))
+            runLog.runs.append(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt,
+                                        fileCRC: Checksum.crc32(recordBytes), modelFileCRC: ModelFile.storedCRC(modelBytes)))
+            try writer.setSection(runLog)
             var registered: Int?
             if let name = request.register {
-                registered = try writer.registerModelVersion(name: name, runId: id, at: record.createdAt)
+                try StoreNames.validate(name, what: "model name")
+                var catalog = try writer.section(ModelCatalog.self)
+                let version = (catalog.models[name]?.last?.version ?? 0) + 1
+                catalog.models[name, default: []].append(ModelVersionEntry(version: version, runId: id, stage: "none", updatedAt: record.createdAt))
+                try writer.setSection(catalog)
+                registered = version
             }
             let manifest = try writer.commit(operation: "train \(id) on \(request.trainingSet)")
             return TrainReport(record: record, registeredVersion: registered, committedVersion: manifest.version)
@@ -150,8 +157,9 @@ public enum TrainingRunner {
 
     /// The record of a run.
     public static func record(store: Store, id: String) throws -> RunRecord {
-        guard let entry = store.manifest.runs?.first(where: { $0.id == id }) else {
-            let known = (store.manifest.runs ?? []).map(\.id)
+        let runLog = try store.manifest.section(RunLog.self)
+        guard let entry = runLog.entry(id) else {
+            let known = runLog.runs.map(\.id)
             throw TrainError("no run \(id) (runs: \(known.isEmpty ? "none" : known.suffix(10).joined(separator: ", ")))")
         }
         let path = store.absolute(entry.file)
@@ -176,7 +184,7 @@ public enum TrainingRunner {
     /// The model of a run, checked against the checksum the manifest recorded for it (a model file
     /// copied in from elsewhere is refused) and for a structure prediction can rely on.
     public static func model(store: Store, runId: String) throws -> ModelArtifact {
-        guard let entry = store.manifest.runs?.first(where: { $0.id == runId }) else {
+        guard let entry = try store.manifest.section(RunLog.self).entry(runId) else {
             throw TrainError("no run \(runId) in store version \(store.version)")
         }
         let path = store.absolute(entry.modelFile)
@@ -197,8 +205,9 @@ public enum ModelRegistry {
         guard stages.contains(stage) else { throw TrainError("stage must be one of \(stages.joined(separator: ", "))") }
         let writer = try StoreWriter(path: storePath, create: false)
         do {
-            guard var versions = writer.models[name] else {
-                throw TrainError("no model named \(name) (models: \(writer.models.keys.sorted().joined(separator: ", ")))")
+            var catalog = try writer.section(ModelCatalog.self)
+            guard var versions = catalog.models[name] else {
+                throw TrainError("no model named \(name) (models: \(catalog.models.keys.sorted().joined(separator: ", ")))")
             }
             guard let index = versions.firstIndex(where: { $0.version == version }) else {
                 throw TrainError("model \(name) has no version \(version) (versions: \(versions.map { String($0.version) }.joined(separator: ", ")))")
@@ -212,7 +221,8 @@ public enum ModelRegistry {
             }
             versions[index].stage = stage
             versions[index].updatedAt = now
-            writer.models[name] = versions
+            catalog.models[name] = versions
+            try writer.setSection(catalog)
             try writer.commit(operation: "models promote \(name) \(version) to \(stage)")
             return versions
         } catch {
@@ -228,8 +238,9 @@ public enum ModelRegistry {
         guard StoreNames.isValid(name), parts.count == 1 || ModelStages.all.contains(parts[1]) || (Int(parts[1]).map { $0 > 0 } ?? false) else {
             throw TrainError("--model '\(reference.prefix(80))' must be NAME, NAME@STAGE (\(ModelStages.all.joined(separator: ", "))) or NAME@VERSION")
         }
-        guard let versions = store.manifest.models?[name], !versions.isEmpty else {
-            throw TrainError("no model named \(name) (models: \((store.manifest.models ?? [:]).keys.sorted().joined(separator: ", ")))")
+        let catalog = try store.manifest.section(ModelCatalog.self)
+        guard let versions = catalog.models[name], !versions.isEmpty else {
+            throw TrainError("no model named \(name) (models: \(catalog.models.keys.sorted().joined(separator: ", ")))")
         }
         guard parts.count == 2 else { return versions[versions.count - 1] }
         if let number = Int(parts[1]) {

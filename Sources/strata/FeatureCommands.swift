@@ -42,7 +42,7 @@ struct TrainingSet: ParsableCommand {
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register feature views, materialise them for online serving, and read vectors by msno.",
-        subcommands: [Apply.self, List.self, Materialize.self, Get.self, BenchLookup.self])
+        subcommands: [Apply.self, List.self, Materialize.self, Get.self])
 
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check feature view files against the store and register new versions.")
@@ -65,9 +65,10 @@ struct Features: ParsableCommand {
         func run() throws {
             let opened = try Store(path: store.path)
             var rows: [[String?]] = []
-            for (name, versions) in (opened.manifest.featureViews ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let onlineTables = try opened.manifest.section(OnlineCatalog.self).tables
+            for (name, versions) in try opened.manifest.section(FeatureCatalog.self).views.sorted(by: { $0.key < $1.key }) {
                 for entry in versions {
-                    let online = opened.manifest.online?[name]
+                    let online = onlineTables[name]
                     let materialised = online.map { $0.featureViewVersion == entry.version ? String(Dates.yyyymmdd(dayNumber: $0.asOf)) : nil } ?? nil
                     rows.append([name, String(entry.version), entry.hash, entry.createdAt, materialised])
                 }
@@ -105,40 +106,10 @@ extension Features {
 
         func run() throws {
             let opened = try Store(path: store.path)
-            let names = (opened.manifest.featureViews ?? [:]).keys.sorted()
-            guard let name = view ?? (names.count == 1 ? names[0] : nil) else {
-                throw ValidationError("name the feature view with --view (registered: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
-            }
-            let wantedDay = try asOf.map { Int(try dayNumber($0, flag: "--as-of")) }
-            var rows: [[String?]] = []
-            var header: [String] = []
-            var unknown: [String] = []
-            if let online = opened.manifest.online?[name], wantedDay == nil || wantedDay == online.asOf {
-                let table = try OnlineTable(store: opened, view: name)
-                header = ["msno"] + table.schemas.map(\.name)
-                for key in msno {
-                    guard let vector = table.lookup(key) else { unknown.append(key); continue }
-                    rows.append([key] + vector.values.map(Self.text))
-                }
-            } else {
-                guard let day = wantedDay else {
-                    throw ValidationError("feature view \(name) has no online table: pass --as-of YYYYMMDD or run strata features materialize")
-                }
-                let (featureView, _) = try FeatureRegistry.load(store: opened, name: name)
-                let plan = try FeaturePlan(view: featureView, store: opened)
-                let entities = try opened.loadEntities()
-                var known: [String] = []
-                var ids: [Int64] = []
-                for key in msno {
-                    if let id = entities.lookup(key) { known.append(key); ids.append(Int64(id)) } else { unknown.append(key) }
-                }
-                let matrix = try PointInTimeEngine(plan: plan, store: opened).compute(
-                    FeatureRequests(entities: ids, cutoffs: Array(repeating: Int64(day), count: ids.count)))
-                header = ["msno"] + plan.outputs.map(\.name)
-                for (row, key) in known.enumerated() {
-                    rows.append([key] + (0..<plan.outputs.count).map { Self.text(matrix.value(row: row, column: $0)) })
-                }
-            }
+            let found = try FeatureVectors.lookup(store: opened, view: view, msno: msno, asOfDay: try asOf.map { Int(try dayNumber($0, flag: "--as-of")) })
+            let header = ["msno"] + found.names
+            let rows = found.rows.map { [$0.msno] + $0.values.map(\.text) }
+            let unknown = found.unknown
             RowPrinter.print(header: header, rows: rows, format: format)
             if !unknown.isEmpty {
                 printError("unknown msno (never ingested): \(unknown.joined(separator: ", "))")
@@ -146,51 +117,5 @@ extension Features {
             }
         }
 
-        static func text(_ value: FeatureValue) -> String? {
-            switch value {
-            case .null: nil
-            case .integer(let integer): String(integer)
-            case .float(let float): ValueFormatter.float(float)
-            case .string(let string): string
-            }
-        }
-    }
-}
-
-extension Features {
-    /// W4's lookup phase, in process: the latency of fetching whole vectors by msno from the online table.
-    struct BenchLookup: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "bench-lookup", abstract: "Time online lookups of the msno listed in a file (W4, tools/bench).", shouldDisplay: false)
-        @OptionGroup var store: StoreOption
-        @Option(help: "File of msno, one per line.") var keys: String
-        @Option(help: "Feature view (default: the only one with an online table).") var view: String?
-
-        func run() throws {
-            let opened = try Store(path: store.path)
-            let names = (opened.manifest.online ?? [:]).keys.sorted()
-            guard let name = view ?? names.first else { throw ValidationError("no online table: run strata features materialize first") }
-            let table = try OnlineTable(store: opened, view: name)
-            let lines = try String(contentsOfFile: keys, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: table.rowWidthBytes, alignment: 8)
-            defer { buffer.deallocate() }
-            var nanoseconds = [UInt64](repeating: 0, count: lines.count)
-            var found = 0
-            for (index, key) in lines.enumerated() {
-                key.withUnsafeBytes { bytes in
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    if let vector = table.lookup(bytes) {
-                        vector.copyRow(into: buffer)
-                        found += 1
-                    }
-                    nanoseconds[index] = DispatchTime.now().uptimeNanoseconds - start
-                }
-            }
-            nanoseconds.sort()
-            func micros(_ value: UInt64) -> String { String(format: "%.3f", Double(value) / 1000) }
-            let mean = Double(nanoseconds.reduce(0, +)) / Double(max(1, nanoseconds.count)) / 1000
-            print("{\"lookups\": \(lines.count), \"found\": \(found), \"p50_us\": \(micros(nanoseconds[nanoseconds.count / 2])), "
-                + "\"p99_us\": \(micros(nanoseconds[nanoseconds.count * 99 / 100])), \"mean_us\": \(String(format: "%.3f", mean))}")
-        }
     }
 }

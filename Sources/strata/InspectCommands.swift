@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataFormat
 import StrataFeatures
+import StrataQuery
 import StrataStorage
 import StrataTrain
 
@@ -34,50 +35,24 @@ struct Describe: ParsableCommand {
     @Option(help: "Open this committed version instead of the latest.") var version: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
-    struct ColumnStats {
-        var storedBytes = 0
-        var encodedBytes = 0
-        var nullCount = 0
-        var encodings: [String: Int] = [:]
-        var codecs: [String: Int] = [:]
-    }
-
     func run() throws {
         let opened = try Store(path: store.path, version: version)
-        let manifest = try opened.table(table)
-        var stats = Array(repeating: ColumnStats(), count: manifest.columns.count)
-        var partitions: [Int: (segments: Int, rows: Int, bytes: Int)] = [:]
-        for segment in manifest.segments {
-            let reader = try opened.openSegment(segment, of: manifest)
-            partitions[segment.partition, default: (0, 0, 0)].segments += 1
-            partitions[segment.partition]!.rows += segment.rowCount
-            partitions[segment.partition]!.bytes += segment.sizeBytes
-            for column in 0..<manifest.columns.count {
-                for chunk in 0..<reader.chunkCount {
-                    let entry = reader.footer.chunk(column: column, chunk: chunk)
-                    stats[column].storedBytes += Int(entry.storedSizeBytes)
-                    stats[column].encodedBytes += Int(entry.encodedSizeBytes)
-                    stats[column].nullCount += Int(entry.nullCount)
-                    stats[column].encodings[entry.encoding.description, default: 0] += 1
-                    stats[column].codecs[entry.codec.description, default: 0] += 1
-                }
-            }
-        }
+        let description = try opened.describe(table)
+        let manifest = description.manifest
         func summary(_ counts: [String: Int]) -> String {
             counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
         }
         let rowCount = manifest.rowCount
-        let columnRows: [[String?]] = zip(manifest.columns, stats).map { column, stat in
-            [column.name, column.type.name, column.nullable ? "yes" : "no", String(stat.nullCount), String(stat.storedBytes),
-             rowCount > 0 ? String(format: "%.2f", Double(stat.storedBytes) * 8 / Double(rowCount)) : "0",
-             summary(stat.encodings), summary(stat.codecs)]
+        let columnRows: [[String?]] = description.columns.map { column in
+            [column.schema.name, column.schema.type.name, column.schema.nullable ? "yes" : "no", String(column.nullCount), String(column.storedBytes),
+             String(format: "%.2f", column.bitsPerRow(rowCount: rowCount)), summary(column.encodings), summary(column.codecs)]
         }
         let columnHeader = ["column", "type", "nullable", "nulls", "bytes", "bits/row", "encodings (chunks)", "codecs (chunks)"]
         if format != .table {
             RowPrinter.print(header: columnHeader, rows: columnRows, format: format)
             return
         }
-        let ratio = manifest.sourceBytes > 0 ? String(format: "%.3f", Double(manifest.sizeBytes) / Double(manifest.sourceBytes)) : "n/a"
+        let ratio = description.diskToSourceRatio.map { String(format: "%.3f", $0) } ?? "n/a"
         print("table \(table) (store version \(opened.version))")
         print("  rows \(grouped(rowCount)), \(manifest.segments.count) segments, \(grouped(manifest.sizeBytes)) bytes on disk; "
             + "CSV ingested \(grouped(manifest.sourceBytes)) bytes; disk/CSV ratio \(ratio)")
@@ -87,10 +62,7 @@ struct Describe: ParsableCommand {
         print("")
         RowPrinter.print(
             header: ["partition", "segments", "rows", "bytes"],
-            rows: partitions.keys.sorted().map { key in
-                let value = partitions[key]!
-                return [String(key), String(value.segments), String(value.rows), String(value.bytes)]
-            }, format: .table)
+            rows: description.partitions.map { [String($0.key), String($0.segments), String($0.rows), String($0.bytes)] }, format: .table)
     }
 }
 
@@ -102,9 +74,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var report = try Store.verify(path: store.path)
-        report.merge(try FeatureStoreVerifier.verify(path: store.path))
-        report.merge(try RunVerifier.verify(path: store.path))
+        let report = try Store.verify(path: store.path, checks: [FeatureStoreVerifier.check, RunVerifier.check])
         let seconds = -started.timeIntervalSinceNow
         print("checked \(report.manifestsChecked) manifests, \(report.filesChecked) files, \(grouped(report.blocksChecked)) blocks, "
             + "\(humanBytes(report.bytesChecked)) in \(String(format: "%.2f", seconds)) s")
@@ -183,7 +153,7 @@ struct Scan: ParsableCommand {
                     truncated = true
                     break batches
                 }
-                printer.add(batch.columns.map { ValueFormatter.text($0, row: row, entities: entities) })
+                printer.add(batch.columns.map { column in ValueText.cell(column, row: row) { id in entities.map { Int(id) < $0.count ? $0.string(Int(id)) : "#\(id)" } ?? "#\(id)" } })
                 printed += 1
             }
         }
@@ -191,82 +161,17 @@ struct Scan: ParsableCommand {
         if truncated && format == .table { print("(first \(limit) rows; use --limit N or --format csv for more)") }
     }
 
-    /// Partial count and sums of one segment.
-    struct Totals: Sendable {
-        var rowCount = 0
-        var nonNull: [Int]
-        var integerSums: [Int64]
-        var floatSums: [Double]
-
-        init(columnCount: Int) {
-            nonNull = Array(repeating: 0, count: columnCount)
-            integerSums = Array(repeating: 0, count: columnCount)
-            floatSums = Array(repeating: 0, count: columnCount)
-        }
-
-        mutating func add(_ batch: ScanBatch) {
-            rowCount += batch.rowCount
-            for (index, column) in batch.columns.enumerated() {
-                nonNull[index] += column.count - column.nullCount
-                switch column.values {
-                case .integers(let values):
-                    var sum: Int64 = 0
-                    if column.validity == nil {
-                        for value in values { sum &+= value }
-                    } else {
-                        for row in values.indices where !column.isNull(row) { sum &+= values[row] }
-                    }
-                    integerSums[index] &+= sum
-                case .floats(let values):
-                    var sum = 0.0
-                    if column.validity == nil {
-                        for value in values { sum += value }
-                    } else {
-                        for row in values.indices where !column.isNull(row) { sum += values[row] }
-                    }
-                    floatSums[index] += sum
-                case .strings: break
-                }
-            }
-        }
-
-        mutating func add(_ other: Totals) {
-            rowCount += other.rowCount
-            for index in nonNull.indices {
-                nonNull[index] += other.nonNull[index]
-                integerSums[index] &+= other.integerSums[index]
-                floatSums[index] += other.floatSums[index]
-            }
-        }
-    }
-
-    /// Decodes every selected column in full, segments in parallel, and folds it into a count and a sum
-    /// per column (partial sums are combined in segment order, so the result is the same every run).
+    /// Decodes every selected column in full and prints its row count, non-null count and sum.
     func printSummary(_ scan: TableScan) throws {
         let started = Date()
-        let columns = scan.columnIndexes.map { scan.table.columns[$0] }
-        let partials = parallelMap(scan.segmentCount) { segment -> Result<Totals, Error> in
-            Result {
-                var totals = Totals(columnCount: columns.count)
-                try scan.forEachBatch(inSegment: segment) { totals.add($0) }
-                return totals
-            }
-        }
-        var totals = Totals(columnCount: columns.count)
-        for partial in partials { totals.add(try partial.get()) }
+        let summary = try TableSummary.compute(scan)
         let seconds = -started.timeIntervalSinceNow
-        let rows: [[String?]] = columns.enumerated().map { index, column in
-            let sum: String?
-            switch column.type {
-            case .float64: sum = ValueFormatter.float(totals.floatSums[index])
-            case .string, .entity, .date: sum = nil
-            default: sum = String(totals.integerSums[index])
-            }
-            return [column.name, String(totals.rowCount), String(totals.nonNull[index]), sum]
+        let rows: [[String?]] = summary.columns.map { column in
+            [column.schema.name, String(summary.rowCount), String(column.nonNull), column.sum.flatMap(ValueText.scalar)]
         }
         RowPrinter.print(header: ["column", "rows", "non_null", "sum"], rows: rows, format: format)
         if format == .table {
-            print(String(format: "scanned %@ rows in %.3f s", grouped(totals.rowCount), seconds))
+            print(String(format: "scanned %@ rows in %.3f s", grouped(summary.rowCount), seconds))
         }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import StrataQuery
 import StrataStorage
 
@@ -15,29 +14,9 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Open this committed version instead of the latest.") var version: Int?
     @Option(name: .customLong("memory-limit"), parsing: .unconditional, help: "MiB that GROUP BY tables, join tables and rows held for ORDER BY may take.")
     var memoryLimitMiB = 4096
-    /// For tools/bench/query_bench.py: after printing the result, run the query this many more times in
-    /// this process (plan, execute, format every cell, print nothing) and write the seconds to stderr.
-    @Option(name: .customLong("bench-repeat"), help: .hidden) var benchRepeat = 0
 
     /// The text table is laid out at the end, so it holds its rows; past this many it stops and says so.
     static let tableRowsMax = 10_000
-
-    private func reportInProcessTimes(_ store: Store) throws {
-        var seconds: [Double] = []
-        for _ in 0..<benchRepeat {
-            let started = DispatchTime.now().uptimeNanoseconds
-            let query = try Query(sql, store: store, memoryLimitBytes: memoryLimitMiB << 20)
-            var cells = 0
-            try query.run { rows in
-                for row in 0..<rows.count {
-                    for column in 0..<query.columnNames.count where try rows.text(row: row, column: column) != nil { cells += 1 }
-                }
-                return true
-            }
-            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
-        }
-        printError("in-process seconds: " + seconds.map { String($0) }.joined(separator: " "))
-    }
 
     func validate() throws {
         if memoryLimitMiB < 1 || memoryLimitMiB > 1 << 30 { throw ValidationError("--memory-limit must be between 1 and \(1 << 30) (MiB)") }
@@ -81,7 +60,6 @@ struct QueryCommand: ParsableCommand {
             }
             printer.finish()
             if truncated { print("(first \(Self.tableRowsMax) rows; add a LIMIT, or use --format csv for all)") }
-            if benchRepeat > 0 { try reportInProcessTimes(opened) }
         } catch let error as QueryError {
             Strata.fail(error.rendered(sql: sql))
         }

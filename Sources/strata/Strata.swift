@@ -18,6 +18,8 @@ struct Strata: ParsableCommand {
         keepLargeAllocationsInTheHeap()
         // A closed pipe (`strata query … | head`) shows as EPIPE on write, handled below, not as a signal.
         signal(SIGPIPE, SIG_IGN)
+        // Every layer's manifest sections are checked whenever a manifest is opened.
+        StrataTrain.registerManifestSections()
         do {
             var command = try parseAsRoot()
             try command.run()

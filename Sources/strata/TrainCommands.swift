@@ -114,7 +114,7 @@ struct Runs: ParsableCommand {
 
         func run() throws {
             let opened = try Store(path: store.path)
-            let rows: [[String?]] = try (opened.manifest.runs ?? []).map { entry in
+            let rows: [[String?]] = try opened.manifest.section(RunLog.self).runs.map { entry in
                 let record = try TrainingRunner.record(store: opened, id: entry.id)
                 return [record.id, record.createdAt, record.model.rawValue, record.trainingSet, String(record.trainRows),
                         RunPrinter.number(record.validation.auc), RunPrinter.number(record.validation.logLoss), String(format: "%.2f", record.durationSeconds)]
@@ -179,7 +179,7 @@ struct Models: ParsableCommand {
         func run() throws {
             let opened = try Store(path: store.path)
             var rows: [[String?]] = []
-            for (name, versions) in (opened.manifest.models ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for (name, versions) in try opened.manifest.section(ModelCatalog.self).models.sorted(by: { $0.key < $1.key }) {
                 for version in versions {
                     let record = try TrainingRunner.record(store: opened, id: version.runId)
                     rows.append([name, String(version.version), version.stage, version.runId, RunPrinter.number(record.validation.auc), version.updatedAt])

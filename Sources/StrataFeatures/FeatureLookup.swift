@@ -1,0 +1,61 @@
+import StrataFormat
+import StrataStorage
+
+/// Feature vectors by msno, the way online retrieval answers: from the view's online table when it is
+/// materialised as of the day asked for (or no day is asked for), else computed point-in-time as of that
+/// day from the store (the same engine as training sets, so both agree).
+public struct FeatureVectors: Sendable {
+    public enum Source: Sendable, Equatable {
+        /// Read from the online table materialised as of this day.
+        case online(asOfDay: Int)
+        /// Computed from the store's events as of this day.
+        case computed(asOfDay: Int)
+    }
+
+    public var view: String
+    public var names: [String]
+    public var source: Source
+    /// Known msno with their vectors, in the order asked.
+    public var rows: [(msno: String, values: [FeatureValue])]
+    /// msno the store has never seen.
+    public var unknown: [String]
+
+    /// Finds the vectors of `msno`. `view` may be nil when exactly one view is registered.
+    public static func lookup(store: Store, view: String?, msno: [String], asOfDay: Int?) throws -> FeatureVectors {
+        let catalog = try store.manifest.section(FeatureCatalog.self)
+        let online = try store.manifest.section(OnlineCatalog.self)
+        let names = catalog.views.keys.sorted()
+        guard let name = view ?? (names.count == 1 ? names[0] : nil) else {
+            throw FeaturePlanError(message: names.isEmpty
+                ? "no feature view is registered: strata training-set or strata features apply registers one"
+                : "name the feature view with --view (registered: \(names.joined(separator: ", ")))")
+        }
+        guard catalog.views[name] != nil else {
+            throw FeaturePlanError(message: "no feature view '\(name)' (registered: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+        }
+        if let online = online.tables[name], asOfDay == nil || asOfDay == online.asOf {
+            let table = try OnlineTable(store: store, view: name)
+            var result = FeatureVectors(view: name, names: table.schemas.map(\.name), source: .online(asOfDay: online.asOf), rows: [], unknown: [])
+            for key in msno {
+                if let vector = table.lookup(key) { result.rows.append((key, vector.values)) } else { result.unknown.append(key) }
+            }
+            return result
+        }
+        guard let day = asOfDay else {
+            throw FeaturePlanError(message: "feature view \(name) has no online table: pass --as-of YYYYMMDD or run strata features materialize")
+        }
+        let (featureView, _) = try FeatureRegistry.load(store: store, name: name)
+        let plan = try FeaturePlan(view: featureView, store: store)
+        let entities = try store.loadEntities()
+        var known: [String] = []
+        var ids: [Int64] = []
+        var unknown: [String] = []
+        for key in msno {
+            if let id = entities.lookup(key) { known.append(key); ids.append(Int64(id)) } else { unknown.append(key) }
+        }
+        let matrix = try PointInTimeEngine(plan: plan, store: store).compute(
+            FeatureRequests(entities: ids, cutoffs: Array(repeating: Int64(day), count: ids.count)))
+        let rows = known.enumerated().map { row, key in (msno: key, values: (0..<plan.outputs.count).map { matrix.value(row: row, column: $0) }) }
+        return FeatureVectors(view: name, names: plan.outputs.map(\.name), source: .computed(asOfDay: day), rows: rows, unknown: unknown)
+    }
+}

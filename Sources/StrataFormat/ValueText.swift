@@ -1,0 +1,45 @@
+/// The text form of stored values (format-spec §10), the one implementation every output uses: `strata
+/// scan`, `strata query`, `strata features get`, the tests and the independent reader's contract.
+///
+/// NULL is nil (the caller prints an empty CSV field or "NULL"); integers and bools in decimal; dates as
+/// YYYYMMDD (`compact`, the stored form) or YYYY-MM-DD (`iso`, SQL's); floats as Python's `repr`;
+/// entities as their msno.
+public enum ValueText {
+    public enum DateStyle: Sendable {
+        case compact
+        case iso
+    }
+
+    /// Python's `repr` of a double: the shortest digits that read back as the same double.
+    public static func float(_ value: Double) -> String { FloatText.python(value) }
+
+    public static func date(_ dayNumber: Int64, style: DateStyle) -> String {
+        switch style {
+        case .compact:
+            return String(Dates.yyyymmdd(dayNumber: Int(dayNumber)))
+        case .iso:
+            let (year, month, day) = Dates.civil(dayNumber: Int(dayNumber))
+            func pad(_ value: Int, _ width: Int) -> String {
+                let text = String(value)
+                return String(repeating: "0", count: max(0, width - text.count)) + text
+            }
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        }
+    }
+
+    /// The cell at `row` of `column`; nil for NULL. `entity` names an entity id (its msno).
+    public static func cell(_ column: ColumnVector, row: Int, dates: DateStyle = .compact, entity: (Int64) -> String) -> String? {
+        if column.isNull(row) { return nil }
+        switch column.values {
+        case .integers(let values):
+            let value = values[row]
+            switch column.type {
+            case .date: return date(value, style: dates)
+            case .entity: return entity(value)
+            default: return String(value)
+            }
+        case .floats(let values): return float(values[row])
+        case .strings(let values): return values.string(at: row)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import StrataFeatures
+import StrataQuery
+import StrataStorage
+
+/// Commands that only the benchmarks of tools/bench need, kept out of the product CLI: each times an
+/// operation in process, where a whole `strata` process would mostly measure start-up.
+@main
+struct StrataBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata-bench",
+        abstract: "In-process timings for tools/bench (not part of the strata command).",
+        subcommands: [Lookup.self, QueryRepeat.self])
+}
+
+/// W4's lookup phase: the latency of fetching whole vectors by msno from the online table.
+struct Lookup: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time online lookups of the msno listed in a file (W4); prints JSON.")
+    @Option(help: "The store directory.") var db: String
+    @Option(help: "File of msno, one per line.") var keys: String
+    @Option(help: "Feature view (default: the first with an online table).") var view: String?
+
+    func run() throws {
+        let opened = try Store(path: db)
+        let names = try opened.manifest.section(OnlineCatalog.self).tables.keys.sorted()
+        guard let name = view ?? names.first else { throw ValidationError("no online table: run strata features materialize first") }
+        let table = try OnlineTable(store: opened, view: name)
+        let lines = try String(contentsOfFile: keys, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
+        guard !lines.isEmpty else { throw ValidationError("\(keys) lists no msno") }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: table.rowWidthBytes, alignment: 8)
+        defer { buffer.deallocate() }
+        var nanoseconds = [UInt64](repeating: 0, count: lines.count)
+        var found = 0
+        for (index, key) in lines.enumerated() {
+            key.withUnsafeBytes { bytes in
+                let start = DispatchTime.now().uptimeNanoseconds
+                if let vector = table.lookup(bytes) {
+                    vector.copyRow(into: buffer)
+                    found += 1
+                }
+                nanoseconds[index] = DispatchTime.now().uptimeNanoseconds - start
+            }
+        }
+        nanoseconds.sort()
+        func micros(_ value: UInt64) -> String { String(format: "%.3f", Double(value) / 1000) }
+        let mean = Double(nanoseconds.reduce(0, +)) / Double(nanoseconds.count) / 1000
+        print("{\"lookups\": \(lines.count), \"found\": \(found), \"p50_us\": \(micros(nanoseconds[nanoseconds.count / 2])), "
+            + "\"p99_us\": \(micros(nanoseconds[nanoseconds.count * 99 / 100])), \"mean_us\": \(String(format: "%.3f", mean))}")
+    }
+}
+
+/// W2's in-process figure: plan, open, execute and format every cell of a query, `--repeat` times.
+struct QueryRepeat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query", abstract: "Run a query --repeat times in process; print the seconds of each run to stderr.")
+    @Option(help: "The store directory.") var db: String
+    @Option(help: "How many times to run the query.") var `repeat` = 3
+    @Option(name: .customLong("memory-limit"), help: "MiB that GROUP BY tables, join tables and sorts may take.") var memoryLimitMiB = 4096
+    @Argument(help: "The query.") var sql: String
+
+    func run() throws {
+        let opened = try Store(path: db)
+        var seconds: [Double] = []
+        var cells = 0
+        for _ in 0..<max(1, self.repeat) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let query = try Query(sql, store: opened, memoryLimitBytes: memoryLimitMiB << 20)
+            try query.run { rows in
+                for row in 0..<rows.count {
+                    for column in 0..<query.columnNames.count where try rows.text(row: row, column: column) != nil { cells += 1 }
+                }
+                return true
+            }
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        }
+        FileHandle.standardError.write(Data(("in-process seconds: " + seconds.map { String($0) }.joined(separator: " ") + "\n").utf8))
+        print("{\"runs\": \(seconds.count), \"cells\": \(cells / max(1, seconds.count))}")
+    }
+}
