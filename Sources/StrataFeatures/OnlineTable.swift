@@ -3,18 +3,21 @@ import StrataFormat
 import StrataStorage
 
 /// The online table file (format-spec §11): the feature vector of every entity as of one day, one
-/// fixed-width row per entity id, so a lookup is one hash probe (msno → id) and one row read.
+/// fixed-width row per entity id, so a lookup is one hash probe (msno → id) and one row read. The file is
+/// an envelope (format-spec §14); its payload begins with a 48-byte header at offset 16, and every offset
+/// in it counts from the start of the file.
 enum OnlineLayout {
     static let magic: [UInt8] = Array("STRATONL".utf8)
-    static let trailerMagic: [UInt8] = Array("STRATEND".utf8)
+    static let formatVersion: UInt16 = 2
+    static let readerVersion: UInt16 = 2
+    /// Envelope header and payload header: column entries start here.
     static let headerSizeBytes = 64
     static let columnEntrySizeBytes = 16
-    static let trailerSizeBytes = 16
 
     static func validityWords(columnCount: Int) -> Int { (columnCount + 63) / 64 }
 
-    /// The header and column entries of an online table, checked: sizes that add up to the file without
-    /// overflow, the header CRC, the file CRC and trailer, and agreement with the manifest entry.
+    /// The header and column entries of an online table, checked: the envelope (magic, CRC, versions),
+    /// sizes that add up to the file without overflow, and agreement with the manifest entry.
     struct Parsed {
         var columnCount = 0
         var rowCount = 0
@@ -29,25 +32,21 @@ enum OnlineLayout {
 
         init(_ bytes: UnsafeRawBufferPointer, path: String, entry: OnlineTableEntry) throws {
             func corrupt(_ reason: String) -> StorageError { .corrupt(file: path, column: nil, chunk: nil, reason: reason) }
-            guard bytes.count >= headerSizeBytes + trailerSizeBytes,
-                Array(bytes[0..<8]) == magic, Array(bytes[(bytes.count - 8)...]) == trailerMagic
-            else { throw corrupt("not an online table (bad magic or truncated)") }
-            let fileCRC = bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self).littleEndian
-            guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 16)])) == fileCRC, fileCRC == entry.fileCRC else {
-                throw corrupt("online table checksum mismatch")
+            // Format 1 (before the shared envelope) ended with "STRATEND": rebuilt, not read.
+            if bytes.count >= 16, bytes.starts(with: magic), bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian == 1,
+               bytes.suffix(8).elementsEqual("STRATEND".utf8) {
+                throw corrupt("an online table of format 1, written by an older Strata: run strata features materialize again")
             }
-            guard bytes.loadUnaligned(fromByteOffset: bytes.count - 12, as: UInt32.self) == 0 else { throw corrupt("trailer padding is not zero") }
-            let headerCRC = bytes.loadUnaligned(fromByteOffset: 60, as: UInt32.self).littleEndian
-            guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<60])) == headerCRC else { throw corrupt("header checksum mismatch") }
-            var reader = ByteReader(bytes, offset: 8)
-            _ = try reader.read(UInt16.self, "version")
-            let minReader = try reader.read(UInt16.self, "min reader")
-            guard minReader <= 1 else { throw StorageError.from(.newerFormat(what: "online table", needs: Int(minReader), have: 1), file: path) }
+            let opened = try Envelope.open(bytes, magic: magic, readerVersion: readerVersion, what: "online table")
+            guard Envelope.storedCRC(bytes) == entry.fileCRC else { throw corrupt("online table checksum mismatch (not the file the manifest committed)") }
+            guard opened.formatVersion >= 2 else { throw corrupt("online table format \(opened.formatVersion) is not readable") }
+            var reader = ByteReader(bytes, offset: Envelope.headerSizeBytes)
             func size(_ value: UInt64, _ what: String) throws -> Int {
                 guard let size = Int(exactly: value), size <= bytes.count else { throw corrupt("\(what) \(value) exceeds the file's \(bytes.count) bytes") }
                 return size
             }
             columnCount = Int(try reader.read(UInt32.self, "column count"))
+            guard try reader.read(UInt32.self, "reserved") == 0 else { throw corrupt("reserved header bytes are not zero") }
             let entityCount = try reader.read(UInt64.self, "entity count")
             rowWidth = Int(try reader.read(UInt32.self, "row width"))
             asOfDay = Int(try reader.read(Int32.self, "as-of day"))
@@ -63,7 +62,7 @@ enum OnlineLayout {
             rowsOffset = OnlineLayout.rowsOffset(columnCount: columnCount)
             let (rowsSize, overflow) = rowWidth.multipliedReportingOverflow(by: rowCount)
             guard !overflow, rowWidth == OnlineLayout.rowWidthBytes(columnCount: columnCount), rowsOffset + rowsSize == nameAreaOffset,
-                nameAreaOffset <= stringAreaOffset, stringAreaOffset + stringAreaSize == bytes.count - trailerSizeBytes
+                nameAreaOffset <= stringAreaOffset, stringAreaOffset + stringAreaSize == opened.payload.upperBound
             else { throw corrupt("online table layout does not add up") }
             reader.offset = headerSizeBytes
             for _ in 0..<columnCount {
@@ -153,29 +152,26 @@ enum OnlineTableWriter {
         }
         let nameAreaOffset = rowsOffset + rows.count
         let stringAreaOffset = nameAreaOffset + names.count
-        var file = ByteWriter(capacity: stringAreaOffset + strings.count + 64)
-        file.append(contentsOf: OnlineLayout.magic)
-        file.append(UInt16(1))
-        file.append(UInt16(1))
+        let payloadSize = stringAreaOffset + strings.count - Envelope.headerSizeBytes
+        var file = ByteWriter(capacity: stringAreaOffset + strings.count + Envelope.trailerSizeBytes)
+        file.append(contentsOf: Envelope.header(magic: OnlineLayout.magic, formatVersion: OnlineLayout.formatVersion,
+                                                minReaderVersion: OnlineLayout.readerVersion, payloadSize: payloadSize))
         file.append(UInt32(columnCount))
+        file.appendZeros(4)
         file.append(UInt64(rowCount))
         file.append(UInt32(rowWidth))
         file.append(Int32(asOfDay))
         file.append(UInt64(nameAreaOffset))
         file.append(UInt64(stringAreaOffset))
         file.append(UInt64(strings.count))
-        file.appendZeros(4)
-        file.append(Checksum.crc32(file.bytes))
+        precondition(file.count == OnlineLayout.headerSizeBytes)
         file.append(contentsOf: entries.bytes)
         file.pad(toMultipleOf: 64)
         precondition(file.count == rowsOffset)
         file.append(contentsOf: rows)
         file.append(contentsOf: names.bytes)
         file.append(contentsOf: strings.bytes)
-        let crc = Checksum.crc32(file.bytes)
-        file.append(crc)
-        file.appendZeros(4)
-        file.append(contentsOf: OnlineLayout.trailerMagic)
+        file.append(Checksum.crc32(file.bytes))
         return file.bytes
     }
 }
@@ -318,7 +314,7 @@ public enum OnlineMaterializer {
             let bytes = OnlineTableWriter.encode(matrix: matrix, asOfDay: asOfDay)
             let relative = "online/\(view.name)-\(Dates.yyyymmdd(dayNumber: asOfDay))-v\(StorePaths.zeroPadded(writer.newVersion, 12)).onl"
             try writer.writeFile(bytes, relativePath: relative)
-            let crc = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 16)])) }
+            let crc = Envelope.storedCRC(bytes)
             var online = try writer.section(OnlineCatalog.self)
             online.tables[view.name] = OnlineTableEntry(
                 file: relative, asOf: asOfDay, featureViewVersion: registration.version, storeVersion: store.version,

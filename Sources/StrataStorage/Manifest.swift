@@ -79,58 +79,35 @@ public struct Manifest: Codable, Equatable, Sendable {
         version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:])
 
     static let magic: [UInt8] = Array("STRATMAN".utf8)
-    static let headerSizeBytes = 16
 
-    /// The framed file bytes: magic, versions, payload size, JSON payload, CRC-32.
+    /// The file bytes: an envelope (format-spec §14) around the JSON payload.
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let payload = Array(try encoder.encode(self))
-        var writer = ByteWriter(capacity: payload.count + 20)
-        writer.append(contentsOf: Self.magic)
-        writer.append(SegmentMagic.formatVersion)
-        writer.append(SegmentMagic.minReaderVersion)
-        writer.append(UInt32(payload.count))
-        writer.append(contentsOf: payload)
-        writer.append(Checksum.crc32(writer.bytes))
-        return writer.bytes
+        return Envelope.seal(magic: Self.magic, formatVersion: SegmentMagic.formatVersion, minReaderVersion: SegmentMagic.minReaderVersion,
+                             payload: Array(try encoder.encode(self)))
     }
 
-    /// Decodes and checks a manifest file. `validate: false` skips the consistency rules (`problems()`),
-    /// for tests that forge a lying manifest.
+    /// Decodes and checks a manifest file. `validate: false` skips the consistency rules (`problems()` and
+    /// those of the registered sections), for tests that forge a lying manifest.
     public static func decode(_ bytes: [UInt8], validate: Bool = true) throws -> Manifest {
-        try bytes.withUnsafeBytes { raw in
-            var reader = ByteReader(raw)
-            guard raw.count >= headerSizeBytes + 4, Array(try reader.slice(8, "magic")) == magic else {
-                throw FormatError("not a Strata manifest (bad magic or \(raw.count) bytes)")
-            }
-            let storedCRC = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self))
-            guard Checksum.crc32(UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])) == storedCRC else {
-                throw FormatError("manifest checksum mismatch")
-            }
-            _ = try reader.read(UInt16.self, "format version")
-            let minReader = try reader.read(UInt16.self, "min reader version")
-            guard minReader <= SegmentMagic.readerVersion else {
-                throw FormatError.newerFormat(what: "manifest", needs: Int(minReader), have: Int(SegmentMagic.readerVersion))
-            }
-            let payloadSize = Int(try reader.read(UInt32.self, "payload size"))
-            guard payloadSize <= FormatLimits.manifestPayloadBytesMax, payloadSize + headerSizeBytes + 4 == raw.count else {
-                throw FormatError("manifest payload size \(payloadSize) does not match a file of \(raw.count) bytes")
-            }
-            let payload = Data(try reader.slice(payloadSize, "payload"))
-            let manifest: Manifest
-            do {
-                manifest = try JSONDecoder().decode(Manifest.self, from: payload)
-            } catch {
-                throw FormatError("manifest payload is not valid JSON of a manifest: \(describeDecodingError(error))")
-            }
-            let problems = validate ? manifest.problems() + ManifestSections.problems(of: manifest) : []
-            guard problems.isEmpty else {
-                throw FormatError("the manifest does not hold together: " + problems.prefix(5).joined(separator: "; ")
-                    + (problems.count > 5 ? " (and \(problems.count - 5) more)" : ""))
-            }
-            return manifest
+        let payload = try bytes.withUnsafeBytes { raw in
+            let opened = try Envelope.open(raw, magic: magic, readerVersion: SegmentMagic.readerVersion, what: "manifest",
+                                           payloadBytesMax: FormatLimits.manifestPayloadBytesMax)
+            return Data(raw[opened.payload])
         }
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: payload)
+        } catch {
+            throw FormatError("manifest payload is not valid JSON of a manifest: \(describeDecodingError(error))")
+        }
+        let problems = validate ? manifest.problems() + ManifestSections.problems(of: manifest) : []
+        guard problems.isEmpty else {
+            throw FormatError("the manifest does not hold together: " + problems.prefix(5).joined(separator: "; ")
+                + (problems.count > 5 ? " (and \(problems.count - 5) more)" : ""))
+        }
+        return manifest
     }
 }
 

@@ -267,11 +267,9 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
             var bytes = try FileSystem.readFile(path)
             let layout = try bytes.withUnsafeBytes { try OnlineLayout.Parsed($0, path: path, entry: entry) }
             forge(&bytes, layout)
-            // Valid checksums again: the header's, the file's, and the manifest's copy.
-            let headerCRC = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }
-            bytes.withUnsafeMutableBytes { $0.storeBytes(of: headerCRC.littleEndian, toByteOffset: 60, as: UInt32.self) }
-            let fileCRC = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 16)])) }
-            let trailer = bytes.count - 16
+            // Valid checksums again: the envelope's and the manifest's copy.
+            let fileCRC = Envelope.storedCRC(bytes)
+            let trailer = bytes.count - Envelope.trailerSizeBytes
             bytes.withUnsafeMutableBytes { $0.storeBytes(of: fileCRC.littleEndian, toByteOffset: trailer, as: UInt32.self) }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             try forgeManifest(db) { $0.online!["w1"]!.fileCRC = fileCRC }

@@ -322,13 +322,12 @@ func copyFixtures(to directory: String) throws {
         let entry = try opened.manifest.section(OnlineCatalog.self).tables["w1"]!
         let original = try FileSystem.readFile(opened.absolute(entry.file))
         // Offsets of the header's u64 fields (format-spec §11): entity count, name area, string area offset and size.
-        for (offset, value) in [(16, UInt64.max), (32, UInt64(1) << 63), (40, UInt64.max - 7), (48, UInt64(1) << 62), (16, UInt64(1) << 40)] {
+        for (offset, value) in [(24, UInt64.max), (40, UInt64(1) << 63), (48, UInt64.max - 7), (56, UInt64(1) << 62), (24, UInt64(1) << 40)] {
             var bytes = original
             bytes.withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
-            let headerCRC = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }
-            bytes.withUnsafeMutableBytes { $0.storeBytes(of: headerCRC.littleEndian, toByteOffset: 60, as: UInt32.self) }
-            let trailer = bytes.count - 16
-            let fileCRC = bytes.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[0..<trailer])) }
+            // The envelope's CRC made valid again.
+            let trailer = bytes.count - Envelope.trailerSizeBytes
+            let fileCRC = Envelope.storedCRC(bytes)
             bytes.withUnsafeMutableBytes { $0.storeBytes(of: fileCRC.littleEndian, toByteOffset: trailer, as: UInt32.self) }
             var forged = entry
             forged.fileCRC = fileCRC

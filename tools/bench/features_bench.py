@@ -10,7 +10,7 @@ tools/bench/ingest_bench.py (generated here when missing). Not part of CI.
 W1: Strata's figure is the whole `strata training-set` process reading the ingested store (the peers'
 `compute` phase starts with the data already loaded in memory, so the comparison favours the peers).
 W4: Strata materialises the online table with `strata features materialize`, then replays the same 100,000
-msno that w4_peers.py draws (numpy default_rng(7)) through `strata features bench-lookup`, in process.
+msno that w4_peers.py draws (numpy default_rng(7)) through `strata-bench lookup`, in process.
 """
 import argparse
 import json
@@ -25,6 +25,7 @@ from benchlib import run_with_rss
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEERS = os.path.join(ROOT, "tools", "bench", "peers")
 STRATA = os.path.join(ROOT, ".build", "release", "strata")
+STRATA_BENCH = os.path.join(ROOT, ".build", "release", "strata-bench")
 FEATURES = os.path.join(ROOT, "fixtures", "features", "w1.yaml")
 SCALES = {
     "S": ["--members", "10000", "--start", "20160101", "--months", "15"],
@@ -73,7 +74,7 @@ def w4(csv_dir, db, work):
                                        "--work", work, "--json"], check=True, capture_output=True, text=True).stdout)
     max_cutoff = max(int(line.split(",")[1]) for line in open(os.path.join(csv_dir, "labels.csv")).read().split("\n")[1:] if line)
     seconds, rss, _ = run_with_rss([STRATA, "features", "materialize", "--db", db, "--as-of", str(max_cutoff), "--features", FEATURES])
-    lookups = [json.loads(subprocess.run([STRATA, "features", "bench-lookup", "--db", db, "--keys", keys],
+    lookups = [json.loads(subprocess.run([STRATA_BENCH, "lookup", "--db", db, "--keys", keys],
                                          check=True, capture_output=True, text=True).stdout) for _ in range(3)]
     best = min(lookups, key=lambda r: r["p99_us"])
     return {"strata": {"materialize_seconds": seconds, "peak_rss_bytes": rss, **best}, "peers": peers}
@@ -86,8 +87,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", help="also write all figures to this file")
     args = parser.parse_args()
-    if not os.access(STRATA, os.X_OK):
-        sys.exit("build the release binary first: swift build -c release --product strata")
+    if not (os.access(STRATA, os.X_OK) and os.access(STRATA_BENCH, os.X_OK)):
+        sys.exit("build the release binaries first: swift build -c release --product strata && swift build -c release --product strata-bench")
     csv_dir, db = prepare(args.scale, args.data or os.path.join(ROOT, "bench-data"))
     work = os.path.dirname(db)
     results = {"scale": args.scale, "w1": w1(csv_dir, db, args.runs), "w4": w4(csv_dir, db, work)}

@@ -10,7 +10,7 @@ bench-data/<scale>/query.db ingested when missing. Not part of CI.
 Strata: each query is a whole `strata query --db STORE "SQL" --format csv` process, timed with its start, the
 store read from the OS page cache (one untimed run first warms the cache, the process itself is cold) and the
 CSV written to a pipe; the figure is the median of --runs, the peak RSS the largest of those runs. Then the
-same query repeated --runs times inside one process (`--bench-repeat`: plan, open, execute, format every cell)
+same query repeated --runs times inside one process (`strata-bench query --repeat`: plan, open, execute, format every cell)
 gives the "in-process" figure, without process start.
 Peers: tools/bench/peers/query_peers.py, one fresh process per engine: load (the four CSVs -> in-memory tables,
 reported apart) then compute per query, the median of --runs in that warm process, results fully materialised.
@@ -39,6 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BENCH = os.path.join(ROOT, "tools", "bench")
 PEERS = os.path.join(BENCH, "peers")
 STRATA = os.path.join(ROOT, ".build", "release", "strata")
+STRATA_BENCH = os.path.join(ROOT, ".build", "release", "strata-bench")
 SCALES = {
     "S": ["--members", "10000", "--start", "20160101", "--months", "15"],
     "M": ["--members", "100000", "--start", "20150101", "--months", "27"],
@@ -103,7 +104,7 @@ def strata_queries(db, names, runs, warmup):
         columns, rows = parse_csv(outputs[0])
         times = [seconds for seconds, _, _ in timed]
         # The same query repeated inside one process: what it costs without process start and store open.
-        repeated = subprocess.run(command + ["--bench-repeat", str(runs)], check=True, stdout=subprocess.DEVNULL,
+        repeated = subprocess.run([STRATA_BENCH, "query", "--db", db, "--repeat", str(runs), QUERIES[name]], check=True, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True).stderr
         in_process = [float(x) for x in repeated.split("in-process seconds:")[1].split()]
         results[name] = {"seconds": statistics.median(times), "runs_seconds": times,
@@ -179,8 +180,8 @@ def main():
         parser.error(f"unknown query: {', '.join(sorted(set(names) - set(QUERIES)))}")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if not os.access(STRATA, os.X_OK) and not args.peers_only:
-        sys.exit("build the release binary first: swift build -c release --product strata")
+    if not (os.access(STRATA, os.X_OK) and os.access(STRATA_BENCH, os.X_OK)) and not args.peers_only:
+        sys.exit("build the release binaries first: swift build -c release --product strata && swift build -c release --product strata-bench")
     csv_dir, db = prepare(args.scale, args.data or os.path.join(ROOT, "bench-data"), need_store=not args.peers_only)
 
     results = {"scale": args.scale, "runs": args.runs, "warmup": args.warmup, "queries": {n: QUERIES[n] for n in names}}

@@ -20,6 +20,8 @@ public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePoi
 }
 
 private let magic = Array("STRATMAN".utf8)
+/// Every layer's section rules, checked on each decode as the CLI checks them.
+private let sectionsRegistered: Void = StrataTrain.registerManifestSections()
 
 /// The fixture store without its manifests.
 private let scratchStore: String = {
@@ -36,10 +38,7 @@ private func staysInside(_ path: String) -> Bool {
 private func files(of manifest: Manifest) -> [String] {
     var files = manifest.entities.segments.map(\.file)
     for table in manifest.tables.values { files += table.segments.map(\.file) }
-    for versions in (manifest.featureViews ?? [:]).values { files += versions.map(\.file) }
-    files += (manifest.online ?? [:]).values.map(\.file)
-    for run in manifest.runs ?? [] { files += [run.file, run.modelFile] }
-    return files
+    return files + manifest.sectionFiles
 }
 
 private func readStore(_ path: String) throws {
@@ -61,21 +60,22 @@ private func readStore(_ path: String) throws {
             while let batch = try? scan.next() { blackHole &+= batch.rowCount }
         }
     }
-    for name in (store.manifest.featureViews ?? [:]).keys {
+    for name in ((try? store.manifest.section(FeatureCatalog.self).views) ?? [:]).keys {
         if let (view, _) = try? FeatureRegistry.load(store: store, name: name) { blackHole &+= view.items.count }
     }
-    for name in (store.manifest.online ?? [:]).keys {
+    for name in ((try? store.manifest.section(OnlineCatalog.self).tables) ?? [:]).keys {
         guard let online = try? OnlineTable(store: store, view: name) else { continue }
         for msno in FixtureStore.shared.msnos.prefix(4) { blackHole &+= online.lookup(msno)?.values.count ?? 0 }
     }
-    for run in store.manifest.runs ?? [] { _ = try? TrainingRunner.record(store: store, id: run.id) }
-    for name in (store.manifest.models ?? [:]).keys {
+    for run in (try? store.manifest.section(RunLog.self).runs) ?? [] { _ = try? TrainingRunner.record(store: store, id: run.id) }
+    for name in ((try? store.manifest.section(ModelCatalog.self).models) ?? [:]).keys {
         for reference in [name, name + "@production", name + "@1"] { _ = try? ModelRegistry.resolve(store: store, reference: reference) }
     }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    _ = sectionsRegistered
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     _ = try? Manifest.decode(bytes)
     let fixed = Fixups.framed(bytes, magic: magic)

@@ -27,7 +27,7 @@ private struct Setup {
 private let setup: Setup = {
     let path = FixtureStore.shared.copy(named: "model-store")
     guard let store = try? Store(path: path), let entry = try? ModelRegistry.resolve(store: store, reference: "churn"),
-        let run = store.manifest.runs?.first(where: { $0.id == entry.runId })
+        let run = try? store.manifest.section(RunLog.self).entry(entry.runId)
     else { harnessFailure("no model churn in the fixture store") }
     return Setup(path: path, baseVersion: store.version, modelFile: store.absolute(run.modelFile))
 }()

@@ -26,7 +26,7 @@ private struct Setup {
 private let setup: Setup = {
     let fixture = FixtureStore.shared
     let path = fixture.copy(named: "online-store")
-    guard let store = try? Store(path: path), let entry = store.manifest.online?[fixture.view] else { harnessFailure("no online table") }
+    guard let store = try? Store(path: path), let entry = try? store.manifest.section(OnlineCatalog.self).tables[fixture.view] else { harnessFailure("no online table") }
     let version = store.manifest.version + 1
     let digits = String(version)
     let manifestFile = path + "/manifest/" + String(repeating: "0", count: 12 - digits.count) + digits + ".manifest"
@@ -42,8 +42,9 @@ private func open(_ bytes: [UInt8], crc: UInt32) {
     var entry = setup.entry
     entry.fileCRC = crc
     entry.sizeBytes = bytes.count
-    manifest.online![FixtureStore.shared.view] = entry
-    guard let encoded = try? manifest.encoded() else { harnessFailure("manifest encode") }
+    guard var online = try? manifest.section(OnlineCatalog.self) else { harnessFailure("online section") }
+    online.tables[FixtureStore.shared.view] = entry
+    guard (try? manifest.setSection(online)) != nil, let encoded = try? manifest.encoded() else { harnessFailure("manifest encode") }
     Scratch.write(encoded, to: setup.manifestFile)
     guard let store = try? Store(path: setup.path) else { harnessFailure("cannot open the online store") }
     let table: OnlineTable

@@ -306,8 +306,8 @@ public func exportSeeds(to directory: String) throws {
         let head = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(31).joined(separator: "\n") + "\n"
         Scratch.write(Array(head.utf8), to: "\(directory)/csv/generated-\(name).csv")
     }
-    for (name, entry) in store.manifest.online ?? [:] { try copy(entry.file, "online", "\(name).onl") }
-    for run in store.manifest.runs ?? [] { try copy(run.modelFile, "model", "\(run.id).mdl") }
+    for (name, entry) in try store.manifest.section(OnlineCatalog.self).tables { try copy(entry.file, "online", "\(name).onl") }
+    for run in try store.manifest.section(RunLog.self).runs { try copy(run.modelFile, "model", "\(run.id).mdl") }
 }
 
 /// With STRATA_FUZZ_VERBOSE set, the targets say which step refused an input (to check seeds reach deep).
