@@ -394,7 +394,7 @@ SELECT msno, t.transaction_date, l.cutoff_date, l.cutoff_date - t.membership_exp
 
 SELECT msno, count(*) AS n FROM transactions t JOIN labels l USING (msno) GROUP BY msno ORDER BY n DESC, msno LIMIT 5;
 
--- ----- exploration queries (DESIGN.md W2) ------------------------------------------------------------
+-- ----- exploration queries (W2, tools/bench/README.md) ------------------------------------------------------------
 
 -- monthly: sum of valid seconds, distinct members, rows
 SELECT year(date) * 100 + month(date) AS m, round(sum(CASE WHEN total_secs >= 0 AND total_secs <= 86400 THEN total_secs ELSE 0 END), 3) AS valid_secs, count(DISTINCT msno) AS users, count(*) AS n FROM user_logs GROUP BY m ORDER BY m;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Strata and runs every test: the Swift suites, the independent reader's own tests, and the
-# differential checks: the reader (written from format-spec/ alone) decodes what Strata writes, W1 and
-# SQL results equal independent DuckDB implementations. Every stage runs even when an earlier one
+# differential checks: the reader (written from format-spec/ alone) decodes what Strata writes, W1, SQL
+# and feature views with derived SQL expressions and filtered windows equal independent DuckDB
+# implementations; and another package can depend on Strata's libraries (tools/check_dependency.sh). Every stage runs even when an earlier one
 # fails; the exit status is 1 when any failed, and the failed stages are listed at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,8 @@ stage "reader tests" python3 -m pytest -q -p no:cacheprovider tools/test_strata_
 stage "storage differential" tools/differential.sh
 stage "W1 differential" tools/w1_differential.sh
 stage "SQL differential" tools/sql_differential.sh
+stage "derived-SQL differential" tools/derived_differential.sh
+stage "dependency check" tools/check_dependency.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "test.sh: FAILED: ${failed[*]}" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of workload W1 (DESIGN.md §5) in DuckDB SQL.
+"""Independent reference implementation of workload W1 (tools/bench/README.md) in DuckDB SQL.
 
     python3 tools/w1_reference.py --data DIR --out FILE.csv [--inclusive]
 
@@ -14,7 +14,7 @@ The SQL lives in functions (load_tables, w1_sql) so the benchmark peers can run 
 """
 import argparse, csv, os, sys
 
-# Kaggle column order and the explicit types of DESIGN.md §5 (dates are YYYYMMDD integers).
+# Kaggle column order and the explicit types of Sources/StrataIngest/KKBoxTables.swift (dates are YYYYMMDD integers).
 SCHEMAS = {
     "members": [("msno", "VARCHAR"), ("city", "BIGINT"), ("bd", "BIGINT"), ("gender", "VARCHAR"),
                 ("registered_via", "BIGINT"), ("registration_init_time", "BIGINT")],

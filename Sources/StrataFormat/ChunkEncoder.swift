@@ -12,7 +12,7 @@ public struct EncodedChunk: Sendable {
 }
 
 /// Turns a column chunk into bytes: analyse the values, pick the smallest encoding, then compress
-/// when it pays (DESIGN.md: analyse → score → compress, per chunk).
+/// when it pays (analyse → score → compress, per chunk; format-spec §4).
 public enum ChunkEncoder {
     /// Encodes `rows` of `column`. `rows.lowerBound` must be a multiple of 8 so the validity bitmap
     /// slices on a byte boundary. `forcing` makes tests exercise every encoding (it must apply to the type).

@@ -2,7 +2,7 @@ import Foundation
 import StrataFormat
 import StrataStorage
 
-/// Options of `strata generate` (DESIGN.md §3).
+/// Options of `strata generate`.
 public struct GeneratorOptions: Sendable {
     public var memberCount = 10_000
     /// First day of the simulated period, YYYYMMDD.

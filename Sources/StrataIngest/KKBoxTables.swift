@@ -27,7 +27,7 @@ public struct TableSpec: Sendable {
     public var partitionIndex: Int? { partitionColumn.flatMap { name in columns.firstIndex { $0.schema.name == name } } }
 }
 
-/// The KKBox churn tables (DESIGN.md §1). Every column is int64 except msno (entity), gender (string),
+/// The KKBox churn tables (Sources/StrataIngest/README.md). Every column is int64 except msno (entity), gender (string),
 /// total_secs (float64) and the dates; dirty values such as ages of 1034 or expiries before the
 /// transaction are data, kept as they are; only text that is not a value of the type is rejected.
 public enum KKBoxTables {

@@ -316,8 +316,8 @@ enum Planner {
         guard case .slot(let slot) = column.kind else { return nil }
         let logical = scope.column(ofSlot: slot).logicalType
         if logical == .entity, op == .equal, case .constant(.string(let text)) = constant.kind {
-            // Tables are sorted by entity inside a partition, so msno zone maps make a lookup read one
-            // chunk per partition.
+            // msno is stored as its entity id: the zone maps of msno skip every chunk whose id range
+            // excludes it, and an msno the store has never seen matches no row (nothing is read).
             return try entityID(text).map { (slot, ValueRange(low: $0, high: $0)) } ?? (slot, .empty)
         }
         guard case .constant(.integer(let value)) = constant.kind else { return nil }

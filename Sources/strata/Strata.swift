@@ -68,7 +68,7 @@ struct Strata: ParsableCommand {
     }
 }
 
-/// `--db PATH`, default `$STRATA_DB`, else `./strata.db` (DESIGN.md §3).
+/// `--db PATH`, default `$STRATA_DB`, else `./strata.db` (Sources/strata/README.md).
 struct StoreOption: ParsableArguments {
     @Option(name: .long, help: "Store directory (default: $STRATA_DB, else ./strata.db).")
     var db: String?

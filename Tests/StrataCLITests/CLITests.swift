@@ -310,7 +310,7 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(try strata(["verify", "--db", db]).status == 0)
     }
 
-    /// Progress shows on a terminal and stays out of pipes (DESIGN.md §3). `script` gives the ingest a
+    /// Progress shows on a terminal and stays out of pipes (Sources/strata/README.md). `script` gives the ingest a
     /// pseudo-terminal; the plain run above pipes its output.
     @Test func progressOnlyOnATerminal() throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "util-linux script is missing")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ingest and full-column-scan benchmark: Strata side by side with DuckDB, pyarrow and Polars (W3).
 
-Generates the dataset once with `strata generate` (scale S or M of DESIGN.md §4), then, each engine in
+Generates the dataset once with `strata generate` (scale S or M, tools/bench/README.md), then, each engine in
 a fresh process, times CSV -> native columnar per table, reports bytes on disk and peak RSS, times a
 full-column scan of user_logs (sum of total_secs and num_25), and prints everything as ratios to Strata.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """SQL query benchmark: `strata query` side by side with DuckDB and Polars on the same generated data, W2
-(DESIGN.md §5: w2_monthly, w2_top10) plus exploration queries (the SQL is in peers/query_peers.py).
+(tools/bench/README.md: w2_monthly, w2_top10) plus exploration queries (the SQL is in peers/query_peers.py).
 
     python3 tools/bench/query_bench.py --scale M [--runs 5] [--json results.json] [--peers-only]
 

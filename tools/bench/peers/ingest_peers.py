@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""W3 peer: ingest CSV -> native columnar, one table at a time (DESIGN.md section 5, W3).
+"""W3 peer: ingest CSV -> native columnar, one table at a time (tools/bench/README.md, W3).
 
     python3 ingest_peers.py --data DIR --out WORKDIR --engine duckdb|pyarrow|polars|all [--json]
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""The SQL query set of tools/bench/query_bench.py (W2 of DESIGN.md §5 plus exploration queries) run by a peer
+"""The SQL query set of tools/bench/query_bench.py (W2 of tools/bench/README.md plus exploration queries) run by a peer
 engine on the four KKBox CSVs, phases timed.
 
     python3 query_peers.py --data DIR --engine duckdb|polars [--queries all|q1,q2] [--runs 5] [--warmup 1] [--json]
 
-Phases (time.perf_counter): load = the four CSVs -> in-memory tables with the explicit types of DESIGN.md §5,
+Phases (time.perf_counter): load = the four CSVs -> in-memory tables with the explicit types of Sources/StrataIngest/KKBoxTables.swift,
 then compute per query: `--warmup` untimed runs, then `--runs` timed ones in the same warm process; `seconds`
 is their median. Every run materialises the whole result (fetchall() / collect()).
 
@@ -58,7 +58,7 @@ ROW_COUNT_ONLY = {"limit10"}
 
 
 def ymd(iso):
-    """'2017-02-01' -> 20170201, the YYYYMMDD integer form of DESIGN.md §5."""
+    """'2017-02-01' -> 20170201, the YYYYMMDD integer form of the generated CSVs."""
     return int(iso.replace("-", ""))
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""W1 (point-in-time training set, DESIGN.md §5) computed by a peer engine, phases timed.
+"""W1 (point-in-time training set, tools/bench/README.md) computed by a peer engine, phases timed.
 
     python3 w1_peers.py --data DIR --engine duckdb|polars|pandas [--out FILE.csv] [--json]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""W4 (online point lookups, DESIGN.md §5): the latest feature vector of a user from a dict, SQLite,
+"""W4 (online point lookups, tools/bench/README.md): the latest feature vector of a user from a dict, SQLite,
 DuckDB and Redis.
 
     python3 w4_peers.py --data DIR [--stores dict,sqlite,duckdb,redis] [--lookups 100000]

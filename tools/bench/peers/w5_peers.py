@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""W5 (training, DESIGN.md §5): train a churn model on the W1 training set with LightGBM, scikit-learn's
+"""W5 (training, tools/bench/README.md): train a churn model on the W1 training set with LightGBM, scikit-learn's
 HistGradientBoosting or a logistic regression, and score it on the last cutoff month.
 
     python3 w5_peers.py --train-csv FILE.csv --model lightgbm|sklearn_hgb|logistic
