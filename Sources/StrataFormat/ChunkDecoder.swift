@@ -76,11 +76,10 @@ public enum ChunkDecoder {
         switch encoding {
         case .plain:
             let bytes = try reader.slice(rowCount * 8, "float64 values")
-            return [Double](unsafeUninitializedCapacity: rowCount) { output, initialized in
+            return [Double](uninitializedCount: rowCount) { output in
                 for index in 0..<rowCount {
                     output[index] = Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 8, as: UInt64.self)))
                 }
-                initialized = rowCount
             }
         case .decimal:
             let exponent = Int(try reader.read(UInt8.self, "decimal exponent"))
@@ -89,7 +88,7 @@ public enum ChunkDecoder {
             let integers = try IntegerDecoder.decodeBitpack(&reader, rowCount: rowCount)
             let power = FloatEncoder.powersOfTen[exponent]
             var tooLarge = false
-            let values = [Double](unsafeUninitializedCapacity: rowCount) { output, initialized in
+            let values = [Double](uninitializedCount: rowCount) { output in
                 integers.withUnsafeBufferPointer { integers in
                     for index in 0..<rowCount {
                         let integer = integers[index]
@@ -97,7 +96,6 @@ public enum ChunkDecoder {
                         output[index] = Double(integer) / power
                     }
                 }
-                initialized = rowCount
             }
             guard !tooLarge else { throw FormatError("a decimal integer is not exact in a double") }
             return values
@@ -113,7 +111,7 @@ enum IntegerDecoder {
         case .plain:
             let width = type.plainWidthBytes!
             let bytes = try reader.slice(rowCount * width, "\(type) values")
-            return [Int64](unsafeUninitializedCapacity: rowCount) { output, initialized in
+            return [Int64](uninitializedCount: rowCount) { output in
                 switch type {
                 case .date:
                     for index in 0..<rowCount { output[index] = Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: Int32.self))) }
@@ -124,7 +122,6 @@ enum IntegerDecoder {
                 default:
                     for index in 0..<rowCount { output[index] = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 8, as: Int64.self)) }
                 }
-                initialized = rowCount
             }
         case .bitpack:
             return try decodeBitpack(&reader, rowCount: rowCount)
@@ -180,9 +177,8 @@ enum IntegerDecoder {
 
     static func unpack(_ reader: inout ByteReader, count: Int, bitWidth: Int, base: Int64) throws -> [Int64] {
         let words = try reader.slice(8 * BitPacking.wordCount(count: count, bitWidth: bitWidth), "bit-packed values")
-        return [Int64](unsafeUninitializedCapacity: count) { output, initialized in
+        return [Int64](uninitializedCount: count) { output in
             BitPacking.unpack(words, bitWidth: bitWidth, base: base, into: output)
-            initialized = count
         }
     }
 

@@ -97,13 +97,12 @@ struct Vector {
     private static func gather<T>(_ values: [T], _ rows: [Int32]) -> [T] {
         values.withUnsafeBufferPointer { values in
             rows.withUnsafeBufferPointer { rows in
-                [T](unsafeUninitializedCapacity: rows.count) { output, initialized in
+                [T](uninitializedCount: rows.count) { output in
                     for index in 0..<rows.count {
                         let row = Int(rows[index])
                         precondition(row < values.count, "gather row out of range")
                         (output.baseAddress! + index).initialize(to: values[row])
                     }
-                    initialized = rows.count
                 }
             }
         }
