@@ -1,62 +1,86 @@
 /// The arithmetic every aggregate state of the kernel shares, so that a SUM, an AVG or a MIN means the
-/// same in a GROUP BY (`Accumulator`) and in a feature view's window (`RangeAccumulator`).
+/// same in a GROUP BY (`Accumulator`) and in a feature view's window (`RangeAccumulator`). Inlinable: the
+/// window loops of StrataFeatures run it per value.
+@usableFromInline
 enum AggregateMath {
     /// Adds `value` to the 128-bit sum `high · 2^64 + low`: sums of BIGINT never overflow along the way
     /// (as DuckDB's HUGEINT); only a final sum outside BIGINT is an error.
-    @inline(__always) static func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
+    @inlinable @inline(__always)
+    static func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
         let (next, overflow) = low.addingReportingOverflow(value)
         low = next
         if overflow { high &+= value < 0 ? -1 : 1 }
     }
 
     /// The 128-bit sum as a double (for AVG).
-    @inline(__always) static func wideValue(_ low: Int64, _ high: Int64) -> Double { Double(high) * 0x1p64 + Double(low) }
+    @inlinable @inline(__always)
+    static func wideValue(_ low: Int64, _ high: Int64) -> Double { Double(high) * 0x1p64 + Double(low) }
 
     /// MIN/MAX order of doubles: NaN is larger than every number, as in DuckDB.
-    @inline(__always) static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
-        isMin ? Comparison.less(candidate, current) : Comparison.less(current, candidate)
+    @inlinable @inline(__always)
+    static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
+        isMin ? less(candidate, current) : less(current, candidate)
     }
 
-    @inline(__always) static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
+    @inlinable @inline(__always)
+    static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
         isMin ? candidate < current : candidate > current
+    }
+
+    /// The SQL order of doubles (`Comparison.less`): NaN last.
+    @inlinable @inline(__always)
+    static func less(_ a: Double, _ b: Double) -> Bool { a < b || (b.isNaN && !a.isNaN) }
+
+    /// DISTINCT identity of a double (`Aggregator.doubleCode`): -0.0 is 0.0, every NaN one value.
+    @inlinable @inline(__always)
+    static func doubleCode(_ value: Double) -> Int64 {
+        if value.isNaN { return Int64(bitPattern: Double.nan.bitPattern) }
+        return Int64(bitPattern: (value == 0 ? 0.0 : value).bitPattern)
     }
 }
 
 /// Raw views of one input column of a range aggregate, for loops without reference counting. Both value
 /// pointers nil: the input only says which rows count (COUNT(*) with a FILTER).
-package struct AggregateInput: @unchecked Sendable {
-    package var integers: UnsafePointer<Int64>?
-    package var floats: UnsafePointer<Double>?
+public struct AggregateInput: @unchecked Sendable {
+    public var integers: UnsafePointer<Int64>?
+    public var floats: UnsafePointer<Double>?
     /// nil when every row counts; otherwise false for NULL values and rows a FILTER rejects.
-    package var valid: UnsafePointer<Bool>?
+    public var valid: UnsafePointer<Bool>?
 
-    package init(integers: UnsafePointer<Int64>?, floats: UnsafePointer<Double>?, valid: UnsafePointer<Bool>?) {
+    @inlinable
+    public init(integers: UnsafePointer<Int64>?, floats: UnsafePointer<Double>?, valid: UnsafePointer<Bool>?) {
         self.integers = integers
         self.floats = floats
         self.valid = valid
     }
+
+    @inlinable @inline(__always)
+    func counts(_ row: Int) -> Bool { valid?[row] ?? true }
 }
 
 /// One aggregate folded over ranges of rows (the window of one request, in one or several runs), with
 /// SQL semantics: COUNT and COUNT(DISTINCT) of no rows are 0, the others NULL; SUM of integers is exact
 /// and NULL with `overflowed` set outside BIGINT; AVG is a DOUBLE; MIN/MAX order NaN last; DISTINCT
-/// counts doubles by value (-0.0 = 0.0, every NaN one value). Reset between windows.
-package struct RangeAccumulator {
-    package let function: AggregateFunction
-    private var low: Int64 = 0
-    private var high: Int64 = 0
-    private var floatSum = 0.0
-    private var isFloat = false
-    private var count = 0
-    private var integerExtreme: Int64 = 0
-    private var floatExtreme = 0.0
-    private var distinct: Set<Int64> = []
+/// counts doubles by value (-0.0 = 0.0, every NaN one value). Reset between windows. The loops are
+/// inlinable and chosen once per range, not per value: they are the inner loop of every window feature.
+public struct RangeAccumulator: Sendable {
+    public let function: AggregateFunction
+    @usableFromInline var low: Int64 = 0
+    @usableFromInline var high: Int64 = 0
+    @usableFromInline var floatSum = 0.0
+    @usableFromInline var isFloat = false
+    @usableFromInline var count = 0
+    @usableFromInline var integerExtreme: Int64 = 0
+    @usableFromInline var floatExtreme = 0.0
+    @usableFromInline var distinct: Set<Int64> = []
+    @usableFromInline var overflow = false
     /// Set by `result` when a SUM of integers lies outside BIGINT.
-    package private(set) var overflowed = false
+    public var overflowed: Bool { overflow }
 
-    package init(_ function: AggregateFunction) { self.function = function }
+    public init(_ function: AggregateFunction) { self.function = function }
 
-    package mutating func reset() {
+    @inlinable
+    public mutating func reset() {
         low = 0
         high = 0
         floatSum = 0
@@ -65,58 +89,111 @@ package struct RangeAccumulator {
     }
 
     /// COUNT(*) of rows without a filter.
-    @inline(__always) package mutating func addRows(_ rows: Int) { count &+= rows }
+    @inlinable @inline(__always)
+    public mutating func addRows(_ rows: Int) { count &+= rows }
 
     /// Folds rows `begin..<end` of `input`.
-    @inline(__always) package mutating func add(_ input: AggregateInput, _ begin: Int, _ end: Int) {
+    @inlinable @inline(__always)
+    public mutating func add(_ input: AggregateInput, _ begin: Int, _ end: Int) {
         if let integers = input.integers {
-            var row = begin
-            while row < end {
-                if input.valid?[row] ?? true { addInteger(integers[row]) }
-                row &+= 1
-            }
+            addIntegers(integers, input, begin, end)
         } else if let floats = input.floats {
             isFloat = true
-            var row = begin
-            while row < end {
-                if input.valid?[row] ?? true { addFloat(floats[row]) }
-                row &+= 1
-            }
-        } else if let valid = input.valid {
-            var row = begin
-            while row < end {
-                if valid[row] { count &+= 1 }
-                row &+= 1
-            }
+            addFloats(floats, input, begin, end)
         } else {
-            count &+= end - begin
+            var row = begin
+            while row < end {
+                if input.counts(row) { count &+= 1 }
+                row &+= 1
+            }
         }
     }
 
-    @inline(__always) private mutating func addInteger(_ value: Int64) {
+    @inlinable @inline(__always)
+    mutating func addIntegers(_ values: UnsafePointer<Int64>, _ input: AggregateInput, _ begin: Int, _ end: Int) {
+        var row = begin
         switch function {
-        case .sum, .avg: AggregateMath.addWide(&low, &high, value)
+        case .sum, .avg:
+            var low = self.low, high = self.high, count = self.count
+            while row < end {
+                if input.counts(row) {
+                    AggregateMath.addWide(&low, &high, values[row])
+                    count &+= 1
+                }
+                row &+= 1
+            }
+            self.low = low
+            self.high = high
+            self.count = count
         case .min, .max:
-            if count == 0 || AggregateMath.replaces(value, integerExtreme, isMin: function == .min) { integerExtreme = value }
-        case .countDistinct: distinct.insert(value)
-        case .count, .countStar: break
+            let isMin = function == .min
+            while row < end {
+                if input.counts(row) {
+                    let value = values[row]
+                    if count == 0 || AggregateMath.replaces(value, integerExtreme, isMin: isMin) { integerExtreme = value }
+                    count &+= 1
+                }
+                row &+= 1
+            }
+        case .countDistinct:
+            while row < end {
+                if input.counts(row) {
+                    distinct.insert(values[row])
+                    count &+= 1
+                }
+                row &+= 1
+            }
+        case .count, .countStar:
+            while row < end {
+                if input.counts(row) { count &+= 1 }
+                row &+= 1
+            }
         }
-        count &+= 1
     }
 
-    @inline(__always) private mutating func addFloat(_ value: Double) {
+    @inlinable @inline(__always)
+    mutating func addFloats(_ values: UnsafePointer<Double>, _ input: AggregateInput, _ begin: Int, _ end: Int) {
+        var row = begin
         switch function {
-        case .sum, .avg: floatSum += value
+        case .sum, .avg:
+            var sum = floatSum, count = self.count
+            while row < end {
+                if input.counts(row) {
+                    sum += values[row]
+                    count &+= 1
+                }
+                row &+= 1
+            }
+            floatSum = sum
+            self.count = count
         case .min, .max:
-            if count == 0 || AggregateMath.replaces(value, floatExtreme, isMin: function == .min) { floatExtreme = value }
-        case .countDistinct: distinct.insert(Aggregator.doubleCode(value))
-        case .count, .countStar: break
+            let isMin = function == .min
+            while row < end {
+                if input.counts(row) {
+                    let value = values[row]
+                    if count == 0 || AggregateMath.replaces(value, floatExtreme, isMin: isMin) { floatExtreme = value }
+                    count &+= 1
+                }
+                row &+= 1
+            }
+        case .countDistinct:
+            while row < end {
+                if input.counts(row) {
+                    distinct.insert(AggregateMath.doubleCode(values[row]))
+                    count &+= 1
+                }
+                row &+= 1
+            }
+        case .count, .countStar:
+            while row < end {
+                if input.counts(row) { count &+= 1 }
+                row &+= 1
+            }
         }
-        count &+= 1
     }
 
     /// Adds what `other` accumulated (the same function), as if its rows had followed this one's.
-    package mutating func merge(_ other: RangeAccumulator) {
+    public mutating func merge(_ other: RangeAccumulator) {
         guard other.count > 0 else { return }
         switch function {
         case .sum, .avg:
@@ -134,7 +211,8 @@ package struct RangeAccumulator {
     }
 
     /// The aggregate of everything added since the last reset.
-    package mutating func result() -> Scalar {
+    @inlinable
+    public mutating func result() -> Scalar {
         switch function {
         case .count, .countStar: return .integer(Int64(count))
         case .countDistinct: return .integer(Int64(distinct.count))
@@ -145,7 +223,7 @@ package struct RangeAccumulator {
         case .sum:
             if isFloat { return .double(floatSum) }
             guard high == 0 else {
-                overflowed = true
+                overflow = true
                 return .null
             }
             return .integer(low)
@@ -156,5 +234,5 @@ package struct RangeAccumulator {
     }
 
     /// round(x, places) as the SQL function computes it (DuckDB's rule).
-    package static func round(_ value: Double, places: Int) -> Double { Functions.roundDouble(value, places: places) }
+    public static func round(_ value: Double, places: Int) -> Double { Functions.roundDouble(value, places: places) }
 }

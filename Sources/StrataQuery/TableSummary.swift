@@ -19,7 +19,7 @@ public struct TableSummary: Sendable {
     public static func compute(_ scan: TableScan) throws -> TableSummary {
         let schemas = scan.columnIndexes.map { scan.table.columns[$0] }
         let summed = schemas.map { $0.type != .string && $0.type != .entity && $0.type != .date }
-        struct Partial {
+        struct Partial: Sendable {
             var rows = 0
             var counts: [RangeAccumulator]
             var sums: [RangeAccumulator]

@@ -32,17 +32,28 @@ public struct LogisticModel: Codable, Equatable, Sendable {
         for _ in 0..<iterations {
             var gradient = [Double](repeating: 0, count: width)
             var hessian = [Double](repeating: 0, count: width * width)
-            for row in 0..<rows.count {
-                let x = design[(row * width)..<((row + 1) * width)]
-                var z = 0.0
-                for (index, value) in x.enumerated() { z += model.weights[index] * value }
-                let p = 1 / (1 + exp(-z))
-                let residual = p - labels[row]
-                let w = p * (1 - p)
-                for (i, xi) in x.enumerated() {
-                    gradient[i] += residual * xi
-                    let scaled = w * xi
-                    for (j, xj) in x.enumerated() where j <= i { hessian[i * width + j] += scaled * xj }
+            // The Newton step's sums, over raw buffers: the inner loop is width² multiply-adds per row.
+            design.withUnsafeBufferPointer { design in
+                model.weights.withUnsafeBufferPointer { weights in
+                    gradient.withUnsafeMutableBufferPointer { gradient in
+                        hessian.withUnsafeMutableBufferPointer { hessian in
+                            for row in 0..<rows.count {
+                                let x = design.baseAddress! + row * width
+                                var z = 0.0
+                                for index in 0..<width { z += weights[index] * x[index] }
+                                let p = 1 / (1 + exp(-z))
+                                let residual = p - labels[row]
+                                let w = p * (1 - p)
+                                for i in 0..<width {
+                                    let xi = x[i]
+                                    gradient[i] += residual * xi
+                                    let scaled = w * xi
+                                    let line = hessian.baseAddress! + i * width
+                                    for j in 0...i { line[j] += scaled * x[j] }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             for i in 0..<width {
