@@ -33,6 +33,10 @@ public enum FeatureStoreVerifier {
             for (name, entry) in online.tables.sorted(by: { $0.key < $1.key }) where checked.insert(entry.file).inserted {
                 report.filesChecked += 1
                 report.bytesChecked += entry.sizeBytes
+                if let file = try? MappedFile(path: store.absolute(entry.file)), OnlineLayout.isFormat1(file.bytes) {
+                    report.notes.append("\(store.absolute(entry.file)) (store version \(store.version)): \(OnlineLayout.format1Advice); it is kept for time travel")
+                    continue
+                }
                 do {
                     _ = try OnlineTable(store: store, view: name)
                 } catch {

@@ -16,6 +16,15 @@ enum OnlineLayout {
 
     static func validityWords(columnCount: Int) -> Int { (columnCount + 63) / 64 }
 
+    /// Whether `bytes` are an online table of format 1 (a 64-byte header with its own CRC, a trailer ending
+    /// in "STRATEND"), written before the shared envelope: derived data to materialise again, not damage.
+    static func isFormat1(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count >= 16 && bytes.starts(with: magic) && bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian == 1
+            && bytes.suffix(8).elementsEqual("STRATEND".utf8)
+    }
+
+    static let format1Advice = "an online table of format 1, written by an older Strata: run strata features materialize again"
+
     /// The header and column entries of an online table, checked: the envelope (magic, CRC, versions),
     /// sizes that add up to the file without overflow, and agreement with the manifest entry.
     struct Parsed {
@@ -32,11 +41,8 @@ enum OnlineLayout {
 
         init(_ bytes: UnsafeRawBufferPointer, path: String, entry: OnlineTableEntry) throws {
             func corrupt(_ reason: String) -> StorageError { .corrupt(file: path, column: nil, chunk: nil, reason: reason) }
-            // Format 1 (before the shared envelope) ended with "STRATEND": rebuilt, not read.
-            if bytes.count >= 16, bytes.starts(with: magic), bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self).littleEndian == 1,
-               bytes.suffix(8).elementsEqual("STRATEND".utf8) {
-                throw corrupt("an online table of format 1, written by an older Strata: run strata features materialize again")
-            }
+            // Format 1 (before the shared envelope): rebuilt, not read.
+            if OnlineLayout.isFormat1(bytes) { throw corrupt(OnlineLayout.format1Advice) }
             let opened = try Envelope.open(bytes, magic: magic, readerVersion: readerVersion, what: "online table")
             guard Envelope.storedCRC(bytes) == entry.fileCRC else { throw corrupt("online table checksum mismatch (not the file the manifest committed)") }
             guard opened.formatVersion >= 2 else { throw corrupt("online table format \(opened.formatVersion) is not readable") }

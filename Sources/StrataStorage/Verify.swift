@@ -14,6 +14,8 @@ public struct VerifyReport: Sendable {
     public var problems: [String] = []
     /// Files in the store that no manifest references (left by an ingest killed before its commit).
     public var orphans: [String] = []
+    /// Findings that are not damage (a file of an older format kept for time travel), one line each.
+    public var notes: [String] = []
 
     public var isClean: Bool { problems.isEmpty }
 
@@ -25,6 +27,7 @@ public struct VerifyReport: Sendable {
         blocksChecked += other.blocksChecked
         bytesChecked += other.bytesChecked
         problems += other.problems
+        notes += other.notes
     }
 }
 

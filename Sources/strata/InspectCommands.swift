@@ -82,6 +82,7 @@ struct Verify: ParsableCommand {
             print("\(report.orphans.count) uncommitted files (left by an interrupted write; `strata gc` deletes them):")
             for orphan in report.orphans.prefix(20) { print("  \(orphan)") }
         }
+        for note in report.notes { print("note: \(note)") }
         if report.isClean {
             print("ok: no damage found")
             return

@@ -338,6 +338,33 @@ func copyFixtures(to directory: String) throws {
         // The untouched file parses.
         _ = try original.withUnsafeBytes { try OnlineLayout.Parsed($0, path: "original.onl", entry: entry) }
     }
+
+    /// An online table of format 1 (before the shared envelope) is derived data of an older Strata: lookups
+    /// refuse it with the advice to materialise again, and verify notes it without calling it damage.
+    @Test func aFormat1OnlineTableIsRefusedWithAdviceAndIsNotDamage() throws {
+        let store = temporaryDirectory() + "/db"
+        try makeStore(from: w1Fixtures, at: store)
+        _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
+        let opened = try Store(path: store)
+        let path = opened.absolute(try opened.manifest.section(OnlineCatalog.self).tables["w1"]!.file)
+        var bytes = try FileSystem.readFile(path)
+        bytes[8] = 1
+        bytes[9] = 0
+        bytes.append(contentsOf: Array("STRATEND".utf8))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: (any Error).self) { _ = try OnlineTable(store: try Store(path: store), view: "w1") }
+        do {
+            _ = try OnlineTable(store: try Store(path: store), view: "w1")
+        } catch {
+            #expect("\(error)".contains("format 1") && "\(error)".contains("strata features materialize again"), "\(error)")
+        }
+        let report = try FeatureStoreVerifier.verify(path: store)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.notes.contains { $0.contains("format 1") })
+        // Materialising again replaces it with the current format.
+        _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: nil, viewName: "w1", asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
+        #expect(try OnlineTable(store: try Store(path: store), view: "w1").lookup("nobody") == nil)
+    }
 }
 
 @Suite struct DefinitionErrorTests {
