@@ -4,7 +4,7 @@ Polars and pandas (W1) and a Python dict, SQLite, DuckDB and Redis (W4), on the 
 
     python3 tools/bench/features_bench.py --scale M [--runs 3] [--json results.json]
 
-Needs the release build (`swift build -c release --product strata`) and the dataset of
+Needs the release builds (`swift build -c release --product strata` and `--product strata-bench`) and the dataset of
 tools/bench/ingest_bench.py (generated here when missing). Not part of CI.
 
 W1: Strata's figure is the whole `strata training-set` process reading the ingested store (the peers'

@@ -4,7 +4,7 @@
 
     python3 tools/bench/query_bench.py --scale M [--runs 5] [--json results.json] [--peers-only]
 
-Needs the release build (`swift build -c release --product strata`); the CSVs are generated and the store
+Needs the release builds (`swift build -c release --product strata` and `--product strata-bench`); the CSVs are generated and the store
 bench-data/<scale>/query.db ingested when missing. Not part of CI.
 
 Strata: each query is a whole `strata query --db STORE "SQL" --format csv` process, timed with its start, the
