@@ -42,7 +42,7 @@ enum OnlineLayout {
         init(_ bytes: UnsafeRawBufferPointer, path: String, entry: OnlineTableEntry) throws {
             func corrupt(_ reason: String) -> StorageError { .corrupt(file: path, column: nil, chunk: nil, reason: reason) }
             // Format 1 (before the shared envelope): rebuilt, not read.
-            if OnlineLayout.isFormat1(bytes) { throw corrupt(OnlineLayout.format1Advice) }
+            if OnlineLayout.isFormat1(bytes) { throw StorageError.invalid("\(path): \(OnlineLayout.format1Advice)") }
             let opened = try Envelope.open(bytes, magic: magic, readerVersion: readerVersion, what: "online table")
             guard Envelope.storedCRC(bytes) == entry.fileCRC else { throw corrupt("online table checksum mismatch (not the file the manifest committed)") }
             guard opened.formatVersion >= 2 else { throw corrupt("online table format \(opened.formatVersion) is not readable") }
