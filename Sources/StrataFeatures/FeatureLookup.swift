@@ -14,6 +14,8 @@ public struct FeatureVectors: Sendable {
 
     public var view: String
     public var names: [String]
+    /// The logical type of each feature (dates are day numbers in the values).
+    public var types: [LogicalType]
     public var source: Source
     /// Known msno with their vectors, in the order asked.
     public var rows: [(msno: String, values: [FeatureValue])]
@@ -35,7 +37,8 @@ public struct FeatureVectors: Sendable {
         }
         if let online = online.tables[name], asOfDay == nil || asOfDay == online.asOf {
             let table = try OnlineTable(store: store, view: name)
-            var result = FeatureVectors(view: name, names: table.schemas.map(\.name), source: .online(asOfDay: online.asOf), rows: [], unknown: [])
+            var result = FeatureVectors(view: name, names: table.schemas.map(\.name), types: table.schemas.map(\.type),
+                                        source: .online(asOfDay: online.asOf), rows: [], unknown: [])
             for key in msno {
                 if let vector = table.lookup(key) { result.rows.append((key, vector.values)) } else { result.unknown.append(key) }
             }
@@ -56,6 +59,7 @@ public struct FeatureVectors: Sendable {
         let matrix = try PointInTimeEngine(plan: plan, store: store).compute(
             FeatureRequests(entities: ids, cutoffs: Array(repeating: Int64(day), count: ids.count)))
         let rows = known.enumerated().map { row, key in (msno: key, values: (0..<plan.outputs.count).map { matrix.value(row: row, column: $0) }) }
-        return FeatureVectors(view: name, names: plan.outputs.map(\.name), source: .computed(asOfDay: day), rows: rows, unknown: unknown)
+        return FeatureVectors(view: name, names: plan.outputs.map(\.name), types: plan.outputs.map(\.type), source: .computed(asOfDay: day),
+                              rows: rows, unknown: unknown)
     }
 }

@@ -141,6 +141,12 @@ public enum FeatureValue: Equatable, Sendable {
         }
     }
 
+    /// The text of a value of a column of `type` (format-spec §10): dates as YYYYMMDD, not day numbers.
+    public func text(as type: LogicalType) -> String? {
+        if case .integer(let day) = self, type == .date { return ValueText.date(day, style: .compact) }
+        return text
+    }
+
     var asDouble: Double? {
         switch self {
         case .integer(let value): Double(value)

@@ -68,8 +68,26 @@ public struct FeaturePlan: Sendable {
             guard time.type == .date else { throw fail("time column \(source).\(name) is \(time.type), not a date") }
         }
         func add(_ schema: ColumnSchema) throws {
-            guard !outputs.contains(where: { $0.name == schema.name }) else { throw fail("two features are named '\(schema.name)'") }
+            // SQL names match without regard to case: `Secs` and `secs` could not be told apart in a query.
+            if let other = outputs.first(where: { $0.name.lowercased() == schema.name.lowercased() }) {
+                throw fail(other.name == schema.name ? "two features are named '\(schema.name)'"
+                           : "features '\(other.name)' and '\(schema.name)' differ only in case; SQL would not tell them apart")
+            }
+            guard schema.name.lowercased() != view.entity.lowercased() else {
+                throw fail("a feature may not be named '\(schema.name)': it is the entity column")
+            }
             outputs.append(schema)
+        }
+        /// The null policy's value must be one the output column can hold exactly.
+        func checkFill(_ aggregate: Aggregate, type: LogicalType) throws {
+            guard let fill = aggregate.fill, type != .float64 else { return }
+            guard fill == fill.rounded(), fill >= -9.2e18, fill <= 9.2e18 else {
+                throw fail("fill \(fill) of \(aggregate.name) is not an integer that a \(type.name) column holds")
+            }
+            if type == .date, !Dates.dayRange.contains(Int(fill)) {
+                throw fail("fill \(fill) of \(aggregate.name) is not a day number of the years 0001–9999")
+            }
+            if type == .bool, fill != 0 && fill != 1 { throw fail("fill \(fill) of \(aggregate.name) is not 0 or 1") }
         }
         /// A last-value or attributes group: its output columns, and the source columns to load for it.
         func addGroup(_ name: String, source: String, table: TableManifest, columns: [NamedColumn]) throws {
@@ -94,6 +112,9 @@ public struct FeaturePlan: Sendable {
                     guard let sql = aggregate.filter, filters[FilterKey(source: group.source, sql: sql)] == nil else { continue }
                     do {
                         let program = try ScalarProgram(sql, tables: [.init(qualifier: group.source, columns: table.columns)])
+                        if let entity = program.slotColumns.first(where: { table.columns[$0.column].type == .entity }) {
+                            throw fail("the filter of \(aggregate.name) uses \(table.columns[entity.column].name), the entity: a window already reads one entity's rows")
+                        }
                         guard program.type == .boolean || program.type == .null else {
                             throw fail("the filter of \(aggregate.name) is \(program.type.rawValue), not a condition: '\(sql)'")
                         }
@@ -106,6 +127,7 @@ public struct FeaturePlan: Sendable {
                     for aggregate in group.aggregates {
                         let input = try aggregate.column.map { try column($0, of: table, source: group.source) }
                         let type = try Self.outputType(aggregate, input: input, fail: fail)
+                        try checkFill(aggregate, type: type)
                         let nullable = aggregate.fill == nil && aggregate.function != .count && aggregate.function != .countStar && aggregate.function != .countDistinct
                         try add(ColumnSchema(name: aggregate.outputName(days: days), type: type, nullable: nullable))
                     }
@@ -136,6 +158,9 @@ public struct FeaturePlan: Sendable {
                     let column = groupSources[group]!.columns[input.column]
                     guard column.type != .entity else { throw fail("\(feature.name) uses \(group).\(column.name), the entity itself") }
                     if !groupColumns[group]!.contains(column.name) { groupColumns[group]!.append(column.name) }
+                }
+                if feature.round != nil, program.logicalType != .float64, program.logicalType != .int64 {
+                    throw fail("derived feature \(feature.name) is \(program.type.rawValue): round applies to numbers only")
                 }
                 derived[feature.name] = DerivedProgram(program: program, featureNames: featureColumns.map(\.name), groupNames: groupOrder)
                 try add(ColumnSchema(name: feature.name, type: program.logicalType, nullable: true))

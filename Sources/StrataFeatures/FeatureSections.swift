@@ -85,6 +85,9 @@ public struct OnlineCatalog: ManifestSection, Equatable {
         let views = (try? manifest.section(FeatureCatalog.self).views) ?? [:]
         for (name, entry) in tables.sorted(by: { $0.key < $1.key }) {
             if !StoreNames.isValid(name) { problems.append("online table name '\(name)' is not a valid name") }
+            if !Dates.dayRange.contains(entry.asOf) {
+                problems.append("online table \(name) is as of day \(entry.asOf), outside the years 0001–9999")
+            }
             if entry.entityCount < 0 || entry.entityCount > manifest.entities.count {
                 problems.append("online table \(name) has \(entry.entityCount) entities, the store \(manifest.entities.count)")
             }

@@ -1,3 +1,4 @@
+import StrataFormat
 import StrataStorage
 
 /// `strata verify` for the files this layer owns: every registered feature view file (it parses, and its
@@ -21,7 +22,9 @@ public enum FeatureStoreVerifier {
                 continue
             }
             for (name, entries) in catalog.views.sorted(by: { $0.key < $1.key }) {
-                for entry in entries where checked.insert(entry.file).inserted {
+                // Each distinct entry (file and what the manifest says of it) once: a later version that
+                // records another hash for the same file is checked too.
+                for entry in entries where checked.insert("\(entry.file)|\(entry.hash)|\(name)").inserted {
                     report.filesChecked += 1
                     do {
                         _ = try FeatureRegistry.definition(store: store, name: name, entry: entry)
@@ -30,11 +33,19 @@ public enum FeatureStoreVerifier {
                     }
                 }
             }
-            for (name, entry) in online.tables.sorted(by: { $0.key < $1.key }) where checked.insert(entry.file).inserted {
+            for (name, entry) in online.tables.sorted(by: { $0.key < $1.key })
+            where checked.insert("\(entry.file)|\(entry.fileCRC)|\(entry.asOf)|\(entry.entityCount)|\(entry.featureViewVersion)|\(name)").inserted {
                 report.filesChecked += 1
                 report.bytesChecked += entry.sizeBytes
                 if let file = try? MappedFile(path: store.absolute(entry.file)), OnlineLayout.isFormat1(file.bytes) {
-                    report.notes.append("\(store.absolute(entry.file)) (store version \(store.version)): \(OnlineLayout.format1Advice); it is kept for time travel")
+                    // Format 1's trailer: the CRC-32 of every byte before its last 16, which the manifest repeats.
+                    let bytes = file.bytes
+                    let stored = bytes.loadUnaligned(fromByteOffset: bytes.count - 16, as: UInt32.self).littleEndian
+                    if stored == entry.fileCRC, Checksum.crc32(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes.count - 16)])) == stored {
+                        report.notes.append("\(store.absolute(entry.file)) (store version \(store.version)): \(OnlineLayout.format1Advice); it is kept for time travel")
+                    } else {
+                        report.problems.append("\(store.absolute(entry.file)): online table checksum mismatch (format 1)")
+                    }
                     continue
                 }
                 do {

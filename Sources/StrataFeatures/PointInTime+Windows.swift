@@ -149,9 +149,14 @@ extension PointInTimeEngine {
             // Each filter's verdict per row of the table, evaluated once by the kernel.
             var passes: [String: [Bool]] = [:]
             for (sql, program) in layout.filters {
-                let rows = try program.selection(rowCount: table.rowCount) { input in
-                    let name = program.columnName(input)
-                    return table.columns[2 + layout.loadColumns.firstIndex(of: name)!]
+                let rows: [Int32]?
+                do {
+                    rows = try program.selection(rowCount: table.rowCount) { input in
+                        let name = program.columnName(input)
+                        return table.columns[2 + layout.loadColumns.firstIndex(of: name)!]
+                    }
+                } catch let error as QueryError {
+                    throw FeaturePlanError(message: "window filter '\(sql)': \(error.message)")
                 }
                 guard let rows else { continue }
                 var mask = [Bool](repeating: false, count: table.rowCount)

@@ -16,9 +16,11 @@ enum FloatEncoder {
         exponents: for exponent in 0...exponentMax {
             let power = powersOfTen[exponent]
             for (index, value) in values.enumerated() {
+                // An integer has no sign of zero: -0.0 would decode as +0.0.
+                if value == 0 && value.sign == .minus { return nil }
                 let scaled = (value * power).rounded()
                 guard abs(scaled) < exactIntegerMax else { return nil }
-                // Bit equality also rejects -0.0, NaN and infinities.
+                // Bit equality also rejects NaN and infinities.
                 guard (scaled / power).bitPattern == value.bitPattern else { continue exponents }
                 integers[index] = Int64(scaled)
             }

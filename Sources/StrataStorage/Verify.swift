@@ -16,6 +16,9 @@ public struct VerifyReport: Sendable {
     public var orphans: [String] = []
     /// Findings that are not damage (a file of an older format kept for time travel), one line each.
     public var notes: [String] = []
+    /// Versions whose manifest could not be read: the files they name are unknown, so nothing may be
+    /// called an orphan while there is one.
+    public var unreadableVersions: [Int] = []
 
     public var isClean: Bool { problems.isEmpty }
 
@@ -84,6 +87,7 @@ extension Store {
                 }
             } catch let error as StorageError {
                 report.problems.append(error.description)
+                report.unreadableVersions.append(version)
             }
         }
         for (file, expectedCRC) in referenced.sorted(by: { $0.key < $1.key }) {
@@ -134,7 +138,11 @@ extension Store {
         for file in sectionFiles.sorted() where try FileSystem.fileSize(path + "/" + file) == nil {
             report.problems.append("\(path)/\(file): missing (referenced by a manifest section)")
         }
-        report.orphans = try orphanFiles(path: path, referenced: Set(referenced.keys).union(sectionFiles))
+        if report.unreadableVersions.isEmpty {
+            report.orphans = try orphanFiles(path: path, referenced: Set(referenced.keys).union(sectionFiles))
+        } else {
+            report.notes.append("uncommitted files are not listed while a manifest cannot be read: its files would look uncommitted")
+        }
         for check in checks { report.merge(try check(path)) }
         return report
     }
@@ -163,12 +171,16 @@ extension Store {
     }
 
     /// Files of the store's data directories that no manifest names, and temporary manifests: what a
-    /// write killed before its commit leaves behind.
+    /// write killed before its commit leaves behind. The data directories are `tables`, `entities`, `tmp`
+    /// and those holding a file some manifest names (the layers' directories: `features`, `online`, `runs`,
+    /// …); anything else in the store (`rejects/`, a user's notes) is not Strata's to delete. Symbolic links
+    /// are neither followed nor listed: nothing outside the store is ever a candidate.
     static func orphanFiles(path: String, referenced: Set<String>) throws -> [String] {
         var orphans: [String] = []
         func walk(_ relative: String) throws {
             for name in try FileSystem.listDirectory(path + "/" + relative) {
                 let child = relative + "/" + name
+                if FileSystem.isSymbolicLink(path + "/" + child) { continue }
                 if FileSystem.isDirectory(path + "/" + child) {
                     try walk(child)
                 } else if !referenced.contains(child) {
@@ -176,9 +188,11 @@ extension Store {
                 }
             }
         }
-        // Every directory of the store is Strata's (format-spec §2): manifests are checked by name below, and
-        // rejected input lines are the user's to read, never named by a manifest.
-        for top in try FileSystem.listDirectory(path) where top != "manifest" && top != "rejects" && FileSystem.isDirectory(path + "/" + top) {
+        var tops: Set<String> = ["tables", "entities", "tmp"]
+        for file in referenced { if let top = file.split(separator: "/").first { tops.insert(String(top)) } }
+        tops.remove("manifest")
+        tops.remove("rejects")
+        for top in tops.sorted() where !FileSystem.isSymbolicLink(path + "/" + top) && FileSystem.isDirectory(path + "/" + top) {
             try walk(top)
         }
         for name in try FileSystem.listDirectory(path + "/manifest") where name.hasPrefix(".tmp-") {
@@ -193,6 +207,10 @@ extension Store {
         let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path), waitSeconds: StoreWriter.lockWaitSeconds)
         defer { FileSystem.close(fd) }
         let report = try verify(path: path)
+        guard report.unreadableVersions.isEmpty else {
+            throw StorageError.invalid("gc deletes nothing while a manifest cannot be read (version \(report.unreadableVersions.map(String.init).joined(separator: ", "))): "
+                + "the files it names would look uncommitted. Run `strata verify`, and restore or remove that manifest first.")
+        }
         var bytes = 0
         for file in report.orphans {
             bytes += (try FileSystem.fileSize(path + "/" + file)) ?? 0

@@ -35,6 +35,11 @@ public struct BinMapper: Codable, Equatable, Sendable {
             return
         }
         let distinct = counts.keys.sorted()
+        if distinct.isEmpty {
+            // Only NULL/NaN: one value bin that nothing falls into, the missing bin holds every row.
+            upperBounds = [.infinity]
+            return
+        }
         if distinct.count <= Self.valueBinsMax {
             // One bin per value; bounds halfway to the next value so unseen values fall sensibly.
             upperBounds = distinct.indices.map { index in

@@ -18,7 +18,7 @@ public enum RunVerifier {
                 report.problems.append(error.shortDescription)
                 continue
             }
-            for run in runs where checked.insert(run.file).inserted {
+            for run in runs where checked.insert("\(run.id)|\(run.file)|\(run.modelFile)|\(String(describing: run.fileCRC))|\(String(describing: run.modelFileCRC))").inserted {
                 report.filesChecked += 2
                 report.bytesChecked += ((try? FileSystem.fileSize(store.absolute(run.file))) ?? nil ?? 0)
                     + ((try? FileSystem.fileSize(store.absolute(run.modelFile))) ?? nil ?? 0)

@@ -108,7 +108,7 @@ extension Features {
             let opened = try Store(path: store.path)
             let found = try FeatureVectors.lookup(store: opened, view: view, msno: msno, asOfDay: try asOf.map { Int(try dayNumber($0, flag: "--as-of")) })
             let header = ["msno"] + found.names
-            let rows = found.rows.map { [$0.msno] + $0.values.map(\.text) }
+            let rows = found.rows.map { row in [row.msno] + zip(row.values, found.types).map { $0.text(as: $1) } }
             let unknown = found.unknown
             RowPrinter.print(header: header, rows: rows, format: format)
             if !unknown.isEmpty {

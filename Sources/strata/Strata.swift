@@ -3,6 +3,7 @@ import Foundation
 import StrataFormat
 import StrataFeatures
 import StrataIngest
+import StrataQuery
 import StrataTrain
 import StrataStorage
 
@@ -36,6 +37,8 @@ struct Strata: ParsableCommand {
         } catch let error as FeaturePlanError {
             fail(error.description)
         } catch let error as TrainError {
+            fail(error.description)
+        } catch let error as QueryError {
             fail(error.description)
         } catch {
             exit(withError: error)

@@ -373,6 +373,62 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
         }
     }
 
+    // MARK: 11b — gc never deletes what it cannot prove is uncommitted
+
+    @Test func gcDeletesNothingWhileAManifestCannotBeReadAndNothingOutsideItsDirectories() throws {
+        let db = try hardeningStore()
+        // A user's directory in the store, and a link from a data directory to a directory outside it.
+        let outside = temporaryDirectory() + "/victim"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try "keep".write(toFile: outside + "/a.seg", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: db + "/notes", withIntermediateDirectories: true)
+        try "keep".write(toFile: db + "/notes/readme.md", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: db + "/tables/evil", withDestinationPath: outside)
+        // A real orphan, which gc must delete.
+        try "x".write(toFile: db + "/tables/orphan.seg", atomically: true, encoding: .utf8)
+        let gc = try strata(["gc", "--db", db])
+        #expect(gc.status == 0 && gc.stdout.contains("deleted 1 uncommitted files"), "\(gc.stdout) \(gc.stderr)")
+        #expect(FileManager.default.fileExists(atPath: outside + "/a.seg") && FileManager.default.fileExists(atPath: db + "/notes/readme.md"))
+        #expect(!FileManager.default.fileExists(atPath: db + "/tables/orphan.seg"))
+        // A manifest that cannot be read: gc refuses and deletes nothing (its files would look uncommitted).
+        let latest = try StorePaths.versions(db).last!
+        let file = db + "/manifest/" + StorePaths.zeroPadded(latest, 12) + ".manifest"
+        var bytes = try FileSystem.readFile(file)
+        bytes[40] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let before = try FileManager.default.subpathsOfDirectory(atPath: db).count
+        try expectRefused(["gc", "--db", db], "gc deletes nothing while a manifest cannot be read")
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: db).count == before)
+    }
+
+    @Test func viewsThatSQLCouldNotReadOrColumnsCouldNotHoldAreRefused() throws {
+        let db = try hardeningStore()
+        let cases: [(String, String)] = [
+            ("  - window: {source: user_logs, time: date, days: [7]}\n    aggregates:\n      - {name: n, function: count, filter: \"msno = 'x'\"}\n",
+             "uses msno, the entity"),
+            ("  - window: {source: user_logs, time: date, days: [7]}\n    aggregates:\n      - {name: Secs, function: sum, column: total_secs}\n      - {name: secs, function: count}\n",
+             "differ only in case"),
+            ("  - window: {source: user_logs, time: date, days: [7]}\n    aggregates:\n      - {name: x, function: sum, column: num_100, fill: 1e300}\n",
+             "is not an integer that a int64 column holds"),
+            ("  - window: {source: user_logs, time: date, days: [7]}\n    aggregates:\n      - {name: x, function: sum, column: num_100, fill: 0.5}\n",
+             "is not an integer that a int64 column holds"),
+            ("  - window: {source: user_logs, time: date, days: [7]}\n    aggregates:\n      - {name: d, function: max, column: date, fill: 1e15}\n",
+             "is not a day number"),
+            ("  - derived: {name: msno, expression: \"1\"}\n", "it is the entity column"),
+            ("  - derived: {name: d, expression: \"cutoff\", round: 2}\n", "round applies to numbers only"),
+        ]
+        for (features, message) in cases {
+            let file = temporaryDirectory() + "/view.yaml"
+            try ("name: v\nentity: msno\nfeatures:\n" + features).write(toFile: file, atomically: true, encoding: .utf8)
+            try expectRefused(["features", "apply", "--db", db, file], message)
+        }
+        // A runtime error of a window filter names the filter.
+        let file = temporaryDirectory() + "/cast.yaml"
+        try "name: v\nentity: msno\nfeatures:\n  - window: {source: user_logs, time: date, days: [7]}\n    aggregates:\n      - {name: n, function: count, filter: \"CAST('x' AS BIGINT) > 0\"}\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        try expectRefused(["training-set", "--db", db, "--features", file, "--labels", "labels", "--out", "t"], "window filter")
+    }
+
     // MARK: 12 — feature-view files edited inside the store
 
     @Test func anEditedFeatureViewFileIsRefused() throws {

@@ -347,11 +347,24 @@ func copyFixtures(to directory: String) throws {
         _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
         let opened = try Store(path: store)
         let path = opened.absolute(try opened.manifest.section(OnlineCatalog.self).tables["w1"]!.file)
+        // Format 1's framing: version 1 in the header, then CRC-32 of the body, 4 zero bytes, "STRATEND".
         var bytes = try FileSystem.readFile(path)
         bytes[8] = 1
         bytes[9] = 0
-        bytes.append(contentsOf: Array("STRATEND".utf8))
+        let crc = Checksum.crc32(bytes)
+        bytes += withUnsafeBytes(of: crc.littleEndian, Array.init) + [0, 0, 0, 0] + Array("STRATEND".utf8)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
+        func setRecordedCRC(_ value: UInt32) throws {
+            let file = store + "/manifest/" + StorePaths.zeroPadded(opened.version, 12) + ".manifest"
+            var manifest = try Manifest.decode(try FileSystem.readFile(file), validate: false)
+            var online = try manifest.section(OnlineCatalog.self)
+            online.tables["w1"]!.fileCRC = value
+            try manifest.setSection(online)
+            try Data(try manifest.encoded()).write(to: URL(fileURLWithPath: file))
+        }
+        // A format-1 file the manifest did not record is damage, whatever its framing says.
+        #expect(try FeatureStoreVerifier.verify(path: store).problems.contains { $0.contains("checksum mismatch (format 1)") })
+        try setRecordedCRC(crc)
         #expect(throws: (any Error).self) { _ = try OnlineTable(store: try Store(path: store), view: "w1") }
         do {
             _ = try OnlineTable(store: try Store(path: store), view: "w1")

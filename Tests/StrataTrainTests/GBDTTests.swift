@@ -107,6 +107,18 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
         }
     }
 
+    /// A feature NULL on every row (a derived expression that never applies) still gives a model its own
+    /// reader accepts: one empty value bin, every row in the missing bin.
+    @Test func aFeatureWithoutValuesStillMakesAReadableModel() throws {
+        var data = synthetic(rows: 1000, seed: 6)
+        data.features[2] = [Double](repeating: .nan, count: 1000)
+        let (gbdt, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<800), validRows: [])
+        let artifact = ModelArtifact(kind: .gbdt, featureNames: data.featureNames, gbdt: gbdt, logistic: nil)
+        #expect(artifact.problems().isEmpty, "\(artifact.problems())")
+        let reloaded = try ModelFile.decode(try ModelFile.encode(artifact), path: "model")
+        #expect(reloaded.probabilities(data, rows: Array(800..<1000)).allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
     @Test func damagedOrNewerModelFilesAreRefused() throws {
         let data = synthetic(rows: 500, seed: 5)
         let (gbdt, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<500), validRows: [])
