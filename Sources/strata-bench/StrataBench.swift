@@ -26,8 +26,12 @@ struct Lookup: ParsableCommand {
         let opened = try Store(path: db)
         let names = try opened.manifest.section(OnlineCatalog.self).tables.keys.sorted()
         guard let name = view ?? names.first else { throw ValidationError("no online table: run strata features materialize first") }
+        guard names.contains(name) else { throw ValidationError("no online table of view '\(name)' (online tables: \(names.joined(separator: ", ")))") }
         let table = try OnlineTable(store: opened, view: name)
-        let lines = try String(contentsOfFile: keys, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
+        guard FileSystem.isRegularFile(keys), let text = try? String(contentsOfFile: keys, encoding: .utf8) else {
+            throw ValidationError("--keys \(keys) is not a readable UTF-8 text file of msno, one per line")
+        }
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { Array($0.utf8) }
         guard !lines.isEmpty else { throw ValidationError("\(keys) lists no msno") }
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: table.rowWidthBytes, alignment: 8)
         defer { buffer.deallocate() }
@@ -60,11 +64,16 @@ struct QueryRepeat: ParsableCommand {
     @Option(name: .customLong("memory-limit"), help: "MiB that GROUP BY tables, join tables and sorts may take.") var memoryLimitMiB = 4096
     @Argument(help: "The query.") var sql: String
 
+    func validate() throws {
+        if self.repeat < 1 { throw ValidationError("--repeat must be at least 1") }
+        if memoryLimitMiB < 1 || memoryLimitMiB > 1 << 30 { throw ValidationError("--memory-limit must be between 1 and \(1 << 30) (MiB)") }
+    }
+
     func run() throws {
         let opened = try Store(path: db)
         var seconds: [Double] = []
         var cells = 0
-        for _ in 0..<max(1, self.repeat) {
+        for _ in 0..<self.repeat {
             let started = DispatchTime.now().uptimeNanoseconds
             let query = try Query(sql, store: opened, memoryLimitBytes: memoryLimitMiB << 20)
             try query.run { rows in
