@@ -34,7 +34,7 @@ message naming the feature.
 import argparse, datetime, os, re, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from w1_reference import SCHEMAS, DATE_COLUMNS, InputError, load_tables  # noqa: E402
+from w1_reference import SCHEMAS, DATE_COLUMNS, InputError, load_tables, write_result  # noqa: E402
 
 FUNCTIONS = {"sum", "count", "mean", "min", "max", "count_distinct"}
 INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -315,39 +315,12 @@ def compute(con, items, inclusive):
             raise ViewError(f"feature {what}: {e}") from None
 
 
-def csv_field(v):
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
-        return str(v.year * 10000 + v.month * 100 + v.day)
-    if isinstance(v, str):
-        if any(ch in v for ch in ',"\n\r'):
-            return '"' + v.replace('"', '""') + '"'
-        return v
-    raise TypeError(f"unexpected value type {type(v).__name__}: {v!r}")
-
-
-def write_output(con, features, path, batch=65536):
+def write_output(con, features, path):
+    """The label rows with their features, in the training set's row order, written by w1_reference's writer."""
     cols = ["lab.msno", "lab.cutoff_date", "lab.is_churn"] + [f"F.{q(n)}" for n in features]
     cur = con.execute(f"SELECT {', '.join(cols)} FROM lab LEFT JOIN F ON F.__msno = lab.msno AND F.__cd = lab.__cd "
                       f"ORDER BY lab.cutoff_date, encode(lab.msno), lab.__lrid")
-    names = [d[0] for d in cur.description]
-    expected = ["msno", "cutoff_date", "is_churn"] + features
-    if names != expected:
-        raise RuntimeError(f"query columns {names} differ from {expected}")
-    n = 0
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        f.write(",".join(names) + "\n")
-        while rows := cur.fetchmany(batch):
-            f.write("".join(",".join(map(csv_field, r)) + "\n" for r in rows))
-            n += len(rows)
-    return n
+    return write_result(cur, path, columns=["msno", "cutoff_date", "is_churn"] + features)
 
 
 def main():

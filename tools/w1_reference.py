@@ -12,7 +12,8 @@ only where needed) so that it can serve as the differential oracle for `strata t
 
 The SQL lives in functions (load_tables, w1_sql) so the benchmark peers can run exactly the same query.
 """
-import argparse, csv, os, sys
+import argparse
+import datetime, csv, os, sys
 
 # Kaggle column order and the explicit types of Sources/StrataIngest/KKBoxTables.swift (dates are YYYYMMDD integers).
 SCHEMAS = {
@@ -165,13 +166,18 @@ ORDER BY lab.cutoff_date, encode(lab.msno), lab.lrid
 
 
 def csv_field(v):
-    """Canonical text of one value: NULL empty, floats as repr, RFC 4180 quotes only where needed."""
+    """Canonical text of one value (format-spec §10): NULL empty, bools 1/0, floats as repr, dates YYYYMMDD,
+    RFC 4180 quotes only where needed."""
     if v is None:
         return ""
+    if isinstance(v, bool):
+        return "1" if v else "0"
     if isinstance(v, float):
         return repr(v)
-    if isinstance(v, int) and not isinstance(v, bool):
+    if isinstance(v, int):
         return str(v)
+    if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
+        return str(v.year * 10000 + v.month * 100 + v.day)
     if isinstance(v, str):
         if any(ch in v for ch in ',"\n\r'):
             return '"' + v.replace('"', '""') + '"'

@@ -17,19 +17,13 @@ public struct FeatureViewVersion: Codable, Equatable, Sendable {
 }
 
 /// The manifest section `featureViews` (format-spec §12): every registered version of every view.
-public struct FeatureCatalog: ManifestSection, Equatable {
+public struct FeatureCatalog: CollectionSection, Equatable {
     public static let key = "featureViews"
-    public static let empty = FeatureCatalog(views: [:])
     public var views: [String: [FeatureViewVersion]]
 
     public init(views: [String: [FeatureViewVersion]]) { self.views = views }
-    public init(from decoder: Decoder) throws { views = try decoder.singleValueContainer().decode([String: [FeatureViewVersion]].self) }
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(views)
-    }
-
-    public var isEmpty: Bool { views.isEmpty }
+    public init(value: [String: [FeatureViewVersion]]) { views = value }
+    public var value: [String: [FeatureViewVersion]] { views }
 
     public func problems(in manifest: Manifest) -> [String] {
         var problems: [String] = []
@@ -66,19 +60,13 @@ public struct OnlineTableEntry: Codable, Equatable, Sendable {
 }
 
 /// The manifest section `online` (format-spec §12): the latest online table of each feature view.
-public struct OnlineCatalog: ManifestSection, Equatable {
+public struct OnlineCatalog: CollectionSection, Equatable {
     public static let key = "online"
-    public static let empty = OnlineCatalog(tables: [:])
     public var tables: [String: OnlineTableEntry]
 
     public init(tables: [String: OnlineTableEntry]) { self.tables = tables }
-    public init(from decoder: Decoder) throws { tables = try decoder.singleValueContainer().decode([String: OnlineTableEntry].self) }
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(tables)
-    }
-
-    public var isEmpty: Bool { tables.isEmpty }
+    public init(value: [String: OnlineTableEntry]) { tables = value }
+    public var value: [String: OnlineTableEntry] { tables }
 
     public func problems(in manifest: Manifest) -> [String] {
         var problems: [String] = []

@@ -101,11 +101,21 @@ public struct RangeAccumulator: Sendable {
             isFloat = true
             addFloats(floats, input, begin, end)
         } else {
-            var row = begin
-            while row < end {
-                if input.counts(row) { count &+= 1 }
-                row &+= 1
-            }
+            addCounted(input, begin, end)
+        }
+    }
+
+    /// COUNT of the rows of `begin..<end` the input counts (not NULL, passing the filter).
+    @inlinable @inline(__always)
+    mutating func addCounted(_ input: AggregateInput, _ begin: Int, _ end: Int) {
+        guard let valid = input.valid else {
+            count &+= end - begin
+            return
+        }
+        var row = begin
+        while row < end {
+            if valid[row] { count &+= 1 }
+            row &+= 1
         }
     }
 
@@ -144,10 +154,7 @@ public struct RangeAccumulator: Sendable {
                 row &+= 1
             }
         case .count, .countStar:
-            while row < end {
-                if input.counts(row) { count &+= 1 }
-                row &+= 1
-            }
+            addCounted(input, begin, end)
         }
     }
 
@@ -185,10 +192,7 @@ public struct RangeAccumulator: Sendable {
                 row &+= 1
             }
         case .count, .countStar:
-            while row < end {
-                if input.counts(row) { count &+= 1 }
-                row &+= 1
-            }
+            addCounted(input, begin, end)
         }
     }
 

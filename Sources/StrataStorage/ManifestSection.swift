@@ -123,6 +123,31 @@ public enum ManifestSections {
     }
 }
 
+/// A section whose JSON is one collection (a list or a map of entries): its Codable form, emptiness and
+/// empty value come from `value`.
+public protocol CollectionSection: ManifestSection {
+    associatedtype Value: Codable & Sendable & Collection & ExpressibleByEmptyLiteral
+    var value: Value { get }
+    init(value: Value)
+}
+
+/// `[]` and `[:]`: what an absent collection section holds.
+public protocol ExpressibleByEmptyLiteral { static var emptyLiteral: Self { get } }
+extension Array: ExpressibleByEmptyLiteral { public static var emptyLiteral: Array { [] } }
+extension Dictionary: ExpressibleByEmptyLiteral { public static var emptyLiteral: Dictionary { [:] } }
+
+extension CollectionSection {
+    public init(from decoder: Decoder) throws { self.init(value: try decoder.singleValueContainer().decode(Value.self)) }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+
+    public static var empty: Self { Self(value: .emptyLiteral) }
+    public var isEmpty: Bool { value.isEmpty }
+}
+
 extension Manifest {
     /// The section `S` of this version, decoded and checked; `S.empty` when absent.
     public func section<S: ManifestSection>(_ type: S.Type) throws -> S {

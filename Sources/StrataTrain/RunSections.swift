@@ -24,19 +24,13 @@ public struct RunEntry: Codable, Equatable, Sendable {
 }
 
 /// The manifest section `runs` (format-spec §13): every training run, oldest first.
-public struct RunLog: ManifestSection, Equatable {
+public struct RunLog: CollectionSection, Equatable {
     public static let key = "runs"
-    public static let empty = RunLog(runs: [])
     public var runs: [RunEntry]
 
     public init(runs: [RunEntry]) { self.runs = runs }
-    public init(from decoder: Decoder) throws { runs = try decoder.singleValueContainer().decode([RunEntry].self) }
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(runs)
-    }
-
-    public var isEmpty: Bool { runs.isEmpty }
+    public init(value: [RunEntry]) { runs = value }
+    public var value: [RunEntry] { runs }
 
     public func problems(in manifest: Manifest) -> [String] {
         var problems: [String] = []
@@ -71,19 +65,13 @@ public enum ModelStages {
 
 /// The manifest section `models` (format-spec §13): the model registry, versions of each named model
 /// and their stages; at most one production version per model.
-public struct ModelCatalog: ManifestSection, Equatable {
+public struct ModelCatalog: CollectionSection, Equatable {
     public static let key = "models"
-    public static let empty = ModelCatalog(models: [:])
     public var models: [String: [ModelVersionEntry]]
 
     public init(models: [String: [ModelVersionEntry]]) { self.models = models }
-    public init(from decoder: Decoder) throws { models = try decoder.singleValueContainer().decode([String: [ModelVersionEntry]].self) }
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(models)
-    }
-
-    public var isEmpty: Bool { models.isEmpty }
+    public init(value: [String: [ModelVersionEntry]]) { models = value }
+    public var value: [String: [ModelVersionEntry]] { models }
 
     public func problems(in manifest: Manifest) -> [String] {
         var problems: [String] = []

@@ -269,7 +269,7 @@ func copyFixtures(to directory: String) throws {
 @Suite struct OnlineTests {
     /// The online vector materialised as of a cutoff equals that cutoff's training-set row.
     @Test func onlineEqualsOffline() throws {
-        let (directory, store) = try generatedStoreWithW1()
+        let (_, store) = try generatedStoreWithW1()
         let names = try header(store, "w1")
         let rows = try tableCells(store, "w1")
         let cutoffs = Array(Set(rows.map { $0[1] })).sorted()
@@ -298,11 +298,8 @@ func copyFixtures(to directory: String) throws {
     }
 
     @Test func damagedOnlineTablesAreRefused() throws {
-        let store = temporaryDirectory() + "/db"
-        try makeStore(from: w1Fixtures, at: store)
-        _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
-        let opened = try Store(path: store)
-        let path = opened.absolute(try opened.manifest.section(OnlineCatalog.self).tables["w1"]!.file)
+        let (store, opened, entry) = try w1OnlineStore()
+        let path = opened.absolute(entry.file)
         var bytes = try FileSystem.readFile(path)
         bytes[bytes.count / 2] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -311,15 +308,21 @@ func copyFixtures(to directory: String) throws {
     }
 }
 
+/// A store of the W1 fixtures with the online table of w1 as of 2017-02-01: its path, the store and the
+/// online table's manifest entry.
+func w1OnlineStore(_ name: String = #function) throws -> (String, Store, OnlineTableEntry) {
+    let store = temporaryDirectory(name) + "/db"
+    try makeStore(from: w1Fixtures, at: store)
+    _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
+    let opened = try Store(path: store)
+    return (store, opened, try opened.manifest.section(OnlineCatalog.self).tables["w1"]!)
+}
+
 /// The classes the online-table fuzzer found (tools/fuzz/findings/online-*.bin): header sizes of 2^63 and
 /// more, sums that overflow, with every checksum valid, are refused instead of trapping.
 @Suite struct ForgedOnlineHeaderTests {
     @Test func hugeOrOverflowingSizesAreRefused() throws {
-        let store = temporaryDirectory() + "/db"
-        try makeStore(from: w1Fixtures, at: store)
-        _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
-        let opened = try Store(path: store)
-        let entry = try opened.manifest.section(OnlineCatalog.self).tables["w1"]!
+        let (_, opened, entry) = try w1OnlineStore()
         let original = try FileSystem.readFile(opened.absolute(entry.file))
         // Offsets of the header's u64 fields (format-spec §11): entity count, name area, string area offset and size.
         for (offset, value) in [(24, UInt64.max), (40, UInt64(1) << 63), (48, UInt64.max - 7), (56, UInt64(1) << 62), (24, UInt64(1) << 40)] {
@@ -342,11 +345,8 @@ func copyFixtures(to directory: String) throws {
     /// An online table of format 1 (before the shared envelope) is derived data of an older Strata: lookups
     /// refuse it with the advice to materialise again, and verify notes it without calling it damage.
     @Test func aFormat1OnlineTableIsRefusedWithAdviceAndIsNotDamage() throws {
-        let store = temporaryDirectory() + "/db"
-        try makeStore(from: w1Fixtures, at: store)
-        _ = try OnlineMaterializer.materialize(storePath: store, featuresFile: w1Features, viewName: nil, asOfDay: Dates.dayNumber(yyyymmdd: 20170201)!)
-        let opened = try Store(path: store)
-        let path = opened.absolute(try opened.manifest.section(OnlineCatalog.self).tables["w1"]!.file)
+        let (store, opened, entry) = try w1OnlineStore()
+        let path = opened.absolute(entry.file)
         // Format 1's framing: version 1 in the header, then CRC-32 of the body, 4 zero bytes, "STRATEND".
         var bytes = try FileSystem.readFile(path)
         bytes[8] = 1
