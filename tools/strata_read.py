@@ -7,7 +7,7 @@ disagreements between this reader and Strata point at gaps in the spec.
 Dependencies: Python 3.11 standard library, numpy (2.x), lz4, zstandard.
 
 Usage:
-    strata_read.py STORE TABLE [--version N] [--columns a,b,c] [--from YYYYMMDD] [--to YYYYMMDD]
+    strata_read.py STORE TABLE [--version N] [--columns a,b,c] [--from DAY] [--to DAY]   (DAY: YYYYMMDD or YYYY-MM-DD)
     strata_read.py STORE --tables [--version N]
     strata_read.py STORE --verify [--version N]
 """
@@ -117,9 +117,11 @@ def yyyymmdd_from_days(days: np.ndarray) -> np.ndarray:
 
 
 def parse_yyyymmdd(text: str, what: str) -> int:
-    """Command-line YYYYMMDD -> the integer YYYYMMDD, rejecting impossible dates."""
+    """Command-line YYYYMMDD or YYYY-MM-DD -> the integer YYYYMMDD, rejecting impossible dates."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        text = text.replace("-", "")
     if not re.fullmatch(r"[0-9]{8}", text):
-        raise StrataError(f"{what}: expected YYYYMMDD, got {text!r}")
+        raise StrataError(f"{what}: expected YYYYMMDD or YYYY-MM-DD, got {text!r}")
     v = int(text)
     yyyymmdd_to_days(v, what)
     return v
@@ -881,7 +883,7 @@ class Store:
         elif ltype == FLOAT64:
             strs = list(map(repr, values.tolist()))
         elif ltype == DATE:
-            strs = list(map(str, yyyymmdd_from_days(values).tolist()))
+            strs = [f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}" for v in yyyymmdd_from_days(values).tolist()]
         elif ltype == ENTITY:
             ids = values if valid is None else np.where(valid, values, 0)
             live = values if valid is None else values[valid]
@@ -999,8 +1001,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("table", nargs="?")
     ap.add_argument("--version", type=int, metavar="N", help="open version N (time travel)")
     ap.add_argument("--columns", metavar="a,b,c")
-    ap.add_argument("--from", dest="date_from", metavar="YYYYMMDD")
-    ap.add_argument("--to", dest="date_to", metavar="YYYYMMDD")
+    ap.add_argument("--from", dest="date_from", metavar="DAY")
+    ap.add_argument("--to", dest="date_to", metavar="DAY")
     ap.add_argument("--tables", action="store_true", help="list table names")
     ap.add_argument("--verify", action="store_true", help="check every checksum")
     args = ap.parse_args(argv)

@@ -370,6 +370,11 @@ def members_store(tmp_path):
 ENT = {0: "userA", 1: '"user,B"', 2: '"user""C"'}
 
 
+def iso(yyyymmdd):
+    """The text form of a date (format-spec section 10): YYYY-MM-DD."""
+    return f"{yyyymmdd // 10000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
+
+
 def expected_csv(rows, ents=ENT):
     out = "msno,city,score,date,name,active\n"
     for e, city, score, d, name, act in rows:
@@ -380,7 +385,7 @@ def expected_csv(rows, ents=ENT):
         else:
             name_f = name
         out += ",".join([ents[e], "" if city is None else str(city),
-                         "" if score is None else repr(score), str(d), name_f, str(act)]) + "\n"
+                         "" if score is None else repr(score), iso(d), name_f, str(act)]) + "\n"
     return out.encode()
 
 
@@ -397,11 +402,11 @@ def test_full_scan_all_encodings_and_codecs(tmp_path, capsysbinary):
     assert out == expected_csv(P1 + P2)
     # Spot-check the formatting contract literally, independent of expected_csv().
     lines = out.decode().split("\n")
-    assert lines[1] == "userA,5,1.5,20170101,plain,1"
-    assert lines[2] == '"user,B",,123.456,20170103,"has,comma",0'
-    assert lines[3] == '"user""C",7,,20170103,"has ""quote""",1'
-    assert lines[4] == "userA,7,nan,20170115,,1"
-    assert out.endswith('userA,,-0.0,20170228,ünïcode,0\n'.encode())
+    assert lines[1] == "userA,5,1.5,2017-01-01,plain,1"
+    assert lines[2] == '"user,B",,123.456,2017-01-03,"has,comma",0'
+    assert lines[3] == '"user""C",7,,2017-01-03,"has ""quote""",1'
+    assert lines[4] == "userA,7,nan,2017-01-15,,1"
+    assert out.endswith('userA,,-0.0,2017-02-28,ünïcode,0\n'.encode())
 
 
 def test_decimal_table(tmp_path, capsysbinary):
@@ -420,9 +425,9 @@ def test_columns_and_date_filter(tmp_path, capsysbinary):
     assert rc == 0
     assert out == b'name,city\n"has,comma",\n"has ""quote""",7\n,7\n"line\nbreak",-3\n,9\n'
     rc, out, _ = run(capsysbinary, store, "members", "--columns", "date", "--from", "20170201")
-    assert rc == 0 and out == b"date\n20170201\n20170228\n"
-    rc, out, _ = run(capsysbinary, store, "members", "--columns", "date", "--to", "20170102")
-    assert rc == 0 and out == b"date\n20170101\n"
+    assert rc == 0 and out == b"date\n2017-02-01\n2017-02-28\n"
+    rc, out, _ = run(capsysbinary, store, "members", "--columns", "date", "--to", "2017-01-02")
+    assert rc == 0 and out == b"date\n2017-01-01\n"
     rc, out, _ = run(capsysbinary, store, "members", "--columns", "date",
                      "--from", "20180101", "--to", "20180131")
     assert rc == 0 and out == b"date\n"
@@ -598,8 +603,8 @@ def test_float_and_date_formatting(tmp_path, capsysbinary):
                                              "-inf", "-0.0"]
     rc, out, _ = run(capsysbinary, store, "d")
     lines = out.decode().split("\n")
-    assert rc == 0 and lines[1:7] == ["20170301", "19700101", "19691231", "10101", "99991231",
-                                      "20000229"]
+    assert rc == 0 and lines[1:7] == ["2017-03-01", "1970-01-01", "1969-12-31", "0001-01-01",
+                                      "9999-12-31", "2000-02-29"]
 
 
 def test_date_conversion_matches_datetime():

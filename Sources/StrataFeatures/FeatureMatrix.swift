@@ -143,7 +143,7 @@ public enum FeatureValue: Equatable, Sendable {
 
     /// The text of a value of a column of `type` (format-spec §10): dates as YYYYMMDD, not day numbers.
     public func text(as type: LogicalType) -> String? {
-        if case .integer(let day) = self, type == .date { return ValueText.date(day, style: .compact) }
+        if case .integer(let day) = self, type == .date { return ValueText.date(day, style: .iso) }
         return text
     }
 

@@ -20,7 +20,9 @@ public enum FeatureRegistry {
         }
         try StoreNames.validate(view.name, what: "feature view name")
         let number = (versions.last?.version ?? 0) + 1
-        let relative = "features/\(view.name)/v\(StorePaths.zeroPadded(number, 6)).yaml"
+        // The store version in the name keeps it unique: a view dropped and registered again gets version
+        // numbers it had before, and the old files stay readable by time travel until gc.
+        let relative = "features/\(view.name)/v\(StorePaths.zeroPadded(number, 6))-\(StorePaths.zeroPadded(writer.newVersion, 12)).yaml"
         try writer.writeFile(Array(sourceText.utf8), relativePath: relative)
         let entry = FeatureViewVersion(version: number, hash: hash, file: relative, createdAt: StoreWriter.timestamp())
         catalog.views[view.name, default: []].append(entry)
@@ -46,6 +48,45 @@ public enum FeatureRegistry {
                 writer.abort()
             }
             return registrations
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// The YAML text registered as a version of `name` (latest, or `version`), checked against its hash.
+    public static func source(store: Store, name: String, version: Int? = nil) throws -> (text: String, entry: FeatureViewVersion) {
+        let (_, entry) = try load(store: store, name: name, version: version)
+        let bytes = try FileSystem.readFile(store.absolute(entry.file))
+        return (String(decoding: bytes, as: UTF8.self), entry)
+    }
+
+    /// Unregisters `name` (every version, or one) in a new store version; its online table goes with the
+    /// version it was materialised from. Earlier store versions keep both (time travel) until gc.
+    public static func drop(storePath: String, name: String, version: Int? = nil) throws -> (versions: [Int], onlineDropped: Bool, committedVersion: Int) {
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            var catalog = try writer.section(FeatureCatalog.self)
+            guard let versions = catalog.views[name], !versions.isEmpty else {
+                let known = catalog.views.keys.sorted()
+                throw FeaturePlanError(message: "no feature view '\(name)' is registered (registered: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+            }
+            let dropped = version.map { wanted in versions.filter { $0.version == wanted } } ?? versions
+            guard !dropped.isEmpty else {
+                throw FeaturePlanError(message: "feature view \(name) has no version \(version!) (versions: \(versions.map { String($0.version) }.joined(separator: ", ")))")
+            }
+            let remaining = versions.filter { entry in !dropped.contains { $0.version == entry.version } }
+            catalog.views[name] = remaining.isEmpty ? nil : remaining
+            try writer.setSection(catalog)
+            var online = try writer.section(OnlineCatalog.self)
+            let onlineDropped = online.tables[name].map { table in dropped.contains { $0.version == table.featureViewVersion } } ?? false
+            if onlineDropped {
+                online.tables[name] = nil
+                try writer.setSection(online)
+            }
+            let label = version.map { "\(name)@\($0)" } ?? name
+            let manifest = try writer.commit(operation: "drop feature view \(label)")
+            return (dropped.map(\.version), onlineDropped, manifest.version)
         } catch {
             writer.abort()
             throw error

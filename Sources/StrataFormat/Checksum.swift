@@ -20,4 +20,10 @@ public enum Checksum {
     public static func crc32(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { crc32($0) }
     }
+
+    /// The CRC-32 of two pieces one after the other, from the CRC of each and the second's length: pieces
+    /// checksummed in parallel give the checksum of the whole.
+    public static func crc32Combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: CZlib.crc32_combine(UInt(first), UInt(second), Int(secondLength)))
+    }
 }

@@ -28,7 +28,7 @@ public enum ValueText {
     }
 
     /// The cell at `row` of `column`; nil for NULL. `entity` names an entity id (its msno).
-    public static func cell(_ column: ColumnVector, row: Int, dates: DateStyle = .compact, entity: (Int64) -> String) -> String? {
+    public static func cell(_ column: ColumnVector, row: Int, dates: DateStyle = .iso, entity: (Int64) -> String) -> String? {
         if column.isNull(row) { return nil }
         switch column.values {
         case .integers(let values):

@@ -17,6 +17,8 @@ struct ParsedBlock: @unchecked Sendable {
     var rejects: [RejectedLine] = []
     var lineCount = 0
     var byteCount = 0
+    /// CRC-32 of the block's bytes: the file's checksum is combined from them (duplicate-file detection).
+    var crc: UInt32 = 0
 }
 
 enum BlockParser {
@@ -25,6 +27,7 @@ enum BlockParser {
         var state = State(spec: spec, file: file)
         state.parsed.byteCount = block.bytes.count
         let bytes = UnsafeRawBufferPointer(block.bytes)
+        state.parsed.crc = Checksum.crc32(bytes)
         if bytes.count > 0, memchr(bytes.baseAddress!, Int32(UInt8(ascii: "\"")), bytes.count) == nil {
             parseUnquoted(block, &state)
         } else {
@@ -136,6 +139,10 @@ final class BlockMerger {
     private var bytesMerged = 0
     private(set) var rowsIngested = 0
     private(set) var rowsRejected = 0
+    /// The first rejected lines of this file, for an error that refuses it.
+    private(set) var firstRejects: [RejectedLine] = []
+    /// CRC-32 of the file's bytes so far: the header's, then every merged block's.
+    var crc: UInt32 = 0
 
     init(spec: TableSpec, file: String, writer: StoreWriter, flusher: SegmentFlusher, options: IngestOptions, firstLine: Int,
          progress: @escaping (Int, Int) -> Void) {
@@ -156,6 +163,7 @@ final class BlockMerger {
                 throw IngestError.malformed(file: file, line: reject.line, column: reject.column, reason: reject.reason + " (--strict: nothing was ingested)")
             }
             rowsRejected += 1
+            if firstRejects.count < 5 { firstRejects.append(reject) }
             try rejects.add(reject)
         }
         nextLine += block.lineCount
@@ -175,6 +183,7 @@ final class BlockMerger {
             try flush(largest)
         }
         bytesMerged += block.byteCount
+        crc = Checksum.crc32Combine(crc, block.crc, secondLength: block.byteCount)
         progress(bytesMerged, rowsIngested)
     }
 

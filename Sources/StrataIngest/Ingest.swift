@@ -11,6 +11,12 @@ public struct IngestOptions: Sendable {
     public var forcedTable: String?
     /// Cutoff (day number) for Kaggle's train.csv, which has no cutoff column.
     public var cutoffDay: Int64?
+    /// The columns of `forcedTable` when it is a table of the user's own (`--schema`, `--infer-schema`).
+    public var customSchema: CustomTableSchema?
+    /// How many rejected lines a file may have before the ingest is refused (`--max-rejects`).
+    public var maxRejects: RejectLimit = .fraction(0.01)
+    /// Ingest content that was ingested into the same table before (`--allow-duplicate`).
+    public var allowDuplicate = false
     /// Rows per segment file, and rows buffered across all partitions: together they bound memory.
     public var segmentRowCountMax = 1 << 20
     public var bufferedRowCountMax = 2 << 20
@@ -18,6 +24,37 @@ public struct IngestOptions: Sendable {
     public var progress: (@Sendable (IngestProgress) -> Void)?
 
     public init() {}
+}
+
+/// `--max-rejects`: a number of lines, or a share of a file's lines.
+public enum RejectLimit: Sendable, Equatable, CustomStringConvertible {
+    case count(Int)
+    case fraction(Double)
+
+    /// `N` or `P%`.
+    public init?(_ text: String) {
+        if text.hasSuffix("%") {
+            guard let percent = Double(text.dropLast()), percent >= 0, percent <= 100 else { return nil }
+            self = .fraction(percent / 100)
+        } else {
+            guard let count = Int(text), count >= 0 else { return nil }
+            self = .count(count)
+        }
+    }
+
+    public func allows(rejected: Int, of lines: Int) -> Bool {
+        switch self {
+        case .count(let count): rejected <= count
+        case .fraction(let fraction): Double(rejected) <= fraction * Double(lines)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .count(let count): String(count)
+        case .fraction(let fraction): "\(FloatText.python(fraction * 100).replacingOccurrences(of: ".0", with: ""))%"
+        }
+    }
 }
 
 public struct IngestProgress: Sendable {
@@ -112,27 +149,8 @@ public enum Ingester {
         let reader = try CSVReader(path: path)
         guard try reader.next() else { throw IngestError.emptyFile(file: file) }
         let firstRecord = (0..<reader.fields.count).map { reader.string(reader.fields[$0]) }
-        let spec: TableSpec
-        var headerConsumed = true
-        if let forced = options.forcedTable {
-            guard var forcedSpec = KKBoxTables.named(forced) else {
-                throw IngestError.unknownTable(name: forced, known: KKBoxTables.all.map(\.name))
-            }
-            if forced == "labels", firstRecord.count == 2 || firstRecord == KKBoxTables.kaggleTrainHeader {
-                guard let cutoff = options.cutoffDay else { throw IngestError.missingCutoff(file: file) }
-                forcedSpec = KKBoxTables.kaggleLabels(cutoffDay: cutoff)
-            }
-            spec = forcedSpec
-            // With --table the header is optional: a first line that is not the header is data.
-            headerConsumed = firstRecord == spec.header
-        } else {
-            guard let recognised = try KKBoxTables.recognise(header: firstRecord, file: file, cutoffDay: options.cutoffDay) else {
-                throw IngestError.unrecognisedHeader(file: file, header: firstRecord.joined(separator: ","), known: KKBoxTables.knownHeaders)
-            }
-            spec = recognised
-        }
+        let (spec, headerConsumed) = try tableSpec(firstRecord: firstRecord, file: file, writer: writer, options: options)
         try writer.ensureTable(spec.name, columns: spec.schemas, partitionColumn: spec.partitionColumn, partitioning: spec.partitioning)
-        writer.addSourceBytes(size, to: spec.name)
         // Data starts after the header, or at the first record when the file has none.
         let dataOffset = headerConsumed ? reader.fileOffset : reader.recordFileOffset
         let firstDataLine = headerConsumed ? reader.linesConsumed + 1 : 1
@@ -150,9 +168,84 @@ public enum Ingester {
             inFlight.append(Future { BlockParser.parse(block, spec: spec, file: file) })
         }
         for future in inFlight { try merger.merge(future.wait(), rejects: &rejects) }
+        // The header's bytes, then the blocks': the checksum of the whole file.
+        var crc = try headerChecksum(path, count: dataOffset)
+        crc = Checksum.crc32Combine(crc, merger.crc, secondLength: size - dataOffset)
+        let lines = merger.rowsIngested + merger.rowsRejected
+        if merger.rowsRejected > 0 && merger.rowsIngested == 0 {
+            throw IngestError.tooManyRejects(file: file, rejected: merger.rowsRejected, lines: lines, allowed: nil, first: merger.firstRejects)
+        }
+        if !options.maxRejects.allows(rejected: merger.rowsRejected, of: lines) {
+            throw IngestError.tooManyRejects(file: file, rejected: merger.rowsRejected, lines: lines, allowed: options.maxRejects.description, first: merger.firstRejects)
+        }
+        if !options.allowDuplicate, let earlier = writer.table(spec.name)?.sourceFiles?.first(where: { $0.sizeBytes == size && $0.crc32 == crc }) {
+            throw IngestError.duplicate(file: file, table: spec.name, earlier: earlier.name, version: earlier.version)
+        }
         try merger.finish()
+        writer.addSourceBytes(size, to: spec.name)
+        writer.addSourceFile(name: (file as NSString).lastPathComponent, sizeBytes: size, crc32: crc, rows: merger.rowsIngested, to: spec.name)
         options.progress?(IngestProgress(file: file, bytesRead: size, fileSizeBytes: size, rowCount: merger.rowsIngested, elapsedSeconds: -started.timeIntervalSinceNow))
         return FileReport(file: file, table: spec.name, rowsIngested: merger.rowsIngested, rowsRejected: merger.rowsRejected, sizeBytes: size, seconds: -started.timeIntervalSinceNow)
+    }
+}
+
+extension Ingester {
+    /// The table a file goes to and how its fields map to columns; whether its first record is a header.
+    static func tableSpec(firstRecord: [String], file: String, writer: StoreWriter, options: IngestOptions) throws -> (TableSpec, Bool) {
+        guard let forced = options.forcedTable else {
+            if let recognised = try KKBoxTables.recognise(header: firstRecord, file: file, cutoffDay: options.cutoffDay) { return (recognised, true) }
+            if let near = KKBoxTables.nearest(header: firstRecord) {
+                throw IngestError.nearMiss(file: file, table: near.table.name, missing: near.missing, unexpected: near.unexpected, header: near.table.header)
+            }
+            throw IngestError.unrecognisedHeader(file: file, header: firstRecord.joined(separator: ","), known: KKBoxTables.knownHeaders)
+        }
+        if var spec = KKBoxTables.named(forced) {
+            guard options.customSchema == nil else {
+                throw IngestError.schema(file: file, reason: "\(forced) is a KKBox table with a fixed schema; --schema and --infer-schema are for tables of your own")
+            }
+            if forced == "labels", firstRecord.count == 2 || firstRecord == KKBoxTables.kaggleTrainHeader {
+                guard let cutoff = options.cutoffDay else { throw IngestError.missingCutoff(file: file) }
+                spec = KKBoxTables.kaggleLabels(cutoffDay: cutoff)
+            }
+            // With --table the header is optional: a first line that is not the header is data.
+            return (spec, firstRecord == spec.header)
+        }
+        try StoreNames.validate(forced, what: "--table")
+        // Kaggle's train.csv layout under a name of one's own (sample_submission_v2.csv as `submission`).
+        if firstRecord == KKBoxTables.kaggleTrainHeader, options.customSchema == nil, let cutoff = options.cutoffDay {
+            var spec = KKBoxTables.kaggleLabels(cutoffDay: cutoff)
+            spec.name = forced
+            return (spec, true)
+        }
+        let existing = writer.table(forced)
+        var schema = options.customSchema
+        if let existing {
+            let stored = try CustomTableSchema(columns: existing.columns, partitionColumn: existing.partitionColumn)
+            if let schema, schema != stored {
+                throw IngestError.schema(file: file, reason: "table \(forced) exists with another schema:\n\(stored.yaml)drop it first (strata drop \(forced)) or match that schema")
+            }
+            schema = stored
+        }
+        guard let schema else {
+            throw IngestError.unknownTable(name: forced, known: KKBoxTables.all.map(\.name))
+        }
+        return (try schema.spec(table: forced, header: firstRecord, file: file), true)
+    }
+
+    /// CRC-32 of the first `count` bytes of a file (its header line).
+    static func headerChecksum(_ path: String, count: Int) throws -> UInt32 {
+        guard count > 0 else { return 0 }
+        let fd = try FileSystem.open(path, O_RDONLY)
+        defer { FileSystem.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, count - filled, off_t(filled)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { throw IngestError.malformed(file: path, line: nil, column: nil, reason: "the file shrank while it was read") }
+            filled += got
+        }
+        return Checksum.crc32(bytes)
     }
 }
 

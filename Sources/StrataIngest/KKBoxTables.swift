@@ -1,3 +1,4 @@
+import Foundation
 import StrataFormat
 import StrataStorage
 
@@ -122,6 +123,25 @@ public enum KKBoxTables {
             return kaggleLabels(cutoffDay: cutoffDay)
         }
         return nil
+    }
+
+    /// The KKBox table whose header shares most names with `header`, when it shares at least half of
+    /// them: a misspelt column, one too many or one missing. Names compare without case and spaces.
+    public static func nearest(header: [String]) -> (table: TableSpec, missing: [String], unexpected: [String])? {
+        func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
+        let given = header.map(key)
+        var best: (table: TableSpec, missing: [String], unexpected: [String], shared: Int)?
+        for table in all + [kaggleLabels(cutoffDay: 0)] {
+            let expected = table.header.map(key)
+            let shared = expected.filter(given.contains).count
+            guard shared >= 2 || expected.count == 2, shared * 2 >= expected.count, shared > (best?.shared ?? 0) else { continue }
+            let missing = zip(table.header, expected).filter { !given.contains($0.1) }.map(\.0)
+            let unexpected = zip(header, given).filter { !expected.contains($0.1) }.map { String($0.0.prefix(64)) }
+            // Only a different order, or a difference of case or spaces: say so as well.
+            best = (table, missing.isEmpty && unexpected.isEmpty ? ["(the same names in another order or spelling: \(header.joined(separator: ",")))"] : missing,
+                    unexpected, shared)
+        }
+        return best.map { ($0.table, $0.missing, $0.unexpected) }
     }
 
     public static var knownHeaders: [String] {

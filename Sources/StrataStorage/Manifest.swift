@@ -7,6 +7,8 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var parentVersion: Int
     public var createdAt: String
     public var operation: String
+    /// The command line that made this version (`strata ingest --db s members.csv`), when a tool recorded it.
+    public var command: String?
     public var entities: EntitySection
     public var tables: [String: TableManifest]
     /// The sections of the layers above storage, by key (`ManifestSection`): every other top-level key of
@@ -19,6 +21,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.parentVersion = parentVersion
         self.createdAt = createdAt
         self.operation = operation
+        self.command = nil
         self.entities = entities
         self.tables = tables
         self.sections = sections
@@ -31,7 +34,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         init?(intValue: Int) { nil }
     }
 
-    private static let storageKeys: Set<String> = ["version", "parentVersion", "createdAt", "operation", "entities", "tables"]
+    private static let storageKeys: Set<String> = ["version", "parentVersion", "createdAt", "operation", "command", "entities", "tables"]
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
@@ -40,6 +43,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         parentVersion = try container.decode(Int.self, forKey: key("parentVersion"))
         createdAt = try container.decode(String.self, forKey: key("createdAt"))
         operation = try container.decode(String.self, forKey: key("operation"))
+        command = try container.decodeIfPresent(String.self, forKey: key("command"))
         entities = try container.decode(EntitySection.self, forKey: key("entities"))
         tables = try container.decode([String: TableManifest].self, forKey: key("tables"))
         sections = [:]
@@ -55,6 +59,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         try container.encode(parentVersion, forKey: key("parentVersion"))
         try container.encode(createdAt, forKey: key("createdAt"))
         try container.encode(operation, forKey: key("operation"))
+        try container.encodeIfPresent(command, forKey: key("command"))
         try container.encode(entities, forKey: key("entities"))
         try container.encode(tables, forKey: key("tables"))
         for (name, value) in sections where !Self.storageKeys.contains(name) {
@@ -121,6 +126,8 @@ public struct TableManifest: Codable, Equatable, Sendable {
     /// Where a derived table (a training set, predictions) came from, as the layer that made it records it
     /// (storage does not interpret it); nil for ingested tables.
     public var lineage: JSONValue?
+    /// Every CSV file ingested into the table, oldest first (nil for derived tables and older stores).
+    public var sourceFiles: [SourceFile]?
 
     public init(columns: [ColumnSchema], partitionColumn: String? = nil, partitioning: Partitioning = .none, sourceBytes: Int = 0,
                 segments: [SegmentEntry] = [], lineage: JSONValue? = nil) {
@@ -137,7 +144,7 @@ public struct TableManifest: Codable, Equatable, Sendable {
     public var partitions: [Int] { Array(Set(segments.map(\.partition))).sorted() }
 
     enum CodingKeys: String, CodingKey {
-        case columns, partitionColumn, partitioning, sourceBytes, segments, lineage
+        case columns, partitionColumn, partitioning, sourceBytes, segments, lineage, sourceFiles
     }
 
     /// Writes `partitionColumn` as an explicit null (format-spec §7), where the synthesised encoder omits it.
@@ -153,10 +160,29 @@ public struct TableManifest: Codable, Equatable, Sendable {
         try container.encode(sourceBytes, forKey: .sourceBytes)
         try container.encode(segments, forKey: .segments)
         try container.encodeIfPresent(lineage, forKey: .lineage)
+        try container.encodeIfPresent(sourceFiles, forKey: .sourceFiles)
     }
 
     public var descriptors: [ColumnDescriptor] {
         columns.map { ColumnDescriptor(name: $0.name, type: $0.type, nullable: $0.nullable) }
+    }
+}
+
+/// A CSV file ingested into a table: what it was called, its size and content checksum (so the same
+/// content is not ingested twice by mistake), and the version that committed it.
+public struct SourceFile: Codable, Equatable, Sendable {
+    public var name: String
+    public var sizeBytes: Int
+    public var crc32: UInt32
+    public var version: Int
+    public var rows: Int
+
+    public init(name: String, sizeBytes: Int, crc32: UInt32, version: Int, rows: Int) {
+        self.name = name
+        self.sizeBytes = sizeBytes
+        self.crc32 = crc32
+        self.version = version
+        self.rows = rows
     }
 }
 

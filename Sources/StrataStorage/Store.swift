@@ -21,6 +21,9 @@ public final class Store: @unchecked Sendable {
         let latest = try StorePaths.latestVersion(path)
         let version = requested ?? latest
         guard version >= 0, version <= latest else { throw StorageError.unknownVersion(requested: version, latest: latest) }
+        if version > 0, requested != nil, let oldest = try StorePaths.versions(path).first, version < oldest {
+            throw StorageError.invalid("version \(version) was removed by `strata gc --keep-versions`: the store keeps versions \(oldest)...\(latest)")
+        }
         manifest = version == 0 ? .empty : try StorePaths.readManifest(path, version: version)
     }
 
@@ -124,6 +127,41 @@ public enum StorePaths {
         } catch var error as FormatError {
             if !error.needsNewerReader && version > 1 { error.message += " (open the previous version with --version \(version - 1))" }
             throw StorageError.from(error, file: file)
+        }
+    }
+}
+
+extension Store {
+    /// A version whose manifest cannot be read, and why.
+    public struct UnreadableVersion: Error, Sendable {
+        public var version: Int
+        public var reason: String
+    }
+
+    /// Every committed version still on disk, oldest first: its manifest, or why it cannot be read.
+    public static func history(path: String) throws -> [Result<Manifest, UnreadableVersion>] {
+        guard FileSystem.isDirectory(StorePaths.manifestDirectory(path)) else { throw StorageError.notAStore(path: path) }
+        return try StorePaths.versions(path).map { version in
+            do {
+                return .success(try StorePaths.readManifest(path, version: version))
+            } catch let error as StorageError {
+                return .failure(UnreadableVersion(version: version, reason: error.shortDescription))
+            }
+        }
+    }
+
+    /// Removes table `name` in a new version; earlier versions keep it (time travel) until gc.
+    public static func dropTable(path: String, name: String) throws -> Int {
+        let writer = try StoreWriter(path: path, create: false)
+        do {
+            guard writer.table(name) != nil else {
+                throw StorageError.unknownTable(name: name, available: writer.base.tables.keys.sorted())
+            }
+            writer.dropTable(name)
+            return try writer.commit(operation: "drop table \(name)").version
+        } catch {
+            writer.abort()
+            throw error
         }
     }
 }

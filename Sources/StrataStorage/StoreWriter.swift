@@ -23,6 +23,9 @@ public final class StoreWriter: @unchecked Sendable {
     private let state = NSLock()
     private var lockFD: Int32?
 
+    /// The command line recorded in every manifest this process commits (`strata versions` shows it).
+    nonisolated(unsafe) public static var commandLine: String?
+
     /// How long a writer waits for another one to finish before giving up (the CLI's `--wait`).
     nonisolated(unsafe) public static var lockWaitSeconds = 0.0
 
@@ -139,6 +142,13 @@ public final class StoreWriter: @unchecked Sendable {
         state.withLock { tables[table]!.sourceBytes += count }
     }
 
+    /// Records a CSV file ingested into `table` by this commit.
+    public func addSourceFile(name: String, sizeBytes: Int, crc32: UInt32, rows: Int, to table: String) {
+        state.withLock {
+            tables[table]!.sourceFiles = (tables[table]!.sourceFiles ?? []) + [SourceFile(name: name, sizeBytes: sizeBytes, crc32: crc32, version: newVersion, rows: rows)]
+        }
+    }
+
     /// Writes one segment of `table` for `partition`; it joins the table at commit, after the partition's
     /// existing segments (so ingestion order is kept, format-spec §8).
     public func writeSegment(table name: String, partition: Int, columns: [ColumnVector], policy: CompressionPolicy) throws {
@@ -191,9 +201,10 @@ public final class StoreWriter: @unchecked Sendable {
         }
         // Segment files are fsynced as written; their directory entries must be durable before the manifest.
         for directory in Set(writtenFiles.map(FileSystem.directoryName)) { try FileSystem.fsyncDirectory(directory) }
-        let manifest = Manifest(
+        var manifest = Manifest(
             version: newVersion, parentVersion: base.version, createdAt: Self.timestamp(), operation: operation,
             entities: entitySection, tables: tables, sections: sections)
+        manifest.command = Self.commandLine
         let final = path + "/" + StorePaths.manifestName(newVersion)
         let temporary = path + "/manifest/.tmp-\(newVersion).manifest"
         try FileSystem.writeAtomically(try manifest.encoded(), to: final, temporaryPath: temporary)

@@ -32,7 +32,7 @@ public final class TableScan: @unchecked Sendable {
     /// Segments skipped by partition key, chunks skipped by zone map (for EXPLAIN-style reports).
     public let segmentsPruned: Int
     public let chunksPruned: Int
-    private let dayRange: ClosedRange<Int64>?
+    public let dayRange: ClosedRange<Int64>?
     private let partitionColumnIndex: Int?
     private var cursor = 0
 

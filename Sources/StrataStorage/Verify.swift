@@ -41,7 +41,8 @@ extension Store {
     /// above (feature views, online tables, runs, models) are checked to exist here, so that they are not
     /// orphans; each layer registers a deep check of its own files in `checks`, whose findings are merged
     /// into the report.
-    public static func verify(path: String, checks: [StoreCheck] = [], progress: ((String) -> Void)? = nil) throws -> VerifyReport {
+    /// `ignoringVersions`: versions checked as if their manifests were gone (gc's dry run).
+    public static func verify(path: String, checks: [StoreCheck] = [], ignoringVersions: Set<Int> = [], progress: ((String) -> Void)? = nil) throws -> VerifyReport {
         guard FileSystem.isDirectory(StorePaths.manifestDirectory(path)) else { throw StorageError.notAStore(path: path) }
         var report = VerifyReport()
         var referenced: [String: UInt32] = [:]
@@ -52,7 +53,7 @@ extension Store {
         var rowCountOf: [String: Int] = [:]
         /// The smallest entity count of the versions that reference each table segment: its ids must be below it.
         var entityLimitOf: [String: Int] = [:]
-        for version in try StorePaths.versions(path) {
+        for version in try StorePaths.versions(path) where !ignoringVersions.contains(version) {
             report.manifestsChecked += 1
             do {
                 let manifest = try StorePaths.readManifest(path, version: version)
@@ -203,10 +204,24 @@ extension Store {
 
     /// Deletes the orphans `verify` lists, holding the writer lock so no write is in flight. Committed
     /// files of every version are kept.
-    public static func collectGarbage(path: String, dryRun: Bool = false) throws -> (files: [String], bytes: Int) {
+    /// Deletes the files no committed version uses. With `keepVersions`, first removes the manifests of
+    /// all but the newest `keepVersions` versions (time travel to them ends), so that the files only they
+    /// used go too. The manifests go first: a crash in between leaves files that the next gc deletes.
+    public static func collectGarbage(path: String, dryRun: Bool = false, keepVersions: Int? = nil) throws -> GarbageReport {
         let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path), waitSeconds: StoreWriter.lockWaitSeconds)
         defer { FileSystem.close(fd) }
-        let report = try verify(path: path)
+        guard FileSystem.isDirectory(StorePaths.manifestDirectory(path)) else { throw StorageError.notAStore(path: path) }
+        var removedVersions: [Int] = []
+        if let keepVersions {
+            guard keepVersions >= 1 else { throw StorageError.invalid("--keep-versions must be at least 1 (the latest version is always kept)") }
+            let versions = try StorePaths.versions(path)
+            removedVersions = Array(versions.dropLast(keepVersions))
+        }
+        if !dryRun && !removedVersions.isEmpty {
+            for version in removedVersions { try FileSystem.remove(path + "/" + StorePaths.manifestName(version)) }
+            try FileSystem.fsyncDirectory(StorePaths.manifestDirectory(path))
+        }
+        let report = try verify(path: path, ignoringVersions: dryRun ? Set(removedVersions) : [])
         guard report.unreadableVersions.isEmpty else {
             throw StorageError.invalid("gc deletes nothing while a manifest cannot be read (version \(report.unreadableVersions.map(String.init).joined(separator: ", "))): "
                 + "the files it names would look uncommitted. Run `strata verify`, and restore or remove that manifest first.")
@@ -219,8 +234,17 @@ extension Store {
         if !dryRun {
             for directory in Set(report.orphans.map { FileSystem.directoryName(path + "/" + $0) }) { try FileSystem.fsyncDirectory(directory) }
         }
-        return (report.orphans, bytes)
+        return GarbageReport(files: report.orphans, bytes: bytes, removedVersions: removedVersions)
     }
+}
+
+/// What `collectGarbage` deleted (or, in a dry run, would delete).
+public struct GarbageReport: Sendable {
+    /// Store-relative paths of the deleted files.
+    public var files: [String]
+    public var bytes: Int
+    /// Versions whose manifests were removed (`keepVersions`).
+    public var removedVersions: [Int]
 }
 
 extension StorageError {

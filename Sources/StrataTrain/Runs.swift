@@ -121,7 +121,7 @@ public enum TrainingRunner {
                     labels: positions.map { validLabels[$0] }, probabilities: positions.map { probabilities[$0] }, threshold: request.threshold)))
             }
             var runLog = try writer.section(RunLog.self)
-            let id = "run-" + StorePaths.zeroPadded(runLog.runs.count + 1, 6)
+            let id = try newRunId(runLog, storePath: storePath)
             let record = RunRecord(
                 id: id, createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: try table.featureLineage(),
                 storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames,
@@ -149,6 +149,39 @@ public enum TrainingRunner {
             }
             let manifest = try writer.commit(operation: "train \(id) on \(request.trainingSet)")
             return TrainReport(record: record, registeredVersion: registered, committedVersion: manifest.version)
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// The next run id: past every id in the log, and past every run directory still on disk (a dropped
+    /// run's files stay for time travel until gc, so its id is never given to another run).
+    static func newRunId(_ log: RunLog, storePath: String) throws -> String {
+        var number = log.runs.compactMap { Int($0.id.dropFirst(4)) }.max().map { $0 + 1 } ?? 1
+        number = max(number, log.runs.count + 1)
+        while FileSystem.isDirectory(storePath + "/runs/run-" + StorePaths.zeroPadded(number, 6)) { number += 1 }
+        return "run-" + StorePaths.zeroPadded(number, 6)
+    }
+
+    /// Removes a run from the log in a new store version. A run that a registered model version uses is
+    /// kept: drop that model version first.
+    public static func dropRun(storePath: String, id: String) throws -> Int {
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            var log = try writer.section(RunLog.self)
+            guard log.entry(id) != nil else {
+                throw TrainError("no run \(id) (runs: \(log.runs.isEmpty ? "none" : log.runs.map(\.id).suffix(10).joined(separator: ", ")))")
+            }
+            let users = try writer.section(ModelCatalog.self).models.sorted { $0.key < $1.key }.flatMap { name, versions in
+                versions.filter { $0.runId == id }.map { "\(name)@\($0.version)" }
+            }
+            guard users.isEmpty else {
+                throw TrainError("run \(id) is the model of \(users.joined(separator: ", ")); drop those model versions first (strata drop --model NAME@VERSION)")
+            }
+            log.runs.removeAll { $0.id == id }
+            try writer.setSection(log)
+            return try writer.commit(operation: "drop run \(id)").version
         } catch {
             writer.abort()
             throw error
@@ -225,6 +258,27 @@ public enum ModelRegistry {
             try writer.setSection(catalog)
             try writer.commit(operation: "models promote \(name) \(version) to \(stage)")
             return versions
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+
+    /// Removes one version of a model from the registry in a new store version (its run stays).
+    public static func dropVersion(storePath: String, name: String, version: Int) throws -> Int {
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            var catalog = try writer.section(ModelCatalog.self)
+            guard let versions = catalog.models[name] else {
+                throw TrainError("no model named \(name) (models: \(catalog.models.keys.sorted().joined(separator: ", ")))")
+            }
+            guard versions.contains(where: { $0.version == version }) else {
+                throw TrainError("model \(name) has no version \(version) (versions: \(versions.map { String($0.version) }.joined(separator: ", ")))")
+            }
+            let remaining = versions.filter { $0.version != version }
+            catalog.models[name] = remaining.isEmpty ? nil : remaining
+            try writer.setSection(catalog)
+            return try writer.commit(operation: "drop model \(name)@\(version)").version
         } catch {
             writer.abort()
             throw error

@@ -42,15 +42,24 @@ struct TrainingSet: ParsableCommand {
 struct Features: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Register feature views, materialise them for online serving, and read vectors by msno.",
-        subcommands: [Apply.self, List.self, Materialize.self, Get.self])
+        subcommands: [Apply.self, List.self, Show.self, Diff.self, Materialize.self, Get.self])
 
     struct Apply: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check feature view files against the store and register new versions.")
         @OptionGroup var store: StoreOption
         @Argument(help: "Feature view files (YAML).") var files: [String]
 
+        @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
         func run() throws {
-            for registration in try FeatureRegistry.apply(storePath: store.path, files: files) {
+            let registrations = try FeatureRegistry.apply(storePath: store.path, files: files)
+            if format != .table {
+                RowPrinter.print(header: ["view", "version", "registered", "hash"], rows: registrations.map {
+                    [$0.view, String($0.version.version), String($0.isNew), $0.version.hash]
+                }, format: format)
+                return
+            }
+            for registration in registrations {
                 let entry = registration.version
                 print("\(registration.view): version \(entry.version)\(registration.isNew ? " registered" : " unchanged") (hash \(entry.hash))")
             }
@@ -69,7 +78,7 @@ struct Features: ParsableCommand {
             for (name, versions) in try opened.manifest.section(FeatureCatalog.self).views.sorted(by: { $0.key < $1.key }) {
                 for entry in versions {
                     let online = onlineTables[name]
-                    let materialised = online.map { $0.featureViewVersion == entry.version ? String(Dates.yyyymmdd(dayNumber: $0.asOf)) : nil } ?? nil
+                    let materialised = online.map { $0.featureViewVersion == entry.version ? ValueText.date(Int64($0.asOf), style: .iso) : nil } ?? nil
                     rows.append([name, String(entry.version), entry.hash, entry.createdAt, materialised])
                 }
             }
@@ -79,17 +88,85 @@ struct Features: ParsableCommand {
 }
 
 extension Features {
+    /// `NAME` or `NAME@VERSION` of a registered view.
+    static func viewReference(_ text: String) throws -> (name: String, version: Int?) {
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let version = parts.count == 2 ? Int(parts[1]).flatMap { $0 > 0 ? $0 : nil } : nil
+        guard StoreNames.isValid(parts[0]), parts.count == 1 || version != nil else {
+            throw ValidationError("a feature view is NAME or NAME@VERSION (a positive number), got '\(text.prefix(80))'")
+        }
+        return (parts[0], version)
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the YAML registered as a feature view's version (default: the latest).")
+        @OptionGroup var store: StoreOption
+        @Argument(help: "NAME or NAME@VERSION.") var view: String
+        @Option(help: "Open this committed store version instead of the latest.") var version: Int?
+        @Option(help: "Output: table (the YAML as registered), csv or json.") var format: OutputFormat = .table
+
+        func run() throws {
+            let (name, number) = try Features.viewReference(view)
+            let (text, entry) = try FeatureRegistry.source(store: try Store(path: store.path, version: version), name: name, version: number)
+            struct Output: Encodable { var view: String; var version: Int; var hash: String; var createdAt: String; var yaml: String }
+            try RecordPrinter(format: format).print(
+                Output(view: name, version: entry.version, hash: entry.hash, createdAt: entry.createdAt, yaml: text),
+                fields: [("view", name), ("version", String(entry.version)), ("hash", entry.hash), ("created_at", entry.createdAt), ("yaml", text)]) {
+                    print("# \(name) version \(entry.version), hash \(entry.hash), registered \(entry.createdAt)")
+                    print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+                }
+        }
+    }
+
+    struct Diff: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare two registered feature view versions line by line (NAME@1 NAME@2, or two views).")
+        @OptionGroup var store: StoreOption
+        @Argument(help: "NAME or NAME@VERSION.") var first: String
+        @Argument(help: "NAME or NAME@VERSION.") var second: String
+        @Option(help: "Output: table (a unified-style diff), csv or json (the changed lines).") var format: OutputFormat = .table
+
+        func run() throws {
+            let opened = try Store(path: store.path)
+            let a = try Features.viewReference(first)
+            let b = try Features.viewReference(second)
+            let (left, leftEntry) = try FeatureRegistry.source(store: opened, name: a.name, version: a.version)
+            let (right, rightEntry) = try FeatureRegistry.source(store: opened, name: b.name, version: b.version)
+            let changes = LineDiff.changes(from: left.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+                                           to: right.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+            if format != .table {
+                RowPrinter.print(header: ["change", "line", "text"], rows: changes.map { [String($0.mark), String($0.line), $0.text] }, format: format)
+                return
+            }
+            print("--- \(a.name)@\(leftEntry.version) (hash \(leftEntry.hash))")
+            print("+++ \(b.name)@\(rightEntry.version) (hash \(rightEntry.hash))")
+            if changes.isEmpty { print("(identical)") }
+            for change in changes { print("\(change.mark)\(change.text)") }
+        }
+    }
+
     struct Materialize: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write every entity's feature vector as of a day into an mmap'd online table.")
         @OptionGroup var store: StoreOption
-        @Option(help: "Day the vectors are as of (YYYYMMDD): events strictly before it count.") var asOf: String
+        @Option(help: "Day the vectors are as of (YYYYMMDD or YYYY-MM-DD): events strictly before it count.") var asOf: String
         @Option(help: "Feature view file; registered when new.") var features: String?
         @Option(help: "A registered feature view (default: the only one).") var view: String?
+
+        @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
+        func validate() throws { _ = try dayNumber(asOf, flag: "--as-of") }
 
         func run() throws {
             let report = try OnlineMaterializer.materialize(
                 storePath: store.path, featuresFile: features, viewName: view, asOfDay: Int(try dayNumber(asOf, flag: "--as-of")))
+            if format != .table {
+                RowPrinter.print(header: ["view", "version", "as_of", "vectors", "bytes", "seconds", "committed_version"], rows: [[
+                    report.view, String(report.featureViewVersion), ValueText.date(Int64(try dayNumber(asOf, flag: "--as-of")), style: .iso),
+                    String(report.entityCount), String(report.sizeBytes), String(format: "%.3f", report.seconds), String(report.committedVersion),
+                ]], format: format)
+                return
+            }
             print("\(report.view) v\(report.featureViewVersion) as of \(asOf): \(grouped(report.entityCount)) vectors, "
                 + "\(humanBytes(report.sizeBytes)) in \(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")
         }
@@ -100,7 +177,7 @@ extension Features {
             abstract: "Print feature vectors by msno: from the online table, or computed as of --as-of when it differs.")
         @OptionGroup var store: StoreOption
         @Argument(help: "msno values.") var msno: [String]
-        @Option(help: "As of this day (YYYYMMDD); default: the online table's day.") var asOf: String?
+        @Option(help: "As of this day (YYYYMMDD or YYYY-MM-DD); default: the online table's day.") var asOf: String?
         @Option(help: "Feature view (default: the only one registered).") var view: String?
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
@@ -117,5 +194,43 @@ extension Features {
             }
         }
 
+    }
+}
+
+/// The lines that differ between two texts, by their longest common subsequence (feature views are short).
+enum LineDiff {
+    struct Change {
+        /// `-` a line only in the first text, `+` only in the second.
+        var mark: Character
+        /// Its 1-based line number in its own text.
+        var line: Int
+        var text: String
+    }
+
+    static func changes(from a: [String], to b: [String]) -> [Change] {
+        let n = a.count
+        let m = b.count
+        var common = Array(repeating: [Int](repeating: 0, count: m + 1), count: n + 1)
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            for j in stride(from: m - 1, through: 0, by: -1) {
+                common[i][j] = a[i] == b[j] ? common[i + 1][j + 1] + 1 : max(common[i + 1][j], common[i][j + 1])
+            }
+        }
+        var changes: [Change] = []
+        var i = 0
+        var j = 0
+        while i < n || j < m {
+            if i < n && j < m && a[i] == b[j] {
+                i += 1
+                j += 1
+            } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
+                changes.append(Change(mark: "-", line: i + 1, text: a[i]))
+                i += 1
+            } else {
+                changes.append(Change(mark: "+", line: j + 1, text: b[j]))
+                j += 1
+            }
+        }
+        return changes
     }
 }

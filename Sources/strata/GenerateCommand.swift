@@ -9,10 +9,10 @@ struct Generate: ParsableCommand {
 
     @Option(help: "Directory to write the four CSVs into.") var out: String
     @Option(help: "Number of members.") var members = 10_000
-    @Option(help: "First day, YYYYMMDD.") var start = "20160101"
+    @Option(help: "First day, YYYYMMDD or YYYY-MM-DD.") var start = "20160101"
     @Option(help: "Number of months.") var months = 15
     @Option(help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 42
-    @Option(name: .customLong("drift-from"), help: "From this day (YYYYMMDD) behaviour and churn drivers change.") var driftFrom: String?
+    @Option(name: .customLong("drift-from"), help: "From this day (YYYYMMDD or YYYY-MM-DD) behaviour and churn drivers change.") var driftFrom: String?
     @Option(name: .customLong("label-months"), help: "How many of the last months get label rows.") var labelMonths = 8
 
     func validate() throws {

@@ -15,11 +15,14 @@ struct Tables: ParsableCommand {
 
     func run() throws {
         let opened = try Store(path: store.path, version: version)
-        let header = ["table", "rows", "partitions", "segments", "bytes", "csv_bytes", "ratio"]
+        let header = ["table", "rows", "partitions", "segments", "bytes", "csv_bytes", "ratio", "kind"]
         let rows: [[String?]] = try opened.tableNames.map { name in
             let table = try opened.table(name)
+            let derived = table.lineage != nil
             return [name, String(table.rowCount), String(table.partitions.count), String(table.segments.count), String(table.sizeBytes),
-                    String(table.sourceBytes), table.sourceBytes > 0 ? String(format: "%.3f", Double(table.sizeBytes) / Double(table.sourceBytes)) : nil]
+                    derived ? nil : String(table.sourceBytes),
+                    table.sourceBytes > 0 ? String(format: "%.3f", Double(table.sizeBytes) / Double(table.sourceBytes)) : nil,
+                    derived ? "derived" : "ingested"]
         }
         if format == .table { print("store \(store.path), version \(opened.version), \(grouped(opened.manifest.entities.count)) entities (msno)") }
         RowPrinter.print(header: header, rows: rows, format: format)
@@ -52,10 +55,22 @@ struct Describe: ParsableCommand {
             RowPrinter.print(header: columnHeader, rows: columnRows, format: format)
             return
         }
-        let ratio = description.diskToSourceRatio.map { String(format: "%.3f", $0) } ?? "n/a"
         print("table \(table) (store version \(opened.version))")
-        print("  rows \(grouped(rowCount)), \(manifest.segments.count) segments, \(grouped(manifest.sizeBytes)) bytes on disk; "
-            + "CSV ingested \(grouped(manifest.sourceBytes)) bytes; disk/CSV ratio \(ratio)")
+        if manifest.lineage != nil {
+            // A derived table: where it came from instead of CSV figures it never had.
+            print("  rows \(grouped(rowCount)), \(manifest.segments.count) segments, \(grouped(manifest.sizeBytes)) bytes on disk; derived, not ingested")
+            if let lineage = try manifest.featureLineage() {
+                print("  lineage: \(lineage.kind) from feature view \(lineage.featureView) v\(lineage.featureViewVersion) (hash \(lineage.featureViewHash)) "
+                    + "and labels \(lineage.labelsTable) (\(grouped(lineage.labelsRowCount)) rows) at store version \(lineage.storeVersion), \(lineage.semantics)")
+            }
+        } else {
+            let ratio = description.diskToSourceRatio.map { String(format: "%.3f", $0) } ?? "n/a"
+            print("  rows \(grouped(rowCount)), \(manifest.segments.count) segments, \(grouped(manifest.sizeBytes)) bytes on disk; "
+                + "CSV ingested \(grouped(manifest.sourceBytes)) bytes; disk/CSV ratio \(ratio)")
+            for file in manifest.sourceFiles ?? [] {
+                print("  from \(file.name) (\(grouped(file.sizeBytes)) bytes, CRC-32 \(String(file.crc32, radix: 16)), \(grouped(file.rows)) rows) at version \(file.version)")
+            }
+        }
         print("  partitioned by \(manifest.partitionColumn.map { "\($0) (monthly)" } ?? "nothing (one partition)")")
         print("")
         RowPrinter.print(header: columnHeader, rows: columnRows, format: .table)
@@ -71,39 +86,70 @@ struct Verify: ParsableCommand {
         abstract: "Check every checksum of every file of every version; exit 1 with a report on damage.")
 
     @OptionGroup var store: StoreOption
+    @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func run() throws {
         let started = Date()
         let report = try Store.verify(path: store.path, checks: [FeatureStoreVerifier.check, RunVerifier.check])
         let seconds = -started.timeIntervalSinceNow
-        print("checked \(report.manifestsChecked) manifests, \(report.filesChecked) files, \(grouped(report.blocksChecked)) blocks, "
-            + "\(humanBytes(report.bytesChecked)) in \(String(format: "%.2f", seconds)) s")
-        if !report.orphans.isEmpty {
-            print("\(report.orphans.count) uncommitted files (left by an interrupted write; `strata gc` deletes them):")
-            for orphan in report.orphans.prefix(20) { print("  \(orphan)") }
+        struct Output: Encodable {
+            var ok: Bool
+            var manifests, files, blocks, bytes: Int
+            var seconds: Double
+            var problems, uncommittedFiles, notes: [String]
         }
-        for note in report.notes { print("note: \(note)") }
-        if report.isClean {
-            print("ok: no damage found")
-            return
+        let output = Output(ok: report.isClean, manifests: report.manifestsChecked, files: report.filesChecked, blocks: report.blocksChecked,
+                            bytes: report.bytesChecked, seconds: seconds, problems: report.problems, uncommittedFiles: report.orphans, notes: report.notes)
+        try RecordPrinter(format: format).print(output, fields: [
+            ("ok", String(report.isClean)), ("manifests", String(output.manifests)), ("files", String(output.files)), ("blocks", String(output.blocks)),
+            ("bytes", String(output.bytes)), ("problems", String(report.problems.count)), ("uncommitted_files", String(report.orphans.count)),
+        ]) {
+            print("checked \(report.manifestsChecked) manifests, \(report.filesChecked) files, \(grouped(report.blocksChecked)) blocks, "
+                + "\(humanBytes(report.bytesChecked)) in \(String(format: "%.2f", seconds)) s")
+            if !report.orphans.isEmpty {
+                print("\(report.orphans.count) uncommitted files (left by an interrupted write; `strata gc` deletes them):")
+                for orphan in report.orphans.prefix(20) { print("  \(orphan)") }
+            }
+            for note in report.notes { print("note: \(note)") }
+            if report.isClean {
+                print("ok: no damage found")
+            } else {
+                print("DAMAGE: \(report.problems.count) problems")
+                for problem in report.problems { print("  \(problem)") }
+            }
         }
-        print("DAMAGE: \(report.problems.count) problems")
-        for problem in report.problems { print("  \(problem)") }
-        throw ExitCode(1)
+        if !report.isClean { throw ExitCode(1) }
     }
 }
 
 struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gc", abstract: "Delete files no committed version uses (left by writes killed before their commit).")
+        commandName: "gc",
+        abstract: "Delete files no committed version uses; with --keep-versions N, also the versions before the newest N.")
 
     @OptionGroup var store: StoreOption
     @Flag(name: .customLong("dry-run"), help: "Only list them.") var dryRun = false
+    @Option(name: .customLong("keep-versions"), help: "Keep only the newest N versions (time travel to older ones ends) and delete the files only they used.")
+    var keepVersions: Int?
+    @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
+    func validate() throws {
+        if let keepVersions, keepVersions < 1 { throw ValidationError("--keep-versions must be at least 1 (the latest version is always kept)") }
+    }
 
     func run() throws {
-        let (files, bytes) = try Store.collectGarbage(path: store.path, dryRun: dryRun)
-        for file in files { print("  \(file)") }
-        print("\(dryRun ? "would delete" : "deleted") \(files.count) uncommitted files, \(humanBytes(bytes))")
+        let report = try Store.collectGarbage(path: store.path, dryRun: dryRun, keepVersions: keepVersions)
+        struct Output: Encodable { var dryRun: Bool; var files: [String]; var bytes: Int; var removedVersions: [Int] }
+        let verb = dryRun ? "would delete" : "deleted"
+        try RecordPrinter(format: format).print(
+            Output(dryRun: dryRun, files: report.files, bytes: report.bytes, removedVersions: report.removedVersions),
+            fields: [("files", String(report.files.count)), ("bytes", String(report.bytes)), ("removed_versions", String(report.removedVersions.count))]) {
+                for file in report.files { print("  \(file)") }
+                if let first = report.removedVersions.first, let last = report.removedVersions.last {
+                    print("\(dryRun ? "would remove" : "removed") versions \(first)...\(last) (\(report.removedVersions.count) manifests)")
+                }
+                print("\(verb) \(report.files.count) files no kept version uses, \(humanBytes(report.bytes))")
+            }
     }
 }
 
@@ -113,8 +159,8 @@ struct Scan: ParsableCommand {
     @OptionGroup var store: StoreOption
     @Argument(help: "Table name.") var table: String
     @Option(help: "Comma-separated columns (default: all).") var columns: String?
-    @Option(help: "First day to include, YYYYMMDD (on the table's partition column).") var from: String?
-    @Option(help: "Last day to include, YYYYMMDD.") var to: String?
+    @Option(help: "First day to include, YYYYMMDD or YYYY-MM-DD (on the table's partition column).") var from: String?
+    @Option(help: "Last day to include, YYYYMMDD or YYYY-MM-DD.") var to: String?
     @Option(help: "Print at most this many rows (table format default: 50).") var limit: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Open this committed version instead of the latest.") var version: Int?
@@ -159,7 +205,20 @@ struct Scan: ParsableCommand {
             }
         }
         printer.finish()
-        if truncated && format == .table { print("(first \(limit) rows; use --limit N or --format csv for more)") }
+        if truncated && format == .table {
+            print("(first \(grouped(limit)) of \(grouped(try rowsInRange(opened, dayRange: scan.dayRange))) rows; --limit N to change, or --format csv for all)")
+        }
+    }
+
+    /// How many rows the scan would print without a limit: the manifest's count, or with a day range
+    /// a scan of the partition column alone.
+    func rowsInRange(_ store: Store, dayRange: ClosedRange<Int64>?) throws -> Int {
+        let manifest = try store.table(table)
+        guard dayRange != nil, let partitionColumn = manifest.partitionColumn else { return manifest.rowCount }
+        let counter = try TableScan(store: store, table: table, columns: [partitionColumn], dayRange: dayRange)
+        var rows = 0
+        while let batch = try counter.next() { rows += batch.rowCount }
+        return rows
     }
 
     /// Decodes every selected column in full and prints its row count, non-null count and sum.

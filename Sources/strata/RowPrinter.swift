@@ -1,7 +1,9 @@
 import Foundation
 
 /// Prints rows as an aligned text table, CSV (RFC 4180, `\n` line ends, NULL as an empty field) or a
-/// JSON array of objects (NULL as null). CSV and JSON stream; the text table is laid out at the end.
+/// compact JSON array of objects, one object per line (NULL as null). CSV and JSON stream; the text
+/// table is laid out at the end. Every command that prints rows prints them through here
+/// (Sources/strata/README.md, "Output").
 final class RowPrinter {
     /// How a column's cells appear in JSON.
     enum JSONKind {
@@ -57,11 +59,11 @@ final class RowPrinter {
             }
             output.append(UInt8(ascii: "\n"))
         case .json:
-            append(jsonRows == 0 ? "\n  {" : ",\n  {")
+            append(jsonRows == 0 ? "{" : ",\n{")
             for (column, cell) in row.enumerated() {
-                if column > 0 { append(", ") }
+                if column > 0 { output.append(UInt8(ascii: ",")) }
                 appendJSONString(header[column])
-                append(": ")
+                output.append(UInt8(ascii: ":"))
                 if let cell { appendJSONCell(cell, kind: jsonKinds[column]) } else { append("null") }
             }
             output.append(UInt8(ascii: "}"))
@@ -74,7 +76,7 @@ final class RowPrinter {
         switch format {
         case .table: append(layout())
         case .csv: break
-        case .json: append(jsonRows == 0 ? "]\n" : "\n]\n")
+        case .json: append("]\n")
         }
         flush()
     }
@@ -147,6 +149,32 @@ final class RowPrinter {
         text += line(widths.map { String(repeating: "-", count: $0) })
         for row in cells { text += line(row) }
         return text
+    }
+}
+
+/// Results that are one record rather than rows (a training run, a verification report) as JSON: compact,
+/// snake_case keys, keys sorted, non-finite numbers as the strings "nan", "inf", "-inf".
+enum JSONOutput {
+    static func print<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        writeStandardOutput(Array(try encoder.encode(value)) + [10])
+    }
+}
+
+/// A result of a command: a record in JSON, its fields as a one-row table in CSV, and `text` otherwise.
+struct RecordPrinter {
+    var format: OutputFormat
+
+    /// `fields` in order (name, text) for the table and CSV forms; `record` for JSON.
+    func print<T: Encodable>(_ record: T, fields: [(String, String?)], text: () -> Void) throws {
+        switch format {
+        case .json: try JSONOutput.print(record)
+        case .csv: RowPrinter.print(header: fields.map(\.0), rows: [fields.map(\.1)], format: .csv)
+        case .table: text()
+        }
     }
 }
 

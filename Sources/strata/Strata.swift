@@ -12,7 +12,30 @@ struct Strata: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
-        subcommands: [Generate.self, Ingest.self, Tables.self, Describe.self, Verify.self, GC.self, Scan.self, QueryCommand.self, TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self])
+        discussion: "Exit status: 0 success, 1 error (input, data, a refused operation, damage found), 2 usage (unknown or malformed flags).",
+        version: Strata.versionLine,
+        subcommands: [Generate.self, Ingest.self, Tables.self, Versions.self, Describe.self, Verify.self, GC.self, Drop.self, Scan.self, QueryCommand.self,
+                      TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self])
+
+    static let version = "0.11.0"
+
+    /// `strata --version`: the release, the storage format it writes, and how it was built.
+    static var versionLine: String {
+        #if DEBUG
+        let build = "debug build"
+        #else
+        let build = "release build"
+        #endif
+        #if compiler(>=6.3)
+        let compiler = "Swift 6.3+"
+        #else
+        let compiler = "Swift < 6.3"
+        #endif
+        return "strata \(version) (format \(SegmentMagic.formatVersion), \(build), \(compiler))"
+    }
+
+    /// Exit statuses: 0 success, 1 an error (input, data, a refused operation), 2 a usage error.
+    static let usageStatus: Int32 = 2
 
     /// Runs the command; failures caused by input (files, flags, data) print one clear line and exit 1.
     static func main() {
@@ -21,6 +44,8 @@ struct Strata: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         // Every layer's manifest sections are checked whenever a manifest is opened.
         StrataTrain.registerManifestSections()
+        // Every version this process commits records the command that made it (`strata versions`).
+        StoreWriter.commandLine = (["strata"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -40,8 +65,19 @@ struct Strata: ParsableCommand {
             fail(error.description)
         } catch let error as QueryError {
             fail(error.description)
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
         } catch {
-            exit(withError: error)
+            // ArgumentParser's usage errors (EX_USAGE, 64) exit 2, like other Unix tools; --help and
+            // --version exit 0; anything else is an error (1).
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let message = fullMessage(for: error)
+            if code.rawValue == 64 {
+                printError(message.hasPrefix("Error: ") ? colouredErrorPrefix + String(message.dropFirst(7)) : message)
+                Foundation.exit(usageStatus)
+            }
+            fail(message)
         }
     }
 
@@ -66,9 +102,21 @@ struct Strata: ParsableCommand {
     }
 
     static func fail(_ message: String) -> Never {
-        printError("strata: error: " + message)
+        printError(colouredErrorPrefix + message)
         Foundation.exit(1)
     }
+
+    /// `strata: error: `, in red only on a terminal and when NO_COLOR is not set (no-color.org).
+    static var colouredErrorPrefix: String {
+        useColour(fileDescriptor: 2) ? "strata: \u{1B}[31merror:\u{1B}[0m " : "strata: error: "
+    }
+}
+
+/// Colour and cursor codes go to terminals only, never to files or pipes, and never when NO_COLOR is set.
+func useColour(fileDescriptor: Int32) -> Bool {
+    guard isatty(fileDescriptor) == 1 else { return false }
+    let noColour = ProcessInfo.processInfo.environment["NO_COLOR"] ?? ""
+    return noColour.isEmpty
 }
 
 /// `--db PATH`, default `$STRATA_DB`, else `./strata.db` (Sources/strata/README.md).
@@ -97,6 +145,14 @@ func dayNumber(_ text: String, flag: String) throws -> Int64 {
         throw ValidationError("\(flag) must be a date as YYYYMMDD or YYYY-MM-DD (years 0001-9999), got '\(text)'")
     }
     return Int64(day)
+}
+
+/// `text` as a shell word: unchanged when it is plain, otherwise in single quotes.
+func shellQuoted(_ text: String) -> String {
+    let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
+        (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_./=:@,+%".unicodeScalars.contains(scalar)))
+    }
+    return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// Whether standard output is a terminal: progress is shown only then.

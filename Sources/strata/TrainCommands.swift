@@ -14,7 +14,7 @@ struct Train: ParsableCommand {
     @OptionGroup var store: StoreOption
     @Option(name: .customLong("training-set"), help: "Training set table (from strata training-set).") var trainingSet: String
     @Option(help: "gbdt or logistic.") var model: ModelArtifact.Kind = .gbdt
-    @Option(name: .customLong("valid-from"), help: "First cutoff (YYYYMMDD) of the validation rows (default: the last cutoff month).") var validFrom: String?
+    @Option(name: .customLong("valid-from"), help: "First cutoff (YYYYMMDD or YYYY-MM-DD) of the validation rows (default: the last cutoff month).") var validFrom: String?
     @Option(help: "Boosting rounds.") var rounds = 200
     @Option(name: .customLong("learning-rate")) var learningRate = 0.05
     @Option(name: .customLong("num-leaves")) var numLeaves = 31
@@ -210,7 +210,7 @@ struct Predict: ParsableCommand {
     @OptionGroup var store: StoreOption
     @Option(help: "NAME, NAME@production (a stage) or NAME@3 (a version).") var model: String
     @Option(name: .customLong("training-set"), help: "Score the rows of this training set.") var trainingSet: String?
-    @Option(name: .customLong("as-of"), help: "Score every user as of this day (YYYYMMDD).") var asOf: String?
+    @Option(name: .customLong("as-of"), help: "Score every user as of this day (YYYYMMDD or YYYY-MM-DD).") var asOf: String?
     @Option(help: "Table to write.") var out: String
     @Option(name: .customLong("bucket-a"), help: "A (will churn anyway) from this probability.") var bucketA = 0.5
     @Option(name: .customLong("bucket-b"), help: "B (on the fence) from this probability; below is C (safe).") var bucketB = 0.15
