@@ -29,7 +29,7 @@ let package = Package(
         // Directories, mmap, segment files, manifests, commits, the entity dictionary.
         .target(name: "StrataStorage", dependencies: ["StrataFormat"]),
         // CSV parsing, the KKBox schemas, ingest into a store, and the dataset generator.
-        .target(name: "StrataIngest", dependencies: ["StrataStorage"]),
+        .target(name: "StrataIngest", dependencies: ["StrataStorage", .product(name: "Yams", package: "Yams")]),
         // SQL over the store, and the kernel every layer above computes with: vectors, scalar functions and
         // operators, aggregate states (grouped and over ranges), one semantics checked against DuckDB.
         .target(name: "StrataQuery", dependencies: ["StrataStorage"]),

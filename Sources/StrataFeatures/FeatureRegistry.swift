@@ -76,14 +76,15 @@ public enum FeatureRegistry {
                 throw FeaturePlanError(message: "feature view \(name) has no version \(version!) (versions: \(versions.map { String($0.version) }.joined(separator: ", ")))")
             }
             let remaining = versions.filter { entry in !dropped.contains { $0.version == entry.version } }
-            catalog.views[name] = remaining.isEmpty ? nil : remaining
-            try writer.setSection(catalog)
+            // The online table first: the catalog's rules refuse an online table of an unregistered version.
             var online = try writer.section(OnlineCatalog.self)
             let onlineDropped = online.tables[name].map { table in dropped.contains { $0.version == table.featureViewVersion } } ?? false
             if onlineDropped {
                 online.tables[name] = nil
                 try writer.setSection(online)
             }
+            catalog.views[name] = remaining.isEmpty ? nil : remaining
+            try writer.setSection(catalog)
             let label = version.map { "\(name)@\($0)" } ?? name
             let manifest = try writer.commit(operation: "drop feature view \(label)")
             return (dropped.map(\.version), onlineDropped, manifest.version)

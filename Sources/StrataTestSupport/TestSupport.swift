@@ -44,7 +44,8 @@ public func tableCells(_ store: String, _ table: String, version: Int? = nil) th
     var rows: [[String]] = []
     while let batch = try scan.next() {
         for row in 0..<batch.rowCount {
-            rows.append(batch.columns.map { column in ValueText.cell(column, row: row) { entities.string(Int($0)) } ?? "NULL" })
+            // Dates as YYYYMMDD, the form of the CSVs the tests compare with.
+            rows.append(batch.columns.map { column in ValueText.cell(column, row: row, dates: .compact) { entities.string(Int($0)) } ?? "NULL" })
         }
     }
     return rows

@@ -39,7 +39,19 @@ public struct Prediction: Sendable {
     public var cutoff: Int
     public var probability: Double
     public var bucket: String
-    public var reasons: [String]
+    public var reasons: [Reason]
+}
+
+/// Why a user's risk is high: a feature, its value (as text: numbers, categories), and how much it raised
+/// the log-odds of churn (its Shapley value).
+public struct Reason: Sendable, Equatable, Codable {
+    public var feature: String
+    /// nil when the value was NULL.
+    public var value: String?
+    public var contribution: Double
+
+    /// `last_is_auto_renew=0 (+1.31)`.
+    public var text: String { "\(feature)=\(value ?? "NULL") (+\(String(format: "%.2f", contribution)))" }
 }
 
 public struct PredictReport: Sendable {
@@ -101,19 +113,32 @@ public enum Predictor {
             case .none: explained = []
             }
             progress?("explaining \(explained.count) users")
-            var reasons = Array(repeating: [String](), count: rows.count)
+            var reasons = Array(repeating: [Reason](), count: rows.count)
             for (index, reason) in zip(explained, explain(artifact, dataset: dataset, rows: explained)) { reasons[index] = reason }
             let entities = try store.loadEntities()
             // Riskiest first; ties by msno.
             let order = rows.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
-            var reasonColumns = Array(repeating: StringArray(), count: 3)
-            var reasonValidity = Array(repeating: Validity(), count: 3)
-            for row in order {
-                for slot in 0..<3 {
-                    let text = slot < reasons[row].count ? reasons[row][slot] : nil
-                    reasonColumns[slot].append(Array((text ?? "").utf8))
-                    reasonValidity[slot].append(text != nil)
+            // Reasons as columns a query can use: reason_k_feature, reason_k_value, reason_k_contribution.
+            var reasonColumns: [ColumnVector] = []
+            for slot in 0..<3 {
+                var features = StringArray()
+                var values = StringArray()
+                var contributions: [Double] = []
+                var present = Validity()
+                var valuePresent = Validity()
+                for row in order {
+                    let reason = slot < reasons[row].count ? reasons[row][slot] : nil
+                    features.append(Array((reason?.feature ?? "").utf8))
+                    values.append(Array((reason?.value ?? "").utf8))
+                    contributions.append(reason?.contribution ?? 0)
+                    present.append(reason != nil)
+                    valuePresent.append(reason?.value != nil)
                 }
+                reasonColumns += [
+                    ColumnVector(type: .string, values: .strings(features), validity: present),
+                    ColumnVector(type: .string, values: .strings(values), validity: valuePresent),
+                    ColumnVector(type: .float64, values: .floats(contributions), validity: present),
+                ]
             }
             var bucketStrings = StringArray()
             for row in order { bucketStrings.append(Array(buckets[row].utf8)) }
@@ -122,13 +147,15 @@ public enum Predictor {
                 ColumnVector(type: .date, values: .integers(order.map { dataset.cutoffs[$0] })),
                 ColumnVector(type: .float64, values: .floats(order.map { probabilities[$0] })),
                 ColumnVector(type: .string, values: .strings(bucketStrings)),
-            ] + (0..<3).map { ColumnVector(type: .string, values: .strings(reasonColumns[$0]), validity: reasonValidity[$0]) }
+            ] + reasonColumns
             let schemas = [
                 ColumnSchema(name: "msno", type: .entity, nullable: false), ColumnSchema(name: "cutoff_date", type: .date, nullable: false),
                 ColumnSchema(name: "churn_probability", type: .float64, nullable: false), ColumnSchema(name: "bucket", type: .string, nullable: false),
-                ColumnSchema(name: "reason_1", type: .string, nullable: true), ColumnSchema(name: "reason_2", type: .string, nullable: true),
-                ColumnSchema(name: "reason_3", type: .string, nullable: true),
-            ]
+            ] + (1...3).flatMap { slot in [
+                ColumnSchema(name: "reason_\(slot)_feature", type: .string, nullable: true),
+                ColumnSchema(name: "reason_\(slot)_value", type: .string, nullable: true),
+                ColumnSchema(name: "reason_\(slot)_contribution", type: .float64, nullable: true),
+            ] }
             try writer.replaceOutputTable(request.outputTable, columns: schemas, replace: request.replace, force: request.force)
             try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
             try writer.setLineage(Lineage(
@@ -185,7 +212,7 @@ public enum Predictor {
     }
 
     /// The three features that push each row's churn score up the most, as "feature=value (+0.42)".
-    static func explain(_ artifact: ModelArtifact, dataset: Dataset, rows: [Int]) -> [[String]] {
+    static func explain(_ artifact: ModelArtifact, dataset: Dataset, rows: [Int]) -> [[Reason]] {
         let contributions: [[Double]]
         switch artifact.kind {
         case .gbdt:
@@ -208,15 +235,15 @@ public enum Predictor {
             let strongest = phi.indices.filter { phi[$0] > 0 }.sorted { phi[$0] > phi[$1] }.prefix(3)
             return strongest.map { feature in
                 let value = dataset.features[feature][rows[index]]
-                let text: String
+                let text: String?
                 if value.isNaN {
-                    text = "NULL"
+                    text = nil
                 } else if !dataset.categoryNames[feature].isEmpty, value >= 0, Int(value) < dataset.categoryNames[feature].count {
                     text = dataset.categoryNames[feature][Int(value)]
                 } else {
-                    text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.3f", value)
+                    text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : ValueText.float(value)
                 }
-                return "\(dataset.featureNames[feature])=\(text) (+\(String(format: "%.2f", phi[feature])))"
+                return Reason(feature: dataset.featureNames[feature], value: text, contribution: phi[feature])
             }
         }
     }

@@ -15,22 +15,126 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var storeVersion: Int
     public var parameters: [String: String]
     public var featureNames: [String]
-    public var validFrom: Int
+    /// How the rows were divided (`SplitPlan`), in words.
+    public var split: String
+    /// The first validation cutoff (time split with early stopping) and the first test cutoff, YYYY-MM-DD.
+    public var validFrom: String?
+    public var testFrom: String?
     public var trainRows: Int
+    /// Rows that chose the early-stopping round (0 without early stopping).
     public var validRows: Int
+    public var testRows: Int
     public var durationSeconds: Double
     /// The fit alone: binning and boosting (or the Newton steps), without reading and evaluating.
     public var trainSeconds: Double?
+    /// Trees kept: the round with the best validation log loss under early stopping, else every round.
     public var bestIteration: Int?
-    public var validation: Metrics
-    /// Validation metrics of each cutoff month.
+    /// Metrics on the test rows, which neither fitted the model nor chose its stopping round.
+    public var test: Metrics
+    /// Metrics on the validation rows (optimistic: they chose the stopping round); nil without early stopping.
+    public var validation: Metrics?
+    /// Test metrics of each cutoff month.
     public var perCutoff: [CutoffMetrics]
     /// Total split gain per feature (trees), or |weight| per standardised feature (logistic).
     public var importance: [FeatureImportance]
 
+    public init(id: String, createdAt: String, model: ModelArtifact.Kind, trainingSet: String, lineage: Lineage?, storeVersion: Int,
+                parameters: [String: String], featureNames: [String], split: String, validFrom: String?, testFrom: String?, trainRows: Int,
+                validRows: Int, testRows: Int, durationSeconds: Double, trainSeconds: Double?, bestIteration: Int?, test: Metrics,
+                validation: Metrics?, perCutoff: [CutoffMetrics], importance: [FeatureImportance]) {
+        self.id = id
+        self.createdAt = createdAt
+        self.model = model
+        self.trainingSet = trainingSet
+        self.lineage = lineage
+        self.storeVersion = storeVersion
+        self.parameters = parameters
+        self.featureNames = featureNames
+        self.split = split
+        self.validFrom = validFrom
+        self.testFrom = testFrom
+        self.trainRows = trainRows
+        self.validRows = validRows
+        self.testRows = testRows
+        self.durationSeconds = durationSeconds
+        self.trainSeconds = trainSeconds
+        self.bestIteration = bestIteration
+        self.test = test
+        self.validation = validation
+        self.perCutoff = perCutoff
+        self.importance = importance
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, createdAt, model, trainingSet, lineage, storeVersion, parameters, featureNames, split, validFrom, testFrom, trainRows, validRows,
+             testRows, durationSeconds, trainSeconds, bestIteration, test, validation, perCutoff, importance
+    }
+
+    /// Reads records of every release: before the test set existed (Strata 0.10 and earlier), the
+    /// held-out rows were called validation, from `validFrom`, and there was no separate test.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        model = try c.decode(ModelArtifact.Kind.self, forKey: .model)
+        trainingSet = try c.decode(String.self, forKey: .trainingSet)
+        lineage = try c.decodeIfPresent(Lineage.self, forKey: .lineage)
+        storeVersion = try c.decode(Int.self, forKey: .storeVersion)
+        parameters = try c.decode([String: String].self, forKey: .parameters)
+        featureNames = try c.decode([String].self, forKey: .featureNames)
+        trainRows = try c.decode(Int.self, forKey: .trainRows)
+        durationSeconds = try c.decode(Double.self, forKey: .durationSeconds)
+        trainSeconds = try c.decodeIfPresent(Double.self, forKey: .trainSeconds)
+        bestIteration = try c.decodeIfPresent(Int.self, forKey: .bestIteration)
+        perCutoff = try c.decode([CutoffMetrics].self, forKey: .perCutoff)
+        importance = try c.decode([FeatureImportance].self, forKey: .importance)
+        if let test = try c.decodeIfPresent(Metrics.self, forKey: .test) {
+            self.test = test
+            validation = try c.decodeIfPresent(Metrics.self, forKey: .validation)
+            split = try c.decode(String.self, forKey: .split)
+            validFrom = try c.decodeIfPresent(String.self, forKey: .validFrom)
+            testFrom = try c.decodeIfPresent(String.self, forKey: .testFrom)
+            validRows = try c.decode(Int.self, forKey: .validRows)
+            testRows = try c.decode(Int.self, forKey: .testRows)
+        } else {
+            test = try c.decode(Metrics.self, forKey: .validation)
+            validation = nil
+            testFrom = RunRecord.isoDate(yyyymmdd: try c.decode(Int.self, forKey: .validFrom))
+            validFrom = nil
+            split = "time split: held out from \(testFrom!)"
+            testRows = try c.decode(Int.self, forKey: .validRows)
+            validRows = 0
+        }
+    }
+
     public struct CutoffMetrics: Codable, Equatable, Sendable {
-        public var cutoff: Int
+        /// YYYY-MM-DD.
+        public var cutoff: String
         public var metrics: Metrics
+
+        public init(cutoff: String, metrics: Metrics) {
+            self.cutoff = cutoff
+            self.metrics = metrics
+        }
+
+        enum CodingKeys: String, CodingKey { case cutoff, metrics }
+
+        /// Records before Strata 0.11 wrote the cutoff as the number YYYYMMDD.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            metrics = try c.decode(Metrics.self, forKey: .metrics)
+            if let text = try? c.decode(String.self, forKey: .cutoff) {
+                cutoff = text
+            } else {
+                cutoff = RunRecord.isoDate(yyyymmdd: try c.decode(Int.self, forKey: .cutoff))
+            }
+        }
+    }
+
+    /// 20170301 → "2017-03-01".
+    static func isoDate(yyyymmdd: Int) -> String {
+        guard let day = Dates.dayNumber(yyyymmdd: yyyymmdd) else { return String(yyyymmdd) }
+        return ValueText.date(Int64(day), style: .iso)
     }
 
     public struct FeatureImportance: Codable, Equatable, Sendable {
@@ -44,8 +148,8 @@ public struct TrainRequest: Sendable {
     public var trainingSet: String
     public var model: ModelArtifact.Kind = .gbdt
     public var parameters = GBDTParameters()
-    /// First cutoff (YYYYMMDD) of the validation rows; default: the last cutoff month.
-    public var validFrom: Int?
+    /// How rows divide into train, validation (early stopping) and test.
+    public var split = SplitPlan()
     public var threshold = 0.5
     /// Register the model under this name (a new version, stage none).
     public var register: String?
@@ -72,20 +176,14 @@ public enum TrainingRunner {
             progress?("reading \(request.trainingSet)")
             let dataset = try Dataset.load(store: store, table: request.trainingSet, label: request.label)
             let cutoffs = Array(Set(dataset.cutoffs)).sorted()
-            let validFromDay: Int64
-            if let validFrom = request.validFrom {
-                guard let day = Dates.dayNumber(yyyymmdd: validFrom) else { throw TrainError("--valid-from \(validFrom) is not a YYYYMMDD date") }
-                validFromDay = Int64(day)
-            } else {
-                guard let last = cutoffs.last else { throw TrainError("training set \(request.trainingSet) has no labelled rows") }
-                // The last cutoff month validates.
-                validFromDay = Int64(Dates.firstDayOfMonth(dayNumber: Int(last)))
-            }
-            let (trainRows, validRows) = dataset.split(validFrom: validFromDay)
-            guard !trainRows.isEmpty else { throw TrainError("no rows with a cutoff before \(Dates.yyyymmdd(dayNumber: Int(validFromDay))) to train on") }
-            guard !validRows.isEmpty else { throw TrainError("no rows with a cutoff from \(Dates.yyyymmdd(dayNumber: Int(validFromDay))) on to validate with") }
-
-            progress?("training \(request.model.rawValue) on \(trainRows.count) rows")
+            var plan = request.split
+            plan.seed = request.parameters.seed
+            let needsValidation = request.model == .gbdt && request.parameters.earlyStoppingRounds > 0
+            let parts = try dataset.split(plan, needsValidation: needsValidation)
+            let trainRows = parts.train
+            let validRows = parts.valid
+            let testRows = parts.test
+            progress?("training \(request.model.rawValue) on \(trainRows.count) rows (\(parts.description))")
             let fitStarted = Date()
             var artifact: ModelArtifact
             var bestIteration: Int?
@@ -111,23 +209,27 @@ public enum TrainingRunner {
             }
             let trainSeconds = -fitStarted.timeIntervalSinceNow
             progress?("evaluating")
-            let probabilities = artifact.probabilities(dataset, rows: validRows)
-            let validLabels = validRows.map { dataset.labels[$0] }
-            let validation = Metrics.compute(labels: validLabels, probabilities: probabilities, threshold: request.threshold)
+            let probabilities = artifact.probabilities(dataset, rows: testRows)
+            let testLabels = testRows.map { dataset.labels[$0] }
+            let testMetrics = Metrics.compute(labels: testLabels, probabilities: probabilities, threshold: request.threshold)
+            let validation = validRows.isEmpty ? nil : Metrics.compute(
+                labels: validRows.map { dataset.labels[$0] }, probabilities: artifact.probabilities(dataset, rows: validRows), threshold: request.threshold)
             var perCutoff: [RunRecord.CutoffMetrics] = []
-            for cutoff in cutoffs where cutoff >= validFromDay {
-                let positions = validRows.indices.filter { dataset.cutoffs[validRows[$0]] == cutoff }
-                perCutoff.append(.init(cutoff: Dates.yyyymmdd(dayNumber: Int(cutoff)), metrics: Metrics.compute(
-                    labels: positions.map { validLabels[$0] }, probabilities: positions.map { probabilities[$0] }, threshold: request.threshold)))
+            let testCutoffs = Set(testRows.map { dataset.cutoffs[$0] })
+            for cutoff in cutoffs where testCutoffs.contains(cutoff) {
+                let positions = testRows.indices.filter { dataset.cutoffs[testRows[$0]] == cutoff }
+                perCutoff.append(.init(cutoff: ValueText.date(cutoff, style: .iso), metrics: Metrics.compute(
+                    labels: positions.map { testLabels[$0] }, probabilities: positions.map { probabilities[$0] }, threshold: request.threshold)))
             }
+            parameters["split"] = parts.kind.rawValue
             var runLog = try writer.section(RunLog.self)
             let id = try newRunId(runLog, storePath: storePath)
             let record = RunRecord(
                 id: id, createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: try table.featureLineage(),
-                storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames,
-                validFrom: Dates.yyyymmdd(dayNumber: Int(validFromDay)), trainRows: trainRows.count, validRows: validRows.count,
-                durationSeconds: -started.timeIntervalSinceNow, trainSeconds: trainSeconds, bestIteration: bestIteration, validation: validation,
-                perCutoff: perCutoff, importance: importance.sorted { $0.value > $1.value })
+                storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames, split: parts.description,
+                validFrom: parts.validFrom, testFrom: parts.testFrom, trainRows: trainRows.count, validRows: validRows.count, testRows: testRows.count,
+                durationSeconds: -started.timeIntervalSinceNow, trainSeconds: trainSeconds, bestIteration: bestIteration, test: testMetrics,
+                validation: validation, perCutoff: perCutoff, importance: importance.sorted { $0.value > $1.value })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

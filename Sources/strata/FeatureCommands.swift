@@ -18,6 +18,7 @@ struct TrainingSet: ParsableCommand {
     @Option(help: "Read the inputs at this committed version (time travel).") var version: Int?
     @Flag(help: "Replace the table if it exists and is derived (a training set, predictions).") var replace = false
     @Flag(help: "With --replace, replace even an ingested source table.") var force = false
+    @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func run() throws {
         var request = TrainingSetRequest(featuresFile: features, labelsTable: labels, outputTable: out)
@@ -29,6 +30,13 @@ struct TrainingSet: ParsableCommand {
         let progress = stepReporter(since: started)
         let report = try TrainingSetBuilder.build(storePath: store.path, request: request, progress: progress)
         let lineage = report.lineage
+        if format != .table {
+            RowPrinter.print(header: ["table", "rows", "columns", "seconds", "committed_version", "feature_view", "feature_view_version", "labels", "semantics"], rows: [[
+                out, String(report.rowCount), String(report.columns.count), String(format: "%.3f", report.seconds), String(report.committedVersion),
+                lineage.featureView, String(lineage.featureViewVersion), lineage.labelsTable, lineage.semantics,
+            ]], format: format)
+            return
+        }
         print("\(out): \(grouped(report.rowCount)) rows × \(report.columns.count) columns in \(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")
         print("  lineage: store version \(lineage.storeVersion), feature view \(lineage.featureView) v\(lineage.featureViewVersion)"
             + "\(report.featureViewIsNew ? " (newly registered)" : "") hash \(lineage.featureViewHash), labels \(lineage.labelsTable) "
@@ -188,10 +196,7 @@ extension Features {
             let rows = found.rows.map { row in [row.msno] + zip(row.values, found.types).map { $0.text(as: $1) } }
             let unknown = found.unknown
             RowPrinter.print(header: header, rows: rows, format: format)
-            if !unknown.isEmpty {
-                printError("unknown msno (never ingested): \(unknown.joined(separator: ", "))")
-                throw ExitCode(1)
-            }
+            if !unknown.isEmpty { Strata.fail("unknown msno (never ingested): \(unknown.joined(separator: ", "))") }
         }
 
     }

@@ -74,7 +74,14 @@ struct Ingest: ParsableCommand {
             throw error
         }
         if stdoutIsTerminal { writeStandardError("\r\u{1B}[K") }
-        if format != .table {
+        if format == .json {
+            struct File: Encodable { var file, table: String; var rows, rejected, bytes: Int; var seconds: Double }
+            struct Output: Encodable { var committedVersion: Int; var files: [File]; var rejected: Int; var rejectsFiles: [String] }
+            try JSONOutput.print(Output(
+                committedVersion: report.version,
+                files: report.files.map { File(file: $0.file, table: $0.table, rows: $0.rowsIngested, rejected: $0.rowsRejected, bytes: $0.sizeBytes, seconds: $0.seconds) },
+                rejected: report.rejectedCount, rejectsFiles: report.rejectsFiles.map { store.path + "/" + $0 }))
+        } else if format == .csv {
             RowPrinter.print(header: ["file", "table", "rows", "rejected", "bytes", "seconds", "committed_version"], rows: report.files.map { file in
                 [file.file, file.table, String(file.rowsIngested), String(file.rowsRejected), String(file.sizeBytes), String(format: "%.3f", file.seconds), String(report.version)]
             }, format: format)

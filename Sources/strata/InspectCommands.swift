@@ -50,11 +50,29 @@ struct Describe: ParsableCommand {
             [column.schema.name, column.schema.type.name, column.schema.nullable ? "yes" : "no", String(column.nullCount), String(column.storedBytes),
              String(format: "%.2f", column.bitsPerRow(rowCount: rowCount)), summary(column.encodings), summary(column.codecs)]
         }
-        let columnHeader = ["column", "type", "nullable", "nulls", "bytes", "bits/row", "encodings (chunks)", "codecs (chunks)"]
-        if format != .table {
-            RowPrinter.print(header: columnHeader, rows: columnRows, format: format)
+        if format == .csv {
+            RowPrinter.print(header: ["column", "type", "nullable", "nulls", "bytes", "bits_per_row", "encodings", "codecs"], rows: columnRows, format: format)
             return
         }
+        if format == .json {
+            struct Column: Encodable { var name, type: String; var nullable: Bool; var nulls, bytes: Int; var bitsPerRow: Double; var encodings, codecs: [String: Int] }
+            struct Partition: Encodable { var partition, segments, rows, bytes: Int }
+            struct Output: Encodable {
+                var table: String; var storeVersion, rows, segments, bytes: Int; var kind: String; var sourceBytes: Int?
+                var partitionColumn: String?; var lineage: Lineage?; var sourceFiles: [SourceFile]?; var columns: [Column]; var partitions: [Partition]
+            }
+            try JSONOutput.print(Output(
+                table: table, storeVersion: opened.version, rows: rowCount, segments: manifest.segments.count, bytes: manifest.sizeBytes,
+                kind: manifest.lineage == nil ? "ingested" : "derived", sourceBytes: manifest.lineage == nil ? manifest.sourceBytes : nil,
+                partitionColumn: manifest.partitionColumn, lineage: try manifest.featureLineage(), sourceFiles: manifest.sourceFiles,
+                columns: description.columns.map {
+                    Column(name: $0.schema.name, type: $0.schema.type.name, nullable: $0.schema.nullable, nulls: $0.nullCount, bytes: $0.storedBytes,
+                           bitsPerRow: $0.bitsPerRow(rowCount: rowCount), encodings: $0.encodings, codecs: $0.codecs)
+                },
+                partitions: description.partitions.map { Partition(partition: $0.key, segments: $0.segments, rows: $0.rows, bytes: $0.bytes) }))
+            return
+        }
+        let columnHeader = ["column", "type", "nullable", "nulls", "bytes", "bits/row", "encodings (chunks)", "codecs (chunks)"]
         print("table \(table) (store version \(opened.version))")
         if manifest.lineage != nil {
             // A derived table: where it came from instead of CSV figures it never had.

@@ -5,6 +5,7 @@ import StrataStorage
 import StrataTrain
 
 extension ModelArtifact.Kind: ExpressibleByArgument {}
+extension SplitPlan.Kind: ExpressibleByArgument {}
 extension PredictRequest.ExplainScope: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
@@ -14,7 +15,15 @@ struct Train: ParsableCommand {
     @OptionGroup var store: StoreOption
     @Option(name: .customLong("training-set"), help: "Training set table (from strata training-set).") var trainingSet: String
     @Option(help: "gbdt or logistic.") var model: ModelArtifact.Kind = .gbdt
-    @Option(name: .customLong("valid-from"), help: "First cutoff (YYYYMMDD or YYYY-MM-DD) of the validation rows (default: the last cutoff month).") var validFrom: String?
+    @Option(help: "time (by cutoff; default with two or more cutoffs) or random (by user, stratified; default with one cutoff).")
+    var split: SplitPlan.Kind?
+    @Option(name: .customLong("test-from"), help: "Time split: first cutoff (YYYYMMDD or YYYY-MM-DD) of the test rows (default: the last cutoff month).")
+    var testFrom: String?
+    @Option(name: .customLong("valid-from"), help: "Time split with --early-stopping: first cutoff of the validation rows (default: the month before the test rows). Without early stopping: the first held-out cutoff, as --test-from.")
+    var validFrom: String?
+    @Option(name: .customLong("test-fraction"), help: "Random split: share of the users that test.") var testFraction = 0.2
+    @Option(name: .customLong("valid-fraction"), help: "Share of the remaining users that validate, for --early-stopping when no month is left to validate with.")
+    var validFraction = 0.2
     @Option(help: "Boosting rounds.") var rounds = 200
     @Option(name: .customLong("learning-rate")) var learningRate = 0.05
     @Option(name: .customLong("num-leaves")) var numLeaves = 31
@@ -28,9 +37,14 @@ struct Train: ParsableCommand {
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(help: "Probability threshold of the confusion matrix.") var threshold = 0.5
     @Option(help: "Register the model under this name as a new version.") var register: String?
-    @Option(help: "Output: table or json.") var format: OutputFormat = .table
+    @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func validate() throws {
+        guard testFraction > 0, testFraction < 1, validFraction > 0, validFraction < 1 else {
+            throw ValidationError("--test-fraction and --valid-fraction must be between 0 and 1 (exclusive)")
+        }
+        if let testFrom { _ = try dayNumber(testFrom, flag: "--test-from") }
+        if split == .random && (testFrom != nil || validFrom != nil) { throw ValidationError("--test-from and --valid-from go with --split time") }
         guard rounds > 0, rounds <= 100_000 else { throw ValidationError("--rounds must be in 1...100000") }
         guard learningRate > 0, learningRate <= 1 else { throw ValidationError("--learning-rate must be in (0, 1]") }
         guard numLeaves >= 2, numLeaves <= 4096 else { throw ValidationError("--num-leaves must be in 2...4096") }
@@ -46,7 +60,11 @@ struct Train: ParsableCommand {
     func run() throws {
         var request = TrainRequest(trainingSet: trainingSet)
         request.model = model
-        request.validFrom = validFrom.flatMap { Int($0) }
+        request.split.kind = split
+        request.split.validFrom = try validFrom.map { try dayNumber($0, flag: "--valid-from") }
+        request.split.testFrom = try testFrom.map { try dayNumber($0, flag: "--test-from") }
+        request.split.testFraction = testFraction
+        request.split.validFraction = validFraction
         request.threshold = threshold
         request.register = register
         var parameters = GBDTParameters()
@@ -65,40 +83,53 @@ struct Train: ParsableCommand {
         let started = Date()
         let progress = stepReporter(since: started)
         let report = try TrainingRunner.run(storePath: store.path, request: request, progress: progress)
-        if format == .json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(report.record), as: UTF8.self))
-            return
+        try RunPrinter.print(report.record, format: format) {
+            RunPrinter.summary(report.record)
+            if let version = report.registeredVersion { print("registered as \(register!) version \(version) (stage none); committed version \(report.committedVersion)") }
         }
-        RunPrinter.summary(report.record)
-        if let version = report.registeredVersion { print("registered as \(register!) version \(version) (stage none); committed version \(report.committedVersion)") }
     }
 }
 
 enum RunPrinter {
     static func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "n/a" }
 
+    /// A run as JSON (the whole record), CSV (one row of its main figures) or text.
+    static func print(_ record: RunRecord, format: OutputFormat, text: () -> Void) throws {
+        try RecordPrinter(format: format).print(record, fields: [
+            ("run", record.id), ("model", record.model.rawValue), ("training_set", record.trainingSet), ("split", record.split),
+            ("train_rows", String(record.trainRows)), ("valid_rows", String(record.validRows)), ("test_rows", String(record.testRows)),
+            ("best_iteration", record.bestIteration.map(String.init)), ("auc", record.test.auc.map { String($0) }),
+            ("log_loss", String(record.test.logLoss)), ("seconds", String(format: "%.3f", record.durationSeconds)),
+        ], text: text)
+    }
+
     static func summary(_ record: RunRecord) {
-        let metrics = record.validation
-        print("\(record.id): \(record.model.rawValue) on \(record.trainingSet) — \(grouped(record.trainRows)) training rows (cutoffs before \(record.validFrom)), "
-            + "\(grouped(record.validRows)) validation rows, \(String(format: "%.2f", record.durationSeconds)) s"
+        let metrics = record.test
+        Swift.print("\(record.id): \(record.model.rawValue) on \(record.trainingSet) — \(grouped(record.trainRows)) training rows, "
+            + (record.validRows > 0 ? "\(grouped(record.validRows)) validation rows, " : "")
+            + "\(grouped(record.testRows)) test rows, \(String(format: "%.2f", record.durationSeconds)) s"
             + (record.trainSeconds.map { String(format: " (fit %.2f s)", $0) } ?? ""))
+        Swift.print("  split: \(record.split)")
         if let lineage = record.lineage {
-            print("  lineage: store version \(lineage.storeVersion), feature view \(lineage.featureView) v\(lineage.featureViewVersion), labels \(lineage.labelsTable)")
+            Swift.print("  lineage: store version \(lineage.storeVersion), feature view \(lineage.featureView) v\(lineage.featureViewVersion), labels \(lineage.labelsTable)")
         }
-        print("  validation: AUC \(number(metrics.auc))  log loss \(number(metrics.logLoss))  top decile: precision \(number(metrics.precisionTopDecile)) "
+        if let validation = record.validation, let best = record.bestIteration {
+            Swift.print("  early stopping: best iteration \(best) of \(record.parameters["rounds"] ?? "?") rounds, validation log loss \(number(validation.logLoss)), "
+                + "AUC \(number(validation.auc)) (optimistic: these rows chose the round)")
+        } else if let best = record.bestIteration {
+            Swift.print("  trees: \(best)")
+        }
+        Swift.print("  test: AUC \(number(metrics.auc))  log loss \(number(metrics.logLoss))  top decile: precision \(number(metrics.precisionTopDecile)) "
             + "recall \(number(metrics.recallTopDecile))  (\(grouped(metrics.positives)) churners of \(grouped(metrics.rows)))")
-        print("  confusion at \(metrics.threshold): TP \(metrics.truePositives)  FP \(metrics.falsePositives)  FN \(metrics.falseNegatives)  TN \(metrics.trueNegatives)")
-        print("")
+        Swift.print("  confusion at \(metrics.threshold): TP \(metrics.truePositives)  FP \(metrics.falsePositives)  FN \(metrics.falseNegatives)  TN \(metrics.trueNegatives)")
+        Swift.print("")
         RowPrinter.print(header: ["predicted", "rows", "mean_predicted", "observed_churn"], rows: metrics.calibration.filter { $0.rows > 0 }.map {
             [String(format: "%.1f-%.1f", $0.low, $0.high), String($0.rows), number($0.meanPrediction), number($0.observedRate)]
         }, format: .table)
         if record.perCutoff.count > 1 {
-            print("")
+            Swift.print("")
             RowPrinter.print(header: ["cutoff", "rows", "auc", "log_loss"], rows: record.perCutoff.map {
-                [String($0.cutoff), String($0.metrics.rows), number($0.metrics.auc), number($0.metrics.logLoss)]
+                [$0.cutoff, String($0.metrics.rows), number($0.metrics.auc), number($0.metrics.logLoss)]
             }, format: .table)
         }
     }
@@ -117,9 +148,9 @@ struct Runs: ParsableCommand {
             let rows: [[String?]] = try opened.manifest.section(RunLog.self).runs.map { entry in
                 let record = try TrainingRunner.record(store: opened, id: entry.id)
                 return [record.id, record.createdAt, record.model.rawValue, record.trainingSet, String(record.trainRows),
-                        RunPrinter.number(record.validation.auc), RunPrinter.number(record.validation.logLoss), String(format: "%.2f", record.durationSeconds)]
+                        RunPrinter.number(record.test.auc), RunPrinter.number(record.test.logLoss), String(format: "%.2f", record.durationSeconds)]
             }
-            RowPrinter.print(header: ["run", "created", "model", "training_set", "train_rows", "auc", "log_loss", "seconds"], rows: rows, format: format)
+            RowPrinter.print(header: ["run", "created", "model", "training_set", "train_rows", "test_auc", "test_log_loss", "seconds"], rows: rows, format: format)
         }
     }
 
@@ -127,16 +158,19 @@ struct Runs: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Everything about one run, with feature importance.")
         @OptionGroup var store: StoreOption
         @Argument(help: "Run id (run-000001).") var id: String
+        @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
             let record = try TrainingRunner.record(store: try Store(path: store.path), id: id)
-            RunPrinter.summary(record)
-            print("\nparameters: " + record.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-            print("")
-            let total = record.importance.reduce(0) { $0 + $1.value }
-            RowPrinter.print(header: ["feature", record.model == .gbdt ? "gain" : "|weight|", "share"], rows: record.importance.map {
-                [$0.feature, String(format: "%.2f", $0.value), total > 0 ? String(format: "%.1f%%", 100 * $0.value / total) : nil]
-            }, format: .table)
+            try RunPrinter.print(record, format: format) {
+                RunPrinter.summary(record)
+                print("\nparameters: " + record.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                print("")
+                let total = record.importance.reduce(0) { $0 + $1.value }
+                RowPrinter.print(header: ["feature", record.model == .gbdt ? "gain" : "|weight|", "share"], rows: record.importance.map {
+                    [$0.feature, String(format: "%.2f", $0.value), total > 0 ? String(format: "%.1f%%", 100 * $0.value / total) : nil]
+                }, format: .table)
+            }
         }
     }
 
@@ -145,6 +179,7 @@ struct Runs: ParsableCommand {
         @OptionGroup var store: StoreOption
         @Argument(help: "First run id.") var first: String
         @Argument(help: "Second run id.") var second: String
+        @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
             let opened = try Store(path: store.path)
@@ -155,15 +190,16 @@ struct Runs: ParsableCommand {
             }
             var rows: [[String?]] = [
                 ["model", a.model.rawValue, b.model.rawValue, ""], ["training set", a.trainingSet, b.trainingSet, ""],
-                row("auc", a.validation.auc, b.validation.auc), row("log loss", a.validation.logLoss, b.validation.logLoss),
-                row("precision top 10%", a.validation.precisionTopDecile, b.validation.precisionTopDecile),
-                row("recall top 10%", a.validation.recallTopDecile, b.validation.recallTopDecile),
+                ["split", a.split, b.split, ""],
+                row("test auc", a.test.auc, b.test.auc), row("test log loss", a.test.logLoss, b.test.logLoss),
+                row("precision top 10%", a.test.precisionTopDecile, b.test.precisionTopDecile),
+                row("recall top 10%", a.test.recallTopDecile, b.test.recallTopDecile),
                 row("seconds", a.durationSeconds, b.durationSeconds),
             ]
             for key in Set(a.parameters.keys).union(b.parameters.keys).sorted() where a.parameters[key] != b.parameters[key] {
                 rows.append(["param \(key)", a.parameters[key] ?? "-", b.parameters[key] ?? "-", ""])
             }
-            RowPrinter.print(header: ["run", a.id, b.id, "difference"], rows: rows, format: .table)
+            RowPrinter.print(header: format == .table ? ["run", a.id, b.id, "difference"] : ["field", "first", "second", "difference"], rows: rows, format: format)
         }
     }
 }
@@ -182,10 +218,10 @@ struct Models: ParsableCommand {
             for (name, versions) in try opened.manifest.section(ModelCatalog.self).models.sorted(by: { $0.key < $1.key }) {
                 for version in versions {
                     let record = try TrainingRunner.record(store: opened, id: version.runId)
-                    rows.append([name, String(version.version), version.stage, version.runId, RunPrinter.number(record.validation.auc), version.updatedAt])
+                    rows.append([name, String(version.version), version.stage, version.runId, RunPrinter.number(record.test.auc), version.updatedAt])
                 }
             }
-            RowPrinter.print(header: ["model", "version", "stage", "run", "auc", "updated"], rows: rows, format: format)
+            RowPrinter.print(header: ["model", "version", "stage", "run", "test_auc", "updated"], rows: rows, format: format)
         }
     }
 
@@ -195,9 +231,16 @@ struct Models: ParsableCommand {
         @Argument(help: "Model name.") var name: String
         @Argument(help: "Version.") var version: Int
         @Option(help: "none, staging, production or archived.") var stage: String
+        @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
             let versions = try ModelRegistry.promote(storePath: store.path, name: name, version: version, stage: stage)
+            if format != .table {
+                RowPrinter.print(header: ["model", "version", "stage", "run", "updated"], rows: versions.map {
+                    [name, String($0.version), $0.stage, $0.runId, $0.updatedAt]
+                }, format: format)
+                return
+            }
             for entry in versions { print("\(name) v\(entry.version): \(entry.stage) (\(entry.runId))") }
         }
     }
@@ -217,6 +260,7 @@ struct Predict: ParsableCommand {
     @Flag(help: "Replace the table if it exists and is derived (a training set, predictions).") var replace = false
     @Flag(help: "With --replace, replace even an ingested source table.") var force = false
     @Option(help: "Whose reasons to compute with exact TreeSHAP: risky (buckets A and B), all, or none.") var explain: PredictRequest.ExplainScope = .risky
+    @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func validate() throws {
         guard (trainingSet == nil) != (asOf == nil) else { throw ValidationError("give exactly one of --training-set and --as-of") }
@@ -236,13 +280,21 @@ struct Predict: ParsableCommand {
         let progress = stepReporter(since: started)
         let report = try Predictor.predict(storePath: store.path, request: request, progress: progress)
         let counts = report.bucketCounts
+        if format != .table {
+            RowPrinter.print(header: ["table", "rows", "model", "model_version", "run", "bucket_a", "bucket_b", "bucket_c", "seconds", "committed_version"], rows: [[
+                out, String(report.rowCount), model, String(report.modelVersion.version), report.modelVersion.runId, String(counts["A"] ?? 0),
+                String(counts["B"] ?? 0), String(counts["C"] ?? 0), String(format: "%.3f", report.seconds), String(report.committedVersion),
+            ]], format: format)
+            return
+        }
         print("\(out): \(grouped(report.rowCount)) users scored with \(model) (v\(report.modelVersion.version), \(report.modelVersion.runId)) in "
             + "\(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")
         print("  buckets: A (will churn anyway, p >= \(bucketA)) \(grouped(counts["A"] ?? 0)), B (on the fence) \(grouped(counts["B"] ?? 0)), C (safe) \(grouped(counts["C"] ?? 0))")
+        print("  reasons: columns reason_1_feature, reason_1_value, reason_1_contribution ... reason_3_*; the riskiest users:")
         print("")
         RowPrinter.print(header: ["msno", "churn_probability", "bucket", "reason_1", "reason_2", "reason_3"], rows: report.top.map { prediction in
             [prediction.msno, String(format: "%.3f", prediction.probability), prediction.bucket]
-                + (0..<3).map { $0 < prediction.reasons.count ? prediction.reasons[$0] : nil }
+                + (0..<3).map { $0 < prediction.reasons.count ? prediction.reasons[$0].text : nil }
         }, format: .table)
     }
 }

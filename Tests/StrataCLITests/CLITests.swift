@@ -48,7 +48,7 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(ingested.stdout.range(of: "user_logs.csv → user_logs: [0-9,]+ rows, 0 rejected", options: .regularExpression) != nil)
 
         let tables = try strata(["tables", "--db", db, "--format", "csv"])
-        #expect(tables.stdout.hasPrefix("table,rows,partitions,segments,bytes,csv_bytes,ratio\nlabels,"))
+        #expect(tables.stdout.hasPrefix("table,rows,partitions,segments,bytes,csv_bytes,ratio,kind\nlabels,"))
         #expect(tables.stdout.contains("\nmembers,300,1,1,"))
 
         let described = try strata(["describe", "--db", db, "user_logs"])
@@ -56,11 +56,11 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(described.stdout.contains("partitioned by date (monthly)"))
         for partition in ["201701", "201702", "201703"] { #expect(described.stdout.contains("\n" + partition + " ")) }
 
-        // A selective scan: one day, two columns, CSV.
-        let scanned = try strata(["scan", "--db", db, "user_logs", "--columns", "date,num_unq", "--from", "20170210", "--to", "20170210", "--format", "csv"])
+        // A selective scan: one day (in both date forms), two columns, CSV; dates print as YYYY-MM-DD.
+        let scanned = try strata(["scan", "--db", db, "user_logs", "--columns", "date,num_unq", "--from", "20170210", "--to", "2017-02-10", "--format", "csv"])
         let lines = scanned.stdout.split(separator: "\n")
         #expect(lines.first == "date,num_unq")
-        #expect(lines.count > 1 && lines.dropFirst().allSatisfy { $0.hasPrefix("20170210,") })
+        #expect(lines.count > 1 && lines.dropFirst().allSatisfy { $0.hasPrefix("2017-02-10,") })
         let csvLines = try String(contentsOfFile: directory + "/csv/user_logs.csv", encoding: .utf8).split(separator: "\n").filter { $0.contains(",20170210,") }
         #expect(lines.count - 1 == csvLines.count)
 
@@ -120,7 +120,13 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(unknownTable.stderr.contains("no table named 'userlogs'. Tables: members"))
         let unknownColumn = try strata(["scan", "--db", directory + "/db", "members", "--columns", "msno,age"])
         #expect(unknownColumn.stderr.contains("table members has no column 'age'. Columns: msno, city, bd"))
-        let rejected = try strata(["ingest", "--db", directory + "/db", packageRoot + "/fixtures/csv/transactions_bad.csv"])
+        // 4 of its 10 lines are bad: over the default --max-rejects of 1%, nothing is committed...
+        let refused = try strata(["ingest", "--db", directory + "/db", packageRoot + "/fixtures/csv/transactions_bad.csv"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("4 of 10 lines rejected (40.0%), more than --max-rejects 1% allows. Nothing was ingested."))
+        #expect(refused.stderr.contains("line 6 column payment_plan_days: 'thirty' is not an integer"))
+        // ...and a higher bound lets the good lines in, each bad one reported.
+        let rejected = try strata(["ingest", "--db", directory + "/db", "--max-rejects", "50%", packageRoot + "/fixtures/csv/transactions_bad.csv"])
         #expect(rejected.status == 0)
         #expect(rejected.stderr.contains("4 lines rejected"))
         #expect(rejected.stderr.contains("transactions_bad.csv:6 column payment_plan_days: 'thirty' is not an integer"))
@@ -192,7 +198,7 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(finished.status == 0)
         #expect(try Store.verify(path: db).isClean)
         let collected = try strata(["gc", "--db", db])
-        #expect(collected.status == 0 && collected.stdout.contains("uncommitted files"))
+        #expect(collected.status == 0 && collected.stdout.contains("files no kept version uses"))
         let after = try Store.verify(path: db)
         #expect(after.isClean && after.orphans.isEmpty, "\(after.orphans)")
         #expect(try strata(["scan", "--db", db, "members", "--format", "csv"]).stdout == membersBefore)
@@ -213,14 +219,14 @@ func strata(_ arguments: [String]) throws -> Outcome {
         let again = try strata(["training-set", "--db", db, "--features", features, "--labels", "labels", "--out", "train"])
         #expect(again.status == 1 && again.stderr.contains("table train already exists; choose another --out or pass --replace"))
         let scanned = try strata(["scan", "--db", db, "train", "--columns", "msno,cutoff_date,w7_active_days", "--format", "csv", "--limit", "2"])
-        #expect(scanned.stdout == "msno,cutoff_date,w7_active_days\nUser7xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,20170105,2\n+plusxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,20170201,0\n")
+        #expect(scanned.stdout == "msno,cutoff_date,w7_active_days\nUser7xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,2017-01-05,2\n+plusxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,2017-02-01,0\n")
         let materialized = try strata(["features", "materialize", "--db", db, "--as-of", "20170201"])
         #expect(materialized.stdout.contains("w1 v1 as of 20170201"))
         let user1 = "User1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="
         let online = try strata(["features", "get", "--db", db, user1, "--format", "csv"])
         // Same values as the training-set row of User1 at 2017-02-01.
         let offline = try strata(["scan", "--db", db, "train", "--format", "csv"]).stdout.split(separator: "\n")
-            .first { $0.hasPrefix(user1 + ",20170201,") }!
+            .first { $0.hasPrefix(user1 + ",2017-02-01,") }!
         let onlineRow = online.stdout.split(separator: "\n")[1]
         #expect(onlineRow.split(separator: ",", omittingEmptySubsequences: false).dropFirst()
             == offline.split(separator: ",", omittingEmptySubsequences: false).dropFirst(3))
@@ -247,7 +253,7 @@ func strata(_ arguments: [String]) throws -> Outcome {
         let trained = try strata(["train", "--db", db, "--training-set", "train", "--rounds", "30", "--register", "churn"])
         #expect(trained.status == 0, "\(trained.stderr)")
         #expect(trained.stdout.contains("run-000001: gbdt on train"))
-        #expect(trained.stdout.range(of: "validation: AUC 0\\.[0-9]{4}", options: .regularExpression) != nil)
+        #expect(trained.stdout.range(of: "test: AUC 0\\.[0-9]{4}", options: .regularExpression) != nil)
         #expect(trained.stdout.contains("registered as churn version 1 (stage none)"))
         let baseline = try strata(["train", "--db", db, "--training-set", "train", "--model", "logistic", "--register", "churn"])
         #expect(baseline.stdout.contains("run-000002: logistic"))
@@ -269,12 +275,16 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(predicted.status == 0, "\(predicted.stderr)")
         #expect(predicted.stdout.contains("risk: 1,500 users scored with churn@production (v1, run-000001)"))
         let rows = try strata(["scan", "--db", db, "risk", "--format", "csv"]).stdout.split(separator: "\n")
-        #expect(rows.first == "msno,cutoff_date,churn_probability,bucket,reason_1,reason_2,reason_3")
+        #expect(rows.first == "msno,cutoff_date,churn_probability,bucket," + (1...3).map { "reason_\($0)_feature,reason_\($0)_value,reason_\($0)_contribution" }.joined(separator: ","))
         #expect(rows.count == 1501)
         let probabilities = rows.dropFirst().map { Double($0.split(separator: ",")[2])! }
         #expect(probabilities == probabilities.sorted(by: >), "riskiest first")
         let risky = rows.dropFirst().filter { $0.split(separator: ",", omittingEmptySubsequences: false)[3] != "C" }
-        #expect(risky.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[4].contains("(+") })
+        // Every risky user has a first reason: a feature and a positive contribution, as columns.
+        #expect(!risky.isEmpty && risky.allSatisfy { line in
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            return !cells[4].isEmpty && (Double(cells[6]) ?? 0) > 0
+        })
         // Scoring a training set works too, and the errors say what to do.
         #expect(try strata(["predict", "--db", db, "--model", "churn@2", "--training-set", "train", "--out", "scored"]).status == 0)
         let missing = try strata(["predict", "--db", db, "--model", "churn@staging", "--as-of", "20160901", "--out", "x"])
