@@ -4,51 +4,80 @@
 # it, and score every user into risk buckets with reasons.
 # DEMO_DIR (default /tmp/strata-demo), DEMO_MEMBERS (default 10000, scale S), DEMO_MONTHS (15).
 set -euo pipefail
+start_dir=$PWD
 cd "$(dirname "$0")/.."
+repo=$PWD
 export PATH="/opt/swift/usr/bin:$PATH"
-tools/setup.sh
+source tools/cmdline.sh
 
 dir=${DEMO_DIR:-/tmp/strata-demo}
+case $dir in /*) ;; *) dir=$start_dir/$dir ;; esac
 members=${DEMO_MEMBERS:-10000}
 months=${DEMO_MONTHS:-15}
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-echo "building strata (release)…"
-swift build -c release --product strata 2>&1 | tail -1
-strata=.build/release/strata
+# The demo deletes and recreates its directory: refuse one that holds anything but an earlier demo's.
+if [ -d "$dir" ] && [ ! -e "$dir/.strata-demo" ]; then
+  for entry in "$dir"/* "$dir"/.[!.]* "$dir"/..?*; do
+    [ -e "$entry" ] || [ -L "$entry" ] || continue
+    case ${entry##*/} in csv|store) continue ;; esac
+    echo "demo.sh: $dir holds ${entry##*/}, so it is not a strata demo directory; set DEMO_DIR to another path" >&2
+    exit 1
+  done
+fi
+
+step tools/setup.sh
+show_cmd swift build -c release --product strata
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+if ! swift build -c release --product strata >"$build_log" 2>&1; then
+  tail -n 40 "$build_log" >&2
+  echo "demo.sh: the build failed" >&2
+  exit 1
+fi
+tail -n 1 "$build_log"
+# Every command below runs the strata just built, by name, exactly as printed.
+export PATH="$repo/.build/release:$PATH"
+echo
+echo "# the commands below run in $(quote_arg "$repo") with:"
+echo "#   export PATH=$(quote_arg "$repo/.build/release"):\$PATH"
 rm -rf "$dir"
 mkdir -p "$dir"
+touch "$dir/.strata-demo"
 
-step "$strata" generate --out "$dir/csv" --members "$members" --start 20160101 --months "$months" --seed 42
+step strata generate --out "$dir/csv" --members "$members" --start 20160101 --months "$months" --seed 42
 step ls -l "$dir/csv"
-step "$strata" ingest --db "$dir/store" "$dir/csv/members.csv" "$dir/csv/transactions.csv" "$dir/csv/user_logs.csv" "$dir/csv/labels.csv"
-step "$strata" tables --db "$dir/store"
-step "$strata" describe --db "$dir/store" user_logs
-step "$strata" scan --db "$dir/store" transactions --limit 5
-step "$strata" scan --db "$dir/store" user_logs --columns msno,date,num_unq,total_secs --from 20170301 --to 20170301 --limit 5
-step "$strata" scan --db "$dir/store" labels --limit 3 --format json
-step "$strata" verify --db "$dir/store"
+step strata ingest --db "$dir/store" "$dir/csv/members.csv" "$dir/csv/transactions.csv" "$dir/csv/user_logs.csv" "$dir/csv/labels.csv"
+step strata tables --db "$dir/store"
+step strata describe --db "$dir/store" user_logs
+step strata scan --db "$dir/store" transactions --limit 5
+step strata scan --db "$dir/store" user_logs --columns msno,date,num_unq,total_secs --from 20170301 --to 20170301 --limit 5
+step strata scan --db "$dir/store" labels --limit 3 --format json
+step strata verify --db "$dir/store"
 
 # Exploring with SQL: listening per month (W2), churn by city through a join, and what pruning skips.
-step "$strata" query --db "$dir/store" "SELECT year(date) * 100 + month(date) AS month, count(DISTINCT msno) AS users, round(sum(CASE WHEN total_secs BETWEEN 0 AND 86400 THEN total_secs END) / 3600, 1) AS hours FROM user_logs GROUP BY month ORDER BY month"
-step "$strata" query --db "$dir/store" "SELECT m.city, count(*) AS labels, round(avg(l.is_churn), 3) AS churn_rate FROM labels l JOIN members m USING (msno) GROUP BY m.city HAVING count(*) > 1000 ORDER BY churn_rate DESC LIMIT 5"
-step "$strata" query --db "$dir/store" "EXPLAIN SELECT msno, sum(total_secs) AS secs FROM user_logs WHERE date >= DATE '2017-02-01' AND date < DATE '2017-03-01' GROUP BY msno ORDER BY secs DESC LIMIT 10"
+step strata query --db "$dir/store" "SELECT year(date) * 100 + month(date) AS month, count(DISTINCT msno) AS users, round(sum(CASE WHEN total_secs BETWEEN 0 AND 86400 THEN total_secs END) / 3600, 1) AS hours FROM user_logs GROUP BY month ORDER BY month"
+step strata query --db "$dir/store" "SELECT m.city, count(*) AS labels, round(avg(l.is_churn), 3) AS churn_rate FROM labels l JOIN members m USING (msno) GROUP BY m.city HAVING count(*) > 1000 ORDER BY churn_rate DESC LIMIT 5"
+step strata query --db "$dir/store" "EXPLAIN SELECT msno, sum(total_secs) AS secs FROM user_logs WHERE date >= DATE '2017-02-01' AND date < DATE '2017-03-01' GROUP BY msno ORDER BY secs DESC LIMIT 10"
 
 # Features: W1 as a feature view, a leakage-free training set, and online vectors by msno.
-step "$strata" features apply --db "$dir/store" fixtures/features/w1.yaml
-step "$strata" training-set --db "$dir/store" --features fixtures/features/w1.yaml --labels labels --out w1_train
-step "$strata" scan --db "$dir/store" w1_train --columns msno,cutoff_date,is_churn,w30_total_secs,w30_active_days,last_is_auto_renew,days_to_expire,tenure_days --limit 5
-step "$strata" features materialize --db "$dir/store" --as-of 20170401
+step strata features apply --db "$dir/store" fixtures/features/w1.yaml
+step strata training-set --db "$dir/store" --features fixtures/features/w1.yaml --labels labels --out w1_train
+step strata scan --db "$dir/store" w1_train --columns msno,cutoff_date,is_churn,w30_total_secs,w30_active_days,last_is_auto_renew,days_to_expire,tenure_days --limit 5
+step strata features materialize --db "$dir/store" --as-of 20170401
 users=$(sed -n '2p;3p' "$dir/csv/members.csv" | cut -d, -f1 | tr '\n' ' ')
-step "$strata" features get --db "$dir/store" $users --format json
-step "$strata" features list --db "$dir/store"
+step strata features get --db "$dir/store" $users --format json
+step strata features list --db "$dir/store"
 
 # The churn model: trees and the logistic baseline on the training set, a registry, and risk buckets.
-step "$strata" train --db "$dir/store" --training-set w1_train --register churn
-step "$strata" train --db "$dir/store" --training-set w1_train --model logistic --register churn
-step "$strata" runs compare --db "$dir/store" run-000001 run-000002
-step "$strata" models promote --db "$dir/store" churn 1 --stage production
-step "$strata" predict --db "$dir/store" --model churn@production --as-of 20170401 --out churn_risk
-step "$strata" models list --db "$dir/store"
+step strata train --db "$dir/store" --training-set w1_train --register churn
+step strata train --db "$dir/store" --training-set w1_train --model logistic --register churn
+step strata runs compare --db "$dir/store" run-000001 run-000002
+step strata models promote --db "$dir/store" churn 1 --stage production
+step strata predict --db "$dir/store" --model churn@production --as-of 20170401 --out churn_risk
+step strata models list --db "$dir/store"
+store=$(quote_arg "$dir/store")
 echo
-echo "store left in $dir/store; try: $strata query --db $dir/store \"SELECT gender, count(*) FROM members GROUP BY ALL\""
+echo "The store is $dir/store (the generated CSV files are in $dir/csv). Run strata on it:"
+echo "  export PATH=$(quote_arg "$repo/.build/release"):\$PATH"
+echo "  strata tables --db $store"
+echo "  strata query --db $store \"SELECT gender, count(*) FROM members GROUP BY ALL\""

@@ -14,10 +14,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The independent reader and its tests: lz4, zstandard, numpy, pytest.
-if ! python3 -c "import lz4.block, zstandard, numpy, pytest, duckdb" 2>/dev/null; then
-  echo "setup: pip install lz4 zstandard numpy pytest duckdb" >&2
-  python3 -m pip install -q lz4 zstandard numpy pytest duckdb
+# The independent reader and its tests (lz4, zstandard, numpy, pytest), the differentials (duckdb), the
+# golden CLI tests (PyYAML) and the LightGBM export round trip (lightgbm, pandas).
+if ! python3 -c "import lz4.block, zstandard, numpy, pytest, duckdb, yaml, lightgbm, pandas" 2>/dev/null; then
+  echo "setup: pip install lz4 zstandard numpy pytest duckdb pyyaml lightgbm pandas" >&2
+  python3 -m pip install -q lz4 zstandard numpy pytest duckdb pyyaml lightgbm pandas
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then

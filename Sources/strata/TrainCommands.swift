@@ -205,7 +205,36 @@ struct Runs: ParsableCommand {
 }
 
 struct Models: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The model registry: versions and stages.", subcommands: [List.self, Promote.self])
+    static let configuration = CommandConfiguration(abstract: "The model registry: versions and stages.", subcommands: [List.self, Promote.self, Export.self])
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a model version in another tool's format: lightgbm (its text model, which lightgbm.Booster(model_file=...) loads).")
+        @OptionGroup var store: StoreOption
+        @Argument(help: "NAME, NAME@production (a stage) or NAME@3 (a version).") var model: String
+        @Option(name: .customLong("to"), help: "The format to write: lightgbm.") var target = "lightgbm"
+        @Option(help: "File to write.") var out: String
+
+        func validate() throws {
+            guard target == "lightgbm" else { throw ValidationError("--to must be lightgbm (the only format models export to)") }
+        }
+
+        func run() throws {
+            let opened = try Store(path: store.path)
+            let entry = try ModelRegistry.resolve(store: opened, reference: model)
+            let artifact = try TrainingRunner.model(store: opened, runId: entry.runId)
+            guard let gbdt = artifact.gbdt, artifact.kind == .gbdt else {
+                throw TrainError("\(model) is a \(artifact.kind.rawValue) model; only gradient-boosted trees export to LightGBM")
+            }
+            let text = try LightGBMExport.text(gbdt)
+            do {
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+            } catch {
+                throw TrainError("cannot write \(out): \((error as NSError).localizedDescription)")
+            }
+            print("wrote \(out): \(model) (v\(entry.version), \(entry.runId)) as a LightGBM text model, \(gbdt.trees.count) trees, \(gbdt.featureNames.count) features")
+        }
+    }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List registered models.")
