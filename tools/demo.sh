@@ -74,7 +74,9 @@ step strata train --db "$dir/store" --training-set w1_train --model logistic --r
 step strata runs compare --db "$dir/store" run-000001 run-000002
 step strata models promote --db "$dir/store" churn 1 --stage production
 step strata predict --db "$dir/store" --model churn@production --as-of 20170401 --out churn_risk
+step strata query --db "$dir/store" "SELECT reason_1_feature, count(*) AS users, round(avg(reason_1_contribution), 2) AS mean_push FROM churn_risk WHERE bucket = 'A' GROUP BY 1 ORDER BY users DESC, 1"
 step strata models list --db "$dir/store"
+step strata versions --db "$dir/store"
 store=$(quote_arg "$dir/store")
 echo
 echo "The store is $dir/store (the generated CSV files are in $dir/csv). Run strata on it:"

@@ -326,7 +326,7 @@ public enum OnlineMaterializer {
                 file: relative, asOf: asOfDay, featureViewVersion: registration.version, storeVersion: store.version,
                 entityCount: entityCount, sizeBytes: bytes.count, fileCRC: crc)
             try writer.setSection(online)
-            let manifest = try writer.commit(operation: "features materialize \(view.name) as of \(Dates.yyyymmdd(dayNumber: asOfDay))")
+            let manifest = try writer.commit(operation: "features materialize \(view.name) as of \(ValueText.date(Int64(asOfDay), style: .iso))")
             return Report(entityCount: entityCount, view: view.name, featureViewVersion: registration.version, committedVersion: manifest.version,
                           sizeBytes: bytes.count, seconds: -started.timeIntervalSinceNow)
         } catch {

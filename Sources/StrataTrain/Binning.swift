@@ -20,6 +20,14 @@ public struct BinMapper: Codable, Equatable, Sendable {
 
     public static let valueBinsMax = 254
 
+    /// A bound between two consecutive distinct values `low < high`: halfway, computed without overflow
+    /// (1e308 + 1e308 is inf); `low` itself when halfway is not strictly between (a value of ±inf, or
+    /// neighbours one ulp apart), so the bounds stay strictly ascending and finite below +inf.
+    static func boundary(_ low: Double, _ high: Double) -> Double {
+        let middle = low / 2 + high / 2
+        return middle >= low && middle < high ? middle : low
+    }
+
     public init(values: [Double], rows: [Int], isCategorical: Bool) {
         self.isCategorical = isCategorical
         upperBounds = []
@@ -43,7 +51,7 @@ public struct BinMapper: Codable, Equatable, Sendable {
         if distinct.count <= Self.valueBinsMax {
             // One bin per value; bounds halfway to the next value so unseen values fall sensibly.
             upperBounds = distinct.indices.map { index in
-                index + 1 < distinct.count ? (distinct[index] + distinct[index + 1]) / 2 : .infinity
+                index + 1 < distinct.count ? Self.boundary(distinct[index], distinct[index + 1]) : .infinity
             }
             return
         }
@@ -55,7 +63,7 @@ public struct BinMapper: Codable, Equatable, Sendable {
         for (index, value) in distinct.enumerated() {
             accumulated += counts[value]!
             if Double(accumulated) >= nextCut && index + 1 < distinct.count {
-                upperBounds.append((value + distinct[index + 1]) / 2)
+                upperBounds.append(Self.boundary(value, distinct[index + 1]))
                 while nextCut <= Double(accumulated) { nextCut += perBin }
                 if upperBounds.count == Self.valueBinsMax - 1 { break }
             }

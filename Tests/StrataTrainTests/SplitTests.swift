@@ -103,3 +103,16 @@ import Testing
         #expect(throws: TrainError("--valid-from 2017-03-01 must come before the test rows (2017-02-01)")) { try two.split(order, needsValidation: true) }
     }
 }
+
+/// Bin bounds stay strictly ascending whatever the values: infinities (a derived feature's 1/0) and
+/// neighbours whose sum overflows used to give `[…, inf, inf]`, which the model file then refused.
+@Test func binBoundsAscendWithInfinitiesAndHugeValues() {
+    let values: [Double] = [1, 2, .infinity, -.infinity, 1e308, .greatestFiniteMagnitude, .nan, 2, 1]
+    let mapper = BinMapper(values: values, rows: Array(values.indices), isCategorical: false)
+    #expect(zip(mapper.upperBounds, mapper.upperBounds.dropFirst()).allSatisfy { $0 < $1 }, "\(mapper.upperBounds)")
+    #expect(mapper.upperBounds.last == .infinity)
+    // Every distinct value has a bin of its own, in order.
+    let bins = [-Double.infinity, 1, 2, 1e308, .greatestFiniteMagnitude, .infinity].map { mapper.bin($0) }
+    #expect(bins == bins.sorted() && Set(bins).count == bins.count, "\(bins)")
+    #expect(mapper.bin(.nan) == mapper.missingBin)
+}
