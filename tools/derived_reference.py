@@ -28,7 +28,7 @@ literal is a DOUBLE (DuckDB: DECIMAL), and date_trunc returns a DATE (DuckDB: TI
 The output has the columns of `strata scan --format csv` of the training set (msno, cutoff_date,
 is_churn, then the features in declaration order), rows sorted by (cutoff_date, msno byte-wise, labels.csv
 order), NULL as an empty field, floats as Python repr (inf, -inf, nan), booleans as 0/1, dates as
-YYYYMMDD. A computation DuckDB refuses (a BIGINT overflow, `//` or `%` by zero) exits with status 1 and a
+YYYY-MM-DD. A computation DuckDB refuses (a BIGINT overflow, `//` or `%` by zero) exits with status 1 and a
 message naming the feature.
 """
 import argparse, datetime, os, re, sys

@@ -36,7 +36,7 @@ compare_store() {
 
 # Fixtures, with every codec forced.
 for codec in none lz4 zstd auto; do
-  "$BIN" ingest --db "$work/fixtures-$codec" --compression "$codec" fixtures/csv/members_quirks.csv \
+  "$BIN" ingest --db "$work/fixtures-$codec" --compression "$codec" --max-rejects 100% fixtures/csv/members_quirks.csv \
     fixtures/csv/transactions_bad.csv fixtures/csv/user_logs_edges.csv > /dev/null 2>&1
   "$BIN" ingest --db "$work/fixtures-$codec" --compression "$codec" --cutoff 20170301 fixtures/csv/train.csv > /dev/null
   compare_store "$work/fixtures-$codec"

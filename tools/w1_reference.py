@@ -166,7 +166,7 @@ ORDER BY lab.cutoff_date, encode(lab.msno), lab.lrid
 
 
 def csv_field(v):
-    """Canonical text of one value (format-spec §10): NULL empty, bools 1/0, floats as repr, dates YYYYMMDD,
+    """Canonical text of one value (format-spec §10): NULL empty, bools 1/0, floats as repr, dates YYYY-MM-DD,
     RFC 4180 quotes only where needed."""
     if v is None:
         return ""
@@ -177,7 +177,7 @@ def csv_field(v):
     if isinstance(v, int):
         return str(v)
     if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
-        return str(v.year * 10000 + v.month * 100 + v.day)
+        return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
     if isinstance(v, str):
         if any(ch in v for ch in ',"\n\r'):
             return '"' + v.replace('"', '""') + '"'
@@ -185,16 +185,23 @@ def csv_field(v):
     raise TypeError(f"unexpected value type {type(v).__name__}: {v!r}")
 
 
-def write_result(cursor, path, columns=OUTPUT_COLUMNS, batch=65536):
-    """Stream the result of an executed query to `path` in the canonical text form; returns the row count."""
+def ymd_text(v):
+    """A date kept as the integer YYYYMMDD (the labels' cutoff_date) in its text form, YYYY-MM-DD."""
+    return "" if v is None else f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}"
+
+
+def write_result(cursor, path, columns=OUTPUT_COLUMNS, batch=65536, ymd_columns=("cutoff_date",)):
+    """Stream the result of an executed query to `path` in the canonical text form; returns the row count.
+    `ymd_columns` hold dates as YYYYMMDD integers and are written as dates."""
     names = [d[0] for d in cursor.description]
     if names != columns:
         raise RuntimeError(f"query columns {names} differ from {columns}")
+    formats = [ymd_text if name in ymd_columns else csv_field for name in names]
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(names) + "\n")
         while rows := cursor.fetchmany(batch):
-            f.write("".join(",".join(map(csv_field, r)) + "\n" for r in rows))
+            f.write("".join(",".join(fmt(v) for fmt, v in zip(formats, r)) + "\n" for r in rows))
             n += len(rows)
     return n
 

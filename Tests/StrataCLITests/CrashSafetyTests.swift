@@ -102,7 +102,7 @@ import Testing
         let before = Int(try strata(["query", "--db", db, "SELECT count(*) FROM labels", "--format", "csv"]).stdout.split(separator: "\n")[1])!
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/bin/bash")
-        writer.arguments = ["-c", "for i in 1 2 3 4 5 6; do '\(strataBinary)' ingest --db '\(db)' --wait 30 '\(csv)' >/dev/null || exit 1; done"]
+        writer.arguments = ["-c", "for i in 1 2 3 4 5 6; do '\(strataBinary)' ingest --db '\(db)' --wait 30 --allow-duplicate '\(csv)' >/dev/null || exit 1; done"]
         try writer.run()
         var reads = 0
         while writer.isRunning || reads < 5 {
