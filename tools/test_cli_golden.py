@@ -974,8 +974,16 @@ def test_drop_run_refused_while_a_model_uses_it(base, scratch):
 
 def test_drop_view(base, scratch):
     assert any("w1" in r.values() for r in jrun("features", "list", db=scratch))
+    # A view a registered model was trained on stays until that model version is dropped.
+    r = strata("drop", "--view", "w1", db=scratch)
+    assert r.rc == 1 and "churn@1" in r.err and "drop --model" in r.err, r
+    ok(strata("drop", "--model", "churn@1", db=scratch))
     ok(strata("drop", "--view", "w1", db=scratch))
     assert not any("w1" in r.values() for r in jrun("features", "list", db=scratch))
+    # Registered again, it gets a new version number: w1 v1 still names the old definition in earlier
+    # store versions and in the runs trained on it.
+    applied = jrun("features", "apply", str(W1), db=scratch)
+    assert applied[0]["version"] == 2 and applied[0]["registered"] is True, applied
 
 
 def test_versions_list_each_commit(base):
@@ -1106,3 +1114,80 @@ def test_predictions_have_reason_columns(base):
             r["reason_1_contribution"], bool), r
     assert any(isinstance(r["reason_1_value"], str) and r["reason_1_value"] for r in risky), \
         "reason_1_value holds the value's text (e.g. '0', '1783.092')"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Found by an adversarial review of the conventions (each was a bug once).
+
+def test_subcommand_version_flag_is_not_the_program_version(base):
+    # `--version` means a store version where a command has it, and is unknown elsewhere: never a
+    # silent no-op printing the program's version.
+    for args in (("ingest", base.fresh_tx, "--version", 3), ("gc", "--version", 3), ("drop", "risk", "--version", 3)):
+        r = strata(*args, db=base.store)
+        assert r.rc == 2 and "Unknown option '--version'" in r.err, r
+    r = strata("scan", "labels", "--version", 0, db=base.store)
+    assert r.rc == 1 and "version 0 does not exist" in r.err, r
+
+
+def test_json_quotes_every_string_value(scratch, tmp_path):
+    data = tmp_path / "codes.csv"
+    msno = jrun("scan", "members", "--limit", 1, db=scratch)[0]["msno"]
+    data.write_text(f"msno,code\n{msno},007\n{msno},Infinity\n{msno},1e5\n{msno},\x1b[2Jx\n")
+    ok(strata("ingest", "--table", "codes", "--infer-schema", data, db=scratch))
+    rows = jrun("scan", "codes", db=scratch)
+    assert [r["code"] for r in rows] == ["007", "Infinity", "1e5", "\x1b[2Jx"], rows
+    # In the text table a control character is shown, not sent to the terminal.
+    table = ok(strata("scan", "codes", db=scratch)).out
+    assert "\x1b" not in table and "\\u{1B}[2Jx" in table, table
+
+
+def test_names_differing_only_in_case_and_entity_columns_other_than_msno(scratch, tmp_path):
+    data = tmp_path / "t.csv"
+    data.write_text("msno,offer_date\nx,20160105\n")
+    r = strata("ingest", "--table", "Members", "--infer-schema", data, db=scratch)
+    assert r.rc == 1 and "only in case" in r.err, r
+    schema = tmp_path / "s.yaml"
+    schema.write_text("columns:\n  - {name: msno, type: entity}\n  - {name: offer_date, type: entity}\n")
+    before = jrun("tables", db=scratch)
+    r = strata("ingest", "--table", "offers", "--schema", schema, data, db=scratch)
+    assert r.rc == 1 and "only a column named msno can be of type entity" in r.err, r
+    assert jrun("tables", db=scratch) == before
+
+
+def test_schema_alias_bomb_is_cheap(scratch, tmp_path):
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 9):
+        prev = chr(ord("a") + level - 1)
+        cur = chr(ord("a") + level)
+        bomb.append(f"{cur}: &{cur} [" + ", ".join(f"*{prev}" for _ in range(9)) + "]")
+    schema = tmp_path / "bomb.yaml"
+    schema.write_text("\n".join(bomb) + "\n")
+    data = tmp_path / "t.csv"
+    data.write_text("msno\nx\n")
+    started = time.perf_counter()
+    r = strata("ingest", "--table", "bomb", "--schema", schema, data, db=scratch)
+    assert r.rc == 1 and "unknown key" in r.err, r
+    assert time.perf_counter() - started < 10, "the aliases were expanded"
+
+
+def test_export_refuses_links_and_writes_stdout(base, tmp_path):
+    target = tmp_path / "target.txt"
+    target.write_text("keep")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    r = strata("models", "export", "churn@1", "--to", "lightgbm", "--out", link, db=base.store)
+    assert r.rc == 1 and "symbolic link" in r.err, r
+    assert link.is_symlink() and target.read_text() == "keep"
+    r = ok(strata("models", "export", "churn@1", "--to", "lightgbm", "--out", "-", db=base.store))
+    assert r.out.startswith("tree\nversion=v4"), r.out[:200]
+    r = strata("models", "export", "churn@1", "--to", "lightgbm", "--out", tmp_path / "missing" / "m.txt", db=base.store)
+    assert r.rc == 1 and "does not exist" in r.err, r
+
+
+def test_training_on_one_class_is_refused(base, scratch, tmp_path):
+    zeros = tmp_path / "zeros.csv"
+    zeros.write_text("msno,is_churn\n" + "".join(f"{m},0\n" for m in base.members[:200]))
+    ok(strata("ingest", "--table", "zeros", "--cutoff", "2016-05-01", zeros, db=scratch))
+    ok(strata("training-set", "--features", W1, "--labels", "zeros", "--out", "zset", db=scratch))
+    r = strata("train", "--training-set", "zset", db=scratch)
+    assert r.rc == 1 and "one class" in r.err, r

@@ -19,7 +19,13 @@ public enum FeatureRegistry {
             return Registration(view: view.name, version: existing, isNew: false)
         }
         try StoreNames.validate(view.name, what: "feature view name")
-        let number = (versions.last?.version ?? 0) + 1
+        // Past every registered version and every version file still on disk (a dropped version's file
+        // stays for time travel until gc), so a number never names two definitions while both can be read.
+        let onDisk = ((try? FileSystem.listDirectory(writer.path + "/features/" + view.name)) ?? []).compactMap { file -> Int? in
+            guard file.hasPrefix("v"), file.count >= 7 else { return nil }
+            return Int(file.dropFirst().prefix(6))
+        }
+        let number = max(versions.last?.version ?? 0, onDisk.max() ?? 0) + 1
         // The store version in the name keeps it unique: a view dropped and registered again gets version
         // numbers it had before, and the old files stay readable by time travel until gc.
         let relative = "features/\(view.name)/v\(StorePaths.zeroPadded(number, 6))-\(StorePaths.zeroPadded(writer.newVersion, 12)).yaml"

@@ -100,6 +100,11 @@ public struct Lineage: Codable, Equatable, Sendable {
     public var labelsRowCount: Int
     /// "strictly-before" (events with time < cutoff) or "at-or-before" (time <= cutoff).
     public var semantics: String
+    /// Predictions only: the model reference, its run, and the day every entity was scored as of (when
+    /// not a training set's rows; YYYY-MM-DD).
+    public var model: String?
+    public var runId: String?
+    public var asOf: String?
 
     public init(kind: String, storeVersion: Int, featureView: String, featureViewVersion: Int, featureViewHash: String,
                 labelsTable: String, labelsRowCount: Int, semantics: String) {

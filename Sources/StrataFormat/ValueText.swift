@@ -42,4 +42,15 @@ public enum ValueText {
         case .strings(let values): return values.string(at: row)
         }
     }
+
+    /// An integer with thousands separators for people: 1234567 → "1,234,567".
+    public static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var result = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
+            result.append(character)
+        }
+        return (value < 0 ? "-" : "") + result
+    }
 }

@@ -26,9 +26,15 @@ public struct CustomTableSchema: Equatable, Sendable {
         try check()
     }
 
+    /// Schema files are a few lines; a larger one is refused before it is parsed.
+    static let fileBytesMax = 1 << 20
+
     /// Reads a schema file; every mistake is reported with the file's name.
     public static func load(file: String) throws -> CustomTableSchema {
         guard FileSystem.isRegularFile(file) else { throw IngestError.schema(file: file, reason: "no such file") }
+        if let size = try? FileSystem.fileSize(file), size > fileBytesMax {
+            throw IngestError.schema(file: file, reason: "is \(size) bytes; a schema file is at most \(fileBytesMax) bytes (1,024 columns)")
+        }
         let text: String
         do {
             text = String(decoding: try FileSystem.readFile(file), as: UTF8.self)
@@ -38,42 +44,55 @@ public struct CustomTableSchema: Equatable, Sendable {
         return try parse(text, file: file)
     }
 
+    /// Parses schema YAML. The document is walked as composed nodes, never expanded into values, so
+    /// aliases that repeat a node a billion times cost nothing.
     public static func parse(_ text: String, file: String) throws -> CustomTableSchema {
         func fail(_ reason: String) -> IngestError { .schema(file: file, reason: reason) }
-        let document: Any?
+        guard text.utf8.count <= fileBytesMax else { throw fail("a schema file is at most \(fileBytesMax) bytes") }
+        let document: Node?
         do {
-            document = try Yams.load(yaml: text)
+            document = try Yams.compose(yaml: text)
         } catch {
             throw fail("is not valid YAML: \(String(describing: error).prefix(300))")
         }
-        guard let root = document as? [String: Any] else { throw fail("must be a mapping with `columns:` (and optionally `partition_by:`)") }
-        for key in root.keys where key != "columns" && key != "partition_by" {
-            throw fail("unknown key '\(key.prefix(64))' (known: columns, partition_by)")
+        guard let root = document?.mapping else { throw fail("must be a mapping with `columns:` (and optionally `partition_by:`)") }
+        var columnsNode: Node?
+        var partitionNode: Node?
+        for (key, value) in root {
+            switch key.string {
+            case "columns": columnsNode = value
+            case "partition_by": partitionNode = value
+            default: throw fail("unknown key '\((key.string ?? "?").prefix(64))' (known: columns, partition_by)")
+            }
         }
-        guard let list = root["columns"] as? [Any], !list.isEmpty else { throw fail("`columns:` must be a non-empty list of {name, type, nullable}") }
+        guard let list = columnsNode?.sequence, list.count > 0 else { throw fail("`columns:` must be a non-empty list of {name, type, nullable}") }
+        guard list.count <= FormatLimits.columnCountMax else { throw fail("a table has 1 to \(FormatLimits.columnCountMax) columns, the schema lists \(list.count)") }
         var columns: [ColumnSchema] = []
         for (index, item) in list.enumerated() {
-            guard let entry = item as? [String: Any] else { throw fail("column \(index + 1) must be a mapping {name: ..., type: ...}") }
-            for key in entry.keys where !["name", "type", "nullable"].contains(key) {
-                throw fail("column \(index + 1): unknown key '\(key.prefix(64))' (known: name, type, nullable)")
+            guard let entry = item.mapping else { throw fail("column \(index + 1) must be a mapping {name: ..., type: ...}") }
+            var name: String?
+            var typeName: String?
+            var nullable = false
+            for (key, value) in entry {
+                switch key.string {
+                case "name": name = value.scalar?.string
+                case "type": typeName = value.scalar?.string
+                case "nullable":
+                    guard let flag = value.bool else { throw fail("column \(index + 1): `nullable:` must be true or false") }
+                    nullable = flag
+                default: throw fail("column \(index + 1): unknown key '\((key.string ?? "?").prefix(64))' (known: name, type, nullable)")
+                }
             }
-            guard let name = entry["name"] as? String else { throw fail("column \(index + 1) needs a `name:` string") }
-            guard let typeName = entry["type"] as? String, let type = LogicalType(name: typeName) else {
+            guard let name else { throw fail("column \(index + 1) needs a `name:` string") }
+            guard let typeName, let type = LogicalType(name: typeName) else {
                 throw fail("column \(name.prefix(64)): `type:` must be one of \(LogicalType.allCases.map(\.name).joined(separator: ", "))")
-            }
-            let nullable: Bool
-            switch entry["nullable"] {
-            case nil: nullable = false
-            case let flag as Bool: nullable = flag
-            default: throw fail("column \(name.prefix(64)): `nullable:` must be true or false")
             }
             columns.append(ColumnSchema(name: name, type: type, nullable: nullable))
         }
-        let partition: String?
-        switch root["partition_by"] {
-        case nil: partition = nil
-        case let name as String: partition = name
-        default: throw fail("`partition_by:` must be a column name")
+        var partition: String?
+        if let partitionNode {
+            guard let name = partitionNode.scalar?.string else { throw fail("`partition_by:` must be a column name") }
+            partition = name
         }
         do {
             return try CustomTableSchema(columns: columns, partitionColumn: partition)
@@ -91,6 +110,10 @@ public struct CustomTableSchema: Equatable, Sendable {
         for column in columns {
             guard !column.name.isEmpty, column.name.utf8.count <= 255 else { throw fail("column names are 1 to 255 bytes") }
             guard seen.insert(column.name.lowercased()).inserted else { throw fail("column '\(column.name)' is listed twice") }
+        }
+        // The store has one entity dictionary, of msno: another column of ids would add its values to it.
+        if let other = columns.first(where: { $0.type == .entity && $0.name != "msno" }) {
+            throw fail("only a column named msno can be of type entity (the store's one entity is msno); make \(other.name.prefix(64)) a string")
         }
         if let partitionColumn {
             guard let column = columns.first(where: { $0.name == partitionColumn }) else {

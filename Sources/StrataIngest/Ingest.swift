@@ -178,12 +178,18 @@ public enum Ingester {
         if !options.maxRejects.allows(rejected: merger.rowsRejected, of: lines) {
             throw IngestError.tooManyRejects(file: file, rejected: merger.rowsRejected, lines: lines, allowed: options.maxRejects.description, first: merger.firstRejects)
         }
-        if !options.allowDuplicate, let earlier = writer.table(spec.name)?.sourceFiles?.first(where: { $0.sizeBytes == size && $0.crc32 == crc }) {
-            throw IngestError.duplicate(file: file, table: spec.name, earlier: earlier.name, version: earlier.version)
+        // The same bytes with another --cutoff are other rows (Kaggle's train.csv labels a given month).
+        let cutoff: Int? = spec.columns.lazy.compactMap { column -> Int? in
+            if case .constant(let day) = column.source { return Dates.yyyymmdd(dayNumber: Int(day)) }
+            return nil
+        }.first
+        if !options.allowDuplicate,
+           let earlier = writer.table(spec.name)?.sourceFiles?.first(where: { $0.sizeBytes == size && $0.crc32 == crc && $0.cutoff == cutoff }) {
+            throw IngestError.duplicate(file: file, table: spec.name, earlier: earlier.name, version: earlier.version == writer.newVersion ? nil : earlier.version)
         }
         try merger.finish()
         writer.addSourceBytes(size, to: spec.name)
-        writer.addSourceFile(name: (file as NSString).lastPathComponent, sizeBytes: size, crc32: crc, rows: merger.rowsIngested, to: spec.name)
+        writer.addSourceFile(name: (file as NSString).lastPathComponent, sizeBytes: size, crc32: crc, rows: merger.rowsIngested, cutoff: cutoff, to: spec.name)
         options.progress?(IngestProgress(file: file, bytesRead: size, fileSizeBytes: size, rowCount: merger.rowsIngested, elapsedSeconds: -started.timeIntervalSinceNow))
         return FileReport(file: file, table: spec.name, rowsIngested: merger.rowsIngested, rowsRejected: merger.rowsRejected, sizeBytes: size, seconds: -started.timeIntervalSinceNow)
     }
@@ -201,7 +207,8 @@ extension Ingester {
         }
         if var spec = KKBoxTables.named(forced) {
             guard options.customSchema == nil else {
-                throw IngestError.schema(file: file, reason: "\(forced) is a KKBox table with a fixed schema; --schema and --infer-schema are for tables of your own")
+                throw IngestError.malformed(file: file, line: nil, column: nil,
+                                            reason: "\(forced) is a KKBox table with a fixed schema; --schema and --infer-schema are for tables of your own (choose another --table)")
             }
             if forced == "labels", firstRecord.count == 2 || firstRecord == KKBoxTables.kaggleTrainHeader {
                 guard let cutoff = options.cutoffDay else { throw IngestError.missingCutoff(file: file) }
@@ -222,12 +229,17 @@ extension Ingester {
         if let existing {
             let stored = try CustomTableSchema(columns: existing.columns, partitionColumn: existing.partitionColumn)
             if let schema, schema != stored {
-                throw IngestError.schema(file: file, reason: "table \(forced) exists with another schema:\n\(stored.yaml)drop it first (strata drop \(forced)) or match that schema")
+                throw IngestError.malformed(file: file, line: nil, column: nil, reason: "table \(forced) exists with another schema "
+                    + "(\(stored.columns.map { "\($0.name) \($0.type.name)" }.joined(separator: ", "))); match it, or drop the table first (strata drop \(forced))")
             }
             schema = stored
         }
         guard let schema else {
             throw IngestError.unknownTable(name: forced, known: KKBoxTables.all.map(\.name))
+        }
+        if options.cutoffDay != nil {
+            throw IngestError.malformed(file: file, line: nil, column: nil,
+                                        reason: "--cutoff is for Kaggle's train.csv layout (msno,is_churn); table \(forced) has its own columns, so leave it out")
         }
         return (try schema.spec(table: forced, header: firstRecord, file: file), true)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import StrataFormat
 
 /// Errors of ingest: bad input that stops the whole ingest (in strict mode, or a file that cannot be
 /// read as any table), each naming the file and, where there is one, the line and column.
@@ -12,7 +13,7 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
     case unknownTable(name: String, known: [String])
     case schema(file: String, reason: String)
     /// The file's content was ingested into the table before.
-    case duplicate(file: String, table: String, earlier: String, version: Int)
+    case duplicate(file: String, table: String, earlier: String, version: Int?)
     /// More lines were rejected than `--max-rejects` allows (all of them, when `allowed` is nil).
     case tooManyRejects(file: String, rejected: Int, lines: Int, allowed: String?, first: [RejectedLine])
 
@@ -24,6 +25,10 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
             if let column { location += " column \(column)" }
             return "\(location): \(reason)"
         case .nearMiss(let file, let table, let missing, let unexpected, let header):
+            guard !missing.isEmpty || !unexpected.isEmpty else {
+                return "\(file): the header has table \(table)'s columns, but not exactly as \(header.joined(separator: ",")) "
+                    + "(a name differs in case or spaces, a column is repeated, or the order differs). Fix the file's header to that line"
+            }
             var parts: [String] = []
             if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
             if !unexpected.isEmpty { parts.append("unexpected \(unexpected.joined(separator: ", "))") }
@@ -42,15 +47,16 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
         case .schema(let file, let reason):
             return "schema \(file): \(reason)"
         case .duplicate(let file, let table, let earlier, let version):
-            return "\(file) has the same size and CRC-32 as \(earlier), ingested into \(table) at version \(version): ingesting it again would "
-                + "duplicate every row. Nothing was ingested; pass --allow-duplicate if that is what you want"
+            return "\(file) has the same size and CRC-32 as \(earlier), ingested into \(table) \(version.map { "at version \($0)" } ?? "earlier in this command"): "
+                + "ingesting it again would duplicate every row. Nothing was ingested; pass --allow-duplicate if that is what you want"
         case .tooManyRejects(let file, let rejected, let lines, let allowed, let first):
             let share = String(format: "%.1f", 100 * Double(rejected) / Double(max(lines, 1)))
-            let head = allowed.map { "\(file): \(rejected) of \(lines) lines rejected (\(share)%), more than --max-rejects \($0) allows" }
-                ?? "\(file): every one of its \(lines) lines was rejected (is it the right file for this table?)"
+            let head = allowed.map { "\(file): \(ValueText.grouped(rejected)) of \(ValueText.grouped(lines)) lines rejected (\(share)%), more than --max-rejects \($0) allows" }
+                ?? "\(file): every one of its \(ValueText.grouped(lines)) lines was rejected (is it the right file for this table?)"
             return head + ". Nothing was ingested. First rejects:\n" + first.map { reject in
                 "  line \(reject.line)\(reject.column.map { " column \($0)" } ?? ""): \(reject.reason)"
             }.joined(separator: "\n")
         }
     }
 }
+

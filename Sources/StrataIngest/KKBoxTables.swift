@@ -138,8 +138,7 @@ public enum KKBoxTables {
             let missing = zip(table.header, expected).filter { !given.contains($0.1) }.map(\.0)
             let unexpected = zip(header, given).filter { !expected.contains($0.1) }.map { String($0.0.prefix(64)) }
             // Only a different order, or a difference of case or spaces: say so as well.
-            best = (table, missing.isEmpty && unexpected.isEmpty ? ["(the same names in another order or spelling: \(header.joined(separator: ",")))"] : missing,
-                    unexpected, shared)
+            best = (table, missing, unexpected, shared)
         }
         return best.map { ($0.table, $0.missing, $0.unexpected) }
     }

@@ -176,13 +176,17 @@ public struct SourceFile: Codable, Equatable, Sendable {
     public var crc32: UInt32
     public var version: Int
     public var rows: Int
+    /// The cutoff (YYYYMMDD) given for a file without one (Kaggle's train.csv): the same bytes with
+    /// another cutoff are other rows.
+    public var cutoff: Int?
 
-    public init(name: String, sizeBytes: Int, crc32: UInt32, version: Int, rows: Int) {
+    public init(name: String, sizeBytes: Int, crc32: UInt32, version: Int, rows: Int, cutoff: Int? = nil) {
         self.name = name
         self.sizeBytes = sizeBytes
         self.crc32 = crc32
         self.version = version
         self.rows = rows
+        self.cutoff = cutoff
     }
 }
 

@@ -37,7 +37,8 @@ public enum StorageError: Error, CustomStringConvertible, Equatable {
         case .unknownColumn(let table, let name, let available):
             return "table \(table) has no column '\(name)'. Columns: \(available.joined(separator: ", "))"
         case .unknownVersion(let requested, let latest):
-            return "version \(requested) does not exist; the store's versions are 1...\(latest)"
+            return latest == 0 ? "version \(requested) does not exist: the store has no committed version yet"
+                : "version \(requested) does not exist; the store's latest version is \(latest) (strata versions lists those kept)"
         case .locked(let path):
             return "another process is writing to \(path) (it holds \(path)/LOCK); wait for it to finish, or pass --wait SECONDS"
         case .newerFormat(let file, let reason):

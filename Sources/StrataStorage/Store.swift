@@ -20,7 +20,8 @@ public final class Store: @unchecked Sendable {
         self.path = path
         let latest = try StorePaths.latestVersion(path)
         let version = requested ?? latest
-        guard version >= 0, version <= latest else { throw StorageError.unknownVersion(requested: version, latest: latest) }
+        // Version 0 is the empty store before the first commit: the default of a new store, never a version to ask for.
+        guard version <= latest, version > 0 || (requested == nil && latest == 0) else { throw StorageError.unknownVersion(requested: version, latest: latest) }
         if version > 0, requested != nil, let oldest = try StorePaths.versions(path).first, version < oldest {
             throw StorageError.invalid("version \(version) was removed by `strata gc --keep-versions`: the store keeps versions \(oldest)...\(latest)")
         }

@@ -22,6 +22,9 @@ public final class StoreWriter: @unchecked Sendable {
     private var sequence = 0
     private let state = NSLock()
     private var lockFD: Int32?
+    /// This writer created the store's directory: an abort before the first commit removes it again, so
+    /// a failed first ingest leaves no empty store behind.
+    private var createdDirectory = false
 
     /// The command line recorded in every manifest this process commits (`strata versions` shows it).
     nonisolated(unsafe) public static var commandLine: String?
@@ -33,6 +36,7 @@ public final class StoreWriter: @unchecked Sendable {
     public init(path: String, create: Bool = true) throws {
         if !FileSystem.isDirectory(StorePaths.manifestDirectory(path)) {
             guard create else { throw StorageError.notAStore(path: path) }
+            createdDirectory = !FileSystem.isDirectory(path) && !FileSystem.isSymbolicLink(path)
             try FileSystem.createDirectories(StorePaths.manifestDirectory(path))
         }
         self.path = path
@@ -71,6 +75,10 @@ public final class StoreWriter: @unchecked Sendable {
                 throw StorageError.invalid("table \(name) already exists with a different schema (\(existing.columns.map(\.name).joined(separator: ",")))")
             }
             return
+        }
+        // SQL resolves names without case: two tables that differ only in case would shadow each other.
+        if let clash = tables.keys.first(where: { $0.lowercased() == name.lowercased() }) {
+            throw StorageError.invalid("table \(name) would differ from table \(clash) only in case, which SQL does not tell apart; choose another name")
         }
         tables[name] = TableManifest(columns: columns, partitionColumn: partitionColumn, partitioning: partitioning, sourceBytes: 0, segments: [], lineage: nil)
     }
@@ -143,9 +151,10 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     /// Records a CSV file ingested into `table` by this commit.
-    public func addSourceFile(name: String, sizeBytes: Int, crc32: UInt32, rows: Int, to table: String) {
+    public func addSourceFile(name: String, sizeBytes: Int, crc32: UInt32, rows: Int, cutoff: Int? = nil, to table: String) {
         state.withLock {
-            tables[table]!.sourceFiles = (tables[table]!.sourceFiles ?? []) + [SourceFile(name: name, sizeBytes: sizeBytes, crc32: crc32, version: newVersion, rows: rows)]
+            tables[table]!.sourceFiles = (tables[table]!.sourceFiles ?? [])
+                + [SourceFile(name: name, sizeBytes: sizeBytes, crc32: crc32, version: newVersion, rows: rows, cutoff: cutoff)]
         }
     }
 
@@ -219,6 +228,10 @@ public final class StoreWriter: @unchecked Sendable {
         state.withLock {
             for file in writtenFiles { try? FileSystem.remove(file) }
             writtenFiles.removeAll()
+        }
+        if createdDirectory && base.version == 0 && lockFD != nil {
+            // Only directories and the lock are left of a store this writer created; nothing committed.
+            try? FileManager.default.removeItem(atPath: path)
         }
         releaseLock()
     }

@@ -90,6 +90,7 @@ public enum Predictor {
             progress?("computing features")
             let dataset: Dataset
             var source: String
+            var asOf: String?
             if let table = request.trainingSet {
                 dataset = try Dataset.load(store: store, table: table, requireLabel: false, categoryEncoding: encoding)
                     .aligned(to: artifact.featureNames, categoryNames: categoryNames)
@@ -98,7 +99,8 @@ public enum Predictor {
                 guard let lineage = run.lineage else { throw TrainError("run \(run.id) has no feature view lineage; score a training set instead") }
                 dataset = try featuresAsOf(store: store, lineage: lineage, day: day, encoding: encoding)
                     .aligned(to: artifact.featureNames, categoryNames: categoryNames)
-                source = "as of \(Dates.yyyymmdd(dayNumber: day))"
+                source = "as of \(ValueText.date(Int64(day), style: .iso))"
+                asOf = ValueText.date(Int64(day), style: .iso)
             } else {
                 throw TrainError("say what to score: --training-set NAME or --as-of YYYYMMDD")
             }
@@ -158,10 +160,14 @@ public enum Predictor {
             ] }
             try writer.replaceOutputTable(request.outputTable, columns: schemas, replace: request.replace, force: request.force)
             try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
-            try writer.setLineage(Lineage(
+            var lineage = Lineage(
                 kind: "predictions", storeVersion: store.version, featureView: run.lineage?.featureView ?? "",
                 featureViewVersion: run.lineage?.featureViewVersion ?? 0, featureViewHash: run.lineage?.featureViewHash ?? "",
-                labelsTable: source, labelsRowCount: rows.count, semantics: "model \(request.model) = run \(run.id)"), of: request.outputTable)
+                labelsTable: request.trainingSet ?? "", labelsRowCount: rows.count, semantics: run.lineage?.semantics ?? "strictly-before")
+            lineage.model = "\(ModelRegistry.name(of: request.model))@\(entry.version)"
+            lineage.runId = run.id
+            lineage.asOf = asOf
+            try writer.setLineage(lineage, of: request.outputTable)
             let manifest = try writer.commit(operation: "predict \(request.outputTable) with \(request.model)")
             var counts: [String: Int] = ["A": 0, "B": 0, "C": 0]
             for bucket in buckets { counts[bucket, default: 0] += 1 }
@@ -179,7 +185,11 @@ public enum Predictor {
 
     /// Every entity's features as of `day`, computed with the feature view version the model was trained on.
     static func featuresAsOf(store: Store, lineage: Lineage, day: Int, encoding: [String: [String]]) throws -> Dataset {
-        let (view, _) = try FeatureRegistry.load(store: store, name: lineage.featureView, version: lineage.featureViewVersion)
+        let (view, entry) = try FeatureRegistry.load(store: store, name: lineage.featureView, version: lineage.featureViewVersion)
+        guard entry.hash == lineage.featureViewHash else {
+            throw TrainError("feature view \(lineage.featureView) v\(lineage.featureViewVersion) is no longer the definition the model was trained on "
+                + "(hash \(entry.hash), the model's \(lineage.featureViewHash)): it was dropped and registered again. Retrain, or score a training set with --training-set")
+        }
         let plan = try FeaturePlan(view: view, store: store)
         let count = store.manifest.entities.count
         let entities = (0..<Int64(count)).map { $0 }

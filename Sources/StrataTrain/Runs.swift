@@ -183,6 +183,12 @@ public enum TrainingRunner {
             let trainRows = parts.train
             let validRows = parts.valid
             let testRows = parts.test
+            // A model cannot learn churn from rows of one class: it would predict that class for everyone.
+            let trainChurners = trainRows.reduce(0) { $0 + (dataset.labels[$1] == 1 ? 1 : 0) }
+            guard trainChurners > 0, trainChurners < trainRows.count else {
+                throw TrainError("every one of the \(trainRows.count) training rows has \(request.label) = \(trainChurners > 0 ? 1 : 0): "
+                    + "a model cannot learn churn from one class. Check the labels (strata query \"SELECT \(request.label), count(*) FROM \(request.trainingSet) GROUP BY 1\")")
+            }
             progress?("training \(request.model.rawValue) on \(trainRows.count) rows (\(parts.description))")
             let fitStarted = Date()
             var artifact: ModelArtifact
@@ -385,6 +391,24 @@ public enum ModelRegistry {
             writer.abort()
             throw error
         }
+    }
+
+    /// Registered model versions whose run was trained on feature view `view` (any of `versions`, or
+    /// any version when nil), as `name@version`: what dropping those view versions would break.
+    public static func versionsUsing(store: Store, view: String, versions: [Int]?) throws -> [String] {
+        var users: [String] = []
+        for (name, entries) in try store.manifest.section(ModelCatalog.self).models.sorted(by: { $0.key < $1.key }) {
+            for entry in entries {
+                guard let lineage = try TrainingRunner.record(store: store, id: entry.runId).lineage, lineage.featureView == view else { continue }
+                if versions.map({ $0.contains(lineage.featureViewVersion) }) ?? true { users.append("\(name)@\(entry.version)") }
+            }
+        }
+        return users
+    }
+
+    /// The name part of a model reference (`churn` of `churn@production`).
+    public static func name(of reference: String) -> String {
+        String(reference.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)[0])
     }
 
     /// Resolves `NAME`, `NAME@production` (any stage) or `NAME@3` to a version entry.

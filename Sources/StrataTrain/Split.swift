@@ -67,7 +67,9 @@ extension Dataset {
                 throw TrainError("no rows with a cutoff before \(day(testFrom)) to train on"
                     + (cutoffMonths.count == 1 ? " (the training set has one cutoff: use --split random)" : ""))
             }
-            guard !test.isEmpty else { throw TrainError("no rows with a cutoff from \(day(testFrom)) on to test with") }
+            guard !test.isEmpty else {
+                throw TrainError("no rows with a cutoff from \(day(testFrom)) on to test with (the cutoff months are \(cutoffMonths.map(day).joined(separator: ", ")))")
+            }
             var valid: [Int] = []
             var validFrom: Int64?
             var description = "time split: train before \(day(testFrom)), test from it"
@@ -91,7 +93,7 @@ extension Dataset {
         }
     }
 
-    private func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
+    private func percent(_ fraction: Double) -> String { "\(FloatText.python((fraction * 1000).rounded() / 10).replacingOccurrences(of: ".0", with: ""))%" }
 
     /// Takes about `fraction` of the users of `rows` (all their rows), churners and others separately so
     /// both sides keep the churn rate; the rest stays. Deterministic for a seed.
@@ -110,7 +112,8 @@ extension Dataset {
         let takenRows = rows.filter { taken.contains(entities[$0]) }
         let rest = rows.filter { !taken.contains(entities[$0]) }
         guard !takenRows.isEmpty, !rest.isEmpty else {
-            throw TrainError("too few users (\(churned.count)) to set \(Int((fraction * 100).rounded()))% aside for \(what)")
+            throw TrainError("\(churned.count) users are too few to set \(percent(fraction)) of them aside for \(what) with users on both sides; "
+                + "use a larger --\(what == "test" ? "test" : "valid")-fraction or more data")
         }
         return (rest, takenRows)
     }

@@ -15,10 +15,12 @@ struct TrainingSet: ParsableCommand {
     @Option(help: "Label table: an entity column, a cutoff_date column, and the labels.") var labels: String
     @Option(help: "Name of the table to write.") var out: String
     @Flag(help: "At-or-before semantics (events on the cutoff day count), as Feast does.") var inclusive = false
-    @Option(help: "Read the inputs at this committed version (time travel).") var version: Int?
+    @Option(parsing: .unconditional, help: "Read the inputs at this committed version (time travel).") var version: Int?
     @Flag(help: "Replace the table if it exists and is derived (a training set, predictions).") var replace = false
     @Flag(help: "With --replace, replace even an ingested source table.") var force = false
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
+    func validate() throws { try validateName(out, flag: "--out") }
 
     func run() throws {
         var request = TrainingSetRequest(featuresFile: features, labelsTable: labels, outputTable: out)
@@ -31,10 +33,12 @@ struct TrainingSet: ParsableCommand {
         let report = try TrainingSetBuilder.build(storePath: store.path, request: request, progress: progress)
         let lineage = report.lineage
         if format != .table {
-            RowPrinter.print(header: ["table", "rows", "columns", "seconds", "committed_version", "feature_view", "feature_view_version", "labels", "semantics"], rows: [[
-                out, String(report.rowCount), String(report.columns.count), String(format: "%.3f", report.seconds), String(report.committedVersion),
-                lineage.featureView, String(lineage.featureViewVersion), lineage.labelsTable, lineage.semantics,
-            ]], format: format)
+            struct Output: Encodable { var table: String; var rows, columns: Int; var seconds: Double; var committedVersion: Int; var lineage: Lineage }
+            try RecordPrinter(format: format).print(
+                Output(table: out, rows: report.rowCount, columns: report.columns.count, seconds: report.seconds, committedVersion: report.committedVersion, lineage: lineage),
+                fields: [("table", out), ("rows", String(report.rowCount)), ("columns", String(report.columns.count)), ("seconds", String(format: "%.3f", report.seconds)),
+                         ("committed_version", String(report.committedVersion)), ("feature_view", lineage.featureView),
+                         ("feature_view_version", String(lineage.featureViewVersion)), ("labels", lineage.labelsTable), ("semantics", lineage.semantics)]) {}
             return
         }
         print("\(out): \(grouped(report.rowCount)) rows × \(report.columns.count) columns in \(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")
@@ -90,7 +94,7 @@ struct Features: ParsableCommand {
                     rows.append([name, String(entry.version), entry.hash, entry.createdAt, materialised])
                 }
             }
-            RowPrinter.print(header: ["view", "version", "hash", "created", "online_as_of"], rows: rows, format: format)
+            RowPrinter.print(header: ["view", "version", "hash", "created_at", "online_as_of"], rows: rows, format: format)
         }
     }
 }
@@ -110,8 +114,10 @@ extension Features {
         static let configuration = CommandConfiguration(abstract: "Print the YAML registered as a feature view's version (default: the latest).")
         @OptionGroup var store: StoreOption
         @Argument(help: "NAME or NAME@VERSION.") var view: String
-        @Option(help: "Open this committed store version instead of the latest.") var version: Int?
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
         @Option(help: "Output: table (the YAML as registered), csv or json.") var format: OutputFormat = .table
+
+        func validate() throws { _ = try Features.viewReference(view) }
 
         func run() throws {
             let (name, number) = try Features.viewReference(view)
@@ -133,6 +139,11 @@ extension Features {
         @Argument(help: "NAME or NAME@VERSION.") var first: String
         @Argument(help: "NAME or NAME@VERSION.") var second: String
         @Option(help: "Output: table (a unified-style diff), csv or json (the changed lines).") var format: OutputFormat = .table
+
+        func validate() throws {
+            _ = try Features.viewReference(first)
+            _ = try Features.viewReference(second)
+        }
 
         func run() throws {
             let opened = try Store(path: store.path)
@@ -168,14 +179,17 @@ extension Features {
         func run() throws {
             let report = try OnlineMaterializer.materialize(
                 storePath: store.path, featuresFile: features, viewName: view, asOfDay: Int(try dayNumber(asOf, flag: "--as-of")))
+            let day = ValueText.date(Int64(try dayNumber(asOf, flag: "--as-of")), style: .iso)
             if format != .table {
-                RowPrinter.print(header: ["view", "version", "as_of", "vectors", "bytes", "seconds", "committed_version"], rows: [[
-                    report.view, String(report.featureViewVersion), ValueText.date(Int64(try dayNumber(asOf, flag: "--as-of")), style: .iso),
-                    String(report.entityCount), String(report.sizeBytes), String(format: "%.3f", report.seconds), String(report.committedVersion),
-                ]], format: format)
+                struct Output: Encodable { var view: String; var version: Int; var asOf: String; var vectors, bytes: Int; var seconds: Double; var committedVersion: Int }
+                try RecordPrinter(format: format).print(
+                    Output(view: report.view, version: report.featureViewVersion, asOf: day, vectors: report.entityCount, bytes: report.sizeBytes,
+                           seconds: report.seconds, committedVersion: report.committedVersion),
+                    fields: [("view", report.view), ("version", String(report.featureViewVersion)), ("as_of", day), ("vectors", String(report.entityCount)),
+                             ("bytes", String(report.sizeBytes)), ("seconds", String(format: "%.3f", report.seconds)), ("committed_version", String(report.committedVersion))]) {}
                 return
             }
-            print("\(report.view) v\(report.featureViewVersion) as of \(asOf): \(grouped(report.entityCount)) vectors, "
+            print("\(report.view) v\(report.featureViewVersion) as of \(day): \(grouped(report.entityCount)) vectors, "
                 + "\(humanBytes(report.sizeBytes)) in \(String(format: "%.2f", report.seconds)) s; committed version \(report.committedVersion)")
         }
     }
@@ -195,7 +209,9 @@ extension Features {
             let header = ["msno"] + found.names
             let rows = found.rows.map { row in [row.msno] + zip(row.values, found.types).map { $0.text(as: $1) } }
             let unknown = found.unknown
-            RowPrinter.print(header: header, rows: rows, format: format)
+            let printer = RowPrinter(header: header, format: format, jsonKinds: [.string] + found.types.map { .of($0) })
+            for row in rows { printer.add(row) }
+            printer.finish()
             if !unknown.isEmpty { Strata.fail("unknown msno (never ingested): \(unknown.joined(separator: ", "))") }
         }
 

@@ -8,12 +8,12 @@ struct Generate: ParsableCommand {
         abstract: "Write a synthetic KKBox dataset: members.csv, transactions.csv, user_logs.csv, labels.csv.")
 
     @Option(help: "Directory to write the four CSVs into.") var out: String
-    @Option(help: "Number of members.") var members = 10_000
+    @Option(parsing: .unconditional, help: "Number of members.") var members = 10_000
     @Option(help: "First day, YYYYMMDD or YYYY-MM-DD.") var start = "20160101"
-    @Option(help: "Number of months.") var months = 15
-    @Option(help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 42
+    @Option(parsing: .unconditional, help: "Number of months.") var months = 15
+    @Option(parsing: .unconditional, help: "Random seed: the same seed gives the same bytes.") var seed: UInt64 = 42
     @Option(name: .customLong("drift-from"), help: "From this day (YYYYMMDD or YYYY-MM-DD) behaviour and churn drivers change.") var driftFrom: String?
-    @Option(name: .customLong("label-months"), help: "How many of the last months get label rows.") var labelMonths = 8
+    @Option(name: .customLong("label-months"), parsing: .unconditional, help: "How many of the last months get label rows.") var labelMonths = 8
 
     func validate() throws {
         guard members > 0, members <= 50_000_000 else { throw ValidationError("--members must be between 1 and 50,000,000") }

@@ -46,6 +46,8 @@ struct Drop: ParsableCommand {
     func validate() throws {
         let given = [table, view, runId, model].compactMap { $0 }
         guard given.count == 1 else { throw ValidationError("give exactly one of TABLE, --view, --run and --model") }
+        if let view { _ = try splitReference(view, flag: "--view", versionRequired: false) }
+        if let model { _ = try splitReference(model, flag: "--model", versionRequired: true) }
     }
 
     func run() throws {
@@ -57,6 +59,11 @@ struct Drop: ParsableCommand {
             committed = try Store.dropTable(path: store.path, name: table)
         } else if let view {
             let (name, version) = try splitReference(view, flag: "--view", versionRequired: false)
+            let users = try ModelRegistry.versionsUsing(store: try Store(path: store.path), view: name, versions: version.map { [$0] })
+            guard users.isEmpty else {
+                throw TrainError("model version\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")) \(users.count == 1 ? "was" : "were") trained on feature view \(view); "
+                    + "drop \(users.count == 1 ? "it" : "them") first (strata drop --model NAME@VERSION)")
+            }
             let dropped = try FeatureRegistry.drop(storePath: store.path, name: name, version: version)
             what = "feature view \(name) version\(dropped.versions.count == 1 ? "" : "s") \(dropped.versions.map(String.init).joined(separator: ", "))"
             if dropped.onlineDropped { notes.append("its online table was dropped with it") }

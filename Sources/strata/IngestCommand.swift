@@ -21,7 +21,7 @@ struct Ingest: ParsableCommand {
     @Option(help: "Cutoff date (YYYYMMDD or YYYY-MM-DD) for Kaggle's train.csv, which has none.") var cutoff: String?
     @Option(help: "Codec: auto (zstd where it pays), lz4, zstd or none.") var compression: CompressionPolicy = .auto
     @Flag(help: "Reject the whole ingest at the first bad line; the store stays as it was.") var strict = false
-    @Option(name: .customLong("max-rejects"), help: "Lines a file may have rejected, as a number or a share (default 1%); beyond it nothing is committed.")
+    @Option(name: .customLong("max-rejects"), parsing: .unconditional, help: "Lines a file may have rejected, as a number or a share (default 1%); beyond it nothing is committed.")
     var maxRejects = "1%"
     @Flag(name: .customLong("allow-duplicate"), help: "Ingest a file even when the same content was ingested into the table before.")
     var allowDuplicate = false
@@ -34,7 +34,10 @@ struct Ingest: ParsableCommand {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one CSV file") }
         if let cutoff { _ = try dayNumber(cutoff, flag: "--cutoff") }
-        guard RejectLimit(maxRejects) != nil else { throw ValidationError("--max-rejects must be a number of lines (e.g. 100) or a share (e.g. 5%), got '\(maxRejects.prefix(40))'") }
+        guard RejectLimit(maxRejects) != nil else {
+            throw ValidationError("--max-rejects must be a number of lines (0 or more, e.g. 100) or a share from 0% to 100% (e.g. 5%), got '\(maxRejects.prefix(40))'")
+        }
+        if let table { try validateName(table, flag: "--table") }
         if (schema != nil || inferSchema) && table == nil { throw ValidationError("--schema and --infer-schema need --table NAME") }
         if schema != nil && inferSchema { throw ValidationError("give --schema or --infer-schema, not both") }
         if dryRun && !inferSchema { throw ValidationError("--dry-run goes with --infer-schema") }
@@ -52,7 +55,13 @@ struct Ingest: ParsableCommand {
         if inferSchema {
             let inferred = try CustomTableSchema.infer(path: files[0])
             if dryRun {
-                print(inferred.yaml, terminator: "")
+                if format == .table {
+                    print(inferred.yaml, terminator: "")
+                } else {
+                    RowPrinter.print(header: ["name", "type", "nullable", "partition"], rows: inferred.columns.map {
+                        [$0.name, $0.type.name, String($0.nullable), String($0.name == inferred.partitionColumn)]
+                    }, format: format)
+                }
                 return
             }
             printError("inferred schema of \(table!) from \(files[0]) (save it with --dry-run, edit, and pass --schema FILE to change it):\n" + inferred.yaml)
@@ -93,7 +102,7 @@ struct Ingest: ParsableCommand {
             print("committed version \(report.version)")
         }
         if report.rejectedCount > 0 {
-            printError("\(grouped(report.rejectedCount)) lines rejected; all of them are listed in \(report.rejectsFiles.map { store.path + "/" + $0 }.joined(separator: ", ")). First ones:")
+            printError("\(grouped(report.rejectedCount)) line\(report.rejectedCount == 1 ? "" : "s") rejected; all of them are listed in \(report.rejectsFiles.map { store.path + "/" + $0 }.joined(separator: ", ")). First ones:")
             for reject in report.rejects.prefix(10) {
                 printError("  \(reject.file):\(reject.line)\(reject.column.map { " column \($0)" } ?? ""): \(reject.reason)")
             }

@@ -10,7 +10,7 @@ struct Tables: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the tables of the store with their sizes.")
 
     @OptionGroup var store: StoreOption
-    @Option(help: "Open this committed version instead of the latest.") var version: Int?
+    @Option(parsing: .unconditional, help: "Open this committed version instead of the latest.") var version: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func run() throws {
@@ -35,7 +35,7 @@ struct Describe: ParsableCommand {
 
     @OptionGroup var store: StoreOption
     @Argument(help: "Table name.") var table: String
-    @Option(help: "Open this committed version instead of the latest.") var version: Int?
+    @Option(parsing: .unconditional, help: "Open this committed version instead of the latest.") var version: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func run() throws {
@@ -77,7 +77,10 @@ struct Describe: ParsableCommand {
         if manifest.lineage != nil {
             // A derived table: where it came from instead of CSV figures it never had.
             print("  rows \(grouped(rowCount)), \(manifest.segments.count) segments, \(grouped(manifest.sizeBytes)) bytes on disk; derived, not ingested")
-            if let lineage = try manifest.featureLineage() {
+            if let lineage = try manifest.featureLineage(), let model = lineage.model {
+                print("  lineage: predictions of model \(model) (\(lineage.runId ?? "?")) with feature view \(lineage.featureView) v\(lineage.featureViewVersion), "
+                    + (lineage.asOf.map { "every entity as of \($0)" } ?? "the rows of \(lineage.labelsTable)") + " at store version \(lineage.storeVersion)")
+            } else if let lineage = try manifest.featureLineage() {
                 print("  lineage: \(lineage.kind) from feature view \(lineage.featureView) v\(lineage.featureViewVersion) (hash \(lineage.featureViewHash)) "
                     + "and labels \(lineage.labelsTable) (\(grouped(lineage.labelsRowCount)) rows) at store version \(lineage.storeVersion), \(lineage.semantics)")
             }
@@ -147,7 +150,7 @@ struct GC: ParsableCommand {
 
     @OptionGroup var store: StoreOption
     @Flag(name: .customLong("dry-run"), help: "Only list them.") var dryRun = false
-    @Option(name: .customLong("keep-versions"), help: "Keep only the newest N versions (time travel to older ones ends) and delete the files only they used.")
+    @Option(name: .customLong("keep-versions"), parsing: .unconditional, help: "Keep only the newest N versions (time travel to older ones ends) and delete the files only they used.")
     var keepVersions: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
@@ -179,9 +182,9 @@ struct Scan: ParsableCommand {
     @Option(help: "Comma-separated columns (default: all).") var columns: String?
     @Option(help: "First day to include, YYYYMMDD or YYYY-MM-DD (on the table's partition column).") var from: String?
     @Option(help: "Last day to include, YYYYMMDD or YYYY-MM-DD.") var to: String?
-    @Option(help: "Print at most this many rows (table format default: 50).") var limit: Int?
+    @Option(parsing: .unconditional, help: "Print at most this many rows (table format default: 50).") var limit: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
-    @Option(help: "Open this committed version instead of the latest.") var version: Int?
+    @Option(parsing: .unconditional, help: "Open this committed version instead of the latest.") var version: Int?
     @Flag(help: "Print the row count and each column's non-null count and sum instead of the rows (a full-column scan).")
     var summary = false
 
@@ -209,7 +212,7 @@ struct Scan: ParsableCommand {
         let entities = needsEntities ? try opened.loadEntities() : nil
         let header = scan.columnIndexes.map { scan.table.columns[$0].name }
         let limit = self.limit ?? (format == .table ? 50 : Int.max)
-        let printer = RowPrinter(header: header, format: format)
+        let printer = RowPrinter(header: header, format: format, jsonKinds: scan.columnIndexes.map { .of(scan.table.columns[$0].type) })
         var printed = 0
         var truncated = false
         batches: while let batch = try scan.next() {

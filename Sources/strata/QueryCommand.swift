@@ -11,7 +11,7 @@ struct QueryCommand: ParsableCommand {
     @OptionGroup var store: StoreOption
     @Argument(help: "The query, e.g. \"SELECT city, count(*) FROM members GROUP BY city ORDER BY city\".") var sql: String
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
-    @Option(help: "Open this committed version instead of the latest.") var version: Int?
+    @Option(parsing: .unconditional, help: "Open this committed version instead of the latest.") var version: Int?
     @Option(name: .customLong("memory-limit"), parsing: .unconditional, help: "MiB that GROUP BY tables, join tables and rows held for ORDER BY may take.")
     var memoryLimitMiB = 4096
 
@@ -46,20 +46,18 @@ struct QueryCommand: ParsableCommand {
             let printer = RowPrinter(header: query.columnNames, format: format, jsonKinds: jsonKinds)
             let columnCount = query.columnNames.count
             var printed = 0
-            var truncated = false
+            var total = 0
             try query.run { rows in
-                for row in 0..<rows.count {
-                    if format == .table && printed == Self.tableRowsMax {
-                        truncated = true
-                        return false
-                    }
+                // Past the table's cap the rest is only counted, so the note can say how many rows there were.
+                for row in 0..<rows.count where format != .table || printed < Self.tableRowsMax {
                     printer.add(try (0..<columnCount).map { try rows.text(row: row, column: $0) })
                     printed += 1
                 }
+                total += rows.count
                 return true
             }
             printer.finish()
-            if truncated { print("(first \(Self.tableRowsMax) rows; add a LIMIT, or use --format csv for all)") }
+            if total > printed { print("(first \(grouped(printed)) of \(grouped(total)) rows; add a LIMIT, or use --format csv for all)") }
         } catch let error as QueryError {
             Strata.fail(error.rendered(sql: sql))
         }

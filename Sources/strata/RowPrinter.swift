@@ -1,4 +1,5 @@
 import Foundation
+import StrataFormat
 
 /// Prints rows as an aligned text table, CSV (RFC 4180, `\n` line ends, NULL as an empty field) or a
 /// compact JSON array of objects, one object per line (NULL as null). CSV and JSON stream; the text
@@ -13,6 +14,14 @@ final class RowPrinter {
         case string
         /// Written as is: true, false, or a number.
         case literal
+
+        /// How a stored column's values appear: text, dates and msno as strings, numbers as numbers.
+        static func of(_ type: LogicalType) -> JSONKind {
+            switch type {
+            case .string, .entity, .date: .string
+            case .int64, .float64, .bool: .literal
+            }
+        }
     }
 
     let header: [String]
@@ -105,7 +114,7 @@ final class RowPrinter {
 
     private func appendJSONCell(_ value: String, kind: JSONKind) {
         switch kind {
-        case .auto where isJSONNumber(value): append(value)
+        case .auto where isJSONNumber(value) || value == "true" || value == "false": append(value)
         case .literal where value != "nan" && value != "inf" && value != "-inf": append(value)
         default: appendJSONString(value)
         }
@@ -137,7 +146,8 @@ final class RowPrinter {
     }
 
     private func layout() -> String {
-        let cells = buffered.map { $0.map { $0 ?? "NULL" } }
+        // Control characters in data would move the cursor or drive the terminal: shown as escapes.
+        let cells = buffered.map { $0.map { $0.map(Self.visible) ?? "NULL" } }
         var widths = header.map(\.count)
         for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
         func line(_ values: [String]) -> String {
@@ -145,7 +155,7 @@ final class RowPrinter {
                 value + String(repeating: " ", count: widths[index] - value.count)
             }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }
-        var text = line(header)
+        var text = line(header.map(Self.visible))
         text += line(widths.map { String(repeating: "-", count: $0) })
         for row in cells { text += line(row) }
         return text
@@ -175,6 +185,25 @@ struct RecordPrinter {
         case .csv: RowPrinter.print(header: fields.map(\.0), rows: [fields.map(\.1)], format: .csv)
         case .table: text()
         }
+    }
+}
+
+extension RowPrinter {
+    /// `text` with control characters written as escapes (`\n`, `\t`, `\u{1B}`), for the text table.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value):
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 }
 

@@ -12,8 +12,7 @@ struct Strata: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
-        discussion: "Exit status: 0 success, 1 error (input, data, a refused operation, damage found), 2 usage (unknown or malformed flags).",
-        version: Strata.versionLine,
+        discussion: "Exit status: 0 success, 1 error (input, data, a refused operation, damage found), 2 usage (unknown or malformed flags). `strata --version` prints the release, the storage format and the build.",
         subcommands: [Generate.self, Ingest.self, Tables.self, Versions.self, Describe.self, Verify.self, GC.self, Drop.self, Scan.self, QueryCommand.self,
                       TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self])
 
@@ -46,6 +45,12 @@ struct Strata: ParsableCommand {
         StrataTrain.registerManifestSections()
         // Every version this process commits records the command that made it (`strata versions`).
         StoreWriter.commandLine = (["strata"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
+        // `strata --version` alone: ArgumentParser's own version flag would also answer `--version` given
+        // to any subcommand, where it means a store version (`scan T --version 3`) or is unknown.
+        if CommandLine.arguments.dropFirst() == ["--version"] {
+            print(versionLine)
+            Foundation.exit(0)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -123,7 +128,7 @@ func useColour(fileDescriptor: Int32) -> Bool {
 struct StoreOption: ParsableArguments {
     @Option(name: .long, help: "Store directory (default: $STRATA_DB, else ./strata.db).")
     var db: String?
-    @Option(name: .long, help: "Commands that write: wait up to SECONDS for another writer to finish (default 0: fail at once).")
+    @Option(name: .long, parsing: .unconditional, help: "Commands that write: wait up to SECONDS for another writer to finish (default 0: fail at once).")
     var wait: Double = 0
 
     func validate() throws {
@@ -153,6 +158,13 @@ func shellQuoted(_ text: String) -> String {
         (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_./=:@,+%".unicodeScalars.contains(scalar)))
     }
     return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// A name given by a flag (a table, a model) must follow the store's one grammar: a usage error otherwise.
+func validateName(_ name: String, flag: String) throws {
+    guard StoreNames.isValid(name) else {
+        throw ValidationError("\(flag) '\(name.prefix(80))' is not a valid name: letters, digits and _, starting with a letter or _, at most 64 characters")
+    }
 }
 
 /// Whether standard output is a terminal: progress is shown only then.
@@ -207,15 +219,7 @@ func humanBytes(_ count: Int) -> String {
     return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
 }
 
-func grouped(_ value: Int) -> String {
-    let digits = String(value.magnitude)
-    var result = ""
-    for (index, character) in digits.enumerated() {
-        if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
-        result.append(character)
-    }
-    return (value < 0 ? "-" : "") + result
-}
+func grouped(_ value: Int) -> String { ValueText.grouped(value) }
 
 #if os(Linux)
 /// glibc's `mallopt(3)`, declared here because its header is not part of the Glibc module.

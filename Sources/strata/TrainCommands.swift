@@ -21,10 +21,10 @@ struct Train: ParsableCommand {
     var testFrom: String?
     @Option(name: .customLong("valid-from"), help: "Time split with --early-stopping: first cutoff of the validation rows (default: the month before the test rows). Without early stopping: the first held-out cutoff, as --test-from.")
     var validFrom: String?
-    @Option(name: .customLong("test-fraction"), help: "Random split: share of the users that test.") var testFraction = 0.2
-    @Option(name: .customLong("valid-fraction"), help: "Share of the remaining users that validate, for --early-stopping when no month is left to validate with.")
+    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Random split: share of the users that test.") var testFraction = 0.2
+    @Option(name: .customLong("valid-fraction"), parsing: .unconditional, help: "Share of the remaining users that validate, for --early-stopping when no month is left to validate with.")
     var validFraction = 0.2
-    @Option(help: "Boosting rounds.") var rounds = 200
+    @Option(parsing: .unconditional, help: "Boosting rounds.") var rounds = 200
     @Option(name: .customLong("learning-rate")) var learningRate = 0.05
     @Option(name: .customLong("num-leaves")) var numLeaves = 31
     @Option(name: .customLong("min-data-in-leaf")) var minDataInLeaf = 20
@@ -32,10 +32,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("feature-fraction")) var featureFraction = 1.0
     @Option(name: .customLong("bagging-fraction")) var baggingFraction = 1.0
     @Option(name: .customLong("bagging-freq")) var baggingFrequency = 0
-    @Option(name: .customLong("early-stopping"), help: "Stop after this many rounds without a better validation log loss (0: off).") var earlyStopping = 0
-    @Option(help: "Random seed (bagging, feature sampling).") var seed: UInt64 = 42
-    @Option(help: "Threads (default: all cores).") var threads: Int?
-    @Option(help: "Probability threshold of the confusion matrix.") var threshold = 0.5
+    @Option(name: .customLong("early-stopping"), parsing: .unconditional, help: "Stop after this many rounds without a better validation log loss (0: off).") var earlyStopping = 0
+    @Option(parsing: .unconditional, help: "Random seed (bagging, feature sampling).") var seed: UInt64 = 42
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Probability threshold of the confusion matrix.") var threshold = 0.5
     @Option(help: "Register the model under this name as a new version.") var register: String?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
@@ -45,6 +45,17 @@ struct Train: ParsableCommand {
         }
         if let testFrom { _ = try dayNumber(testFrom, flag: "--test-from") }
         if split == .random && (testFrom != nil || validFrom != nil) { throw ValidationError("--test-from and --valid-from go with --split time") }
+        if let register { try validateName(register, flag: "--register") }
+        if let validFrom, let testFrom {
+            guard earlyStopping > 0 else {
+                throw ValidationError("--valid-from with --test-from chooses the early-stopping rows: add --early-stopping N, or give only --test-from")
+            }
+            guard try dayNumber(validFrom, flag: "--valid-from") < dayNumber(testFrom, flag: "--test-from") else {
+                throw ValidationError("--valid-from must come before --test-from (validation rows precede the test rows)")
+            }
+        }
+        guard earlyStopping >= 0 else { throw ValidationError("--early-stopping must be 0 (off) or a number of rounds") }
+        guard threshold >= 0, threshold <= 1 else { throw ValidationError("--threshold must be between 0 and 1") }
         guard rounds > 0, rounds <= 100_000 else { throw ValidationError("--rounds must be in 1...100000") }
         guard learningRate > 0, learningRate <= 1 else { throw ValidationError("--learning-rate must be in (0, 1]") }
         guard numLeaves >= 2, numLeaves <= 4096 else { throw ValidationError("--num-leaves must be in 2...4096") }
@@ -148,9 +159,9 @@ struct Runs: ParsableCommand {
             let rows: [[String?]] = try opened.manifest.section(RunLog.self).runs.map { entry in
                 let record = try TrainingRunner.record(store: opened, id: entry.id)
                 return [record.id, record.createdAt, record.model.rawValue, record.trainingSet, String(record.trainRows),
-                        RunPrinter.number(record.test.auc), RunPrinter.number(record.test.logLoss), String(format: "%.2f", record.durationSeconds)]
+                        record.test.auc.map { String(format: "%.4f", $0) }, String(format: "%.4f", record.test.logLoss), String(format: "%.2f", record.durationSeconds)]
             }
-            RowPrinter.print(header: ["run", "created", "model", "training_set", "train_rows", "test_auc", "test_log_loss", "seconds"], rows: rows, format: format)
+            RowPrinter.print(header: ["run", "created_at", "model", "training_set", "train_rows", "test_auc", "test_log_loss", "seconds"], rows: rows, format: format)
         }
     }
 
@@ -213,7 +224,7 @@ struct Models: ParsableCommand {
         @OptionGroup var store: StoreOption
         @Argument(help: "NAME, NAME@production (a stage) or NAME@3 (a version).") var model: String
         @Option(name: .customLong("to"), help: "The format to write: lightgbm.") var target = "lightgbm"
-        @Option(help: "File to write.") var out: String
+        @Option(help: "File to write (a new file or a regular file to replace; - for standard output).") var out: String
 
         func validate() throws {
             guard target == "lightgbm" else { throw ValidationError("--to must be lightgbm (the only format models export to)") }
@@ -227,11 +238,11 @@ struct Models: ParsableCommand {
                 throw TrainError("\(model) is a \(artifact.kind.rawValue) model; only gradient-boosted trees export to LightGBM")
             }
             let text = try LightGBMExport.text(gbdt)
-            do {
-                try text.write(toFile: out, atomically: true, encoding: .utf8)
-            } catch {
-                throw TrainError("cannot write \(out): \((error as NSError).localizedDescription)")
+            if out == "-" {
+                writeStandardOutput(Array(text.utf8))
+                return
             }
+            try writeExportFile(Array(text.utf8), to: out)
             print("wrote \(out): \(model) (v\(entry.version), \(entry.runId)) as a LightGBM text model, \(gbdt.trees.count) trees, \(gbdt.featureNames.count) features")
         }
     }
@@ -247,10 +258,10 @@ struct Models: ParsableCommand {
             for (name, versions) in try opened.manifest.section(ModelCatalog.self).models.sorted(by: { $0.key < $1.key }) {
                 for version in versions {
                     let record = try TrainingRunner.record(store: opened, id: version.runId)
-                    rows.append([name, String(version.version), version.stage, version.runId, RunPrinter.number(record.test.auc), version.updatedAt])
+                    rows.append([name, String(version.version), version.stage, version.runId, record.test.auc.map { String(format: "%.4f", $0) }, version.updatedAt])
                 }
             }
-            RowPrinter.print(header: ["model", "version", "stage", "run", "test_auc", "updated"], rows: rows, format: format)
+            RowPrinter.print(header: ["model", "version", "stage", "run", "test_auc", "updated_at"], rows: rows, format: format)
         }
     }
 
@@ -262,10 +273,14 @@ struct Models: ParsableCommand {
         @Option(help: "none, staging, production or archived.") var stage: String
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
+        func validate() throws {
+            guard ModelStages.all.contains(stage) else { throw ValidationError("--stage must be one of \(ModelStages.all.joined(separator: ", "))") }
+        }
+
         func run() throws {
             let versions = try ModelRegistry.promote(storePath: store.path, name: name, version: version, stage: stage)
             if format != .table {
-                RowPrinter.print(header: ["model", "version", "stage", "run", "updated"], rows: versions.map {
+                RowPrinter.print(header: ["model", "version", "stage", "run", "updated_at"], rows: versions.map {
                     [name, String($0.version), $0.stage, $0.runId, $0.updatedAt]
                 }, format: format)
                 return
@@ -284,8 +299,8 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("training-set"), help: "Score the rows of this training set.") var trainingSet: String?
     @Option(name: .customLong("as-of"), help: "Score every user as of this day (YYYYMMDD or YYYY-MM-DD).") var asOf: String?
     @Option(help: "Table to write.") var out: String
-    @Option(name: .customLong("bucket-a"), help: "A (will churn anyway) from this probability.") var bucketA = 0.5
-    @Option(name: .customLong("bucket-b"), help: "B (on the fence) from this probability; below is C (safe).") var bucketB = 0.15
+    @Option(name: .customLong("bucket-a"), parsing: .unconditional, help: "A (will churn anyway) from this probability.") var bucketA = 0.5
+    @Option(name: .customLong("bucket-b"), parsing: .unconditional, help: "B (on the fence) from this probability; below is C (safe).") var bucketB = 0.15
     @Flag(help: "Replace the table if it exists and is derived (a training set, predictions).") var replace = false
     @Flag(help: "With --replace, replace even an ingested source table.") var force = false
     @Option(help: "Whose reasons to compute with exact TreeSHAP: risky (buckets A and B), all, or none.") var explain: PredictRequest.ExplainScope = .risky
@@ -293,6 +308,10 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         guard (trainingSet == nil) != (asOf == nil) else { throw ValidationError("give exactly one of --training-set and --as-of") }
+        try validateName(out, flag: "--out")
+        guard bucketA.isFinite, bucketB.isFinite, (0...1).contains(bucketA), (0...1).contains(bucketB), bucketB < bucketA else {
+            throw ValidationError("bucket thresholds need 0 <= --bucket-b < --bucket-a <= 1")
+        }
         if let asOf { _ = try dayNumber(asOf, flag: "--as-of") }
     }
 
@@ -310,10 +329,18 @@ struct Predict: ParsableCommand {
         let report = try Predictor.predict(storePath: store.path, request: request, progress: progress)
         let counts = report.bucketCounts
         if format != .table {
-            RowPrinter.print(header: ["table", "rows", "model", "model_version", "run", "bucket_a", "bucket_b", "bucket_c", "seconds", "committed_version"], rows: [[
-                out, String(report.rowCount), model, String(report.modelVersion.version), report.modelVersion.runId, String(counts["A"] ?? 0),
-                String(counts["B"] ?? 0), String(counts["C"] ?? 0), String(format: "%.3f", report.seconds), String(report.committedVersion),
-            ]], format: format)
+            struct Output: Encodable {
+                var table: String; var rows: Int; var model: String; var modelVersion: Int; var run: String
+                var bucketA, bucketB, bucketC: Int; var seconds: Double; var committedVersion: Int
+            }
+            let output = Output(table: out, rows: report.rowCount, model: model, modelVersion: report.modelVersion.version, run: report.modelVersion.runId,
+                                bucketA: counts["A"] ?? 0, bucketB: counts["B"] ?? 0, bucketC: counts["C"] ?? 0, seconds: report.seconds,
+                                committedVersion: report.committedVersion)
+            try RecordPrinter(format: format).print(output, fields: [
+                ("table", out), ("rows", String(report.rowCount)), ("model", model), ("model_version", String(report.modelVersion.version)),
+                ("run", report.modelVersion.runId), ("bucket_a", String(output.bucketA)), ("bucket_b", String(output.bucketB)), ("bucket_c", String(output.bucketC)),
+                ("seconds", String(format: "%.3f", report.seconds)), ("committed_version", String(report.committedVersion)),
+            ]) {}
             return
         }
         print("\(out): \(grouped(report.rowCount)) users scored with \(model) (v\(report.modelVersion.version), \(report.modelVersion.runId)) in "
@@ -325,5 +352,28 @@ struct Predict: ParsableCommand {
             [prediction.msno, String(format: "%.3f", prediction.probability), prediction.bucket]
                 + (0..<3).map { $0 < prediction.reasons.count ? prediction.reasons[$0].text : nil }
         }, format: .table)
+        if report.rowCount > report.top.count {
+            print("(the \(report.top.count) riskiest of \(grouped(report.rowCount)) users; strata scan --db \(shellQuoted(store.path)) \(out) for all)")
+        }
+    }
+}
+
+/// Writes an exported file: to a temporary name beside it, then renamed over it, so a reader never sees
+/// half a file. Only a new path or a regular file is replaced: a symbolic link, a device or a pipe is
+/// refused (write to standard output with `--out -`), and a missing directory is said plainly.
+func writeExportFile(_ bytes: [UInt8], to path: String) throws {
+    var status = stat()
+    if lstat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG {
+        let kind = (status.st_mode & S_IFMT) == S_IFDIR ? "a directory" : (status.st_mode & S_IFMT) == S_IFLNK ? "a symbolic link" : "not a regular file"
+        throw TrainError("--out \(path) is \(kind); give the path of a file to write, or --out - for standard output")
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    guard directory.isEmpty || FileSystem.isDirectory(directory) else { throw TrainError("--out \(path): the directory \(directory) does not exist") }
+    let temporary = (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).tmp-\(getpid())"
+    do {
+        try FileSystem.writeAtomically(bytes, to: path, temporaryPath: temporary)
+    } catch {
+        try? FileSystem.remove(temporary)
+        throw TrainError("cannot write \(path): \(error)")
     }
 }

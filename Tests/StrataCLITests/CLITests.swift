@@ -221,7 +221,7 @@ func strata(_ arguments: [String]) throws -> Outcome {
         let scanned = try strata(["scan", "--db", db, "train", "--columns", "msno,cutoff_date,w7_active_days", "--format", "csv", "--limit", "2"])
         #expect(scanned.stdout == "msno,cutoff_date,w7_active_days\nUser7xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,2017-01-05,2\n+plusxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=,2017-02-01,0\n")
         let materialized = try strata(["features", "materialize", "--db", db, "--as-of", "20170201"])
-        #expect(materialized.stdout.contains("w1 v1 as of 20170201"))
+        #expect(materialized.stdout.contains("w1 v1 as of 2017-02-01"))
         let user1 = "User1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="
         let online = try strata(["features", "get", "--db", db, user1, "--format", "csv"])
         // Same values as the training-set row of User1 at 2017-02-01.

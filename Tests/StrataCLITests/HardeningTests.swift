@@ -86,9 +86,10 @@ func bash(_ command: String) throws -> Int32 {
 }
 
 /// Expects `arguments` to fail with status 1, a message containing `text`, and no crash.
-func expectRefused(_ arguments: [String], _ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+/// Expects the command to fail (status 1; 2 with `usage`) with `text` on stderr.
+func expectRefused(_ arguments: [String], _ text: String, usage: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let outcome = try strata(arguments)
-    #expect(outcome.status == 1, "\(arguments.joined(separator: " ")): status \(outcome.status), \(outcome.stderr)", sourceLocation: sourceLocation)
+    #expect(outcome.status == (usage ? 2 : 1), "\(arguments.joined(separator: " ")): status \(outcome.status), \(outcome.stderr)", sourceLocation: sourceLocation)
     #expect(outcome.stderr.contains(text), "\(arguments.joined(separator: " ")): \(outcome.stderr)", sourceLocation: sourceLocation)
 }
 
@@ -111,10 +112,11 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
         let db = try hardeningStore()
         let outside = (db as NSString).deletingLastPathComponent
         for name in ["", "./t", "../../x", "a/b", "..", ".", "t.x", "1abc", String(repeating: "a", count: 65)] {
-            try expectRefused(["training-set", "--db", db, "--features", w1View, "--labels", "labels", "--out", name], "is not a valid name")
-            try expectRefused(["predict", "--db", db, "--model", "churn@production", "--training-set", "train", "--out", name], "is not a valid name")
+            // A malformed name is a usage error (2), refused before the store is opened.
+            try expectRefused(["training-set", "--db", db, "--features", w1View, "--labels", "labels", "--out", name], "is not a valid name", usage: true)
+            try expectRefused(["predict", "--db", db, "--model", "churn@production", "--training-set", "train", "--out", name], "is not a valid name", usage: true)
         }
-        try expectRefused(["train", "--db", db, "--training-set", "train", "--rounds", "2", "--register", "a/b"], "is not a valid name")
+        try expectRefused(["train", "--db", db, "--training-set", "train", "--rounds", "2", "--register", "a/b"], "is not a valid name", usage: true)
         #expect(!FileManager.default.fileExists(atPath: outside + "/x"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: db + "/tables").sorted() == ["labels", "members", "train", "transactions", "user_logs"])
         let verified = try strata(["verify", "--db", db])

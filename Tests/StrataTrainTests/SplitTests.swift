@@ -93,7 +93,7 @@ import Testing
         }
         var late = SplitPlan()
         late.testFrom = Int64(Dates.dayNumber(yyyymmdd: 20_170_301)!)
-        #expect(throws: TrainError("no rows with a cutoff from 2017-03-01 on to test with")) { try one.split(late, needsValidation: false) }
+        #expect(throws: TrainError("no rows with a cutoff from 2017-03-01 on to test with (the cutoff months are 2017-02-01)")) { try one.split(late, needsValidation: false) }
         let tiny = dataset(users: 2, months: [20_170_201])
         #expect(throws: TrainError.self) { try tiny.split(SplitPlan(), needsValidation: true) }
         var order = SplitPlan()
