@@ -23,9 +23,11 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // CRC-32C with the CPU's instruction (content fingerprints of ingested files).
+        .target(name: "CStrataCRC"),
 
         // Bytes <-> column chunks. Knows nothing of files, tables or stores.
-        .target(name: "StrataFormat", dependencies: ["CLZ4", "CZstd", "CZlib"]),
+        .target(name: "StrataFormat", dependencies: ["CLZ4", "CZstd", "CZlib", "CStrataCRC"]),
         // Directories, mmap, segment files, manifests, commits, the entity dictionary.
         .target(name: "StrataStorage", dependencies: ["StrataFormat"]),
         // CSV parsing, the KKBox schemas, ingest into a store, and the dataset generator.

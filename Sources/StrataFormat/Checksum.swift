@@ -1,3 +1,4 @@
+import CStrataCRC
 import CZlib
 
 /// CRC-32 (ISO-HDLC, the polynomial of zlib and PNG), computed by the system zlib's `crc32()`.
@@ -21,9 +22,19 @@ public enum Checksum {
         bytes.withUnsafeBytes { crc32($0) }
     }
 
-    /// The CRC-32 of two pieces one after the other, from the CRC of each and the second's length: pieces
+    /// CRC-32C (Castagnoli; check value `crc32c("123456789") == 0xE3069283`), with the CPU's crc32
+    /// instruction where there is one: the content fingerprint of ingested files, where zlib's CRC-32
+    /// would cost ingest a sixth of its time.
+    public static func crc32c(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return seed }
+        return strata_crc32c(seed, base, bytes.count)
+    }
+
+    public static func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { crc32c($0) } }
+
+    /// The CRC-32C of two pieces one after the other, from the CRC of each and the second's length: pieces
     /// checksummed in parallel give the checksum of the whole.
-    public static func crc32Combine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
-        UInt32(truncatingIfNeeded: CZlib.crc32_combine(UInt(first), UInt(second), Int(secondLength)))
+    public static func crc32cCombine(_ first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
+        strata_crc32c_combine(first, second, UInt64(secondLength))
     }
 }

@@ -17,7 +17,7 @@ struct ParsedBlock: @unchecked Sendable {
     var rejects: [RejectedLine] = []
     var lineCount = 0
     var byteCount = 0
-    /// CRC-32 of the block's bytes: the file's checksum is combined from them (duplicate-file detection).
+    /// CRC-32C of the block's bytes: the file's checksum is combined from them (duplicate-file detection).
     var crc: UInt32 = 0
 }
 
@@ -27,7 +27,7 @@ enum BlockParser {
         var state = State(spec: spec, file: file)
         state.parsed.byteCount = block.bytes.count
         let bytes = UnsafeRawBufferPointer(block.bytes)
-        state.parsed.crc = Checksum.crc32(bytes)
+        state.parsed.crc = Checksum.crc32c(bytes)
         if bytes.count > 0, memchr(bytes.baseAddress!, Int32(UInt8(ascii: "\"")), bytes.count) == nil {
             parseUnquoted(block, &state)
         } else {
@@ -141,7 +141,7 @@ final class BlockMerger {
     private(set) var rowsRejected = 0
     /// The first rejected lines of this file, for an error that refuses it.
     private(set) var firstRejects: [RejectedLine] = []
-    /// CRC-32 of the file's bytes so far: the header's, then every merged block's.
+    /// CRC-32C of the file's bytes so far: the header's, then every merged block's.
     var crc: UInt32 = 0
 
     init(spec: TableSpec, file: String, writer: StoreWriter, flusher: SegmentFlusher, options: IngestOptions, firstLine: Int,
@@ -183,7 +183,7 @@ final class BlockMerger {
             try flush(largest)
         }
         bytesMerged += block.byteCount
-        crc = Checksum.crc32Combine(crc, block.crc, secondLength: block.byteCount)
+        crc = Checksum.crc32cCombine(crc, block.crc, secondLength: block.byteCount)
         progress(bytesMerged, rowsIngested)
     }
 

@@ -170,7 +170,7 @@ public enum Ingester {
         for future in inFlight { try merger.merge(future.wait(), rejects: &rejects) }
         // The header's bytes, then the blocks': the checksum of the whole file.
         var crc = try headerChecksum(path, count: dataOffset)
-        crc = Checksum.crc32Combine(crc, merger.crc, secondLength: size - dataOffset)
+        crc = Checksum.crc32cCombine(crc, merger.crc, secondLength: size - dataOffset)
         let lines = merger.rowsIngested + merger.rowsRejected
         if merger.rowsRejected > 0 && merger.rowsIngested == 0 {
             throw IngestError.tooManyRejects(file: file, rejected: merger.rowsRejected, lines: lines, allowed: nil, first: merger.firstRejects)
@@ -184,12 +184,12 @@ public enum Ingester {
             return nil
         }.first
         if !options.allowDuplicate,
-           let earlier = writer.table(spec.name)?.sourceFiles?.first(where: { $0.sizeBytes == size && $0.crc32 == crc && $0.cutoff == cutoff }) {
+           let earlier = writer.table(spec.name)?.sourceFiles?.first(where: { $0.sizeBytes == size && $0.crc32c == crc && $0.cutoff == cutoff }) {
             throw IngestError.duplicate(file: file, table: spec.name, earlier: earlier.name, version: earlier.version == writer.newVersion ? nil : earlier.version)
         }
         try merger.finish()
         writer.addSourceBytes(size, to: spec.name)
-        writer.addSourceFile(name: (file as NSString).lastPathComponent, sizeBytes: size, crc32: crc, rows: merger.rowsIngested, cutoff: cutoff, to: spec.name)
+        writer.addSourceFile(name: (file as NSString).lastPathComponent, sizeBytes: size, crc32c: crc, rows: merger.rowsIngested, cutoff: cutoff, to: spec.name)
         options.progress?(IngestProgress(file: file, bytesRead: size, fileSizeBytes: size, rowCount: merger.rowsIngested, elapsedSeconds: -started.timeIntervalSinceNow))
         return FileReport(file: file, table: spec.name, rowsIngested: merger.rowsIngested, rowsRejected: merger.rowsRejected, sizeBytes: size, seconds: -started.timeIntervalSinceNow)
     }
@@ -244,7 +244,7 @@ extension Ingester {
         return (try schema.spec(table: forced, header: firstRecord, file: file), true)
     }
 
-    /// CRC-32 of the first `count` bytes of a file (its header line).
+    /// CRC-32C of the first `count` bytes of a file (its header line).
     static func headerChecksum(_ path: String, count: Int) throws -> UInt32 {
         guard count > 0 else { return 0 }
         let fd = try FileSystem.open(path, O_RDONLY)
@@ -257,7 +257,7 @@ extension Ingester {
             guard got > 0 else { throw IngestError.malformed(file: path, line: nil, column: nil, reason: "the file shrank while it was read") }
             filled += got
         }
-        return Checksum.crc32(bytes)
+        return Checksum.crc32c(bytes)
     }
 }
 

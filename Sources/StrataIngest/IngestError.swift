@@ -47,7 +47,7 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
         case .schema(let file, let reason):
             return "schema \(file): \(reason)"
         case .duplicate(let file, let table, let earlier, let version):
-            return "\(file) has the same size and CRC-32 as \(earlier), ingested into \(table) \(version.map { "at version \($0)" } ?? "earlier in this command"): "
+            return "\(file) has the same size and CRC-32C as \(earlier), ingested into \(table) \(version.map { "at version \($0)" } ?? "earlier in this command"): "
                 + "ingesting it again would duplicate every row. Nothing was ingested; pass --allow-duplicate if that is what you want"
         case .tooManyRejects(let file, let rejected, let lines, let allowed, let first):
             let share = String(format: "%.1f", 100 * Double(rejected) / Double(max(lines, 1)))

@@ -168,22 +168,23 @@ public struct TableManifest: Codable, Equatable, Sendable {
     }
 }
 
-/// A CSV file ingested into a table: what it was called, its size and content checksum (so the same
+/// A CSV file ingested into a table: what it was called, its size and content checksum (CRC-32C) (so the same
 /// content is not ingested twice by mistake), and the version that committed it.
 public struct SourceFile: Codable, Equatable, Sendable {
     public var name: String
     public var sizeBytes: Int
-    public var crc32: UInt32
+    /// CRC-32C of the file's bytes.
+    public var crc32c: UInt32
     public var version: Int
     public var rows: Int
     /// The cutoff (YYYYMMDD) given for a file without one (Kaggle's train.csv): the same bytes with
     /// another cutoff are other rows.
     public var cutoff: Int?
 
-    public init(name: String, sizeBytes: Int, crc32: UInt32, version: Int, rows: Int, cutoff: Int? = nil) {
+    public init(name: String, sizeBytes: Int, crc32c: UInt32, version: Int, rows: Int, cutoff: Int? = nil) {
         self.name = name
         self.sizeBytes = sizeBytes
-        self.crc32 = crc32
+        self.crc32c = crc32c
         self.version = version
         self.rows = rows
         self.cutoff = cutoff

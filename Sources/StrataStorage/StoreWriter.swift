@@ -151,10 +151,10 @@ public final class StoreWriter: @unchecked Sendable {
     }
 
     /// Records a CSV file ingested into `table` by this commit.
-    public func addSourceFile(name: String, sizeBytes: Int, crc32: UInt32, rows: Int, cutoff: Int? = nil, to table: String) {
+    public func addSourceFile(name: String, sizeBytes: Int, crc32c: UInt32, rows: Int, cutoff: Int? = nil, to table: String) {
         state.withLock {
             tables[table]!.sourceFiles = (tables[table]!.sourceFiles ?? [])
-                + [SourceFile(name: name, sizeBytes: sizeBytes, crc32: crc32, version: newVersion, rows: rows, cutoff: cutoff)]
+                + [SourceFile(name: name, sizeBytes: sizeBytes, crc32c: crc32c, version: newVersion, rows: rows, cutoff: cutoff)]
         }
     }
 

@@ -89,17 +89,14 @@ public enum Predictor {
             for (index, name) in artifact.featureNames.enumerated() where !categoryNames[index].isEmpty { encoding[name] = categoryNames[index] }
             progress?("computing features")
             let dataset: Dataset
-            var source: String
             var asOf: String?
             if let table = request.trainingSet {
                 dataset = try Dataset.load(store: store, table: table, requireLabel: false, categoryEncoding: encoding)
                     .aligned(to: artifact.featureNames, categoryNames: categoryNames)
-                source = table
             } else if let day = request.asOfDay {
                 guard let lineage = run.lineage else { throw TrainError("run \(run.id) has no feature view lineage; score a training set instead") }
                 dataset = try featuresAsOf(store: store, lineage: lineage, day: day, encoding: encoding)
                     .aligned(to: artifact.featureNames, categoryNames: categoryNames)
-                source = "as of \(ValueText.date(Int64(day), style: .iso))"
                 asOf = ValueText.date(Int64(day), style: .iso)
             } else {
                 throw TrainError("say what to score: --training-set NAME or --as-of YYYYMMDD")

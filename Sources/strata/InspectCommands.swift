@@ -89,7 +89,7 @@ struct Describe: ParsableCommand {
             print("  rows \(grouped(rowCount)), \(manifest.segments.count) segments, \(grouped(manifest.sizeBytes)) bytes on disk; "
                 + "CSV ingested \(grouped(manifest.sourceBytes)) bytes; disk/CSV ratio \(ratio)")
             for file in manifest.sourceFiles ?? [] {
-                print("  from \(file.name) (\(grouped(file.sizeBytes)) bytes, CRC-32 \(String(file.crc32, radix: 16)), \(grouped(file.rows)) rows) at version \(file.version)")
+                print("  from \(file.name) (\(grouped(file.sizeBytes)) bytes, CRC-32C \(String(file.crc32c, radix: 16)), \(grouped(file.rows)) rows) at version \(file.version)")
             }
         }
         print("  partitioned by \(manifest.partitionColumn.map { "\($0) (monthly)" } ?? "nothing (one partition)")")
