@@ -100,16 +100,6 @@ struct Features: ParsableCommand {
 }
 
 extension Features {
-    /// `NAME` or `NAME@VERSION` of a registered view.
-    static func viewReference(_ text: String) throws -> (name: String, version: Int?) {
-        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        let version = parts.count == 2 ? Int(parts[1]).flatMap { $0 > 0 ? $0 : nil } : nil
-        guard StoreNames.isValid(parts[0]), parts.count == 1 || version != nil else {
-            throw ValidationError("a feature view is NAME or NAME@VERSION (a positive number), got '\(text.prefix(80))'")
-        }
-        return (parts[0], version)
-    }
-
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the YAML registered as a feature view's version (default: the latest).")
         @OptionGroup var store: StoreOption
@@ -117,10 +107,10 @@ extension Features {
         @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
         @Option(help: "Output: table (the YAML as registered), csv or json.") var format: OutputFormat = .table
 
-        func validate() throws { _ = try Features.viewReference(view) }
+        func validate() throws { _ = try versionedName(view, flag: "the view") }
 
         func run() throws {
-            let (name, number) = try Features.viewReference(view)
+            let (name, number) = try versionedName(view, flag: "the view")
             let (text, entry) = try FeatureRegistry.source(store: try Store(path: store.path, version: version), name: name, version: number)
             struct Output: Encodable { var view: String; var version: Int; var hash: String; var createdAt: String; var yaml: String }
             try RecordPrinter(format: format).print(
@@ -141,14 +131,14 @@ extension Features {
         @Option(help: "Output: table (a unified-style diff), csv or json (the changed lines).") var format: OutputFormat = .table
 
         func validate() throws {
-            _ = try Features.viewReference(first)
-            _ = try Features.viewReference(second)
+            _ = try versionedName(first, flag: "the first view")
+            _ = try versionedName(second, flag: "the second view")
         }
 
         func run() throws {
             let opened = try Store(path: store.path)
-            let a = try Features.viewReference(first)
-            let b = try Features.viewReference(second)
+            let a = try versionedName(first, flag: "the first view")
+            let b = try versionedName(second, flag: "the second view")
             let (left, leftEntry) = try FeatureRegistry.source(store: opened, name: a.name, version: a.version)
             let (right, rightEntry) = try FeatureRegistry.source(store: opened, name: b.name, version: b.version)
             let changes = LineDiff.changes(from: left.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),

@@ -46,8 +46,8 @@ struct Drop: ParsableCommand {
     func validate() throws {
         let given = [table, view, runId, model].compactMap { $0 }
         guard given.count == 1 else { throw ValidationError("give exactly one of TABLE, --view, --run and --model") }
-        if let view { _ = try splitReference(view, flag: "--view", versionRequired: false) }
-        if let model { _ = try splitReference(model, flag: "--model", versionRequired: true) }
+        if let view { _ = try versionedName(view, flag: "--view", versionRequired: false) }
+        if let model { _ = try versionedName(model, flag: "--model", versionRequired: true) }
     }
 
     func run() throws {
@@ -58,7 +58,7 @@ struct Drop: ParsableCommand {
             what = "table \(table)"
             committed = try Store.dropTable(path: store.path, name: table)
         } else if let view {
-            let (name, version) = try splitReference(view, flag: "--view", versionRequired: false)
+            let (name, version) = try versionedName(view, flag: "--view", versionRequired: false)
             let users = try ModelRegistry.versionsUsing(store: try Store(path: store.path), view: name, versions: version.map { [$0] })
             guard users.isEmpty else {
                 throw TrainError("model version\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")) \(users.count == 1 ? "was" : "were") trained on feature view \(view); "
@@ -72,7 +72,7 @@ struct Drop: ParsableCommand {
             what = "run \(run)"
             committed = try TrainingRunner.dropRun(storePath: store.path, id: run)
         } else {
-            let (name, version) = try splitReference(model!, flag: "--model", versionRequired: true)
+            let (name, version) = try versionedName(model!, flag: "--model", versionRequired: true)
             what = "model \(name)@\(version!)"
             committed = try ModelRegistry.dropVersion(storePath: store.path, name: name, version: version!)
         }
@@ -83,15 +83,5 @@ struct Drop: ParsableCommand {
                 print("dropped \(what); committed version \(committed) (earlier versions keep it: --version \(committed - 1))")
                 for note in notes { print("  \(note)") }
             }
-    }
-
-    /// `NAME` or `NAME@VERSION`.
-    func splitReference(_ text: String, flag: String, versionRequired: Bool) throws -> (String, Int?) {
-        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        let version = parts.count == 2 ? Int(parts[1]).flatMap { $0 > 0 ? $0 : nil } : nil
-        guard StoreNames.isValid(parts[0]), parts.count == 1 || version != nil, !versionRequired || version != nil else {
-            throw ValidationError("\(flag) must be NAME\(versionRequired ? "" : " or NAME")@VERSION (a positive number), got '\(text.prefix(80))'")
-        }
-        return (parts[0], version)
     }
 }

@@ -167,6 +167,16 @@ func validateName(_ name: String, flag: String) throws {
     }
 }
 
+/// `NAME` or `NAME@VERSION` (a feature view, a model version), a usage error otherwise.
+func versionedName(_ text: String, flag: String, versionRequired: Bool = false) throws -> (name: String, version: Int?) {
+    let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+    let version = parts.count == 2 ? Int(parts[1]).flatMap { $0 > 0 ? $0 : nil } : nil
+    guard StoreNames.isValid(parts[0]), parts.count == 1 || version != nil, !versionRequired || version != nil else {
+        throw ValidationError("\(flag) must be \(versionRequired ? "" : "NAME or ")NAME@VERSION (a positive number), got '\(text.prefix(80))'")
+    }
+    return (parts[0], version)
+}
+
 /// Whether standard output is a terminal: progress is shown only then.
 var stdoutIsTerminal: Bool { isatty(1) == 1 }
 
