@@ -87,6 +87,9 @@ done
 [ -r "$features" ] || die "feature view $features cannot be read"
 labels_cutoff=${labels_cutoff//-/}
 [[ $labels_cutoff =~ ^[0-9]{8}$ ]] || die_usage "--labels-cutoff must be a date as YYYYMMDD or YYYY-MM-DD"
+# A real calendar day, checked before anything is ingested (GNU date refuses 20170230).
+date -d "${labels_cutoff:0:4}-${labels_cutoff:4:2}-${labels_cutoff:6:2}" +%F >/dev/null 2>&1 \
+  || die_usage "--labels-cutoff $labels_cutoff is not a calendar date"
 db=${db:-$out/store}
 
 # ---- Recognise the files by their header line (a UTF-8 BOM and a CR are ignored only here). ----
@@ -100,8 +103,13 @@ shopt -s nullglob nocaseglob
 csv_files=("${dir%/}"/*.csv)
 shopt -u nullglob nocaseglob
 
+empty=()
 for file in "${csv_files[@]}"; do
   [ -f "$file" ] || continue
+  if [ ! -s "$file" ]; then
+    empty+=("$file")
+    continue
+  fi
   header=''
   IFS= read -r header <"$file" || true
   header=${header#$'\xEF\xBB\xBF'}
@@ -115,16 +123,16 @@ for file in "${csv_files[@]}"; do
     msno,date,*) table=user_logs; user_logs+=("$file") ;;
     msno,is_churn)
       case $lower in
-        sample_submission_v2*) table=submission; submission+=("$file"); note='cutoff 20170401' ;;
+        sample_submission_v2*) table=submission; submission+=("$file"); note='cutoff 2017-04-01' ;;
         sample_submission*) table=ignored; ignored+=("$file"); note="not sample_submission_v2: the first stage's test set" ;;
         *)
           table=labels
           case $lower in
-            *v2*) cutoff=20170301; note='cutoff 20170301: named *v2*, taken as train_v2.csv, March 2017 expiries' ;;
+            *v2*) cutoff=20170301; note='cutoff 2017-03-01: named *v2*, taken as train_v2.csv, March 2017 expiries' ;;
             *)
               cutoff=$labels_cutoff
               if [ "$cutoff" = 20170201 ]; then
-                note='cutoff 20170201: taken as train.csv, February 2017 expiries'
+                note='cutoff 2017-02-01: taken as train.csv, February 2017 expiries'
               else
                 note="cutoff $cutoff: --labels-cutoff"
               fi ;;
@@ -147,6 +155,11 @@ if [ ${#recognised[@]} -eq 0 ]; then
   echo "  no CSV files"
 else
   printf '%s\n' "${recognised[@]}"
+fi
+
+# An empty file is a failed download or copy, not a table to leave out: say so and stop.
+if [ ${#empty[@]} -gt 0 ]; then
+  die "empty file (0 bytes): ${empty[*]}; download or copy it again, or move it out of $dir"
 fi
 
 missing=()
@@ -236,10 +249,17 @@ if [ ${#submission[@]} -eq 1 ]; then
   result=$out/submission.csv
   run "$strata" training-set --db "$db" --features "$features" --labels submission --out submission_features
   run "$strata" predict --db "$db" --model churn@production --training-set submission_features --out submission_scores
-  run_to "$result" "$strata" query --db "$db" "SELECT msno, churn_probability AS is_churn FROM submission_scores ORDER BY msno" --format csv
+  # One row per msno, as Kaggle expects, even when the submission file lists a user twice.
+  run_to "$result" "$strata" query --db "$db" "SELECT msno, max(churn_probability) AS is_churn FROM submission_scores GROUP BY msno ORDER BY msno" --format csv
+  # Users with no history before the cutoff (no members row, no transaction, no listening in 90 days) get
+  # the model's answer for an empty vector: say how many (W1's columns; skipped for another view).
+  unseen=$("$strata" query --db "$db" "SELECT count(DISTINCT msno) AS n FROM submission_features WHERE city IS NULL AND last_payment_method_id IS NULL AND w90_active_days = 0" --format csv 2>/dev/null | tail -n 1) || unseen=''
+  if [ -n "$unseen" ] && [ "$unseen" != 0 ]; then
+    echo "kaggle.sh: warning: $unseen users of ${submission[0]} have no members row, no transaction and no listening before 2017-04-01; their scores rest on no history" >&2
+  fi
   if [ "$dry_run" -eq 0 ]; then
     # Kaggle scores a submission only with every msno of sample_submission_v2.csv in it.
-    expected=$(awk 'END { print NR - 1 }' "${submission[0]}")
+    expected=$(tail -n +2 "${submission[0]}" | cut -d, -f1 | tr -d '\r' | sort -u | wc -l)
     written=$(awk 'END { print NR - 1 }' "$result")
     if [ "$expected" != "$written" ]; then
       echo "kaggle.sh: warning: $result has $written rows, ${submission[0]} has $expected" >&2

@@ -1125,8 +1125,11 @@ def test_subcommand_version_flag_is_not_the_program_version(base):
     for args in (("ingest", base.fresh_tx, "--version", 3), ("gc", "--version", 3), ("drop", "risk", "--version", 3)):
         r = strata(*args, db=base.store)
         assert r.rc == 2 and "Unknown option '--version'" in r.err, r
+    # Version 0 (the empty store before the first commit) is not a version to ask for: a usage error.
     r = strata("scan", "labels", "--version", 0, db=base.store)
-    assert r.rc == 1 and "version 0 does not exist" in r.err, r
+    assert r.rc == 2 and "1 or more" in r.err, r
+    r = strata("scan", "labels", "--version", 999, db=base.store)
+    assert r.rc == 1 and "version 999 does not exist" in r.err, r
 
 
 def test_json_quotes_every_string_value(scratch, tmp_path):
@@ -1191,3 +1194,38 @@ def test_training_on_one_class_is_refused(base, scratch, tmp_path):
     ok(strata("training-set", "--features", W1, "--labels", "zeros", "--out", "zset", db=scratch))
     r = strata("train", "--training-set", "zset", db=scratch)
     assert r.rc == 1 and "one class" in r.err, r
+
+
+def test_column_names_with_control_characters_are_refused(scratch, tmp_path):
+    data = tmp_path / "c.csv"
+    data.write_bytes(b'"a\nb",msno\n1,A\n')
+    r = strata("ingest", "--table", "c16", "--infer-schema", data, db=scratch)
+    assert r.rc == 1 and "control character" in r.err, r
+    data.write_bytes(b'"x\x1b[31mred",msno\n1,A\n')
+    r = strata("ingest", "--table", "c17", "--infer-schema", data, db=scratch)
+    assert r.rc == 1 and "\x1b" not in r.err, r
+
+
+def test_cutoff_on_a_file_with_its_own_columns_is_refused(base, scratch):
+    r = strata("ingest", "--cutoff", "2016-05-01", base.csv / "members.csv", "--allow-duplicate", db=scratch)
+    assert r.rc == 1 and "--cutoff is for Kaggle's train.csv layout" in r.err, r
+
+
+def test_scan_column_lists_and_ranges_are_checked(base):
+    for args, text in ((("--columns", "msno,msno"), "twice"), (("--columns", ""), "empty column name"),
+                       (("--from", "2016-03-02", "--to", "2016-03-01"), "is after --to"), (("--version", "-1"),  "1 or more")):
+        r = strata("scan", "labels", *args, db=base.store)
+        assert r.rc == 2 and text in r.err, r
+
+
+def test_features_get_says_which_version_answered(base, scratch):
+    apply_w1_v2(scratch, base)
+    msno = base.msno
+    # The online table is of v1: without a day, and with any day, v1 answers unless v2 is asked for.
+    for args in ((), ("--as-of", "2016-06-01"), ("--as-of", "2016-05-01")):
+        r = ok(strata("features", "get", msno, "--view", "w1", *args, db=scratch))
+        assert r.out.startswith("w1 v1, "), r
+    r = ok(strata("features", "get", msno, "--view", "w1@2", "--as-of", "2016-06-01", db=scratch))
+    assert r.out.startswith("w1 v2, computed as of 2016-06-01"), r
+    r = strata("features", "get", msno, "--view", "w1@2", db=scratch)
+    assert r.rc == 1 and "pass --as-of" in r.err, r

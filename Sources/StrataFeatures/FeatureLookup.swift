@@ -13,6 +13,8 @@ public struct FeatureVectors: Sendable {
     }
 
     public var view: String
+    /// The version of the view that answered.
+    public var viewVersion: Int
     public var names: [String]
     /// The logical type of each feature (dates are day numbers in the values).
     public var types: [LogicalType]
@@ -22,8 +24,10 @@ public struct FeatureVectors: Sendable {
     /// msno the store has never seen.
     public var unknown: [String]
 
-    /// Finds the vectors of `msno`. `view` may be nil when exactly one view is registered.
-    public static func lookup(store: Store, view: String?, msno: [String], asOfDay: Int?) throws -> FeatureVectors {
+    /// Finds the vectors of `msno`. `view` may be nil when exactly one view is registered. One rule for the
+    /// version, whether or not a day is asked for: `version`, else the online table's, else the latest; the
+    /// online table answers when it is of that version and as of that day, otherwise the vectors are computed.
+    public static func lookup(store: Store, view: String?, version: Int? = nil, msno: [String], asOfDay: Int?) throws -> FeatureVectors {
         let catalog = try store.manifest.section(FeatureCatalog.self)
         let online = try store.manifest.section(OnlineCatalog.self)
         let names = catalog.views.keys.sorted()
@@ -35,9 +39,10 @@ public struct FeatureVectors: Sendable {
         guard catalog.views[name] != nil else {
             throw FeaturePlanError(message: "no feature view '\(name)' (registered: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
         }
-        if let online = online.tables[name], asOfDay == nil || asOfDay == online.asOf {
+        let versionUsed = version ?? online.tables[name]?.featureViewVersion ?? catalog.views[name]!.last!.version
+        if let online = online.tables[name], online.featureViewVersion == versionUsed, asOfDay == nil || asOfDay == online.asOf {
             let table = try OnlineTable(store: store, view: name)
-            var result = FeatureVectors(view: name, names: table.schemas.map(\.name), types: table.schemas.map(\.type),
+            var result = FeatureVectors(view: name, viewVersion: versionUsed, names: table.schemas.map(\.name), types: table.schemas.map(\.type),
                                         source: .online(asOfDay: online.asOf), rows: [], unknown: [])
             for key in msno {
                 if let vector = table.lookup(key) { result.rows.append((key, vector.values)) } else { result.unknown.append(key) }
@@ -45,9 +50,11 @@ public struct FeatureVectors: Sendable {
             return result
         }
         guard let day = asOfDay else {
-            throw FeaturePlanError(message: "feature view \(name) has no online table: pass --as-of YYYYMMDD or run strata features materialize")
+            throw FeaturePlanError(message: online.tables[name] == nil
+                ? "feature view \(name) has no online table: pass --as-of DAY or run strata features materialize"
+                : "the online table of \(name) is of version \(online.tables[name]!.featureViewVersion), not \(versionUsed): pass --as-of DAY to compute version \(versionUsed)")
         }
-        let (featureView, _) = try FeatureRegistry.load(store: store, name: name)
+        let (featureView, _) = try FeatureRegistry.load(store: store, name: name, version: versionUsed)
         let plan = try FeaturePlan(view: featureView, store: store)
         let entities = try store.loadEntities()
         var known: [String] = []
@@ -59,7 +66,7 @@ public struct FeatureVectors: Sendable {
         let matrix = try PointInTimeEngine(plan: plan, store: store).compute(
             FeatureRequests(entities: ids, cutoffs: Array(repeating: Int64(day), count: ids.count)))
         let rows = known.enumerated().map { row, key in (msno: key, values: (0..<plan.outputs.count).map { matrix.value(row: row, column: $0) }) }
-        return FeatureVectors(view: name, names: plan.outputs.map(\.name), types: plan.outputs.map(\.type), source: .computed(asOfDay: day),
+        return FeatureVectors(view: name, viewVersion: versionUsed, names: plan.outputs.map(\.name), types: plan.outputs.map(\.type), source: .computed(asOfDay: day),
                               rows: rows, unknown: unknown)
     }
 }

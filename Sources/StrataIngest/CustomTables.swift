@@ -109,6 +109,12 @@ public struct CustomTableSchema: Equatable, Sendable {
         var seen = Set<String>()
         for column in columns {
             guard !column.name.isEmpty, column.name.utf8.count <= 255 else { throw fail("column names are 1 to 255 bytes") }
+            // A name is printed in headers and messages: no control characters, no spaces around it.
+            guard !column.name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }),
+                  column.name == column.name.trimmingCharacters(in: .whitespaces) else {
+                throw fail("column name '\(column.name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined().prefix(64))' "
+                    + "has a control character or spaces around it; rename the column")
+            }
             guard seen.insert(column.name.lowercased()).inserted else { throw fail("column '\(column.name)' is listed twice") }
         }
         // The store has one entity dictionary, of msno: another column of ids would add its values to it.

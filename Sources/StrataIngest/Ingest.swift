@@ -77,6 +77,8 @@ public struct RejectedLine: Error, Sendable, Equatable {
 public struct FileReport: Sendable {
     public var file: String
     public var table: String
+    /// The file took its cutoff from `--cutoff` (Kaggle's train.csv layout).
+    public var usedCutoff = false
     public var rowsIngested: Int
     public var rowsRejected: Int
     public var sizeBytes: Int
@@ -120,6 +122,11 @@ public enum Ingester {
                     continue
                 }
                 reports.append(try ingestFile(file, name: file, writer: writer, flusher: flusher, rejects: &rejects, options: options))
+            }
+            // A --cutoff that no file took (none has Kaggle's msno,is_churn layout) is a mistake, not a no-op.
+            if options.cutoffDay != nil && !reports.contains(where: \.usedCutoff) {
+                throw IngestError.malformed(file: files.joined(separator: ", "), line: nil, column: nil,
+                                            reason: "--cutoff is for Kaggle's train.csv layout (msno,is_churn), and no file has it: ingest without --cutoff")
             }
             try flusher.drain()
             let rejectsFiles = try rejects.writeFiles()
@@ -183,7 +190,7 @@ public enum Ingester {
             if case .constant(let day) = column.source { return Dates.yyyymmdd(dayNumber: Int(day)) }
             return nil
         }.first
-        if !options.allowDuplicate,
+        if !options.allowDuplicate, merger.rowsIngested > 0,
            let earlier = writer.table(spec.name)?.sourceFiles?.first(where: { $0.sizeBytes == size && $0.crc32c == crc && $0.cutoff == cutoff }) {
             throw IngestError.duplicate(file: file, table: spec.name, earlier: earlier.name, version: earlier.version == writer.newVersion ? nil : earlier.version)
         }
@@ -191,7 +198,10 @@ public enum Ingester {
         writer.addSourceBytes(size, to: spec.name)
         writer.addSourceFile(name: (file as NSString).lastPathComponent, sizeBytes: size, crc32c: crc, rows: merger.rowsIngested, cutoff: cutoff, to: spec.name)
         options.progress?(IngestProgress(file: file, bytesRead: size, fileSizeBytes: size, rowCount: merger.rowsIngested, elapsedSeconds: -started.timeIntervalSinceNow))
-        return FileReport(file: file, table: spec.name, rowsIngested: merger.rowsIngested, rowsRejected: merger.rowsRejected, sizeBytes: size, seconds: -started.timeIntervalSinceNow)
+        var report = FileReport(file: file, table: spec.name, rowsIngested: merger.rowsIngested, rowsRejected: merger.rowsRejected, sizeBytes: size,
+                                seconds: -started.timeIntervalSinceNow)
+        report.usedCutoff = cutoff != nil
+        return report
     }
 }
 

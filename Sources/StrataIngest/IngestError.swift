@@ -26,7 +26,7 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
             return "\(location): \(reason)"
         case .nearMiss(let file, let table, let missing, let unexpected, let header):
             guard !missing.isEmpty || !unexpected.isEmpty else {
-                return "\(file): the header has table \(table)'s columns, but not exactly as \(header.joined(separator: ",")) "
+                return "\(file): the header has the columns of table \(table), but not exactly as \(header.joined(separator: ",")) "
                     + "(a name differs in case or spaces, a column is repeated, or the order differs). Fix the file's header to that line"
             }
             var parts: [String] = []
@@ -38,7 +38,7 @@ public enum IngestError: Error, CustomStringConvertible, Equatable {
             return "\(file): header '\(header)' is not a KKBox table. Known headers:\n  " + known.joined(separator: "\n  ")
                 + "\nRename the columns, pass --table NAME if the file has no header, or ingest a table of your own with --table NAME --schema FILE (or --infer-schema)."
         case .missingCutoff(let file):
-            return "\(file): Kaggle's train.csv has no cutoff column; pass --cutoff YYYYMMDD (e.g. 20170301 for train_v2.csv)"
+            return "\(file): Kaggle's train.csv has no cutoff column; pass --cutoff DAY (2017-02-01 for train.csv, 2017-03-01 for train_v2.csv)"
         case .emptyFile(let file):
             return "\(file): the file is empty (0 bytes): there is no header to recognise the table"
         case .unknownTable(let name, let known):

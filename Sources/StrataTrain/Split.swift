@@ -3,7 +3,7 @@ import StrataFormat
 /// How the rows of a training set are divided into the rows that fit the model, the rows that choose the
 /// early-stopping round (validation), and the rows that measure it (test), which nothing else sees, so
 /// the reported metrics are not flattered by a choice made on them.
-public struct SplitPlan: Sendable, Equatable {
+public struct SplitPlan: Sendable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// By cutoff: later months test, as the model will be used (default with two or more cutoffs).
         case time
@@ -19,6 +19,8 @@ public struct SplitPlan: Sendable, Equatable {
     /// Shares of the users (random split): test, and validation of what remains.
     public var testFraction = 0.2
     public var validFraction = 0.2
+    /// Whether the fractions were asked for: one that the split cannot use is refused, not ignored.
+    public var fractionsGiven = (test: false, valid: false)
     public var seed: UInt64 = 42
 
     public init() {}
@@ -48,6 +50,13 @@ extension Dataset {
         guard !cutoffMonths.isEmpty else { throw TrainError("the training set has no labelled rows") }
         let kind = plan.kind ?? (cutoffMonths.count >= 2 || plan.testFrom != nil || plan.validFrom != nil ? .time : .random)
         func day(_ value: Int64) -> String { ValueText.date(value, style: .iso) }
+        if kind == .time && plan.fractionsGiven.test {
+            throw TrainError("--test-fraction is for --split random; this training set has \(cutoffMonths.count) cutoff months, so it splits by time: "
+                + "the test rows are chosen with --test-from (or pass --split random)")
+        }
+        if plan.fractionsGiven.valid && !needsValidation {
+            throw TrainError("--valid-fraction sets aside rows that choose the early-stopping round: add --early-stopping N, or leave it out")
+        }
         switch kind {
         case .random:
             guard plan.testFrom == nil, plan.validFrom == nil else { throw TrainError("--valid-from and --test-from belong to --split time") }

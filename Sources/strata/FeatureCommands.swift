@@ -82,9 +82,12 @@ struct Features: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List registered feature views and their versions.")
         @OptionGroup var store: StoreOption
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
+
+        func validate() throws { try validateStoreVersion(version) }
 
         func run() throws {
-            let opened = try Store(path: store.path)
+            let opened = try Store(path: store.path, version: version)
             var rows: [[String?]] = []
             let onlineTables = try opened.manifest.section(OnlineCatalog.self).tables
             for (name, versions) in try opened.manifest.section(FeatureCatalog.self).views.sorted(by: { $0.key < $1.key }) {
@@ -107,7 +110,10 @@ extension Features {
         @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
         @Option(help: "Output: table (the YAML as registered), csv or json.") var format: OutputFormat = .table
 
-        func validate() throws { _ = try versionedName(view, flag: "the view") }
+        func validate() throws {
+            _ = try versionedName(view, flag: "the view")
+            try validateStoreVersion(version)
+        }
 
         func run() throws {
             let (name, number) = try versionedName(view, flag: "the view")
@@ -129,14 +135,16 @@ extension Features {
         @Argument(help: "NAME or NAME@VERSION.") var first: String
         @Argument(help: "NAME or NAME@VERSION.") var second: String
         @Option(help: "Output: table (a unified-style diff), csv or json (the changed lines).") var format: OutputFormat = .table
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
 
         func validate() throws {
             _ = try versionedName(first, flag: "the first view")
             _ = try versionedName(second, flag: "the second view")
+            try validateStoreVersion(version)
         }
 
         func run() throws {
-            let opened = try Store(path: store.path)
+            let opened = try Store(path: store.path, version: version)
             let a = try versionedName(first, flag: "the first view")
             let b = try versionedName(second, flag: "the second view")
             let (left, leftEntry) = try FeatureRegistry.source(store: opened, name: a.name, version: a.version)
@@ -190,12 +198,27 @@ extension Features {
         @OptionGroup var store: StoreOption
         @Argument(help: "msno values.") var msno: [String]
         @Option(help: "As of this day (YYYYMMDD or YYYY-MM-DD); default: the online table's day.") var asOf: String?
-        @Option(help: "Feature view (default: the only one registered).") var view: String?
+        @Option(help: "Feature view: NAME or NAME@VERSION (default: the only one registered; its online table's version, else its latest).") var view: String?
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
+
+        func validate() throws {
+            if let view { _ = try versionedName(view, flag: "--view") }
+            if let asOf { _ = try dayNumber(asOf, flag: "--as-of") }
+            try validateStoreVersion(version)
+        }
 
         func run() throws {
-            let opened = try Store(path: store.path)
-            let found = try FeatureVectors.lookup(store: opened, view: view, msno: msno, asOfDay: try asOf.map { Int(try dayNumber($0, flag: "--as-of")) })
+            let opened = try Store(path: store.path, version: version)
+            let reference = try view.map { try versionedName($0, flag: "--view") }
+            let found = try FeatureVectors.lookup(store: opened, view: reference?.name, version: reference?.version, msno: msno,
+                                                  asOfDay: try asOf.map { Int(try dayNumber($0, flag: "--as-of")) })
+            if format == .table {
+                switch found.source {
+                case .online(let day): print("\(found.view) v\(found.viewVersion), from the online table as of \(ValueText.date(Int64(day), style: .iso))")
+                case .computed(let day): print("\(found.view) v\(found.viewVersion), computed as of \(ValueText.date(Int64(day), style: .iso))")
+                }
+            }
             let header = ["msno"] + found.names
             let rows = found.rows.map { row in [row.msno] + zip(row.values, found.types).map { $0.text(as: $1) } }
             let unknown = found.unknown

@@ -64,7 +64,6 @@ struct Ingest: ParsableCommand {
                 }
                 return
             }
-            printError("inferred schema of \(table!) from \(files[0]) (save it with --dry-run, edit, and pass --schema FILE to change it):\n" + inferred.yaml)
             options.customSchema = inferred
         }
         if stdoutIsTerminal {
@@ -83,6 +82,9 @@ struct Ingest: ParsableCommand {
             throw error
         }
         if stdoutIsTerminal { writeStandardError("\r\u{1B}[K") }
+        if inferSchema, let inferred = options.customSchema {
+            printError("inferred schema of \(table!) from \(files[0]) (save it with --dry-run, edit, and pass --schema FILE to change it):\n" + inferred.yaml)
+        }
         if format == .json {
             struct File: Encodable { var file, table: String; var rows, rejected, bytes: Int; var seconds: Double }
             struct Output: Encodable { var committedVersion: Int; var files: [File]; var rejected: Int; var rejectsFiles: [String] }

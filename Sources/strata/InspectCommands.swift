@@ -13,6 +13,8 @@ struct Tables: ParsableCommand {
     @Option(parsing: .unconditional, help: "Open this committed version instead of the latest.") var version: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
+    func validate() throws { try validateStoreVersion(version) }
+
     func run() throws {
         let opened = try Store(path: store.path, version: version)
         let header = ["table", "rows", "partitions", "segments", "bytes", "csv_bytes", "ratio", "kind"]
@@ -37,6 +39,8 @@ struct Describe: ParsableCommand {
     @Argument(help: "Table name.") var table: String
     @Option(parsing: .unconditional, help: "Open this committed version instead of the latest.") var version: Int?
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
+    func validate() throws { try validateStoreVersion(version) }
 
     func run() throws {
         let opened = try Store(path: store.path, version: version)
@@ -192,6 +196,17 @@ struct Scan: ParsableCommand {
         if let limit, limit < 0 { throw ValidationError("--limit must be zero or positive") }
         if let from { _ = try dayNumber(from, flag: "--from") }
         if let to { _ = try dayNumber(to, flag: "--to") }
+        if let from, let to, try dayNumber(from, flag: "--from") > dayNumber(to, flag: "--to") {
+            throw ValidationError("--from \(from) is after --to \(to): the range would hold no day")
+        }
+        if let columns {
+            let names = columns.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if names.contains(where: \.isEmpty) { throw ValidationError("--columns '\(columns.prefix(80))' has an empty column name") }
+            if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                throw ValidationError("--columns names \(repeated.prefix(64)) twice")
+            }
+        }
+        try validateStoreVersion(version)
     }
 
     func run() throws {

@@ -20,6 +20,7 @@ struct QueryCommand: ParsableCommand {
 
     func validate() throws {
         if memoryLimitMiB < 1 || memoryLimitMiB > 1 << 30 { throw ValidationError("--memory-limit must be between 1 and \(1 << 30) (MiB)") }
+        try validateStoreVersion(version)
     }
 
     func run() throws {

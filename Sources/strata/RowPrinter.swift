@@ -148,6 +148,7 @@ final class RowPrinter {
     private func layout() -> String {
         // Control characters in data would move the cursor or drive the terminal: shown as escapes.
         let cells = buffered.map { $0.map { $0.map(Self.visible) ?? "NULL" } }
+        let header = self.header.map(Self.visible)
         var widths = header.map(\.count)
         for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
         func line(_ values: [String]) -> String {
@@ -155,7 +156,7 @@ final class RowPrinter {
                 value + String(repeating: " ", count: widths[index] - value.count)
             }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }
-        var text = line(header.map(Self.visible))
+        var text = line(header)
         text += line(widths.map { String(repeating: "-", count: $0) })
         for row in cells { text += line(row) }
         return text

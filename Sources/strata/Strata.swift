@@ -167,6 +167,11 @@ func validateName(_ name: String, flag: String) throws {
     }
 }
 
+/// `--version N` (time travel) names a committed version: 1 or more.
+func validateStoreVersion(_ version: Int?) throws {
+    if let version, version < 1 { throw ValidationError("--version must be a committed version, 1 or more (strata versions lists them), got \(version)") }
+}
+
 /// `NAME` or `NAME@VERSION` (a feature view, a model version), a usage error otherwise.
 func versionedName(_ text: String, flag: String, versionRequired: Bool = false) throws -> (name: String, version: Int?) {
     let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)

@@ -21,9 +21,9 @@ struct Train: ParsableCommand {
     var testFrom: String?
     @Option(name: .customLong("valid-from"), help: "Time split with --early-stopping: first cutoff of the validation rows (default: the month before the test rows). Without early stopping: the first held-out cutoff, as --test-from.")
     var validFrom: String?
-    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Random split: share of the users that test.") var testFraction = 0.2
+    @Option(name: .customLong("test-fraction"), parsing: .unconditional, help: "Random split: share of the users that test (default 0.2).") var testFraction: Double?
     @Option(name: .customLong("valid-fraction"), parsing: .unconditional, help: "Share of the remaining users that validate, for --early-stopping when no month is left to validate with.")
-    var validFraction = 0.2
+    var validFraction: Double?
     @Option(parsing: .unconditional, help: "Boosting rounds.") var rounds = 200
     @Option(name: .customLong("learning-rate")) var learningRate = 0.05
     @Option(name: .customLong("num-leaves")) var numLeaves = 31
@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func validate() throws {
-        guard testFraction > 0, testFraction < 1, validFraction > 0, validFraction < 1 else {
+        guard (testFraction ?? 0.2) > 0, (testFraction ?? 0.2) < 1, (validFraction ?? 0.2) > 0, (validFraction ?? 0.2) < 1 else {
             throw ValidationError("--test-fraction and --valid-fraction must be between 0 and 1 (exclusive)")
         }
         if let testFrom { _ = try dayNumber(testFrom, flag: "--test-from") }
@@ -74,8 +74,9 @@ struct Train: ParsableCommand {
         request.split.kind = split
         request.split.validFrom = try validFrom.map { try dayNumber($0, flag: "--valid-from") }
         request.split.testFrom = try testFrom.map { try dayNumber($0, flag: "--test-from") }
-        request.split.testFraction = testFraction
-        request.split.validFraction = validFraction
+        request.split.testFraction = testFraction ?? 0.2
+        request.split.validFraction = validFraction ?? 0.2
+        request.split.fractionsGiven = (test: testFraction != nil, valid: validFraction != nil)
         request.threshold = threshold
         request.register = register
         var parameters = GBDTParameters()
@@ -150,12 +151,15 @@ struct Runs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Training runs recorded in the store.", subcommands: [List.self, Show.self, Compare.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List runs with their validation metrics.")
+        static let configuration = CommandConfiguration(abstract: "List runs with their test metrics.")
         @OptionGroup var store: StoreOption
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
+
+        func validate() throws { try validateStoreVersion(version) }
 
         func run() throws {
-            let opened = try Store(path: store.path)
+            let opened = try Store(path: store.path, version: version)
             let rows: [[String?]] = try opened.manifest.section(RunLog.self).runs.map { entry in
                 let record = try TrainingRunner.record(store: opened, id: entry.id)
                 return [record.id, record.createdAt, record.model.rawValue, record.trainingSet, String(record.trainRows),
@@ -170,9 +174,12 @@ struct Runs: ParsableCommand {
         @OptionGroup var store: StoreOption
         @Argument(help: "Run id (run-000001).") var id: String
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
+
+        func validate() throws { try validateStoreVersion(version) }
 
         func run() throws {
-            let record = try TrainingRunner.record(store: try Store(path: store.path), id: id)
+            let record = try TrainingRunner.record(store: try Store(path: store.path, version: version), id: id)
             try RunPrinter.print(record, format: format) {
                 RunPrinter.summary(record)
                 print("\nparameters: " + record.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
@@ -191,9 +198,12 @@ struct Runs: ParsableCommand {
         @Argument(help: "First run id.") var first: String
         @Argument(help: "Second run id.") var second: String
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
+
+        func validate() throws { try validateStoreVersion(version) }
 
         func run() throws {
-            let opened = try Store(path: store.path)
+            let opened = try Store(path: store.path, version: version)
             let a = try TrainingRunner.record(store: opened, id: first)
             let b = try TrainingRunner.record(store: opened, id: second)
             func row(_ name: String, _ x: Double?, _ y: Double?) -> [String?] {
@@ -251,9 +261,12 @@ struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List registered models.")
         @OptionGroup var store: StoreOption
         @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+        @Option(parsing: .unconditional, help: "Open this committed store version instead of the latest.") var version: Int?
+
+        func validate() throws { try validateStoreVersion(version) }
 
         func run() throws {
-            let opened = try Store(path: store.path)
+            let opened = try Store(path: store.path, version: version)
             var rows: [[String?]] = []
             for (name, versions) in try opened.manifest.section(ModelCatalog.self).models.sorted(by: { $0.key < $1.key }) {
                 for version in versions {
@@ -330,10 +343,11 @@ struct Predict: ParsableCommand {
         let counts = report.bucketCounts
         if format != .table {
             struct Output: Encodable {
-                var table: String; var rows: Int; var model: String; var modelVersion: Int; var run: String
+                var table: String; var rows: Int; var model: String; var modelVersion: Int; var run: String; var asOf: String?; var trainingSet: String?
                 var bucketA, bucketB, bucketC: Int; var seconds: Double; var committedVersion: Int
             }
             let output = Output(table: out, rows: report.rowCount, model: model, modelVersion: report.modelVersion.version, run: report.modelVersion.runId,
+                                asOf: try asOf.map { ValueText.date(try dayNumber($0, flag: "--as-of"), style: .iso) }, trainingSet: trainingSet,
                                 bucketA: counts["A"] ?? 0, bucketB: counts["B"] ?? 0, bucketC: counts["C"] ?? 0, seconds: report.seconds,
                                 committedVersion: report.committedVersion)
             try RecordPrinter(format: format).print(output, fields: [

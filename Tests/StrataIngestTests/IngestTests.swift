@@ -196,11 +196,14 @@ func write(_ text: String, to path: String) {
     func everyRealSampleIngests() throws {
         let files = csvFiles()
         try #require(!files.isEmpty, "../shared/kkbox-sample holds no CSV")
-        var options = IngestOptions()
-        options.cutoffDay = Int64(Dates.dayNumber(yyyymmdd: 20_170_301)!)
         for file in files {
             let header = try String(contentsOfFile: file, encoding: .utf8).prefix(200).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             if header.trimmingCharacters(in: .whitespaces) == "msno" { continue }  // an id list, not a table
+            // Kaggle's train.csv layout takes its cutoff from the command line; the other tables have theirs.
+            var options = IngestOptions()
+            if (header.hasSuffix("is_churn") || header.hasSuffix("is_churn\r")) && !header.contains("cutoff_date") {
+                options.cutoffDay = Int64(Dates.dayNumber(yyyymmdd: 20_170_301)!)
+            }
             let store = temporaryDirectory() + "/db"
             let report = try Ingester.ingest(store: store, files: [file], options: options)
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(whereSeparator: \.isNewline).count - 1
