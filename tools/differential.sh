@@ -49,7 +49,10 @@ if [ -d "$samples" ]; then
   while IFS= read -r file; do
     [ "$(head -c 5 "$file")" = "msno" ] && [ "$(head -1 "$file" | tr -d '\r')" = "msno" ] && continue
     index=$((index + 1))
-    "$BIN" ingest --db "$work/sample-$index" --cutoff 20170301 "$file" > /dev/null
+    # Kaggle's train.csv layout (msno,is_churn) takes its cutoff from the command line.
+    cutoff=()
+    [ "$(head -1 "$file" | tr -d '\r' | sed 's/^\xEF\xBB\xBF//')" = "msno,is_churn" ] && cutoff=(--cutoff 20170301)
+    "$BIN" ingest --db "$work/sample-$index" "${cutoff[@]}" "$file" > /dev/null
     compare_store "$work/sample-$index"
   done < <(find "$samples" -name '*.csv' | sort)
 else
