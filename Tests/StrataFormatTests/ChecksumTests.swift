@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import StrataFormat
 
@@ -26,4 +27,20 @@ import Testing
         let half = Checksum.crc32c(Array(bytes[..<5_000]))
         #expect(Array(bytes[5_000...]).withUnsafeBytes { Checksum.crc32c($0, seed: half) } == whole)
     }
+}
+
+/// Dates print as YYYY-MM-DD (format-spec §10) across the whole calendar the store accepts, and days
+/// outside it still print (as signed years) rather than trap.
+@Test func datesPrintAsISOAcrossTheCalendar() {
+    let cases: [(Int, String)] = [(0, "1970-01-01"), (17_226, "2017-03-01"), (-1, "1969-12-31"), (11_016, "2000-02-29"),
+                                  (-719_162, "0001-01-01"), (2_932_896, "9999-12-31"), (-719_528, "0000-01-01")]
+    for (day, text) in cases { #expect(ValueText.date(Int64(day), style: .iso) == text, "\(day)") }
+    // Every day of 1900-2100 against the slow, obviously right form.
+    for day in -25_567...47_482 {
+        let (y, m, d) = Dates.civil(dayNumber: day)
+        let expected = String(format: "%04d-%02d-%02d", y, m, d)
+        if ValueText.date(Int64(day), style: .iso) != expected { Issue.record("\(day): \(ValueText.date(Int64(day), style: .iso)) != \(expected)"); break }
+    }
+    #expect(ValueText.date(Int64(Int32.min), style: .iso).hasPrefix("-"))
+    #expect(ValueText.date(Int64(Int32.max), style: .iso).count > 10)
 }
