@@ -33,7 +33,7 @@ Workloads (--workloads, default all; the same commands as the other drivers of t
           to the other form when its own is missing). µs per lookup: p50, p99, mean.
   train   `strata train --training-set w1 --model M --format json` (train_bench.py) on a W1 training set built
           once per store, for each of --train-models (default gbdt,logistic): the run's trainSeconds (the figure
-          train_bench.py reports), its durationSeconds, and the whole process; validation AUCs are compared.
+          train_bench.py reports), its durationSeconds, and the whole process; held-out (test) AUCs are compared.
 Progress lines of the binaries (stderr) are held back and shown only when a command fails.
 """
 import argparse
@@ -198,7 +198,7 @@ def train_run(ctx, side, tag):
     for model in ctx["models"]:
         seconds, rss, out = run([ctx["bin"][side], "train", "--db", ctx["db"][side], "--training-set", "w1",
                                  "--model", model, "--format", "json"])
-        record = json.loads(out)
+        record = benchlib.run_record(out)
         if record.get("trainSeconds") is not None:
             figures[f"train {model} fit s (trainSeconds)"] = record["trainSeconds"]
         if record.get("durationSeconds") is not None:

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import run_record  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STRATA = os.path.join(ROOT, ".build", "release", "strata")
 PEERS = os.path.join(ROOT, "tools", "bench", "peers")
@@ -53,7 +56,7 @@ def main():
             started = time.perf_counter()
             out = subprocess.run([STRATA, "train", "--db", db, "--training-set", "w1", "--model", model, "--format", "json"],
                                  check=True, capture_output=True, text=True).stdout
-            record = json.loads(out)
+            record = run_record(out)
             record["wall_seconds"] = time.perf_counter() - started
             runs.append(record)
         results[f"strata_{model}"] = min(runs, key=lambda run: run["trainSeconds"])
