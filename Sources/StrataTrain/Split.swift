@@ -111,11 +111,13 @@ extension Dataset {
         // A user counts as a churner when any of their rows churned.
         var churned: [Int64: Bool] = [:]
         for row in rows { churned[entities[row], default: false] = churned[entities[row], default: false] || labels[row] == 1 }
-        var generator = SplitRandom(seed: seed)
+        var generator = SplitMix(seed: seed)
         var taken = Set<Int64>()
         for stratum in [true, false] {
             var users = churned.filter { $0.value == stratum }.map(\.key).sorted()
-            users.shuffle(using: &generator)
+            // Fisher-Yates with the training layer's own SplitMix64, so a seed gives the same split on every
+            // machine and Swift version (the standard library's shuffle may change its algorithm).
+            for index in stride(from: users.count - 1, to: 0, by: -1) { users.swapAt(index, generator.below(index + 1)) }
             taken.formUnion(users.prefix(Int((Double(users.count) * fraction).rounded())))
         }
         let takenRows = rows.filter { taken.contains(entities[$0]) }
@@ -125,18 +127,5 @@ extension Dataset {
                 + "use a larger --\(what == "test" ? "test" : "valid")-fraction or more data")
         }
         return (rest, takenRows)
-    }
-}
-
-/// SplitMix64: a small seeded generator, so a split is the same on every machine and Swift version.
-struct SplitRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
