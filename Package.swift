@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Strata",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .executable(name: "strata-bench", targets: ["strata-bench"]),
@@ -13,10 +13,16 @@ let package = Package(
         .library(name: "StrataFormat", targets: ["StrataFormat"]),
         .library(name: "StrataStorage", targets: ["StrataStorage"]),
         .library(name: "StrataTrain", targets: ["StrataTrain"]),
+        .library(name: "StrataServe", targets: ["StrataServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The system's compression and checksum libraries (Debian: liblz4-dev, libzstd-dev, zlib1g-dev).
@@ -41,6 +47,18 @@ let package = Package(
             dependencies: ["StrataQuery", .product(name: "Yams", package: "Yams")]),
         // Gradient-boosted trees and a logistic baseline trained from training sets; runs, registry, predictions.
         .target(name: "StrataTrain", dependencies: ["StrataFeatures"]),
+        // HTTP serving of online features and churn scores, the serving log, metrics and the dashboard.
+        .target(
+            name: "StrataServe",
+            dependencies: [
+                "StrataTrain",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The command-line tool: a thin layer over the libraries above.
         .executableTarget(
             name: "strata",
@@ -49,6 +67,7 @@ let package = Package(
                 "StrataQuery",
                 "StrataFeatures",
                 "StrataTrain",
+                "StrataServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

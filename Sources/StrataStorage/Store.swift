@@ -30,6 +30,10 @@ public final class Store: @unchecked Sendable {
 
     public var tableNames: [String] { manifest.tables.keys.sorted() }
 
+    /// The latest committed version of the store at `path` (0 before the first commit), without opening
+    /// it: one directory listing, cheap enough to poll.
+    public static func latestVersion(path: String) throws -> Int { try StorePaths.latestVersion(path) }
+
     /// Every committed version of the store that opens (a version whose manifest is damaged is skipped:
     /// the storage layer's `verify` reports it), oldest first. The layers above check their own files with it.
     public static func openableVersions(path: String) throws -> [Store] {

@@ -33,14 +33,15 @@ public final class StoreWriter: @unchecked Sendable {
     nonisolated(unsafe) public static var lockWaitSeconds = 0.0
 
     /// Opens `path` for writing, creating the store when `create` is true and it does not exist.
-    public init(path: String, create: Bool = true) throws {
+    /// - Parameter lockWaitSeconds: how long to wait for another writer's lock (default `lockWaitSeconds`).
+    public init(path: String, create: Bool = true, lockWaitSeconds: Double? = nil) throws {
         if !FileSystem.isDirectory(StorePaths.manifestDirectory(path)) {
             guard create else { throw StorageError.notAStore(path: path) }
             createdDirectory = !FileSystem.isDirectory(path) && !FileSystem.isSymbolicLink(path)
             try FileSystem.createDirectories(StorePaths.manifestDirectory(path))
         }
         self.path = path
-        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path), waitSeconds: Self.lockWaitSeconds)
+        let fd = try FileSystem.lockExclusive(path + "/LOCK", lockedError: .locked(path: path), waitSeconds: lockWaitSeconds ?? Self.lockWaitSeconds)
         lockFD = fd
         do {
             let store = try Store(path: path)

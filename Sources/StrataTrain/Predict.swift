@@ -68,9 +68,7 @@ public struct PredictReport: Sendable {
 public enum Predictor {
     public static func predict(storePath: String, request: PredictRequest, progress: ((String) -> Void)? = nil) throws -> PredictReport {
         let started = Date()
-        guard request.bucketA > request.bucketB, (0...1).contains(request.bucketA), (0...1).contains(request.bucketB) else {
-            throw TrainError("bucket thresholds need 0 <= --bucket-b < --bucket-a <= 1")
-        }
+        let thresholds = try BucketThresholds(a: request.bucketA, b: request.bucketB)
         let writer = try StoreWriter(path: storePath, create: false)
         do {
             let store = try Store(path: storePath, version: writer.base.version)
@@ -78,15 +76,10 @@ public enum Predictor {
             guard request.outputTable != request.trainingSet else {
                 throw TrainError("--out \(request.outputTable) is the training set being scored; choose another name")
             }
-            let entry = try ModelRegistry.resolve(store: store, reference: request.model)
-            let run = try TrainingRunner.record(store: store, id: entry.runId)
-            let artifact = try TrainingRunner.model(store: store, runId: entry.runId)
-            guard artifact.featureNames == run.featureNames else {
-                throw TrainError("run \(run.id)'s record and model file name different features; the run is damaged")
-            }
-            let categoryNames = artifact.gbdt?.categoryNames ?? Array(repeating: [], count: artifact.featureNames.count)
-            var encoding: [String: [String]] = [:]
-            for (index, name) in artifact.featureNames.enumerated() where !categoryNames[index].isEmpty { encoding[name] = categoryNames[index] }
+            let scorer = try ModelScorer(store: store, reference: request.model)
+            let (entry, run, artifact) = (scorer.entry, scorer.run, scorer.artifact)
+            let categoryNames = scorer.categoryNames
+            let encoding = scorer.categoryEncoding
             progress?("computing features")
             let dataset: Dataset
             var asOf: String?
@@ -104,7 +97,7 @@ public enum Predictor {
             let rows = Array(0..<dataset.rowCount)
             progress?("scoring \(rows.count) rows")
             let probabilities = artifact.probabilities(dataset, rows: rows)
-            let buckets = probabilities.map { $0 >= request.bucketA ? "A" : $0 >= request.bucketB ? "B" : "C" }
+            let buckets = probabilities.map(thresholds.bucket)
             let explained: [Int]
             switch request.explain {
             case .all: explained = rows
@@ -224,7 +217,8 @@ public enum Predictor {
         switch artifact.kind {
         case .gbdt:
             let model = artifact.gbdt!
-            let slices = ProcessInfo.processInfo.activeProcessorCount
+            // A few rows (a served request) are explained inline: threads cost more than they save.
+            let slices = rows.count < 64 ? 1 : ProcessInfo.processInfo.activeProcessorCount
             guard !rows.isEmpty else { return [] }
             let parts = parallelMap(slices) { slice in
                 model.contributions(dataset, rows: Array(rows[(rows.count * slice / slices)..<(rows.count * (slice + 1) / slices)]))

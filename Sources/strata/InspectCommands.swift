@@ -18,13 +18,9 @@ struct Tables: ParsableCommand {
     func run() throws {
         let opened = try Store(path: store.path, version: version)
         let header = ["table", "rows", "partitions", "segments", "bytes", "csv_bytes", "ratio", "kind"]
-        let rows: [[String?]] = try opened.tableNames.map { name in
-            let table = try opened.table(name)
-            let derived = table.lineage != nil
-            return [name, String(table.rowCount), String(table.partitions.count), String(table.segments.count), String(table.sizeBytes),
-                    derived ? nil : String(table.sourceBytes),
-                    table.sourceBytes > 0 ? String(format: "%.3f", Double(table.sizeBytes) / Double(table.sourceBytes)) : nil,
-                    derived ? "derived" : "ingested"]
+        let rows: [[String?]] = try opened.tableListing().map { table in
+            [table.table, String(table.rows), String(table.partitions), String(table.segments), String(table.bytes),
+             table.csvBytes.map(String.init), table.ratio.map { String(format: "%.3f", $0) }, table.kind]
         }
         if format == .table { print("store \(store.path), version \(opened.version), \(grouped(opened.manifest.entities.count)) entities (msno)") }
         RowPrinter.print(header: header, rows: rows, format: format)

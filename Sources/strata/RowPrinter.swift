@@ -125,25 +125,7 @@ final class RowPrinter {
         Double(value) != nil && value != "nan" && value != "inf" && value != "-inf" && !value.hasPrefix("+")
     }
 
-    private func appendJSONString(_ value: String) {
-        output.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): append("\\\"")
-            case UInt8(ascii: "\\"): append("\\\\")
-            case 10: append("\\n")
-            case 13: append("\\r")
-            case 9: append("\\t")
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                append("\\u00")
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 15)])
-            default: output.append(byte)
-            }
-        }
-        output.append(UInt8(ascii: "\""))
-    }
+    private func appendJSONString(_ value: String) { JSONText.appendString(value, to: &output) }
 
     private func layout() -> String {
         // Control characters in data would move the cursor or drive the terminal: shown as escapes.
@@ -167,11 +149,7 @@ final class RowPrinter {
 /// snake_case keys, keys sorted, non-finite numbers as the strings "nan", "inf", "-inf".
 enum JSONOutput {
     static func print<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        writeStandardOutput(Array(try encoder.encode(value)) + [10])
+        writeStandardOutput(Array(try JSONText.recordEncoder.encode(value)) + [10])
     }
 }
 

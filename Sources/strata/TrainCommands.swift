@@ -160,10 +160,9 @@ struct Runs: ParsableCommand {
 
         func run() throws {
             let opened = try Store(path: store.path, version: version)
-            let rows: [[String?]] = try opened.manifest.section(RunLog.self).runs.map { entry in
-                let record = try TrainingRunner.record(store: opened, id: entry.id)
-                return [record.id, record.createdAt, record.model.rawValue, record.trainingSet, String(record.trainRows),
-                        record.test.auc.map { String(format: "%.4f", $0) }, String(format: "%.4f", record.test.logLoss), String(format: "%.2f", record.durationSeconds)]
+            let rows: [[String?]] = try TrainingRunner.listing(store: opened).map { run in
+                [run.run, run.createdAt, run.model, run.trainingSet, String(run.trainRows),
+                 run.testAuc.map { String(format: "%.4f", $0) }, String(format: "%.4f", run.testLogLoss), String(format: "%.2f", run.seconds)]
             }
             RowPrinter.print(header: ["run", "created_at", "model", "training_set", "train_rows", "test_auc", "test_log_loss", "seconds"], rows: rows, format: format)
         }
@@ -267,12 +266,8 @@ struct Models: ParsableCommand {
 
         func run() throws {
             let opened = try Store(path: store.path, version: version)
-            var rows: [[String?]] = []
-            for (name, versions) in try opened.manifest.section(ModelCatalog.self).models.sorted(by: { $0.key < $1.key }) {
-                for version in versions {
-                    let record = try TrainingRunner.record(store: opened, id: version.runId)
-                    rows.append([name, String(version.version), version.stage, version.runId, record.test.auc.map { String(format: "%.4f", $0) }, version.updatedAt])
-                }
+            let rows: [[String?]] = try ModelRegistry.listing(store: opened).map { model in
+                [model.model, String(model.version), model.stage, model.run, model.testAuc.map { String(format: "%.4f", $0) }, model.updatedAt]
             }
             RowPrinter.print(header: ["model", "version", "stage", "run", "test_auc", "updated_at"], rows: rows, format: format)
         }

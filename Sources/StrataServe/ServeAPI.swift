@@ -1,0 +1,320 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StrataFeatures
+import StrataFormat
+import StrataStorage
+import StrataTrain
+
+/// The JSON API: every handler takes one snapshot at its start and answers from it alone, so a hot swap
+/// never mixes two versions in one answer.
+struct ServeAPI: Sendable {
+    let state: ServingState
+    let options: ServeOptions
+    let logQueue: ServingLogQueue
+    let compute: ComputeLimiter
+    let log: @Sendable (String) -> Void
+
+    // MARK: Features
+
+    func feature(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        // msno are base64: a "/" in one arrives percent-encoded (%2F) so that it stays one path segment.
+        guard let raw = context.parameters.get("msno"), let msno = raw.removingPercentEncoding, !msno.isEmpty else {
+            throw APIError.badRequest("the path needs an msno, percent-encoded: /v1/features/{msno}")
+        }
+        let query = request.uri.queryParameters
+        for (key, _) in query where key != "view" && key != "as_of" {
+            throw APIError.badRequest("unknown query parameter '\(String(key).prefix(64))' (this route takes view and as_of)")
+        }
+        let answer = try await vectors(msno: [msno], view: query["view"].map(String.init), asOf: query["as_of"].map(String.init))
+        guard let row = answer.rows.first else {
+            throw APIError.notFound("msno \(msno.prefix(64)) is not in the store" + answer.unknownNote)
+        }
+        var body: [UInt8] = []
+        answer.appendHeader(to: &body)
+        body += Array(",\"msno\":".utf8)
+        JSONText.appendString(row.msno, to: &body)
+        body += Array(",\"features\":".utf8)
+        FeatureJSON.appendObject(names: answer.names, types: answer.types, values: row.values, columns: Array(answer.names.indices), to: &body)
+        body.append(UInt8(ascii: "}"))
+        return .json(body)
+    }
+
+    func features(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let object = try await RequestBody.object(request, allowed: ["msno", "view", "as_of"])
+        let msno = try RequestBody.msnoList(object["msno"], required: true)
+        let answer = try await vectors(msno: msno, view: try RequestBody.string(object["view"], field: "view"),
+                                       asOf: try RequestBody.string(object["as_of"], field: "as_of"))
+        var body: [UInt8] = []
+        answer.appendHeader(to: &body)
+        body += Array(",\"vectors\":[".utf8)
+        for (index, row) in answer.rows.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body += Array("{\"msno\":".utf8)
+            JSONText.appendString(row.msno, to: &body)
+            body += Array(",\"features\":".utf8)
+            FeatureJSON.appendObject(names: answer.names, types: answer.types, values: row.values, columns: Array(answer.names.indices), to: &body)
+            body.append(UInt8(ascii: "}"))
+        }
+        body += Array("],\"unknown\":".utf8)
+        RequestBody.appendStrings(answer.unknown, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return .json(body)
+    }
+
+    /// Vectors from the snapshot's online table when it answers for that day, else computed as of the day.
+    private func vectors(msno: [String], view: String?, asOf: String?) async throws -> VectorAnswer {
+        let snapshot = state.snapshot
+        if let view { try checkName(view, what: "view") }
+        let day = try asOf.map { text -> Int in
+            guard let day = Dates.parse(text) else { throw APIError.badRequest("as_of must be a date as YYYYMMDD or YYYY-MM-DD, got '\(text.prefix(32))'") }
+            return day
+        }
+        let views = (try? snapshot.store.manifest.section(FeatureCatalog.self).views.keys.sorted()) ?? []
+        let name = view ?? snapshot.scorer?.lineage?.featureView ?? (views.count == 1 ? views[0] : nil)
+        guard let name else {
+            throw APIError.badRequest(views.isEmpty ? "no feature view is registered in the store" : "name the feature view: ?view= one of \(views.joined(separator: ", "))")
+        }
+        guard views.contains(name) else {
+            throw APIError.notFound("no feature view '\(name)' (registered: \(views.isEmpty ? "none" : views.joined(separator: ", ")))")
+        }
+        if let table = snapshot.online[name], day == nil || day == table.asOfDay {
+            var answer = VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online",
+                                      names: table.schemas.map(\.name), types: table.schemas.map(\.type), rows: [], unknown: [],
+                                      onlineEntities: table.entry.entityCount)
+            for key in msno {
+                if let vector = table.lookup(key) { answer.rows.append((key, vector.values)) } else { answer.unknown.append(key) }
+            }
+            return answer
+        }
+        guard let day else {
+            throw APIError.notFound("feature view \(name) has no online table: pass as_of=YYYYMMDD, or run strata features materialize")
+        }
+        let store = snapshot.store
+        let found = try await compute.run { try FeatureVectors.lookup(store: store, view: name, msno: msno, asOfDay: day) }
+        return VectorAnswer(view: found.view, viewVersion: found.viewVersion, asOfDay: day, source: "computed", names: found.names, types: found.types,
+                            rows: found.rows, unknown: found.unknown, onlineEntities: nil)
+    }
+
+    // MARK: Scores
+
+    func score(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let object = try await RequestBody.object(request, allowed: ["msno", "vectors", "as_of", "explain"])
+        let explain = try RequestBody.bool(object["explain"], field: "explain") ?? true
+        let snapshot = state.snapshot
+        guard let scorer = snapshot.scorer else { throw APIError.notReady(snapshot.modelProblem ?? "no production model is loaded") }
+        var names: [String]
+        var types: [LogicalType]
+        var keys: [String?]
+        var vectors: [[FeatureValue]]
+        var unknown: [String] = []
+        var columns: [Int]
+        switch (object["msno"], object["vectors"]) {
+        case (.some, .some), (nil, nil):
+            throw APIError.badRequest("give either \"msno\": [ids] or \"vectors\": [{feature: value}], not both or neither")
+        case (let list?, nil):
+            let msno = try RequestBody.msnoList(list, required: true)
+            if let asOf = try RequestBody.string(object["as_of"], field: "as_of") {
+                guard let day = Dates.parse(asOf) else { throw APIError.badRequest("as_of must be a date as YYYYMMDD or YYYY-MM-DD") }
+                guard let lineage = scorer.lineage else { throw APIError.notReady(snapshot.scoreProblem ?? "the model has no feature view") }
+                let store = snapshot.store
+                let found = try await compute.run {
+                    try FeatureVectors.lookup(store: store, view: lineage.featureView, version: lineage.featureViewVersion, msno: msno, asOfDay: day)
+                }
+                (names, types, keys, vectors, unknown) = (found.names, found.types, found.rows.map(\.msno), found.rows.map(\.values), found.unknown)
+                columns = try scorer.binding(to: names)
+            } else {
+                guard let table = snapshot.scoringTable, let binding = snapshot.binding else {
+                    throw APIError.notReady(snapshot.scoreProblem ?? "no online table for the model's feature view")
+                }
+                (names, types, keys, vectors) = (table.schemas.map(\.name), table.schemas.map(\.type), [], [])
+                for key in msno {
+                    if let vector = table.lookup(key) {
+                        keys.append(key)
+                        vectors.append(vector.values)
+                    } else {
+                        unknown.append(key)
+                    }
+                }
+                columns = binding
+            }
+            if vectors.isEmpty {
+                throw APIError.notFound("no msno given is in the store's online table: \(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")")
+            }
+        case (nil, let given?):
+            guard object["as_of"] == nil else { throw APIError.badRequest("as_of applies to msno, not to given vectors") }
+            (names, types, columns) = (scorer.featureNames, [], Array(scorer.featureNames.indices))
+            (keys, vectors) = try whatIf(given, scorer: scorer, snapshot: snapshot, types: &types)
+        }
+        let scored = try await score(vectors: vectors, columns: columns, scorer: scorer, explain: explain)
+        var body: [UInt8] = Array("{\"model\":".utf8)
+        JSONText.appendString(scorer.reference, to: &body)
+        body += Array(",\"results\":[".utf8)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for (index, result) in scored.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(UInt8(ascii: "{"))
+            if let key = keys.indices.contains(index) ? keys[index] : nil {
+                body += Array("\"msno\":".utf8)
+                JSONText.appendString(key, to: &body)
+                body.append(UInt8(ascii: ","))
+            }
+            body += Array("\"churn_probability\":".utf8)
+            JSONText.appendNumber(result.probability, to: &body)
+            body += Array(",\"bucket\":\"\(result.bucket)\",\"reasons\":".utf8)
+            Self.appendReasons(result.reasons, explained: explain, to: &body)
+            body.append(UInt8(ascii: "}"))
+            if object["msno"] != nil, let key = keys[index], options.logSample > 0, Double.random(in: 0..<1) < options.logSample {
+                var features: [UInt8] = []
+                FeatureJSON.appendObject(names: names, types: types, values: vectors[index], columns: columns, to: &features)
+                logQueue.offer(ServingLogRecord(timeMs: now, msno: key, model: scorer.reference, probability: result.probability,
+                                                bucket: result.bucket, features: String(decoding: features, as: UTF8.self)))
+            }
+        }
+        body += Array("],\"unknown\":".utf8)
+        RequestBody.appendStrings(unknown, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return .json(body)
+    }
+
+    private struct Scored { var probability: Double; var bucket: String; var reasons: [Reason] }
+
+    /// Probabilities, buckets and reasons; batches large enough to hold a thread for long run off the
+    /// request threads.
+    private func score(vectors: [[FeatureValue]], columns: [Int], scorer: ModelScorer, explain: Bool) async throws -> [Scored] {
+        let thresholds = options.thresholds
+        let work: @Sendable () -> [Scored] = {
+            let dataset = scorer.dataset(vectors: vectors, columns: columns)
+            let probabilities = scorer.probabilities(dataset)
+            let reasons = explain ? scorer.reasons(dataset, rows: Array(0..<dataset.rowCount)) : Array(repeating: [], count: dataset.rowCount)
+            return probabilities.indices.map { Scored(probability: probabilities[$0], bucket: thresholds.bucket(probabilities[$0]), reasons: reasons[$0]) }
+        }
+        return vectors.count <= 16 ? work() : try await compute.run(work)
+    }
+
+    /// What-if vectors: every feature the model takes, by name, with a value of its type or null.
+    private func whatIf(_ given: JSONValue, scorer: ModelScorer, snapshot: ServingSnapshot, types: inout [LogicalType]) throws -> ([String?], [[FeatureValue]]) {
+        guard case .array(let items) = given, !items.isEmpty else { throw APIError.badRequest("\"vectors\" must be a non-empty array of objects") }
+        guard items.count <= ServeLimits.usersPerRequestMax else {
+            throw APIError.tooLarge("at most \(ServeLimits.usersPerRequestMax) vectors per request, got \(items.count)")
+        }
+        // The feature types of the model's view; without one, numbers (and strings for categories).
+        var typeOf: [String: LogicalType] = [:]
+        if let table = snapshot.scoringTable { for schema in table.schemas { typeOf[schema.name] = schema.type } }
+        types = scorer.featureNames.enumerated().map { index, name in typeOf[name] ?? (scorer.categoryNames[index].isEmpty ? .float64 : .string) }
+        let allowed = Set(scorer.featureNames + ["msno"])
+        var keys: [String?] = []
+        var vectors: [[FeatureValue]] = []
+        for (position, item) in items.enumerated() {
+            guard case .object(let fields) = item else { throw APIError.badRequest("vectors[\(position)] must be an object of feature: value") }
+            if let extra = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
+                throw APIError.badRequest("vectors[\(position)]: model \(scorer.reference) has no feature '\(extra.prefix(64))' (features: \(scorer.featureNames.joined(separator: ", ")))")
+            }
+            let missing = scorer.featureNames.filter { fields[$0] == nil }
+            guard missing.isEmpty else {
+                throw APIError.badRequest("vectors[\(position)] lacks \(missing.joined(separator: ", ")) (give null for a missing value)")
+            }
+            keys.append(try RequestBody.string(fields["msno"], field: "vectors[\(position)].msno"))
+            vectors.append(try scorer.featureNames.enumerated().map { index, name in try FeatureJSON.value(fields[name]!, type: types[index], feature: name) })
+        }
+        return (keys, vectors)
+    }
+
+    static func appendReasons(_ reasons: [Reason], explained: Bool, to body: inout [UInt8]) {
+        guard explained else { body += JSONText.nullBytes; return }
+        body.append(UInt8(ascii: "["))
+        for (index, reason) in reasons.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body += Array("{\"feature\":".utf8)
+            JSONText.appendString(reason.feature, to: &body)
+            body += Array(",\"value\":".utf8)
+            if let value = reason.value { JSONText.appendString(value, to: &body) } else { body += JSONText.nullBytes }
+            body += Array(",\"contribution\":".utf8)
+            JSONText.appendNumber(reason.contribution, to: &body)
+            body.append(UInt8(ascii: "}"))
+        }
+        body.append(UInt8(ascii: "]"))
+    }
+
+    // MARK: Catalogue, health
+
+    func models(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let snapshot = state.snapshot
+        struct Answer: Encodable { var storeVersion: Int; var serving: String?; var models: [ModelListing] }
+        return try .encoded(Answer(storeVersion: snapshot.store.version, serving: snapshot.scorer?.reference, models: try ModelRegistry.listing(store: snapshot.store)))
+    }
+
+    func runs(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let snapshot = state.snapshot
+        struct Answer: Encodable { var storeVersion: Int; var runs: [RunListing] }
+        return try .encoded(Answer(storeVersion: snapshot.store.version, runs: try TrainingRunner.listing(store: snapshot.store)))
+    }
+
+    func tables(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let snapshot = state.snapshot
+        struct Answer: Encodable { var storeVersion: Int; var entities: Int; var tables: [TableListing] }
+        return try .encoded(Answer(storeVersion: snapshot.store.version, entities: snapshot.store.manifest.entities.count, tables: try snapshot.store.tableListing()))
+    }
+
+    func ready(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let snapshot = state.snapshot
+        guard snapshot.isReady, let scorer = snapshot.scorer, let table = snapshot.scoringTable else {
+            throw APIError.notReady(snapshot.scoreProblem ?? snapshot.modelProblem ?? "not ready")
+        }
+        struct Answer: Encodable { var status: String; var storeVersion: Int; var model: String; var view: String; var viewVersion: Int; var asOf: String }
+        return try .encoded(Answer(status: "ready", storeVersion: snapshot.store.version, model: scorer.reference, view: scorer.lineage?.featureView ?? "",
+                                   viewVersion: table.entry.featureViewVersion, asOf: ValueText.date(Int64(table.asOfDay), style: .iso)))
+    }
+
+    /// `POST /v1/admin/promote` `{"model": NAME, "version": N, "stage": STAGE}` (with `--allow-admin` only).
+    func promote(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let object = try await RequestBody.object(request, allowed: ["model", "version", "stage"])
+        guard let name = try RequestBody.string(object["model"], field: "model") else { throw APIError.badRequest("\"model\" (a model name) is required") }
+        try checkName(name, what: "model")
+        guard case .integer(let version)? = object["version"], version > 0, version < Int64(Int32.max) else {
+            throw APIError.badRequest("\"version\" must be a positive integer")
+        }
+        guard let stage = try RequestBody.string(object["stage"], field: "stage"), ModelStages.all.contains(stage) else {
+            throw APIError.badRequest("\"stage\" must be one of \(ModelStages.all.joined(separator: ", "))")
+        }
+        let path = state.path
+        let versions: [ModelVersionEntry]
+        do {
+            versions = try await compute.run { try ModelRegistry.promote(storePath: path, name: name, version: Int(version), stage: stage) }
+        } catch let error as TrainError {
+            throw APIError.badRequest(error.message)
+        }
+        log("admin: \(name)@\(version) moved to \(stage)")
+        state.refresh(log: log)
+        struct Answer: Encodable { var model: String; var versions: [ModelVersionEntry] }
+        return try .encoded(Answer(model: name, versions: versions))
+    }
+
+    private func checkName(_ name: String, what: String) throws {
+        guard StoreNames.isValid(name) else {
+            throw APIError.badRequest("'\(name.prefix(64))' is not a valid \(what) name (letters, digits, _ and -; no path separators)")
+        }
+    }
+}
+
+/// Feature vectors found for a request, and where they came from.
+struct VectorAnswer {
+    var view: String
+    var viewVersion: Int
+    var asOfDay: Int
+    var source: String
+    var names: [String]
+    var types: [LogicalType]
+    var rows: [(msno: String, values: [FeatureValue])]
+    var unknown: [String]
+    /// Entities the online table holds (ids past it were ingested after materialisation).
+    var onlineEntities: Int?
+
+    var unknownNote: String { source == "online" ? " (or came after the online table of \(view) was materialised)" : "" }
+
+    func appendHeader(to body: inout [UInt8]) {
+        body += Array("{\"view\":".utf8)
+        JSONText.appendString(view, to: &body)
+        body += Array(",\"view_version\":\(viewVersion),\"as_of\":\"\(ValueText.date(Int64(asOfDay), style: .iso))\",\"source\":\"\(source)\"".utf8)
+    }
+}
