@@ -17,7 +17,7 @@ import PackageDescription
 
 let package = Package(
     name: "Consumer",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     dependencies: [.package(name: "Strata", path: "$root")],
     targets: [
         .executableTarget(name: "Consumer", dependencies: [

@@ -77,6 +77,42 @@ step strata predict --db "$dir/store" --model churn@production --as-of 20170401 
 step strata query --db "$dir/store" "SELECT reason_1_feature, count(*) AS users, round(avg(reason_1_contribution), 2) AS mean_push FROM churn_risk WHERE bucket = 'A' GROUP BY 1 ORDER BY users DESC, 1"
 step strata models list --db "$dir/store"
 step strata versions --db "$dir/store"
+
+# Serving: the same store over HTTP, on a free port, stopped (SIGTERM) at the end.
+echo
+echo "# strata serve, in the background; every request below is printed and run with curl"
+show_cmd strata serve --db "$dir/store" --listen 127.0.0.1:0 --log-sample 1
+serve_out=$dir/serve.out
+strata serve --db "$dir/store" --listen 127.0.0.1:0 --log-sample 1 >"$serve_out" 2>"$dir/serve.log" &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null; rm -f "$build_log"' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$serve_out" 2>/dev/null && break; sleep 0.1; done
+cat "$serve_out"
+url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$serve_out")
+[ -n "$url" ] || { cat "$dir/serve.log" >&2; echo "demo.sh: strata serve did not start" >&2; exit 1; }
+user=$(sed -n '2p' "$dir/csv/members.csv" | cut -d, -f1)
+user_path=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$user")
+step curl -sS --fail-with-body "$url/healthz"
+echo
+step curl -sS --fail-with-body "$url/readyz"
+echo
+step curl -sS --fail-with-body "$url/v1/features/$user_path"
+echo
+step curl -sS --fail-with-body -X POST "$url/v1/score" -H 'Content-Type: application/json' -d "{\"msno\": [\"$user\"]}"
+echo
+step curl -sS --fail-with-body "$url/v1/models"
+echo
+show_cmd curl -sS "$url/v1/score" -d '{"msno": ["nobody"]}'
+curl -sS -X POST "$url/v1/score" -d '{"msno": ["nobody"]}' -w ' (HTTP %{http_code})'
+echo
+show_cmd curl -sS "$url/metrics" '|' grep -E '^strata_(model_version|serving_log)'
+curl -sS --fail-with-body "$url/metrics" | grep -E '^strata_(model_version|serving_log)'
+echo "# the dashboard is at $url/ while the server runs"
+show_cmd kill -TERM "$serve_pid"
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+trap 'rm -f "$build_log"' EXIT
+step strata scan --db "$dir/store" serving_log --columns day,msno,model,churn_probability,bucket
 store=$(quote_arg "$dir/store")
 echo
 echo "The store is $dir/store (the generated CSV files are in $dir/csv). Run strata on it:"

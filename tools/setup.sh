@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Strata needs on a fresh Debian machine, only when missing:
-# the system's lz4/zstd/zlib headers, pkg-config, and the Python packages of the tool scripts.
+# the system's lz4/zstd/zlib headers, pkg-config, curl, headless Chromium and its driver (the dashboard's
+# browser test), and the Python packages of the tool scripts.
 set -euo pipefail
 
 missing=()
-for package in liblz4-dev libzstd-dev zlib1g-dev pkg-config; do
+for package in liblz4-dev libzstd-dev zlib1g-dev pkg-config curl chromium chromium-driver; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -15,10 +16,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The independent reader and its tests (lz4, zstandard, numpy, pytest), the differentials (duckdb), the
-# golden CLI tests (PyYAML) and the LightGBM export round trip (lightgbm, pandas).
-if ! python3 -c "import lz4.block, zstandard, numpy, pytest, duckdb, yaml, lightgbm, pandas" 2>/dev/null; then
-  echo "setup: pip install lz4 zstandard numpy pytest duckdb pyyaml lightgbm pandas" >&2
-  python3 -m pip install -q lz4 zstandard numpy pytest duckdb pyyaml lightgbm pandas
+# golden CLI tests (PyYAML), the LightGBM export round trip (lightgbm, pandas), and the server's
+# integration and browser tests (requests, selenium).
+if ! python3 -c "import lz4.block, zstandard, numpy, pytest, duckdb, yaml, lightgbm, pandas, requests, selenium" 2>/dev/null; then
+  echo "setup: pip install lz4 zstandard numpy pytest duckdb pyyaml lightgbm pandas requests selenium" >&2
+  python3 -m pip install -q lz4 zstandard numpy pytest duckdb pyyaml lightgbm pandas requests selenium
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then

@@ -3,7 +3,9 @@ import Hummingbird
 import NIOCore
 import StrataFeatures
 import StrataFormat
+import StrataStorage
 import StrataTrain
+import Synchronization
 
 /// An error a client caused or must know about, answered as `{"error": "...", "detail": "..."}`.
 public struct APIError: Error, Sendable {
@@ -42,11 +44,14 @@ public struct APIError: Error, Sendable {
         case let error as APIError: return error
         case let error as FeaturePlanError: return .badRequest(error.message)
         case let error as TrainError: return .badRequest(error.message)
+        case StorageError.locked:
+            return APIError(.serviceUnavailable, "busy", "another writer holds the store's lock; retry shortly")
         case is NIOTooManyBytesError:
             return .tooLarge("the request body is larger than \(ServeLimits.bodySizeBytesMax) bytes")
         case let error as HTTPError:
             switch error.status {
             case .notFound: return .notFound("no such route; the API is described at /openapi.json")
+            case .badRequest: return .badRequest(error.body ?? "the request is malformed")
             case .methodNotAllowed: return APIError(.methodNotAllowed, "method_not_allowed", "this route does not take that method; see /openapi.json")
             case .contentTooLarge: return .tooLarge("the request body is larger than \(ServeLimits.bodySizeBytesMax) bytes")
             default: return APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
@@ -92,14 +97,49 @@ extension Response {
 /// Turns every error thrown below it — a handler's, the router's 404, the body limit — into the API's JSON error.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let log: @Sendable (String) -> Void
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            let answer = APIError.from(error)
+            var answer = APIError.from(error)
             if answer.status == .internalServerError { log("\(request.method) \(request.uri.path): \(error)") }
+            // The router answers 404 for a known path asked with another method: that is a 405.
+            if answer.status == .notFound, let allowed = routes.methods(for: request.uri.path), !allowed.contains(request.method.rawValue) {
+                answer = APIError(.methodNotAllowed, "method_not_allowed", "\(request.uri.path.prefix(64)) takes \(allowed.joined(separator: ", "))")
+                var response = answer.response
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             return answer.response
+        }
+    }
+}
+
+/// The paths the router serves and their methods, to tell a wrong method (405) from an unknown path (404).
+/// Filled while the routes are registered, read only when a request found no route.
+final class RouteTable: Sendable {
+    /// Path patterns (`:name` matches one segment) and their methods.
+    private let entries = Mutex<[(pattern: [Substring], methods: [String])]>([])
+
+    func add(_ path: String, _ method: String) {
+        let pattern = path.split(separator: "/")
+        entries.withLock { entries in
+            if let index = entries.firstIndex(where: { $0.pattern == pattern }) {
+                entries[index].methods.append(method)
+            } else {
+                entries.append((pattern, [method]))
+            }
+        }
+    }
+
+    func methods(for path: String) -> [String]? {
+        let segments = path.split(separator: "/")
+        return entries.withLock { entries in
+            entries.first { entry in
+                entry.pattern.count == segments.count && zip(entry.pattern, segments).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+            }?.methods
         }
     }
 }

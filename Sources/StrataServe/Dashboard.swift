@@ -18,21 +18,29 @@ final class Dashboard: Sendable {
     let sizeByVersion = Mutex<[Int: Int]>([:])
     static let historyVersionsMax = 60
 
-    init(state: ServingState, stats: RouteStats, queue: ServingLogQueue) throws {
+    private init(state: ServingState, stats: RouteStats, queue: ServingLogQueue, library: MustacheLibrary) {
         self.state = state
         self.stats = stats
         self.queue = queue
-        var library = MustacheLibrary()
-        for (name, text) in DashboardTemplates.all { try library.register(text, named: name) }
         self.library = library
     }
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/") { _, _ in try self.page("overview", self.overview()) }
-        router.get("/runs") { request, _ in
-            try self.page("runs", self.runs(a: request.uri.queryParameters["a"].map(String.init), b: request.uri.queryParameters["b"].map(String.init)))
-        }
-        router.get("/scoring") { _, _ in try self.page("scoring", self.scoring()) }
+    /// Parses the templates (a factory: see `ServingState.open` for why not a throwing initialiser).
+    static func make(state: ServingState, stats: RouteStats, queue: ServingLogQueue) throws -> Dashboard {
+        var library = MustacheLibrary()
+        for (name, text) in DashboardTemplates.all { try library.register(text, named: name) }
+        return Dashboard(state: state, stats: stats, queue: queue, library: library)
+    }
+
+    /// The pages by path.
+    var pages: [(String, @Sendable (Request, BasicRequestContext) async throws -> Response)] {
+        [
+            ("/", { _, _ in try self.page("overview", self.overview()) }),
+            ("/runs", { request, _ in
+                try self.page("runs", self.runs(a: request.uri.queryParameters["a"].map(String.init), b: request.uri.queryParameters["b"].map(String.init)))
+            }),
+            ("/scoring", { _, _ in try self.page("scoring", self.scoring()) }),
+        ]
     }
 
     private func page(_ template: String, _ context: [String: Any]) throws -> Response {
@@ -105,10 +113,10 @@ final class Dashboard: Sendable {
         let first = a ?? (ids.count >= 2 ? ids[ids.count - 2] : nil)
         let second = b ?? ids.last
         context["options"] = ids.reversed().map { ["id": $0, "a": $0 == first, "b": $0 == second] }
+        for id in [a, b].compactMap({ $0 }) where !ids.contains(id) {
+            throw APIError.notFound("no run '\(id.prefix(64))' (runs: \(ids.suffix(5).joined(separator: ", ")))")
+        }
         if let first, let second, first != second {
-            for id in [first, second] where !ids.contains(id) {
-                throw APIError.notFound("no run '\(id.prefix(64))' (runs: \(ids.suffix(5).joined(separator: ", ")))")
-            }
             let left = try TrainingRunner.record(store: store, id: first)
             let right = try TrainingRunner.record(store: store, id: second)
             func metric(_ name: String, _ x: Double?, _ y: Double?) -> [String: Any] {

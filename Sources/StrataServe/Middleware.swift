@@ -12,9 +12,12 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/healthz" { return try await next(request, context) }
         let header = request.headers[.authorization].map { Array($0.utf8) } ?? []
-        let prefix = Array("Bearer ".utf8)
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        let prefix = Array("bearer ".utf8)
         var presented: [UInt8]?
-        if header.count > prefix.count, header.prefix(prefix.count).elementsEqual(prefix) { presented = Array(header.dropFirst(prefix.count)) }
+        if header.count > prefix.count, header.prefix(prefix.count).map({ $0 | 0x20 }).elementsEqual(prefix) {
+            presented = Array(header.dropFirst(prefix.count))
+        }
         if presented == nil, let cookies = request.headers[.cookie] {
             for part in cookies.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces)
@@ -42,17 +45,25 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 struct RouteMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let stats: RouteStats
 
+    /// Methods a client invents become "other": labels must not grow with what clients send.
+    static func methodLabel(_ method: HTTPRequest.Method) -> String {
+        switch method {
+        case .get, .post, .head, .put, .delete, .patch, .options: return method.rawValue
+        default: return "other"
+        }
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let response: Response
         do {
             response = try await next(request, context)
         } catch {
-            stats.record(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: APIError.from(error).status.code,
+            stats.record(route: context.endpointPath ?? "unmatched", method: Self.methodLabel(request.method), status: APIError.from(error).status.code,
                          elapsed: ContinuousClock.now - started)
             throw error
         }
-        stats.record(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code,
+        stats.record(route: context.endpointPath ?? "unmatched", method: Self.methodLabel(request.method), status: response.status.code,
                      elapsed: ContinuousClock.now - started)
         return response
     }

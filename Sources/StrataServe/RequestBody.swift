@@ -9,14 +9,31 @@ import Synchronization
 /// mistake named (a misspelt field is an error, not a silently ignored key).
 enum RequestBody {
     static func object(_ request: Request, allowed: Set<String>) async throws -> [String: JSONValue] {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > ServeLimits.bodySizeBytesMax {
+            throw APIError.tooLarge("the request body is larger than \(ServeLimits.bodySizeBytesMax) bytes")
+        }
         let stream = request.body
-        let buffer = try await withDeadline(seconds: ServeLimits.bodyReadSeconds) {
-            try await stream.collect(upTo: ServeLimits.bodySizeBytesMax)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await withDeadline(seconds: ServeLimits.bodyReadSeconds) {
+                try await stream.collect(upTo: ServeLimits.bodySizeBytesMax)
+            }
+        } catch let error as APIError {
+            throw error
+        } catch is NIOTooManyBytesError {
+            throw APIError.tooLarge("the request body is larger than \(ServeLimits.bodySizeBytesMax) bytes")
+        } catch {
+            throw APIError.badRequest("the request body ended before its declared length")
         }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("the request needs a JSON object body") }
+        let bytes = Array(buffer.readableBytesView)
+        // Decoding cost grows with nesting; no body of this API nests deeper than a few levels.
+        guard nestingDepth(bytes) <= nestingDepthMax else {
+            throw APIError.badRequest("the body nests deeper than \(nestingDepthMax) levels; no request of this API does")
+        }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             throw APIError.badRequest("the body is not valid JSON")
         }
@@ -25,6 +42,29 @@ enum RequestBody {
             throw APIError.badRequest("unknown field '\(extra.prefix(64))' (this route takes \(allowed.sorted().joined(separator: ", ")))")
         }
         return object
+    }
+
+    static let nestingDepthMax = 6
+
+    /// The deepest nesting of arrays and objects in `bytes` (brackets inside strings do not count), in one pass.
+    static func nestingDepth(_ bytes: [UInt8]) -> Int {
+        var depth = 0, deepest = 0
+        var inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     static func string(_ value: JSONValue?, field: String) throws -> String? {

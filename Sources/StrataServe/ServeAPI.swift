@@ -139,10 +139,11 @@ struct ServeAPI: Sendable {
                 columns = binding
             }
             if vectors.isEmpty {
-                throw APIError.notFound("no msno given is in the store's online table: \(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")")
+                let place = object["as_of"].map { $0 == .null } ?? true ? "the online table" : "the store"
+                throw APIError.notFound("no msno given is in \(place): \(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")")
             }
         case (nil, let given?):
-            guard object["as_of"] == nil else { throw APIError.badRequest("as_of applies to msno, not to given vectors") }
+            guard try RequestBody.string(object["as_of"], field: "as_of") == nil else { throw APIError.badRequest("as_of applies to msno, not to given vectors") }
             (names, types, columns) = (scorer.featureNames, [], Array(scorer.featureNames.indices))
             (keys, vectors) = try whatIf(given, scorer: scorer, snapshot: snapshot, types: &types)
         }
@@ -277,6 +278,9 @@ struct ServeAPI: Sendable {
         guard let stage = try RequestBody.string(object["stage"], field: "stage"), ModelStages.all.contains(stage) else {
             throw APIError.badRequest("\"stage\" must be one of \(ModelStages.all.joined(separator: ", "))")
         }
+        let catalog = (try? state.snapshot.store.manifest.section(ModelCatalog.self).models) ?? [:]
+        guard let known = catalog[name] else { throw APIError.notFound("no model named \(name) (models: \(catalog.keys.sorted().joined(separator: ", ")))") }
+        guard known.contains(where: { $0.version == Int(version) }) else { throw APIError.notFound("model \(name) has no version \(version)") }
         let path = state.path
         let versions: [ModelVersionEntry]
         do {
@@ -291,9 +295,7 @@ struct ServeAPI: Sendable {
     }
 
     private func checkName(_ name: String, what: String) throws {
-        guard StoreNames.isValid(name) else {
-            throw APIError.badRequest("'\(name.prefix(64))' is not a valid \(what) name (letters, digits, _ and -; no path separators)")
-        }
+        do { try StoreNames.validate(name, what: what) } catch let error as StorageError { throw APIError.badRequest(error.description) }
     }
 }
 

@@ -139,10 +139,16 @@ public final class ServingState: Sendable {
     public let path: String
     public let modelName: String?
 
-    init(path: String, modelName: String?, log: (String) -> Void) throws {
+    private init(path: String, modelName: String?, first: ServingSnapshot) {
         self.path = path
         self.modelName = modelName
-        current = Mutex(try ServingSnapshot.load(path: path, modelName: modelName, previous: nil, log: log))
+        current = Mutex(first)
+    }
+
+    /// Opens the store's latest version. (A factory rather than a throwing initialiser: Swift 6.3 fails to
+    /// compile a throwing initialiser of a class holding a `Mutex`.)
+    static func open(path: String, modelName: String?, log: (String) -> Void) throws -> ServingState {
+        ServingState(path: path, modelName: modelName, first: try ServingSnapshot.load(path: path, modelName: modelName, previous: nil, log: log))
     }
 
     public var snapshot: ServingSnapshot { current.withLock { $0 } }

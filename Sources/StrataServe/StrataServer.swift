@@ -49,34 +49,40 @@ public enum StrataServer {
         ]
         MetricsSystem.bootstrap(factory)
 
-        let state = try ServingState(path: options.storePath, modelName: options.modelName, log: log)
+        let state = try ServingState.open(path: options.storePath, modelName: options.modelName, log: log)
         let queue = ServingLogQueue(capacity: options.logQueueCapacity)
         let stats = RouteStats()
         let api = ServeAPI(state: state, options: options, logQueue: queue, compute: ComputeLimiter(), log: log)
-        let dashboard = try Dashboard(state: state, stats: stats, queue: queue)
+        let dashboard = try Dashboard.make(state: state, stats: stats, queue: queue)
         let gauges = ServeGauges(registry: registry)
 
-        let router = Router()
-        router.add(middleware: JSONErrorMiddleware(log: log))
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        let routes = RouteTable()
+        router.add(middleware: JSONErrorMiddleware(log: log, routes: routes))
         router.add(middleware: RouteMetricsMiddleware(stats: stats))
         if let token = options.token { router.add(middleware: TokenMiddleware(token: Array(token.utf8))) }
-        router.get("/healthz") { _, _ in Response.json(Array("{\"status\":\"alive\"}".utf8)) }
-        router.get("/readyz", use: api.ready)
-        router.get("/metrics") { _, _ in
+        let route = { (method: HTTPRequest.Method, path: String, handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) in
+            router.on(RouterPath(path), method: method, use: handler)
+            routes.add(path, method.rawValue)
+            if method == .get { routes.add(path, "HEAD") }
+        }
+        route(.get, "/healthz") { _, _ in Response.json(Array("{\"status\":\"alive\"}".utf8)) }
+        route(.get, "/readyz", api.ready)
+        route(.get, "/metrics") { _, _ in
             gauges.update(state.snapshot, queue: queue)
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
-        router.get("/openapi.json") { _, _ in Response.json(Array(OpenAPIDocument.json.utf8)) }
-        router.get("/v1/features/:msno", use: api.feature)
-        router.post("/v1/features", use: api.features)
-        router.post("/v1/score", use: api.score)
-        router.get("/v1/models", use: api.models)
-        router.get("/v1/runs", use: api.runs)
-        router.get("/v1/tables", use: api.tables)
-        if options.allowAdmin { router.post("/v1/admin/promote", use: api.promote) }
-        dashboard.addRoutes(to: router)
+        route(.get, "/openapi.json") { _, _ in Response.json(Array(OpenAPIDocument.json.utf8)) }
+        route(.get, "/v1/features/:msno", api.feature)
+        route(.post, "/v1/features", api.features)
+        route(.post, "/v1/score", api.score)
+        route(.get, "/v1/models", api.models)
+        route(.get, "/v1/runs", api.runs)
+        route(.get, "/v1/tables", api.tables)
+        if options.allowAdmin { route(.post, "/v1/admin/promote", api.promote) }
+        for (path, page) in dashboard.pages { route(.get, path, page) }
 
         var logger = Logger(label: "strata.serve")
         logger.logLevel = .warning
@@ -124,12 +130,15 @@ struct ServeGauges: Sendable {
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
-        storeVersion = registry.makeGauge(name: "strata_store_version", help: "The committed store version being served.")
-        modelVersion = registry.makeGauge(name: "strata_model_version", help: "The version of the production model answering scores (0: none).")
-        ready = registry.makeGauge(name: "strata_ready", help: "1 when a production model and its online table are loaded.")
-        queueDepth = registry.makeGauge(name: "strata_serving_log_queue_depth", help: "Scored requests waiting to be committed to serving_log.")
-        logDropped = registry.makeGauge(name: "strata_serving_log_dropped_total", help: "Serving-log records dropped because the queue was full.")
-        logCommitted = registry.makeGauge(name: "strata_serving_log_committed_total", help: "Serving-log records committed to the store.")
+        func gauge(_ name: String, _ help: String) -> Prometheus.Gauge {
+            registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "strata", metricName: name, unitName: "", helpText: help))
+        }
+        storeVersion = gauge("store_version", "The committed store version being served.")
+        modelVersion = gauge("model_version", "The version of the production model answering scores (0: none).")
+        ready = gauge("ready", "1 when a production model and its online table are loaded.")
+        queueDepth = gauge("serving_log_queue_depth", "Scored requests waiting to be committed to serving_log.")
+        logDropped = gauge("serving_log_dropped_total", "Serving-log records dropped because the queue was full.")
+        logCommitted = gauge("serving_log_committed_total", "Serving-log records committed to the store.")
     }
 
     func update(_ snapshot: ServingSnapshot, queue: ServingLogQueue) {
