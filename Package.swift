@@ -85,6 +85,7 @@ let package = Package(
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataQueryTests", dependencies: ["StrataQuery", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest", "StrataTestSupport"]),
+        .testTarget(name: "StrataServeTests", dependencies: ["StrataServe", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTrain", "StrataTestSupport"]),
     ]
 )

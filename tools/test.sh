@@ -2,7 +2,9 @@
 # Builds Strata and runs every test: the Swift suites, the independent reader's own tests, and the
 # differential checks: the reader (written from format-spec/ alone) decodes what Strata writes, W1, SQL
 # and feature views with derived SQL expressions and filtered windows equal independent DuckDB
-# implementations; the CLI keeps its conventions (tools/test_cli_golden.py); LightGBM loads exported
+# implementations; the CLI keeps its conventions (tools/test_cli_golden.py); `strata serve` answers every
+# route as specified, hot-swaps under load and keeps its serving log, and its dashboard renders in headless
+# Chromium, screenshots in test-output/screenshots/ (tools/test_serve.py); LightGBM loads exported
 # models and predicts the same; tools/kaggle.sh runs on real KKBox rows; and another package can depend
 # on Strata's libraries (tools/check_dependency.sh). Every stage runs even when an earlier one
 # fails; the exit status is 1 when any failed, and the failed stages are listed at the end.
@@ -27,6 +29,7 @@ stage "W1 differential" tools/w1_differential.sh
 stage "SQL differential" tools/sql_differential.sh
 stage "derived-SQL differential" tools/derived_differential.sh
 stage "CLI golden tests" python3 -m pytest -q -p no:cacheprovider tools/test_cli_golden.py
+stage "serve: HTTP and browser tests" env STRATA_REQUIRE_BROWSER=1 python3 -m pytest -q -p no:cacheprovider tools/test_serve.py
 stage "LightGBM export round trip" tools/lightgbm_roundtrip.sh
 stage "Kaggle files (real sample)" tools/kaggle_sample_check.sh
 stage "dependency check" tools/check_dependency.sh

@@ -41,10 +41,10 @@ struct ServeAPI: Sendable {
     }
 
     func features(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let object = try await RequestBody.object(request, allowed: ["msno", "view", "as_of"])
-        let msno = try RequestBody.msnoList(object["msno"], required: true)
-        let answer = try await vectors(msno: msno, view: try RequestBody.string(object["view"], field: "view"),
-                                       asOf: try RequestBody.string(object["as_of"], field: "as_of"))
+        let object = try await JSONBody.object(request, allowed: ["msno", "view", "as_of"])
+        let msno = try JSONBody.msnoList(object["msno"], required: true)
+        let answer = try await vectors(msno: msno, view: try JSONBody.string(object["view"], field: "view"),
+                                       asOf: try JSONBody.string(object["as_of"], field: "as_of"))
         var body: [UInt8] = []
         answer.appendHeader(to: &body)
         body += Array(",\"vectors\":[".utf8)
@@ -57,7 +57,7 @@ struct ServeAPI: Sendable {
             body.append(UInt8(ascii: "}"))
         }
         body += Array("],\"unknown\":".utf8)
-        RequestBody.appendStrings(answer.unknown, to: &body)
+        JSONBody.appendStrings(answer.unknown, to: &body)
         body.append(UInt8(ascii: "}"))
         return .json(body)
     }
@@ -99,8 +99,8 @@ struct ServeAPI: Sendable {
     // MARK: Scores
 
     func score(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let object = try await RequestBody.object(request, allowed: ["msno", "vectors", "as_of", "explain"])
-        let explain = try RequestBody.bool(object["explain"], field: "explain") ?? true
+        let object = try await JSONBody.object(request, allowed: ["msno", "vectors", "as_of", "explain"])
+        let explain = try JSONBody.bool(object["explain"], field: "explain") ?? true
         let snapshot = state.snapshot
         guard let scorer = snapshot.scorer else { throw APIError.notReady(snapshot.modelProblem ?? "no production model is loaded") }
         var names: [String]
@@ -113,8 +113,8 @@ struct ServeAPI: Sendable {
         case (.some, .some), (nil, nil):
             throw APIError.badRequest("give either \"msno\": [ids] or \"vectors\": [{feature: value}], not both or neither")
         case (let list?, nil):
-            let msno = try RequestBody.msnoList(list, required: true)
-            if let asOf = try RequestBody.string(object["as_of"], field: "as_of") {
+            let msno = try JSONBody.msnoList(list, required: true)
+            if let asOf = try JSONBody.string(object["as_of"], field: "as_of") {
                 guard let day = Dates.parse(asOf) else { throw APIError.badRequest("as_of must be a date as YYYYMMDD or YYYY-MM-DD") }
                 guard let lineage = scorer.lineage else { throw APIError.notReady(snapshot.scoreProblem ?? "the model has no feature view") }
                 let store = snapshot.store
@@ -143,7 +143,7 @@ struct ServeAPI: Sendable {
                 throw APIError.notFound("no msno given is in \(place): \(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")")
             }
         case (nil, let given?):
-            guard try RequestBody.string(object["as_of"], field: "as_of") == nil else { throw APIError.badRequest("as_of applies to msno, not to given vectors") }
+            guard try JSONBody.string(object["as_of"], field: "as_of") == nil else { throw APIError.badRequest("as_of applies to msno, not to given vectors") }
             (names, types, columns) = (scorer.featureNames, [], Array(scorer.featureNames.indices))
             (keys, vectors) = try whatIf(given, scorer: scorer, snapshot: snapshot, types: &types)
         }
@@ -173,7 +173,7 @@ struct ServeAPI: Sendable {
             }
         }
         body += Array("],\"unknown\":".utf8)
-        RequestBody.appendStrings(unknown, to: &body)
+        JSONBody.appendStrings(unknown, to: &body)
         body.append(UInt8(ascii: "}"))
         return .json(body)
     }
@@ -215,7 +215,7 @@ struct ServeAPI: Sendable {
             guard missing.isEmpty else {
                 throw APIError.badRequest("vectors[\(position)] lacks \(missing.joined(separator: ", ")) (give null for a missing value)")
             }
-            keys.append(try RequestBody.string(fields["msno"], field: "vectors[\(position)].msno"))
+            keys.append(try JSONBody.string(fields["msno"], field: "vectors[\(position)].msno"))
             vectors.append(try scorer.featureNames.enumerated().map { index, name in try FeatureJSON.value(fields[name]!, type: types[index], feature: name) })
         }
         return (keys, vectors)
@@ -269,13 +269,13 @@ struct ServeAPI: Sendable {
 
     /// `POST /v1/admin/promote` `{"model": NAME, "version": N, "stage": STAGE}` (with `--allow-admin` only).
     func promote(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let object = try await RequestBody.object(request, allowed: ["model", "version", "stage"])
-        guard let name = try RequestBody.string(object["model"], field: "model") else { throw APIError.badRequest("\"model\" (a model name) is required") }
+        let object = try await JSONBody.object(request, allowed: ["model", "version", "stage"])
+        guard let name = try JSONBody.string(object["model"], field: "model") else { throw APIError.badRequest("\"model\" (a model name) is required") }
         try checkName(name, what: "model")
         guard case .integer(let version)? = object["version"], version > 0, version < Int64(Int32.max) else {
             throw APIError.badRequest("\"version\" must be a positive integer")
         }
-        guard let stage = try RequestBody.string(object["stage"], field: "stage"), ModelStages.all.contains(stage) else {
+        guard let stage = try JSONBody.string(object["stage"], field: "stage"), ModelStages.all.contains(stage) else {
             throw APIError.badRequest("\"stage\" must be one of \(ModelStages.all.joined(separator: ", "))")
         }
         let catalog = (try? state.snapshot.store.manifest.section(ModelCatalog.self).models) ?? [:]

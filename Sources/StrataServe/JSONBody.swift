@@ -7,7 +7,7 @@ import Synchronization
 
 /// Request bodies: one JSON object with known fields, read within a deadline and a size cap, and every
 /// mistake named (a misspelt field is an error, not a silently ignored key).
-enum RequestBody {
+enum JSONBody {
     static func object(_ request: Request, allowed: Set<String>) async throws -> [String: JSONValue] {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > ServeLimits.bodySizeBytesMax {
             throw APIError.tooLarge("the request body is larger than \(ServeLimits.bodySizeBytesMax) bytes")

@@ -1,0 +1,71 @@
+import Foundation
+import StrataFeatures
+import StrataFormat
+import StrataStorage
+import Hummingbird
+import Testing
+@testable import StrataServe
+
+@Suite struct RequestLimits {
+    @Test func nestingDepthIgnoresBracketsInStrings() {
+        #expect(JSONBody.nestingDepth(Array(#"{"msno": ["a[[[[b", "c\"]]{{"]}"#.utf8)) == 2)
+        #expect(JSONBody.nestingDepth(Array(#"{"a": "\\", "b": [[1]]}"#.utf8)) == 3)
+        #expect(JSONBody.nestingDepth(Array("[[[[[[[[]]]]]]]]".utf8)) == 8)
+        #expect(JSONBody.nestingDepth([]) == 0)
+    }
+
+    @Test func tokensCompareWithoutShortcuts() {
+        let token = Array("0123456789abcdef".utf8)
+        #expect(TokenMiddleware<BasicRequestContextStub>.constantTimeEqual(token, token))
+        #expect(!TokenMiddleware<BasicRequestContextStub>.constantTimeEqual(token, Array(token.dropLast())))
+        #expect(!TokenMiddleware<BasicRequestContextStub>.constantTimeEqual(token, token + [0]))
+        #expect(!TokenMiddleware<BasicRequestContextStub>.constantTimeEqual(token, Array("0123456789abcdeF".utf8)))
+        #expect(!TokenMiddleware<BasicRequestContextStub>.constantTimeEqual([], token))
+        // Lengths that differ by a multiple of 256 still differ.
+        #expect(!TokenMiddleware<BasicRequestContextStub>.constantTimeEqual(Array(repeating: 0, count: 256), []))
+    }
+
+    @Test func routeTableMatchesParametersAndMethods() {
+        let routes = RouteTable()
+        routes.add("/v1/features/:msno", "GET")
+        routes.add("/v1/features", "POST")
+        routes.add("/v1/score", "POST")
+        #expect(routes.methods(for: "/v1/features/abc") == ["GET"])
+        #expect(routes.methods(for: "/v1/features") == ["POST"])
+        #expect(routes.methods(for: "/v1/features/a/b") == nil)
+        #expect(routes.methods(for: "/v1/nothing") == nil)
+    }
+}
+
+@Suite struct FeatureValuesFromJSON {
+    @Test func valuesTakeTheirFeatureType() throws {
+        #expect(try FeatureJSON.value(.string("2017-03-01"), type: .date, feature: "d") == .integer(17226))
+        #expect(try FeatureJSON.value(.integer(20170301), type: .date, feature: "d") == .integer(17226))
+        #expect(try FeatureJSON.value(.integer(3), type: .float64, feature: "x") == .float(3))
+        #expect(try FeatureJSON.value(.double(3), type: .int64, feature: "x") == .integer(3))
+        #expect(try FeatureJSON.value(.null, type: .string, feature: "g") == .null)
+        #expect(try FeatureJSON.value(.bool(true), type: .bool, feature: "b") == .integer(1))
+        for (value, type) in [(JSONValue.string("x"), LogicalType.int64), (.double(2.5), .int64), (.string("2017-02-30"), .date), (.integer(1), .string)] {
+            #expect(throws: APIError.self) { try FeatureJSON.value(value, type: type, feature: "f") }
+        }
+    }
+
+    @Test func valuesWrittenAsTheCLIPrintsThem() {
+        var out: [UInt8] = []
+        FeatureJSON.appendObject(names: ["d", "x", "s", "n", "f"], types: [.date, .int64, .string, .float64, .float64],
+                                 values: [.integer(17226), .integer(-4), .string("a\"b\n"), .null, .float(.nan)], columns: [0, 1, 2, 3, 4], to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == #"{"d":"2017-03-01","x":-4,"s":"a\"b\n","n":null,"f":null}"#)
+    }
+}
+
+@Suite struct ChartsAreSafeSVG {
+    @Test func textIsEscaped() {
+        #expect(Charts.escape("<script>&\"'\u{1}") == "&lt;script&gt;&amp;&quot;&#39;\u{FFFD}")
+        let svg = Charts.bars([("<b>", 3), ("x", 0)], title: "t & u")
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>") && !svg.contains("<b>") && svg.contains("t &amp; u"))
+        #expect(Charts.line([], title: "empty", xLabel: "v").contains("no data yet"))
+    }
+}
+
+/// A request context type for the generic middleware's static helpers.
+typealias BasicRequestContextStub = Hummingbird.BasicRequestContext
