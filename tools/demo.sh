@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on data it generates itself: build, generate a KKBox-shaped dataset, ingest
 # it, explore it with SQL, build a leakage-free training set, train and register a churn model, promote
-# it, and score every user into risk buckets with reasons.
+# it, score every user into risk buckets with reasons, then serve features and scores over HTTP (strata
+# serve on a free port, called with curl, stopped with SIGTERM) and show the serving log it committed.
 # DEMO_DIR (default /tmp/strata-demo), DEMO_MEMBERS (default 10000, scale S), DEMO_MONTHS (15).
 set -euo pipefail
 start_dir=$PWD
@@ -102,10 +103,10 @@ step curl -sS --fail-with-body -X POST "$url/v1/score" -H 'Content-Type: applica
 echo
 step curl -sS --fail-with-body "$url/v1/models"
 echo
-show_cmd curl -sS "$url/v1/score" -d '{"msno": ["nobody"]}'
+printf '\n$ %s\n' "curl -sS -X POST $url/v1/score -d '{\"msno\": [\"nobody\"]}' -w ' (HTTP %{http_code})'"
 curl -sS -X POST "$url/v1/score" -d '{"msno": ["nobody"]}' -w ' (HTTP %{http_code})'
 echo
-show_cmd curl -sS "$url/metrics" '|' grep -E '^strata_(model_version|serving_log)'
+printf '\n$ %s\n' "curl -sS $url/metrics | grep -E '^strata_(model_version|serving_log)'"
 curl -sS --fail-with-body "$url/metrics" | grep -E '^strata_(model_version|serving_log)'
 echo "# the dashboard is at $url/ while the server runs"
 show_cmd kill -TERM "$serve_pid"

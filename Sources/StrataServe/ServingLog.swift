@@ -71,6 +71,9 @@ struct ServingLogService: Service {
         ColumnSchema(name: "features", type: .string, nullable: false),
     ]
 
+    /// Segments a month of the log may hold before the next commit compacts them into one.
+    static let segmentsPerMonthMax = 32
+
     let queue: ServingLogQueue
     let path: String
     let interval: Duration
@@ -125,30 +128,82 @@ struct ServingLogService: Service {
             for (index, record) in batch.enumerated() {
                 byMonth[Dates.monthKey(dayNumber: Int(record.timeMs / 86_400_000)), default: []].append(index)
             }
+            let base = try Store(path: path, version: writer.base.version)
             for (month, rows) in byMonth.sorted(by: { $0.key < $1.key }) {
-                var ids: [Int64] = []
-                var kept: [Int] = []
+                var part = LogColumns()
+                // A month of many small commits is rewritten as one segment with the new records, so the
+                // manifest and the scans of the log do not grow with the number of commits.
+                let existing = writer.base.tables[table]?.segments.filter { $0.partition == month }.count ?? 0
+                if existing >= segmentsPerMonthMax {
+                    try part.read(store: base, month: month)
+                    writer.dropPartition(table: table, partition: month)
+                }
                 for row in rows {
                     // Scored users come from the online table, so the store knows them.
                     guard let id = writer.entities.lookup(batch[row].msno) else { continue }
-                    ids.append(Int64(id))
-                    kept.append(row)
+                    part.append(batch[row], entity: Int64(id))
                 }
-                guard !kept.isEmpty else { continue }
-                try writer.writeSegment(table: table, partition: month, columns: [
-                    ColumnVector(type: .date, values: .integers(kept.map { batch[$0].timeMs / 86_400_000 })),
-                    ColumnVector(type: .int64, values: .integers(kept.map { batch[$0].timeMs })),
-                    ColumnVector(type: .entity, values: .integers(ids)),
-                    ColumnVector(type: .string, values: .strings(StringArray(kept.map { batch[$0].model }))),
-                    ColumnVector(type: .float64, values: .floats(kept.map { batch[$0].probability })),
-                    ColumnVector(type: .string, values: .strings(StringArray(kept.map { batch[$0].bucket }))),
-                    ColumnVector(type: .string, values: .strings(StringArray(kept.map { batch[$0].features }))),
-                ], policy: .auto)
+                try writer.writeSegment(table: table, partition: month, columns: part.columns, policy: .auto)
             }
             return try writer.commit(operation: "serving log: \(batch.count) scored requests").version
         } catch {
             writer.abort()
             throw error
         }
+    }
+}
+
+/// The serving log's columns, gathered for one segment.
+private struct LogColumns {
+    var days: [Int64] = []
+    var times: [Int64] = []
+    var entities: [Int64] = []
+    var models = StringArray()
+    var probabilities: [Double] = []
+    var buckets = StringArray()
+    var features = StringArray()
+
+    mutating func append(_ record: ServingLogRecord, entity: Int64) {
+        days.append(record.timeMs / 86_400_000)
+        times.append(record.timeMs)
+        entities.append(entity)
+        models.append(Array(record.model.utf8))
+        probabilities.append(record.probability)
+        buckets.append(Array(record.bucket.utf8))
+        features.append(Array(record.features.utf8))
+    }
+
+    /// Appends the rows the log already holds for `month` (its columns are never NULL).
+    mutating func read(store: Store, month: Int) throws {
+        let first = Int64(Dates.dayNumber(yyyymmdd: month * 100 + 1)!)
+        let last = Int64(Dates.firstDayOfMonth(dayNumber: Int(first) + 31)) - 1
+        let scan = try TableScan(store: store, table: ServingLogService.table, dayRange: first...last)
+        while let batch = try scan.next() {
+            let columns = batch.columns
+            guard case .integers(let day) = columns[0].values, case .integers(let time) = columns[1].values,
+                  case .integers(let entity) = columns[2].values, case .strings(let model) = columns[3].values,
+                  case .floats(let probability) = columns[4].values, case .strings(let bucket) = columns[5].values,
+                  case .strings(let feature) = columns[6].values else {
+                throw StorageError.invalid("table \(ServingLogService.table) does not have the serving log's columns")
+            }
+            days += day
+            times += time
+            entities += entity
+            probabilities += probability
+            for row in 0..<columns[0].count {
+                models.append(Array(model.string(at: row).utf8))
+                buckets.append(Array(bucket.string(at: row).utf8))
+                features.append(Array(feature.string(at: row).utf8))
+            }
+        }
+    }
+
+    var columns: [ColumnVector] {
+        [
+            ColumnVector(type: .date, values: .integers(days)), ColumnVector(type: .int64, values: .integers(times)),
+            ColumnVector(type: .entity, values: .integers(entities)), ColumnVector(type: .string, values: .strings(models)),
+            ColumnVector(type: .float64, values: .floats(probabilities)), ColumnVector(type: .string, values: .strings(buckets)),
+            ColumnVector(type: .string, values: .strings(features)),
+        ]
     }
 }

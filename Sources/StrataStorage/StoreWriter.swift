@@ -84,6 +84,12 @@ public final class StoreWriter: @unchecked Sendable {
         tables[name] = TableManifest(columns: columns, partitionColumn: partitionColumn, partitioning: partitioning, sourceBytes: 0, segments: [], lineage: nil)
     }
 
+    /// Removes `partition`'s segments from `table` in the next version (a compaction writes them again as
+    /// one); their files stay for older versions until gc.
+    public func dropPartition(table name: String, partition: Int) {
+        state.withLock { tables[name]?.segments.removeAll { $0.partition == partition } }
+    }
+
     /// Removes a table from the next version (its files stay for older versions).
     public func dropTable(_ name: String) {
         state.withLock { tables[name] = nil }
