@@ -6,7 +6,7 @@ public enum OpenAPIDocument {
   "openapi": "3.1.0",
   "info": {
     "title": "Strata serve",
-    "version": "0.11.0",
+    "version": "0.12.0",
     "summary": "Online features, churn scores, the model registry and a dashboard over one Strata store.",
     "description": "`strata serve` answers from the store's latest committed version and follows new commits.\n\n- JSON keys are snake_case. JSON and HTML answers carry `Cache-Control: no-store`.\n- Errors from the API are `{\"error\": CODE, \"detail\": TEXT}` with status 400, 401, 404, 405, 408, 413, 500 or 503.\n- Request bodies: one JSON object of at most 1 MiB, sent within 10 s (a `Content-Length` over 1 MiB is refused at once); bodies nesting deeper than 6 levels are refused; unknown fields are rejected; `Content-Type` is not checked.\n- A method a path does not list is answered 405 `method_not_allowed` with an `Allow` header; HEAD is served wherever GET is.\n- Requests the HTTP parser refuses (request line and headers over about 80 KB, malformed framing) get 400 with an empty body and the connection closes."
   },
