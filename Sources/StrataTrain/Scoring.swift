@@ -42,6 +42,8 @@ public final class ModelScorer: Sendable {
     /// Per model feature: category text → code.
     let categoryCodes: [[String: Double]]
     let categorical: [Bool]
+    /// The trees laid out for explanations once, not per request.
+    let explainer: TreeExplainer?
 
     /// `churn@4`: the name and version that answered.
     public var reference: String { "\(name)@\(entry.version)" }
@@ -68,6 +70,7 @@ public final class ModelScorer: Sendable {
             for (code, text) in names.enumerated() { codes[text] = Double(code) }
             return codes
         }
+        explainer = artifact.gbdt.map(TreeExplainer.init)
         categorical = artifact.featureNames.indices.map { !categoryNames[$0].isEmpty || Dataset.defaultCategorical.contains(artifact.featureNames[$0]) }
     }
 
@@ -121,6 +124,6 @@ public final class ModelScorer: Sendable {
     /// The three features that push each of `rows` up the most (exact TreeSHAP for trees, exact Shapley
     /// values for the logistic model).
     public func reasons(_ dataset: Dataset, rows: [Int]) -> [[Reason]] {
-        Predictor.explain(artifact, dataset: dataset, rows: rows)
+        Predictor.explain(artifact, explainer: explainer, dataset: dataset, rows: rows)
     }
 }

@@ -79,6 +79,29 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
         for feature in unused { #expect(contributions.allSatisfy { $0[feature] == 0 }) }
     }
 
+    @Test func quadratureTreeSHAPEqualsTheRecursiveAlgorithm() throws {
+        // Deep trees with repeated features on a path and categorical splits: every case of the recursion.
+        let data = synthetic(rows: 4000, seed: 9, noise: 0.3)
+        var parameters = self.parameters
+        parameters.numLeaves = 63
+        parameters.minDataInLeaf = 5
+        parameters.rounds = 40
+        let (model, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<3000), validRows: Array(3000..<4000))
+        let rows = Array(3000..<3400)
+        let fast = model.contributions(data, rows: rows)
+        let reference = model.referenceContributions(data, rows: rows)
+        var largest = 0.0
+        for (a, b) in zip(fast, reference) { for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) } }
+        #expect(largest < 1e-10, "largest difference \(largest)")
+        #expect(GaussLegendre.unitInterval(count: 1).nodes == [0.5])
+        for count in 1...12 {
+            // Exact for t^(2·count − 1): its integral over [0, 1] is 1 / (2·count).
+            let (nodes, weights) = GaussLegendre.unitInterval(count: count)
+            let integral = zip(nodes, weights).reduce(0.0) { $0 + $1.1 * pow($1.0, Double(2 * count - 1)) }
+            #expect(abs(integral - 1 / Double(2 * count)) < 1e-13, "\(count) nodes")
+        }
+    }
+
     @Test func trainingIsDeterministicForASeed() throws {
         let data = synthetic(rows: 3000, seed: 3, noise: 0.2)
         var parameters = self.parameters
