@@ -32,6 +32,33 @@ enum FeatureJSON {
         output.append(UInt8(ascii: "}"))
     }
 
+    /// `"name":` of every column, written once per online table rather than per request.
+    static func keys(_ names: [String]) -> [[UInt8]] {
+        names.map { name in
+            var key: [UInt8] = []
+            JSONText.appendString(name, to: &key)
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
+    }
+
+    /// `{"name": value, ...}` of an online vector, read straight from the mapped row.
+    static func appendObject(_ vector: OnlineVector, keys: [[UInt8]], types: [LogicalType], to output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        for column in 0..<keys.count {
+            if column > 0 { output.append(UInt8(ascii: ",")) }
+            output += keys[column]
+            if vector.isNull(column) { output += JSONText.nullBytes; continue }
+            let bits = vector.slot(column)
+            switch types[column] {
+            case .float64: JSONText.appendNumber(Double(bitPattern: bits), to: &output)
+            case .int64, .entity: JSONText.appendInteger(Int64(bitPattern: bits), to: &output)
+            default: append(vector.value(column), type: types[column], to: &output)
+            }
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
     /// A what-if value given for a feature of `type`; throws naming the feature when it cannot be one.
     static func value(_ json: JSONValue, type: LogicalType, feature: String) throws -> FeatureValue {
         func wrong(_ expected: String) -> APIError { .badRequest("feature \(feature) takes \(expected)") }

@@ -26,7 +26,25 @@ struct ServeAPI: Sendable {
         for (key, _) in query where key != "view" && key != "as_of" {
             throw APIError.badRequest("unknown query parameter '\(String(key).prefix(64))' (this route takes view and as_of)")
         }
-        let answer = try await vectors(msno: [msno], view: query["view"].map(String.init), asOf: query["as_of"].map(String.init))
+        let snapshot = state.snapshot
+        let (name, day) = try resolve(view: query["view"].map(String.init), asOf: query["as_of"].map(String.init), snapshot: snapshot)
+        if let table = snapshot.online[name], let keys = snapshot.onlineKeys[name], day == nil || day == table.asOfDay {
+            // The common case, straight from the mapped row to the response bytes.
+            guard let vector = table.lookup(msno) else {
+                throw APIError.notFound("msno \(msno.prefix(64)) is not in the store (or came after the online table of \(name) was materialised)")
+            }
+            var body: [UInt8] = []
+            body.reserveCapacity(1024)
+            VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online", names: [], types: [],
+                         rows: [], unknown: [], onlineEntities: nil).appendHeader(to: &body)
+            body += Array(",\"msno\":".utf8)
+            JSONText.appendString(msno, to: &body)
+            body += Array(",\"features\":".utf8)
+            FeatureJSON.appendObject(vector, keys: keys, types: table.schemas.map(\.type), to: &body)
+            body.append(UInt8(ascii: "}"))
+            return .json(body)
+        }
+        let answer = try await vectors(msno: [msno], view: name, asOf: query["as_of"].map(String.init))
         guard let row = answer.rows.first else {
             throw APIError.notFound("msno \(msno.prefix(64)) is not in the store" + answer.unknownNote)
         }
@@ -63,14 +81,14 @@ struct ServeAPI: Sendable {
     }
 
     /// Vectors from the snapshot's online table when it answers for that day, else computed as of the day.
-    private func vectors(msno: [String], view: String?, asOf: String?) async throws -> VectorAnswer {
-        let snapshot = state.snapshot
+    /// The view asked for (default: the model's, else the only one) and the day, checked.
+    private func resolve(view: String?, asOf: String?, snapshot: ServingSnapshot) throws -> (name: String, day: Int?) {
         if let view { try checkName(view, what: "view") }
         let day = try asOf.map { text -> Int in
             guard let day = Dates.parse(text) else { throw APIError.badRequest("as_of must be a date as YYYYMMDD or YYYY-MM-DD, got '\(text.prefix(32))'") }
             return day
         }
-        let views = (try? snapshot.store.manifest.section(FeatureCatalog.self).views.keys.sorted()) ?? []
+        let views = snapshot.viewNames
         let name = view ?? snapshot.scorer?.lineage?.featureView ?? (views.count == 1 ? views[0] : nil)
         guard let name else {
             throw APIError.badRequest(views.isEmpty ? "no feature view is registered in the store" : "name the feature view: ?view= one of \(views.joined(separator: ", "))")
@@ -78,6 +96,12 @@ struct ServeAPI: Sendable {
         guard views.contains(name) else {
             throw APIError.notFound("no feature view '\(name)' (registered: \(views.isEmpty ? "none" : views.joined(separator: ", ")))")
         }
+        return (name, day)
+    }
+
+    private func vectors(msno: [String], view: String?, asOf: String?) async throws -> VectorAnswer {
+        let snapshot = state.snapshot
+        let (name, day) = try resolve(view: view, asOf: asOf, snapshot: snapshot)
         if let table = snapshot.online[name], day == nil || day == table.asOfDay {
             var answer = VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online",
                                       names: table.schemas.map(\.name), types: table.schemas.map(\.type), rows: [], unknown: [],

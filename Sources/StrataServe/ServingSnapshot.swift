@@ -15,6 +15,10 @@ public final class ServingSnapshot: Sendable {
     public let modelProblem: String?
     /// Open online tables by feature view name.
     public let online: [String: OnlineTable]
+    /// Per online table, its columns' `"name":` JSON bytes.
+    let onlineKeys: [String: [[UInt8]]]
+    /// The registered feature views, by name.
+    let viewNames: [String]
     /// The model's features' positions in its view's online table; nil (with `scoreProblem`) when the
     /// online table cannot feed the model (not materialised, another view version).
     public let binding: [Int]?
@@ -29,6 +33,8 @@ public final class ServingSnapshot: Sendable {
         self.scorer = scorer
         self.modelProblem = modelProblem
         self.online = online
+        onlineKeys = online.mapValues { FeatureJSON.keys($0.schemas.map(\.name)) }
+        viewNames = (try? store.manifest.section(FeatureCatalog.self).views.keys.sorted()) ?? []
         self.binding = binding
         self.scoreProblem = scoreProblem
         self.refused = refused

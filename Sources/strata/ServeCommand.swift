@@ -80,6 +80,7 @@ struct Serve: ParsableCommand {
         if options.token == nil && !["127.0.0.1", "localhost", "::1"].contains(options.host) {
             serveLog("warning: listening on \(options.host) without --token-file: anyone who reaches this port can read features and scores")
         }
+        StrataServer.runHandlersOnEventLoops()
         let done = DispatchSemaphore(value: 0)
         let outcome = ServeOutcome()
         let storePath = store.path
