@@ -207,6 +207,8 @@ public enum TreeSHAP {
 public final class TreeExplainer: @unchecked Sendable {
     let model: GBDTModel
     let paths: [LeafPaths]
+    /// The split nodes as raw arrays: deciding a row's path copies no `Tree`.
+    let flat: [FlatTree]
     let maxDistinct: Int
     /// Quadrature nodes and weights on [0, 1] by node count.
     let quadrature: [(nodes: [Double], weights: [Double])]
@@ -215,10 +217,13 @@ public final class TreeExplainer: @unchecked Sendable {
     public init(_ model: GBDTModel) {
         self.model = model
         paths = model.trees.map(LeafPaths.init)
+        flat = model.trees.map(FlatTree.init)
         maxDistinct = paths.map(\.maxDistinct).max() ?? 0
         quadrature = (0...(maxDistinct / 2 + 1)).map { GaussLegendre.unitInterval(count: max(1, $0)) }
         missing = model.missingBins.map(Int32.init)
     }
+
+    deinit { for tree in flat { tree.deallocate() } }
 
     /// Per-row feature contributions (log-odds); each row's sum plus `expectedValue` is its raw score.
     public func contributions(_ dataset: Dataset, rows: [Int]) -> [[Double]] {
@@ -232,12 +237,13 @@ public final class TreeExplainer: @unchecked Sendable {
         return (0..<rows.count).map { index in
             for feature in 0..<featureCount { bins[feature] = Int32(binned.columns[feature][index]) }
             var phi = [Double](repeating: 0, count: featureCount)
-            for (tree, path) in zip(model.trees, paths) where !tree.splitFeature.isEmpty {
-                for node in 0..<tree.splitFeature.count {
+            for index in 0..<flat.count where flat[index].nodeCount > 0 {
+                let tree = flat[index]
+                for node in 0..<tree.nodeCount {
                     let feature = Int(tree.splitFeature[node])
                     goesLeft[node] = tree.goesLeft(node, bin: Int(bins[feature]), missingBin: Int(missing[feature]))
                 }
-                path.explain(leafValues: tree.leafValue, goesLeft: goesLeft, quadrature: quadrature, phi: &phi, scratch: &scratch)
+                paths[index].explain(leafValues: tree.leafValue, goesLeft: goesLeft, quadrature: quadrature, phi: &phi, scratch: &scratch)
             }
             return phi
         }
@@ -303,7 +309,7 @@ struct LeafPaths {
     }
 
     /// Adds this tree's contributions for a row whose split decisions are `goesLeft` into `phi`.
-    func explain(leafValues: [Double], goesLeft: [Bool], quadrature: [(nodes: [Double], weights: [Double])],
+    func explain(leafValues: UnsafeMutablePointer<Double>, goesLeft: [Bool], quadrature: [(nodes: [Double], weights: [Double])],
                  phi: inout [Double], scratch: inout [Double]) {
         let width = maxDistinct + 1
         // The hot loop over raw buffers: no bounds checks or reference counting per element.
@@ -314,7 +320,6 @@ struct LeafPaths {
         splitNode.withUnsafeBufferPointer { splitNode in
         splitLeft.withUnsafeBufferPointer { splitLeft in
         goesLeft.withUnsafeBufferPointer { goesLeft in
-        leafValues.withUnsafeBufferPointer { leafValues in
         phi.withUnsafeMutableBufferPointer { phi in
         scratch.withUnsafeMutableBufferPointer { buffer in
             let p = buffer.baseAddress!, factor = p + width, prefix = factor + width, sum = prefix + width
@@ -354,7 +359,6 @@ struct LeafPaths {
                 let value = leafValues[leaf]
                 for j in 0..<count { phi[feature[first + j]] += value * (p[j] - q[first + j]) * sum[j] }
             }
-        }
         }
         }
         }
