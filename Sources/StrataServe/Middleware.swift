@@ -73,7 +73,19 @@ struct RouteMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 final class RouteStats: Sendable {
     struct Key: Hashable { var route: String; var method: String; var status: Int }
     struct Handles { var requests: Counter; var errors: Counter?; var latency: Metrics.Timer }
-    struct Window { var latenciesNs: [Int64] = []; var next = 0; var requests = 0; var errors = 0 }
+    struct Window {
+        var latenciesNs: [Int64] = []
+        var next = 0
+        var requests = 0
+        var errors = 0
+
+        mutating func add(_ nanoseconds: Int64, isError: Bool) {
+            if latenciesNs.count < RouteStats.windowCount { latenciesNs.append(nanoseconds) } else { latenciesNs[next] = nanoseconds }
+            next = (next + 1) % RouteStats.windowCount
+            requests += 1
+            if isError { errors += 1 }
+        }
+    }
     static let windowCount = 4096
 
     private let handles = Mutex<[Key: Handles]>([:])
@@ -97,12 +109,10 @@ final class RouteStats: Sendable {
         handle.errors?.increment()
         handle.latency.recordNanoseconds(nanoseconds)
         windows.withLock { all in
-            var window = all["\(method) \(route)", default: Window()]
-            if window.latenciesNs.count < Self.windowCount { window.latenciesNs.append(nanoseconds) } else { window.latenciesNs[window.next] = nanoseconds }
-            window.next = (window.next + 1) % Self.windowCount
-            window.requests += 1
-            if status >= 400 { window.errors += 1 }
-            all["\(method) \(route)"] = window
+            // In place: a copy of the window per request would cost more than the rest of this middleware.
+            let key = "\(method) \(route)"
+            if all[key] == nil { all[key] = Window() }
+            all[key]!.add(nanoseconds, isError: status >= 400)
         }
     }
 
