@@ -36,7 +36,7 @@ struct ServeAPI: Sendable {
             var body: [UInt8] = []
             body.reserveCapacity(1024)
             VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online", names: [], types: [],
-                         rows: [], unknown: [], onlineEntities: nil).appendHeader(to: &body)
+                         rows: [], unknown: []).appendHeader(to: &body)
             body += Array(",\"msno\":".utf8)
             JSONText.appendString(msno, to: &body)
             body += Array(",\"features\":".utf8)
@@ -104,8 +104,7 @@ struct ServeAPI: Sendable {
         let (name, day) = try resolve(view: view, asOf: asOf, snapshot: snapshot)
         if let table = snapshot.online[name], day == nil || day == table.asOfDay {
             var answer = VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online",
-                                      names: table.schemas.map(\.name), types: table.schemas.map(\.type), rows: [], unknown: [],
-                                      onlineEntities: table.entry.entityCount)
+                                      names: table.schemas.map(\.name), types: table.schemas.map(\.type), rows: [], unknown: [])
             for key in msno {
                 if let vector = table.lookup(key) { answer.rows.append((key, vector.values)) } else { answer.unknown.append(key) }
             }
@@ -117,7 +116,7 @@ struct ServeAPI: Sendable {
         let store = snapshot.store
         let found = try await compute.run { try FeatureVectors.lookup(store: store, view: name, msno: msno, asOfDay: day) }
         return VectorAnswer(view: found.view, viewVersion: found.viewVersion, asOfDay: day, source: "computed", names: found.names, types: found.types,
-                            rows: found.rows, unknown: found.unknown, onlineEntities: nil)
+                            rows: found.rows, unknown: found.unknown)
     }
 
     // MARK: Scores
@@ -333,8 +332,6 @@ struct VectorAnswer {
     var types: [LogicalType]
     var rows: [(msno: String, values: [FeatureValue])]
     var unknown: [String]
-    /// Entities the online table holds (ids past it were ingested after materialisation).
-    var onlineEntities: Int?
 
     var unknownNote: String { source == "online" ? " (or came after the online table of \(view) was materialised)" : "" }
 

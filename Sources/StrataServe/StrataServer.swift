@@ -134,10 +134,7 @@ struct ServeGauges: Sendable {
     let queueDepth: Prometheus.Gauge
     let logDropped: Prometheus.Gauge
     let logCommitted: Prometheus.Gauge
-    let registry: PrometheusCollectorRegistry
-
     init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
         func gauge(_ name: String, _ help: String) -> Prometheus.Gauge {
             registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "strata", metricName: name, unitName: "", helpText: help))
         }

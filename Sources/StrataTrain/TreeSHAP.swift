@@ -380,18 +380,12 @@ enum GaussLegendre {
             var x = cos(Double.pi * (Double(i) + 0.75) / (Double(count) + 0.5))
             var derivative = 0.0
             for _ in 0..<100 {
-                var (previous, current) = (1.0, x)
-                if count == 1 { (previous, current) = (1.0, x) }
-                var value = count == 0 ? 1.0 : x
+                // P_count(x) and P_(count-1)(x) by the three-term recurrence, then P'_count(x).
+                var (previous, value) = (1.0, x)
                 if count >= 2 {
                     for n in 2...count {
-                        let next = ((2 * Double(n) - 1) * x * current - (Double(n) - 1) * previous) / Double(n)
-                        previous = current
-                        current = next
+                        (previous, value) = (value, ((2 * Double(n) - 1) * x * value - (Double(n) - 1) * previous) / Double(n))
                     }
-                    value = current
-                } else {
-                    previous = 1
                 }
                 derivative = Double(count) * (x * value - previous) / (x * x - 1)
                 let step = value / derivative
