@@ -77,7 +77,7 @@ let package = Package(
         // In-process timings for tools/bench (online lookups, repeated queries), kept out of the product CLI.
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataQuery", "StrataFeatures", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["StrataQuery", "StrataFeatures", "StrataTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Helpers shared by the tests: fixtures' location, temporary directories, seeded random data.
         .target(name: "StrataTestSupport", dependencies: ["StrataStorage"], path: "Sources/StrataTestSupport"),

@@ -201,51 +201,141 @@ public enum TreeSHAP {
 ///     value · (p_i − q_i) · ∫₀¹ Π_{j≠i} (q_j + t·(p_j − q_j)) dt,
 ///
 /// because the Shapley weight |S|!(d−|S|−1)!/d! is the Beta integral ∫₀¹ t^|S| (1−t)^(d−1−|S|) dt. The
-/// integrand is a polynomial of degree d − 1 in t, so Gauss–Legendre quadrature with ⌈d/2⌉ + 1 nodes is
-/// exact. That is O(d²) multiply-adds per leaf without the recursion's divisions and path copies; the
-/// recursive algorithm 2 (`TreeSHAP.contributions`) stays as the reference the tests compare with.
+/// integrand is a polynomial of degree d − 1 in t, so Gauss–Legendre quadrature with ⌈d/2⌉ nodes is
+/// exact. The nodes of a leaf are evaluated together, four to a SIMD vector (a leaf with more than 8
+/// distinct features takes several vectors): a forward pass keeps the product of the factors before each
+/// feature, a backward pass multiplies in the factors after it, so a leaf costs O(d) vector operations,
+/// without the recursion's divisions and path copies. The recursive algorithm 2
+/// (`TreeSHAP.contributions`) stays as the reference the tests compare with.
 public final class TreeExplainer: @unchecked Sendable {
+    typealias Lanes = SIMD4<Double>
+
     let model: GBDTModel
-    let paths: [LeafPaths]
     /// The split nodes as raw arrays: deciding a row's path copies no `Tree`.
     let flat: [FlatTree]
-    let maxDistinct: Int
-    /// Quadrature nodes and weights on [0, 1] by node count.
-    let quadrature: [(nodes: [Double], weights: [Double])]
+    /// Where each tree's nodes start in the model-wide node numbering of `splitNode`.
+    let nodeStart: [Int]
+    let leaves: LeafTable
     let missing: [Int32]
+    /// Quadrature rules by node count n (⌈d/2⌉ for a leaf of d distinct features): rule n is the vectors
+    /// `ruleStart[n] ..< ruleStart[n + 1]` of `ruleNodes`/`ruleWeights`, padded with weight 0.
+    let ruleStart: UnsafeMutablePointer<Int>
+    let ruleNodes: UnsafeMutablePointer<Lanes>
+    let ruleWeights: UnsafeMutablePointer<Lanes>
 
     public init(_ model: GBDTModel) {
         self.model = model
-        paths = model.trees.map(LeafPaths.init)
         flat = model.trees.map(FlatTree.init)
-        maxDistinct = paths.map(\.maxDistinct).max() ?? 0
-        quadrature = (0...(maxDistinct / 2 + 1)).map { GaussLegendre.unitInterval(count: max(1, $0)) }
+        var starts = [0]
+        for tree in model.trees { starts.append(starts.last! + tree.splitFeature.count) }
+        nodeStart = starts
+        let paths = model.trees.map(LeafPaths.init)
+        leaves = LeafTable(paths: paths, trees: model.trees, nodeStart: starts)
         missing = model.missingBins.map(Int32.init)
+        let maxRule = max(1, (leaves.maxDistinct + 1) / 2)
+        ruleStart = .allocate(capacity: maxRule + 2)
+        var vectors = 0
+        for n in 0...(maxRule + 1) {
+            ruleStart[n] = vectors
+            if n <= maxRule { vectors += (n + 3) / 4 }
+        }
+        ruleNodes = .allocate(capacity: max(1, vectors))
+        ruleWeights = .allocate(capacity: max(1, vectors))
+        for n in 1...maxRule {
+            let (nodes, weights) = GaussLegendre.unitInterval(count: n)
+            for chunk in 0..<((n + 3) / 4) {
+                var t = Lanes(repeating: 0.5), w = Lanes(repeating: 0)
+                for lane in 0..<4 where chunk * 4 + lane < n {
+                    t[lane] = nodes[chunk * 4 + lane]
+                    w[lane] = weights[chunk * 4 + lane]
+                }
+                ruleNodes[ruleStart[n] + chunk] = t
+                ruleWeights[ruleStart[n] + chunk] = w
+            }
+        }
     }
 
-    deinit { for tree in flat { tree.deallocate() } }
+    deinit {
+        for tree in flat { tree.deallocate() }
+        leaves.deallocate()
+        ruleStart.deallocate()
+        ruleNodes.deallocate()
+        ruleWeights.deallocate()
+    }
 
     /// Per-row feature contributions (log-odds); each row's sum plus `expectedValue` is its raw score.
     public func contributions(_ dataset: Dataset, rows: [Int]) -> [[Double]] {
         let binned = BinnedMatrix(dataset: dataset, rows: rows, mappers: model.mappers)
         defer { binned.deallocate() }
         let featureCount = model.featureNames.count
-        let nodeMax = model.trees.map(\.splitFeature.count).max() ?? 0
-        var bins = [Int32](repeating: 0, count: max(1, featureCount))
-        var goesLeft = [Bool](repeating: false, count: max(1, nodeMax))
-        var scratch = [Double](repeating: 0, count: 4 * (maxDistinct + 1))
+        let width = leaves.maxDistinct + 1
+        let goesLeft = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, nodeStart.last!))
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: width)
+        let factor = UnsafeMutablePointer<Lanes>.allocate(capacity: width)
+        let prefix = UnsafeMutablePointer<Lanes>.allocate(capacity: width)
+        let sum = UnsafeMutablePointer<Double>.allocate(capacity: width)
+        defer {
+            goesLeft.deallocate()
+            p.deallocate()
+            factor.deallocate()
+            prefix.deallocate()
+            sum.deallocate()
+        }
         return (0..<rows.count).map { index in
-            for feature in 0..<featureCount { bins[feature] = Int32(binned.columns[feature][index]) }
-            var phi = [Double](repeating: 0, count: featureCount)
-            for index in 0..<flat.count where flat[index].nodeCount > 0 {
-                let tree = flat[index]
+            for (treeIndex, tree) in flat.enumerated() {
+                let base = nodeStart[treeIndex]
                 for node in 0..<tree.nodeCount {
                     let feature = Int(tree.splitFeature[node])
-                    goesLeft[node] = tree.goesLeft(node, bin: Int(bins[feature]), missingBin: Int(missing[feature]))
+                    goesLeft[base + node] = tree.goesLeft(node, bin: Int(binned.columns[feature][index]), missingBin: Int(missing[feature])) ? 1 : 0
                 }
-                paths[index].explain(leafValues: tree.leafValue, goesLeft: goesLeft, quadrature: quadrature, phi: &phi, scratch: &scratch)
+            }
+            var phi = [Double](repeating: 0, count: featureCount)
+            phi.withUnsafeMutableBufferPointer { phi in
+                explain(goesLeft: goesLeft, phi: phi.baseAddress!, p: p, factor: factor, prefix: prefix, sum: sum)
             }
             return phi
+        }
+    }
+
+    /// Adds every leaf's contributions for a row whose split decisions are `goesLeft` into `phi`.
+    private func explain(goesLeft: UnsafeMutablePointer<UInt8>, phi: UnsafeMutablePointer<Double>, p: UnsafeMutablePointer<Double>,
+                         factor: UnsafeMutablePointer<Lanes>, prefix: UnsafeMutablePointer<Lanes>, sum: UnsafeMutablePointer<Double>) {
+        let table = leaves
+        for leaf in 0..<table.leafCount {
+            let first = table.entryStart[leaf], count = table.entryStart[leaf + 1] - first
+            guard count > 0 else { continue }
+            for j in 0..<count {
+                let entry = first + j
+                // Branch-free: whether the row takes the path's side at every split on this feature.
+                var follows: UInt8 = 1
+                for split in table.splitStart[entry]..<table.splitStart[entry + 1] {
+                    follows &= ~(goesLeft[Int(table.splitNode[split])] ^ table.splitLeft[split]) & 1
+                }
+                p[j] = Double(follows)
+                sum[j] = 0
+            }
+            let n = (count + 1) / 2
+            for chunk in ruleStart[n]..<ruleStart[n + 1] {
+                let t = ruleNodes[chunk]
+                var running = Lanes(repeating: 1)
+                for j in 0..<count {
+                    prefix[j] = running
+                    let share = table.q[first + j]
+                    let f = Lanes(repeating: share) + t * (p[j] - share)
+                    factor[j] = f
+                    running *= f
+                }
+                // Π over j ≠ i at each node = prefix[i] · (product of the factors after i).
+                var suffix = ruleWeights[chunk]
+                var j = count - 1
+                while j >= 0 {
+                    sum[j] += (prefix[j] * suffix).sum()
+                    suffix *= factor[j]
+                    j -= 1
+                }
+            }
+            let value = table.leafValue[leaf]
+            for j in 0..<count { phi[Int(table.feature[first + j])] += value * (p[j] - table.q[first + j]) * sum[j] }
         }
     }
 }
@@ -253,29 +343,19 @@ public final class TreeExplainer: @unchecked Sendable {
 /// One tree's leaves as paths: per leaf the distinct features split on from the root, each with `q` (the
 /// training share that follows the path at its splits) and the splits that decide `p` for a row.
 struct LeafPaths {
-    /// Leaf ℓ's entries are `entryStart[ℓ] ..< entryStart[ℓ + 1]`.
-    var entryStart: [Int] = [0]
-    var feature: [Int] = []
-    var q: [Double] = []
-    /// Entry e's splits are `splitStart[e] ..< splitStart[e + 1]`: the node and the side the path takes.
-    var splitStart: [Int] = [0]
-    var splitNode: [Int] = []
-    var splitLeft: [Bool] = []
-    var maxDistinct = 0
+    /// Leaf ℓ's entries are `entries[ℓ]`: (feature, q, splits as (node, goes left)).
+    var entries: [[(feature: Int, q: Double, splits: [(Int, Bool)])]]
+    var maxDistinct: Int { entries.map(\.count).max() ?? 0 }
 
     init(_ tree: Tree) {
-        let leafCount = tree.leafValue.count
-        var byLeaf = Array(repeating: [(feature: Int, q: Double, splits: [(Int, Bool)])](), count: leafCount)
-        guard !tree.splitFeature.isEmpty else {
-            entryStart = Array(repeating: 0, count: leafCount + 1)
-            return
-        }
+        entries = Array(repeating: [], count: tree.leafValue.count)
+        guard !tree.splitFeature.isEmpty else { return }
         func cover(_ child: Int32) -> Double { child < 0 ? tree.leafCount[Int(~child)] : tree.internalCount[Int(child)] }
         // Depth-first with the path so far; a feature met again multiplies its q and adds a split.
         var stack: [(node: Int32, path: [(feature: Int, q: Double, splits: [(Int, Bool)])])] = [(0, [])]
         while let (node, path) = stack.popLast() {
             if node < 0 {
-                byLeaf[Int(~node)] = path
+                entries[Int(~node)] = path
                 continue
             }
             let index = Int(node)
@@ -293,81 +373,67 @@ struct LeafPaths {
                 stack.append((child, next))
             }
         }
-        for leaf in byLeaf {
-            for entry in leaf {
-                feature.append(entry.feature)
-                q.append(entry.q)
-                for (node, left) in entry.splits {
-                    splitNode.append(node)
-                    splitLeft.append(left)
+    }
+}
+
+/// Every leaf of a model as raw arrays, numbered across trees: the explainer's hot loop reads them with no
+/// bounds checks or reference counting.
+struct LeafTable {
+    let leafCount: Int
+    let maxDistinct: Int
+    /// Leaf ℓ's entries are `entryStart[ℓ] ..< entryStart[ℓ + 1]`.
+    let entryStart: UnsafeMutablePointer<Int>
+    let feature: UnsafeMutablePointer<Int32>
+    let q: UnsafeMutablePointer<Double>
+    /// Entry e's splits are `splitStart[e] ..< splitStart[e + 1]`: the node (model-wide) and the side taken.
+    let splitStart: UnsafeMutablePointer<Int>
+    let splitNode: UnsafeMutablePointer<Int32>
+    let splitLeft: UnsafeMutablePointer<UInt8>
+    let leafValue: UnsafeMutablePointer<Double>
+
+    init(paths: [LeafPaths], trees: [Tree], nodeStart: [Int]) {
+        var entryStart = [0], feature = [Int32](), q = [Double](), splitStart = [0], splitNode = [Int32](), splitLeft = [UInt8]()
+        var leafValue = [Double]()
+        for (treeIndex, tree) in paths.enumerated() {
+            // A tree without splits has one leaf and no path: it adds nothing to any feature.
+            for (leaf, path) in tree.entries.enumerated() {
+                for entry in path {
+                    feature.append(Int32(entry.feature))
+                    q.append(entry.q)
+                    for (node, left) in entry.splits {
+                        splitNode.append(Int32(nodeStart[treeIndex] + node))
+                        splitLeft.append(left ? 1 : 0)
+                    }
+                    splitStart.append(splitNode.count)
                 }
-                splitStart.append(splitNode.count)
+                entryStart.append(feature.count)
+                leafValue.append(trees[treeIndex].leafValue[leaf])
             }
-            entryStart.append(feature.count)
-            maxDistinct = max(maxDistinct, leaf.count)
         }
+        func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(1, array.count))
+            _ = UnsafeMutableBufferPointer(start: pointer, count: array.count).initialize(from: array)
+            return pointer
+        }
+        leafCount = leafValue.count
+        maxDistinct = paths.map(\.maxDistinct).max() ?? 0
+        self.entryStart = copy(entryStart)
+        self.feature = copy(feature)
+        self.q = copy(q)
+        self.splitStart = copy(splitStart)
+        self.splitNode = copy(splitNode)
+        self.splitLeft = copy(splitLeft)
+        self.leafValue = copy(leafValue)
     }
 
-    /// Adds this tree's contributions for a row whose split decisions are `goesLeft` into `phi`.
-    func explain(leafValues: UnsafeMutablePointer<Double>, goesLeft: [Bool], quadrature: [(nodes: [Double], weights: [Double])],
-                 phi: inout [Double], scratch: inout [Double]) {
-        let width = maxDistinct + 1
-        // The hot loop over raw buffers: no bounds checks or reference counting per element.
-        entryStart.withUnsafeBufferPointer { entryStart in
-        feature.withUnsafeBufferPointer { feature in
-        q.withUnsafeBufferPointer { q in
-        splitStart.withUnsafeBufferPointer { splitStart in
-        splitNode.withUnsafeBufferPointer { splitNode in
-        splitLeft.withUnsafeBufferPointer { splitLeft in
-        goesLeft.withUnsafeBufferPointer { goesLeft in
-        phi.withUnsafeMutableBufferPointer { phi in
-        scratch.withUnsafeMutableBufferPointer { buffer in
-            let p = buffer.baseAddress!, factor = p + width, prefix = factor + width, sum = prefix + width
-            for leaf in 0..<(entryStart.count - 1) {
-                let first = entryStart[leaf], count = entryStart[leaf + 1] - first
-                guard count > 0 else { continue }
-                for j in 0..<count {
-                    let entry = first + j
-                    var follows = true
-                    for split in splitStart[entry]..<splitStart[entry + 1] where goesLeft[splitNode[split]] != splitLeft[split] { follows = false; break }
-                    p[j] = follows ? 1 : 0
-                    sum[j] = 0
-                }
-                let rule = quadrature[count / 2 + 1]
-                rule.nodes.withUnsafeBufferPointer { nodes in
-                rule.weights.withUnsafeBufferPointer { weights in
-                    for k in 0..<nodes.count {
-                        let t = nodes[k]
-                        var running = 1.0
-                        for j in 0..<count {
-                            prefix[j] = running
-                            let share = q[first + j]
-                            factor[j] = share + t * (p[j] - share)
-                            running *= factor[j]
-                        }
-                        // Π over j ≠ i = prefix[i] · (product of the factors after i).
-                        var suffix = weights[k]
-                        var j = count - 1
-                        while j >= 0 {
-                            sum[j] += prefix[j] * suffix
-                            suffix *= factor[j]
-                            j -= 1
-                        }
-                    }
-                }
-                }
-                let value = leafValues[leaf]
-                for j in 0..<count { phi[feature[first + j]] += value * (p[j] - q[first + j]) * sum[j] }
-            }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
+    func deallocate() {
+        entryStart.deallocate()
+        feature.deallocate()
+        q.deallocate()
+        splitStart.deallocate()
+        splitNode.deallocate()
+        splitLeft.deallocate()
+        leafValue.deallocate()
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import StrataFeatures
 import StrataQuery
 import StrataStorage
+import StrataTrain
 
 /// Commands that only the benchmarks of tools/bench need, kept out of the product CLI: each times an
 /// operation in process, where a whole `strata` process would mostly measure start-up.
@@ -12,7 +13,7 @@ struct StrataBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata-bench",
         abstract: "In-process timings for tools/bench (not part of the strata command).",
-        subcommands: [Lookup.self, QueryRepeat.self])
+        subcommands: [Lookup.self, QueryRepeat.self, Score.self])
 }
 
 /// W4's lookup phase: the latency of fetching whole vectors by msno from the online table.
@@ -86,5 +87,46 @@ struct QueryRepeat: ParsableCommand {
         }
         FileHandle.standardError.write(Data(("in-process seconds: " + seconds.map { String($0) }.joined(separator: " ") + "\n").utf8))
         print("{\"runs\": \(seconds.count), \"cells\": \(cells / max(1, seconds.count))}")
+    }
+}
+
+/// W6's scoring work without HTTP: for each msno of a file, what `POST /v1/score` does for one user —
+/// the online lookup, the model's input row, the probability and the top-3 TreeSHAP reasons — timed alone.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time one-user scoring with reasons, in process (W6 without HTTP); prints JSON.")
+    @Option(help: "The store directory.") var db: String
+    @Option(help: "File of msno, one per line.") var keys: String
+    @Option(help: "Model reference (default: churn@production).") var model = "churn@production"
+    @Option(help: "Score at most this many msno of the file.") var limit = 2000
+    @Flag(help: "Skip the reasons (probability only).") var noReasons = false
+
+    func run() throws {
+        let opened = try Store(path: db)
+        let scorer = try ModelScorer(store: opened, reference: model)
+        guard let view = scorer.lineage?.featureView else { throw ValidationError("model \(model) has no feature view") }
+        let table = try OnlineTable(store: opened, view: view)
+        let columns = try scorer.binding(to: table.schemas.map(\.name))
+        guard FileSystem.isRegularFile(keys), let text = try? String(contentsOfFile: keys, encoding: .utf8) else {
+            throw ValidationError("--keys \(keys) is not a readable UTF-8 text file of msno, one per line")
+        }
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).prefix(max(1, limit)).map(String.init)
+        var nanoseconds: [UInt64] = []
+        var checksum = 0.0
+        for key in lines {
+            let start = DispatchTime.now().uptimeNanoseconds
+            guard let vector = table.lookup(key) else { continue }
+            let dataset = scorer.dataset(vectors: [vector.values], columns: columns)
+            let probability = scorer.probabilities(dataset)[0]
+            let reasons = noReasons ? [] : scorer.reasons(dataset, rows: [0])[0]
+            nanoseconds.append(DispatchTime.now().uptimeNanoseconds - start)
+            checksum += probability + reasons.reduce(0) { $0 + $1.contribution }
+        }
+        guard !nanoseconds.isEmpty else { throw ValidationError("no msno of \(keys) is in the online table") }
+        nanoseconds.sort()
+        func micros(_ value: UInt64) -> String { String(format: "%.1f", Double(value) / 1000) }
+        let mean = Double(nanoseconds.reduce(0, +)) / Double(nanoseconds.count) / 1000
+        print("{\"scored\": \(nanoseconds.count), \"p50_us\": \(micros(nanoseconds[nanoseconds.count / 2])), "
+            + "\"p99_us\": \(micros(nanoseconds[nanoseconds.count * 99 / 100])), \"mean_us\": \(String(format: "%.1f", mean)), "
+            + "\"checksum\": \(checksum)}")
     }
 }

@@ -102,6 +102,44 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
         }
     }
 
+    @Test func quadratureTreeSHAPEqualsTheRecursiveAlgorithmOnPathsOfManyFeatures() throws {
+        // A parity of 24 features makes paths that split on more than 16 distinct features: leaves whose
+        // quadrature needs more than one SIMD vector of nodes.
+        var random = TestRandom(state: 5)
+        let width = 24, rows = 6000
+        var features = Array(repeating: [Double](), count: width)
+        var labels: [Double] = []
+        for _ in 0..<rows {
+            var ones = 0
+            for feature in 0..<width {
+                let value = random.uniform() < 0.05 ? Double.nan : random.uniform()
+                if value > 0.5 { ones += 1 }
+                features[feature].append(value)
+            }
+            labels.append(ones % 2 == 0 ? 1 : 0)
+        }
+        let data = Dataset(featureNames: (0..<width).map { "f\($0)" }, features: features, categorical: Array(repeating: false, count: width),
+                           categoryNames: Array(repeating: [], count: width), labels: labels, cutoffs: Array(repeating: 0, count: rows),
+                           entities: Array(repeating: 0, count: rows))
+        var parameters = self.parameters
+        parameters.numLeaves = 1024
+        parameters.minDataInLeaf = 1
+        parameters.rounds = 4
+        let (model, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<5000), validRows: Array(5000..<6000))
+        let explainer = TreeExplainer(model)
+        #expect(explainer.leaves.maxDistinct > 16, "deepest path: \(explainer.leaves.maxDistinct) distinct features")
+        let rowsToExplain = Array(5000..<5200)
+        let fast = explainer.contributions(data, rows: rowsToExplain)
+        let reference = model.referenceContributions(data, rows: rowsToExplain)
+        let scores = model.rawScores(data, rows: rowsToExplain)
+        var largest = 0.0
+        for (index, (a, b)) in zip(fast, reference).enumerated() {
+            for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) }
+            #expect(abs(a.reduce(model.expectedValue, +) - scores[index]) < 1e-9)
+        }
+        #expect(largest < 1e-10, "largest difference \(largest)")
+    }
+
     @Test func trainingIsDeterministicForASeed() throws {
         let data = synthetic(rows: 3000, seed: 3, noise: 0.2)
         var parameters = self.parameters
