@@ -297,6 +297,82 @@ def test_idle_connection_is_closed(base):
         s.stop()
 
 
+def raw_exchange(server, payload, answers, timeout=20):
+    """Writes `payload` on one connection and reads until `answers` complete HTTP responses (by Content-Length)
+    have arrived or the server closes; returns the raw responses and whether the connection was closed."""
+    host, port = server.url.split("//")[1].split(":")
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    sock.sendall(payload)
+    data, responses, closed = b"", [], False
+    while len(responses) < answers:
+        chunk = sock.recv(65536)
+        if not chunk:
+            closed = True
+            break
+        data += chunk
+        while b"\r\n\r\n" in data:
+            head, rest = data.split(b"\r\n\r\n", 1)
+            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+            if len(rest) < length:
+                break
+            responses.append((head, rest[:length]))
+            data = rest[length:]
+    return sock, responses, closed
+
+
+def test_feature_answers_keep_order_behind_slower_requests(server, base):
+    # GET /v1/features/{msno} is answered in the channel pipeline; a score pipelined before it on the same
+    # connection must still be answered first, and both answers must be the router's.
+    msno = base["members"][3]
+    score = json.dumps({"msno": [msno]}).encode()
+    payload = (b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(score), score)
+               + b"GET /v1/features/%s HTTP/1.1\r\nHost: x\r\n\r\n" % quote(msno).encode()
+               + b"GET /v1/features/%s HTTP/1.1\r\nHost: x\r\n\r\n" % quote(msno).encode())
+    sock, responses, _ = raw_exchange(server, payload, 3)
+    sock.close()
+    assert len(responses) == 3
+    assert "churn_probability" in json.loads(responses[0][1])["results"][0]
+    expected = server.get(f"/v1/features/{quote(msno)}?view=w1").json()
+    for head, body in responses[1:]:
+        assert head.startswith(b"HTTP/1.1 200")
+        assert json.loads(body) == expected
+        assert b"date:" in head.lower() and b"content-type: application/json" in head.lower()
+
+
+def test_feature_route_answers_connection_close_and_unknown_msno(server):
+    sock, responses, closed = raw_exchange(server, b"GET /v1/features/no-such-user HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2)
+    sock.close()
+    assert len(responses) == 1 and closed
+    head, body = responses[0]
+    assert head.startswith(b"HTTP/1.1 404") and b"connection: close" in head.lower()
+    assert json.loads(body)["error"] == "not_found"
+
+
+def test_busy_keep_alive_connection_outlives_the_idle_timeout(base):
+    # Requests answered in the pipeline count as activity: only a connection that is quiet is closed.
+    s = Server(copy_store(base, "busy-idle"), "--idle-timeout", "2")
+    try:
+        msno = base["members"][0]
+        host, port = s.url.split("//")[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            request = b"GET /v1/features/%s HTTP/1.1\r\nHost: x\r\n\r\n" % quote(msno).encode()
+            started = time.time()
+            while time.time() - started < 5:
+                sock.sendall(request)
+                reply = b""
+                while b"}" not in reply:
+                    chunk = sock.recv(65536)
+                    assert chunk, f"closed after {time.time() - started:.1f} s of steady requests"
+                    reply += chunk
+                assert reply.startswith(b"HTTP/1.1 200")
+                time.sleep(0.5)
+            quiet = time.time()
+            assert sock.recv(4096) == b""
+            assert 1.5 <= time.time() - quiet < 6
+    finally:
+        s.stop()
+
+
 # ---- token, admin ------------------------------------------------------------------------------------
 
 def test_token_required_except_healthz(base):
@@ -304,7 +380,7 @@ def test_token_required_except_healthz(base):
     try:
         bare = requests.Session()
         assert bare.get(s.url + "/healthz", timeout=10).status_code == 200
-        for path in ("/readyz", "/v1/models", "/metrics", "/", "/openapi.json", "/v1/nothing"):
+        for path in ("/readyz", "/v1/models", "/metrics", "/", "/openapi.json", "/v1/nothing", "/v1/features/" + quote(base["members"][0])):
             answer = bare.get(s.url + path, timeout=10)
             assert answer.status_code == 401 and answer.json()["error"] == "unauthorized", path
         assert bare.post(s.url + "/v1/score", json={"msno": ["a"]}, timeout=10).status_code == 401
@@ -312,6 +388,8 @@ def test_token_required_except_healthz(base):
         assert wrong.status_code == 401 and wrong.headers.get("www-authenticate", "").startswith("Bearer")
         assert bare.get(s.url + "/readyz", headers={"Authorization": TOKEN}, timeout=10).status_code == 401
         assert s.get("/readyz").status_code == 200
+        assert s.get("/v1/features/" + quote(base["members"][0])).status_code == 200
+        assert bare.get(s.url + "/v1/features/" + quote(base["members"][0]), cookies={"strata_token": TOKEN}, timeout=10).status_code == 200
         assert bare.get(s.url + "/readyz", headers={"Authorization": "bearer " + TOKEN}, timeout=10).status_code == 200
         assert bare.get(s.url + "/", cookies={"strata_token": TOKEN}, timeout=10).status_code == 200
     finally:

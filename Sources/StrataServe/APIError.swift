@@ -26,12 +26,17 @@ public struct APIError: Error, Sendable {
     static func notReady(_ detail: String) -> APIError { APIError(.serviceUnavailable, "not_ready", detail) }
     static func tooLarge(_ detail: String) -> APIError { APIError(.contentTooLarge, "too_large", detail) }
 
-    var response: Response {
+    /// `{"error": ..., "detail": ...}`.
+    var body: [UInt8] {
         var body: [UInt8] = Array("{\"error\":".utf8)
         JSONText.appendString(error, to: &body)
         body += Array(",\"detail\":".utf8)
         JSONText.appendString(detail, to: &body)
         body.append(UInt8(ascii: "}"))
+        return body
+    }
+
+    var response: Response {
         var response = Response.json(body, status: status)
         if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"strata\"" }
         return response

@@ -11,23 +11,29 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/healthz" { return try await next(request, context) }
-        let header = request.headers[.authorization].map { Array($0.utf8) } ?? []
+        guard Self.allows(request.headers, token: token) else {
+            throw APIError(.unauthorized, "unauthorized", "this server needs Authorization: Bearer TOKEN (the token in its --token-file)")
+        }
+        return try await next(request, context)
+    }
+
+    /// Whether the headers present the token, as a bearer credential or the dashboard's cookie.
+    static func allows(_ headers: HTTPFields, token: [UInt8]) -> Bool {
+        let header = headers[.authorization].map { Array($0.utf8) } ?? []
         // The scheme name is case-insensitive (RFC 9110 §11.1).
         let prefix = Array("bearer ".utf8)
         var presented: [UInt8]?
         if header.count > prefix.count, header.prefix(prefix.count).map({ $0 | 0x20 }).elementsEqual(prefix) {
             presented = Array(header.dropFirst(prefix.count))
         }
-        if presented == nil, let cookies = request.headers[.cookie] {
+        if presented == nil, let cookies = headers[.cookie] {
             for part in cookies.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces)
                 if pair.hasPrefix("strata_token=") { presented = Array(pair.dropFirst("strata_token=".count).utf8) }
             }
         }
-        guard let presented, Self.constantTimeEqual(presented, token) else {
-            throw APIError(.unauthorized, "unauthorized", "this server needs Authorization: Bearer TOKEN (the token in its --token-file)")
-        }
-        return try await next(request, context)
+        guard let presented else { return false }
+        return constantTimeEqual(presented, token)
     }
 
     /// Equal without an early exit: the time taken does not say how much of a guess was right.

@@ -28,22 +28,7 @@ struct ServeAPI: Sendable {
         }
         let snapshot = state.snapshot
         let (name, day) = try resolve(view: query["view"].map(String.init), asOf: query["as_of"].map(String.init), snapshot: snapshot)
-        if let table = snapshot.online[name], let keys = snapshot.onlineKeys[name], day == nil || day == table.asOfDay {
-            // The common case, straight from the mapped row to the response bytes.
-            guard let vector = table.lookup(msno) else {
-                throw APIError.notFound("msno \(msno.prefix(64)) is not in the store (or came after the online table of \(name) was materialised)")
-            }
-            var body: [UInt8] = []
-            body.reserveCapacity(1024)
-            VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online", names: [], types: [],
-                         rows: [], unknown: []).appendHeader(to: &body)
-            body += Array(",\"msno\":".utf8)
-            JSONText.appendString(msno, to: &body)
-            body += Array(",\"features\":".utf8)
-            FeatureJSON.appendObject(vector, keys: keys, types: table.schemas.map(\.type), to: &body)
-            body.append(UInt8(ascii: "}"))
-            return .json(body)
-        }
+        if let body = try onlineVector(msno: msno, view: name, day: day, snapshot: snapshot) { return .json(body) }
         let answer = try await vectors(msno: [msno], view: name, asOf: query["as_of"].map(String.init))
         guard let row = answer.rows.first else {
             throw APIError.notFound("msno \(msno.prefix(64)) is not in the store" + answer.unknownNote)
@@ -56,6 +41,31 @@ struct ServeAPI: Sendable {
         FeatureJSON.appendObject(names: answer.names, types: answer.types, values: row.values, columns: Array(answer.names.indices), to: &body)
         body.append(UInt8(ascii: "}"))
         return .json(body)
+    }
+
+    /// The answer of `GET /v1/features/{msno}` from the online table of `view`, straight from the mapped row
+    /// to the response bytes; nil when that table does not answer for `day` (the vector must be computed).
+    /// Shared by the route and by `FeatureFastPath`, which calls it on the event loop.
+    func onlineVector(msno: String, view name: String, day: Int?, snapshot: ServingSnapshot) throws -> [UInt8]? {
+        guard let table = snapshot.online[name], let keys = snapshot.onlineKeys[name], day == nil || day == table.asOfDay else { return nil }
+        guard let vector = table.lookup(msno) else {
+            throw APIError.notFound("msno \(msno.prefix(64)) is not in the store (or came after the online table of \(name) was materialised)")
+        }
+        var body: [UInt8] = []
+        body.reserveCapacity(1024)
+        VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online", names: [], types: [],
+                     rows: [], unknown: []).appendHeader(to: &body)
+        body += Array(",\"msno\":".utf8)
+        JSONText.appendString(msno, to: &body)
+        body += Array(",\"features\":".utf8)
+        FeatureJSON.appendObject(vector, keys: keys, types: table.schemas.map(\.type), to: &body)
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
+
+    /// The view a request without `?view=` means: the production model's, else the only one registered.
+    func defaultView(_ snapshot: ServingSnapshot) -> String? {
+        snapshot.scorer?.lineage?.featureView ?? (snapshot.viewNames.count == 1 ? snapshot.viewNames[0] : nil)
     }
 
     func features(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -89,7 +99,7 @@ struct ServeAPI: Sendable {
             return day
         }
         let views = snapshot.viewNames
-        let name = view ?? snapshot.scorer?.lineage?.featureView ?? (views.count == 1 ? views[0] : nil)
+        let name = view ?? defaultView(snapshot)
         guard let name else {
             throw APIError.badRequest(views.isEmpty ? "no feature view is registered in the store" : "name the feature view: ?view= one of \(views.joined(separator: ", "))")
         }
