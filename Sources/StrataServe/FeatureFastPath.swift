@@ -1,13 +1,15 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
-/// `GET /v1/features/{msno}` answered on the event loop that read it, in the channel pipeline, before the
-/// request would become an async task of the router: the online lookup costs microseconds, and the task,
-/// the router and three middlewares around it cost several times that (measured: 113 µs of CPU per request
-/// on `/healthz` through the router). Everything else, and any request this path does not answer
-/// exactly as the route would, goes on to the router untouched:
+/// `GET /v1/features/{msno}` answered on the event loop that read it, in the channel pipeline, right after
+/// swift-nio's HTTP/1.1 parser, before the request would become framework types and an async task of the
+/// router: the online lookup costs microseconds; the conversion, the task, the router and three
+/// middlewares cost several times that (measured: 113 µs of CPU per request on `/healthz` through the
+/// router). Everything else, and any request this path does not answer exactly as the route would, goes
+/// on to the router untouched:
 ///
 /// * only a GET with no query string, a one-segment msno, and the default view's online table answers
 ///   here (200, or 404 for an msno the table lacks — the route's own bytes, from `ServeAPI.onlineVector`);
@@ -16,14 +18,21 @@ import NIOHTTPTypes
 ///   requests after it go to the router too;
 /// * requests, errors and latency are recorded in the same `RouteStats` as the router's routes.
 ///
-/// It also keeps the connection's idle timeout (the framework's own is off, as it would not see the requests
-/// answered here): a connection with nothing read or written for `idleTimeout` is closed, unless an answer
-/// is being computed for a request read whole.
+/// The answer is written as the bytes of one HTTP/1.1 response (status line, five headers, body) through
+/// the context of the response encoder, which it skips: one buffer, one write. The request is still parsed
+/// by swift-nio alone.
+///
+/// It also keeps the connection's timeouts, as it sees every request: the idle timeout (the framework's own
+/// is off, as it would not see the requests answered here) — a connection with nothing read or written for
+/// `idleTimeout` is closed, unless an answer is being computed for a request read whole — and the body
+/// deadline: a request whose end has not arrived `ServeLimits.bodyReadSeconds` after its head is answered
+/// 408 and its connection closed (a timer per connection, where a deadline per request in the router cost
+/// a task group and a timer each).
 final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     static let route = "/v1/features/{msno}"
     private static let prefix = Array("/v1/features/".utf8)
@@ -34,13 +43,19 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private let idleTimeout: TimeAmount
 
     private enum Current { case none, forwarded, answered(Answer) }
-    private struct Answer { var status: HTTPResponse.Status; var body: [UInt8]; var close: Bool; var started: ContinuousClock.Instant }
+    private struct Answer { var status: HTTPResponseStatus; var body: [UInt8]; var close: Bool; var started: ContinuousClock.Instant }
     /// The request being read: handed on, or answered here once its end arrives.
     private var current = Current.none
     /// Requests handed to the router whose answer has not ended yet.
     private var pending = 0
     private var lastActivity = NIODeadline.now()
+    /// When the head of the request being read arrived.
+    private var requestStarted: NIODeadline?
+    private let bodyDeadline = TimeAmount.milliseconds(Int64(ServeLimits.bodyReadSeconds * 1000))
     private var idleCheck: Scheduled<Void>?
+    private var idleCheckAt: NIODeadline?
+    /// The response encoder's context: writes through it go straight to the socket.
+    private var socketSide: ChannelHandlerContext?
     /// The Date header of the current second (RFC 9110 §6.6.1), formatted once a second per connection.
     private var dateSecond = 0
     private var dateText = ""
@@ -52,7 +67,26 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         self.idleTimeout = idleTimeout
     }
 
+    /// Hummingbird adds its extra handlers after its own conversion to HTTP types; this handler belongs in
+    /// front of that conversion, so what Hummingbird adds is this installer, which puts the handler there
+    /// and steps out of the pipeline.
+    final class Installer: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+        let make: () -> FeatureFastPath
+
+        init(_ make: @escaping () -> FeatureFastPath) { self.make = make }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            let pipeline = context.pipeline.syncOperations
+            if let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) {
+                try? pipeline.addHandler(make(), position: .before(codec))
+            }
+            pipeline.removeHandler(context: context, promise: nil)
+        }
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
+        socketSide = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         if context.channel.isActive { scheduleIdleCheck(context: context, at: .now() + idleTimeout) }
     }
 
@@ -70,15 +104,19 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        socketSide = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = .now()
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if pending == 0, let answer = answer(request) {
+            requestStarted = lastActivity
+            if pending == 0, socketSide != nil, let answer = answer(request) {
                 current = .answered(answer)
             } else {
+                // The body deadline needs a check before the idle one would come.
+                if let at = idleCheckAt, at > lastActivity + bodyDeadline { scheduleIdleCheck(context: context, at: lastActivity + bodyDeadline) }
                 current = .forwarded
                 pending += 1
                 context.fireChannelRead(data)
@@ -88,13 +126,14 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             if case .answered = current { return }
             context.fireChannelRead(data)
         case .end:
+            requestStarted = nil
             guard case .answered(let answer) = current else {
                 current = .none
                 context.fireChannelRead(data)
                 return
             }
             current = .none
-            write(answer, context: context)
+            write(answer)
         }
     }
 
@@ -107,46 +146,80 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The answer for a request this path serves, or nil to hand it on.
-    private func answer(_ request: HTTPRequest) -> Answer? {
-        guard request.method == .get, let path = request.path else { return nil }
-        let bytes = Array(path.utf8)
-        guard bytes.count > Self.prefix.count, bytes.starts(with: Self.prefix) else { return nil }
-        let segment = bytes[Self.prefix.count...]
+    private func answer(_ request: HTTPRequestHead) -> Answer? {
+        guard request.method == .GET else { return nil }
+        let uri = request.uri.utf8
+        guard uri.count > Self.prefix.count, uri.starts(with: Self.prefix) else { return nil }
+        let segment = uri.dropFirst(Self.prefix.count)
         // A query (?view=, ?as_of=) or a second segment: the router's validation and messages apply.
         guard !segment.contains(UInt8(ascii: "?")), !segment.contains(UInt8(ascii: "/")) else { return nil }
-        if let token, !TokenMiddleware<BasicRequestContext>.allows(request.headerFields, token: token) { return nil }
-        guard let msno = String(decoding: segment, as: UTF8.self).removingPercentEncoding, !msno.isEmpty else { return nil }
+        if let token, !TokenMiddleware<BasicRequestContext>.allows(authorization: request.headers.first(name: "authorization"),
+                                                                    cookie: request.headers.first(name: "cookie"), token: token) {
+            return nil
+        }
+        guard let msno = Self.percentDecoded(segment), !msno.isEmpty else { return nil }
         let started = ContinuousClock.now
         let snapshot = api.state.snapshot
         guard let view = api.defaultView(snapshot) else { return nil }
-        let close = request.headerFields[.connection].map { $0.lowercased().contains("close") } ?? false
         do {
             guard let body = try api.onlineVector(msno: msno, view: view, day: nil, snapshot: snapshot) else { return nil }
-            return Answer(status: .ok, body: body, close: close, started: started)
+            return Answer(status: .ok, body: body, close: !request.isKeepAlive, started: started)
         } catch let error as APIError {
-            return Answer(status: error.status, body: error.body, close: close, started: started)
+            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !request.isKeepAlive, started: started)
         } catch {
             return nil
         }
     }
 
-    private func write(_ answer: Answer, context: ChannelHandlerContext) {
-        var head = HTTPResponse(status: answer.status)
-        head.headerFields[.contentType] = "application/json"
-        head.headerFields[.cacheControl] = "no-store"
-        head.headerFields[.contentLength] = String(answer.body.count)
-        head.headerFields[.date] = httpDate()
-        head.headerFields[.server] = "strata"
-        if answer.close { head.headerFields[.connection] = "close" }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(bytes: answer.body))), promise: nil)
-        if answer.close {
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    /// `%XX` escapes decoded; nil for a malformed escape or bytes that are not UTF-8 (the router then answers),
+    /// as Foundation's `removingPercentEncoding` decides, without its cost.
+    static func percentDecoded(_ text: Substring.UTF8View) -> String? {
+        func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
         }
-        stats.record(route: Self.route, method: "GET", status: Int(answer.status.code), elapsed: ContinuousClock.now - answer.started)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.count)
+        var index = text.startIndex
+        while index != text.endIndex {
+            let byte = text[index]
+            index = text.index(after: index)
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard index != text.endIndex, let high = hex(text[index]) else { return nil }
+            index = text.index(after: index)
+            guard index != text.endIndex, let low = hex(text[index]) else { return nil }
+            index = text.index(after: index)
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private func write(_ answer: Answer, record: Bool = true) {
+        guard let socketSide else { return }
+        var head = "HTTP/1.1 \(answer.status.code) \(answer.status.reasonPhrase)\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
+        head += "Content-Length: \(answer.body.count)\r\nDate: \(httpDate())\r\nServer: strata\r\n"
+        if answer.close { head += "Connection: close\r\n" }
+        head += "\r\n"
+        var buffer = socketSide.channel.allocator.buffer(capacity: head.utf8.count + answer.body.count)
+        buffer.writeString(head)
+        buffer.writeBytes(answer.body)
+        if answer.close {
+            let channel = socketSide.channel
+            socketSide.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            socketSide.writeAndFlush(NIOAny(buffer), promise: nil)
+        }
+        lastActivity = .now()
+        if record {
+            stats.record(route: Self.route, method: "GET", status: Int(answer.status.code), elapsed: ContinuousClock.now - answer.started)
+        }
     }
 
     private func httpDate() -> String {
@@ -163,6 +236,8 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleCheck?.cancel()
+        idleCheckAt = deadline
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleCheck = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = bound.value
@@ -171,15 +246,30 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func idleCheckFired(context: ChannelHandlerContext) {
+        idleCheck = nil
+        idleCheckAt = nil
         guard context.channel.isActive else { return }
+        let now = NIODeadline.now()
+        if let requestStarted, now - requestStarted >= bodyDeadline {
+            // The request's body is late: 408 when the router owes this request the next answer, then close.
+            if pending == 1, case .forwarded = current {
+                let error = APIError(.requestTimeout, "timeout", "the request body did not arrive within \(Int(ServeLimits.bodyReadSeconds)) s")
+                write(Answer(status: .requestTimeout, body: error.body, close: true, started: ContinuousClock.now), record: false)
+            } else {
+                context.close(promise: nil)
+            }
+            return
+        }
         // Idle: nothing read or written for the timeout, with no answer being computed for a request read
         // whole (a client that stops halfway through a request is closed too).
         var computing = false
         if pending > 0, case .none = current { computing = true }
-        if NIODeadline.now() - lastActivity >= idleTimeout, !computing {
+        if now - lastActivity >= idleTimeout, !computing {
             context.close(promise: nil)
-        } else {
-            scheduleIdleCheck(context: context, at: max(lastActivity + idleTimeout, .now() + .milliseconds(100)))
+            return
         }
+        var next = max(lastActivity + idleTimeout, now + .milliseconds(100))
+        if let requestStarted { next = min(next, requestStarted + bodyDeadline) }
+        scheduleIdleCheck(context: context, at: next)
     }
 }

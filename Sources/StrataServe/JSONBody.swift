@@ -5,7 +5,7 @@ import StrataFormat
 import StrataStorage
 import Synchronization
 
-/// Request bodies: one JSON object with known fields, read within a deadline and a size cap, and every
+/// Request bodies: one JSON object with known fields, read within a size cap, and every
 /// mistake named (a misspelt field is an error, not a silently ignored key).
 enum JSONBody {
     static func object(_ request: Request, allowed: Set<String>) async throws -> [String: JSONValue] {
@@ -14,12 +14,10 @@ enum JSONBody {
         }
         let stream = request.body
         let buffer: ByteBuffer
+        // A body that does not arrive within ServeLimits.bodyReadSeconds is answered 408 by the connection's
+        // handler (FeatureFastPath), which closes the connection: the read below then fails.
         do {
-            buffer = try await withDeadline(seconds: ServeLimits.bodyReadSeconds) {
-                try await stream.collect(upTo: ServeLimits.bodySizeBytesMax)
-            }
-        } catch let error as APIError {
-            throw error
+            buffer = try await stream.collect(upTo: ServeLimits.bodySizeBytesMax)
         } catch is NIOTooManyBytesError {
             throw APIError.tooLarge("the request body is larger than \(ServeLimits.bodySizeBytesMax) bytes")
         } catch {
@@ -106,22 +104,6 @@ enum JSONBody {
             JSONText.appendString(text, to: &body)
         }
         body.append(UInt8(ascii: "]"))
-    }
-}
-
-/// Runs `body`, or fails with 408 when it takes longer than `seconds` (a client sending its body slowly).
-func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw APIError(.requestTimeout, "timeout", "the request body did not arrive within \(Int(seconds)) s")
-        }
-        return value
     }
 }
 

@@ -19,14 +19,19 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// Whether the headers present the token, as a bearer credential or the dashboard's cookie.
     static func allows(_ headers: HTTPFields, token: [UInt8]) -> Bool {
-        let header = headers[.authorization].map { Array($0.utf8) } ?? []
+        allows(authorization: headers[.authorization], cookie: headers[.cookie], token: token)
+    }
+
+    /// The same from the values of the `Authorization` and `Cookie` headers.
+    static func allows(authorization: String?, cookie: String?, token: [UInt8]) -> Bool {
+        let header = authorization.map { Array($0.utf8) } ?? []
         // The scheme name is case-insensitive (RFC 9110 §11.1).
         let prefix = Array("bearer ".utf8)
         var presented: [UInt8]?
         if header.count > prefix.count, header.prefix(prefix.count).map({ $0 | 0x20 }).elementsEqual(prefix) {
             presented = Array(header.dropFirst(prefix.count))
         }
-        if presented == nil, let cookies = headers[.cookie] {
+        if presented == nil, let cookies = cookie {
             for part in cookies.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces)
                 if pair.hasPrefix("strata_token=") { presented = Array(pair.dropFirst("strata_token=".count).utf8) }

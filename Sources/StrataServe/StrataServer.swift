@@ -98,8 +98,10 @@ public enum StrataServer {
             router: router,
             // The idle timeout is kept by FeatureFastPath, which sees every request.
             server: .http1(configuration: .init(additionalChannelHandlers: [
-                FeatureFastPath(api: api, stats: stats, token: options.token.map { Array($0.utf8) },
-                                idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))])),
+                FeatureFastPath.Installer {
+                    FeatureFastPath(api: api, stats: stats, token: options.token.map { Array($0.utf8) },
+                                    idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))
+                }])),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "strata",
                                  availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
             services: [

@@ -95,7 +95,7 @@ struct BinnedMatrix: @unchecked Sendable {
 
     init(dataset: Dataset, rows: [Int], mappers: [BinMapper]) {
         rowCount = rows.count
-        columns = parallelMap(mappers.count) { feature in
+        let column: @Sendable (Int) -> UnsafeMutableBufferPointer<UInt8> = { feature in
             let column = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, rows.count))
             let mapper = mappers[feature]
             let values = dataset.features[feature]
@@ -111,6 +111,9 @@ struct BinnedMatrix: @unchecked Sendable {
             }
             return column
         }
+        // A few rows (a served request) are binned on the caller's thread: waking the pool's threads for
+        // microseconds of work cost a served score about a millisecond at low load.
+        columns = rows.count < 4096 ? (0..<mappers.count).map(column) : parallelMap(mappers.count, column)
     }
 
     func deallocate() { for column in columns { column.deallocate() } }

@@ -220,10 +220,14 @@ public enum Predictor {
             // A few rows (a served request) are explained inline: threads cost more than they save.
             let slices = rows.count < 64 ? 1 : ProcessInfo.processInfo.activeProcessorCount
             guard !rows.isEmpty else { return [] }
-            let parts = parallelMap(slices) { slice in
-                model.contributions(dataset, rows: Array(rows[(rows.count * slice / slices)..<(rows.count * (slice + 1) / slices)]))
+            if slices == 1 {
+                contributions = model.contributions(dataset, rows: rows)
+            } else {
+                let parts = parallelMap(slices) { slice in
+                    model.contributions(dataset, rows: Array(rows[(rows.count * slice / slices)..<(rows.count * (slice + 1) / slices)]))
+                }
+                contributions = parts.flatMap { $0 }
             }
-            contributions = parts.flatMap { $0 }
         case .logistic:
             // A linear model's exact Shapley values: weight × (standardised value − its mean, 0).
             let model = artifact.logistic!

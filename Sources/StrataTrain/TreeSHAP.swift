@@ -211,10 +211,8 @@ public final class TreeExplainer: @unchecked Sendable {
     typealias Lanes = SIMD4<Double>
 
     let model: GBDTModel
-    /// The split nodes as raw arrays: deciding a row's path copies no `Tree`.
-    let flat: [FlatTree]
-    /// Where each tree's nodes start in the model-wide node numbering of `splitNode`.
-    let nodeStart: [Int]
+    /// Every split node of the model, numbered across trees: deciding a row's path reads one table.
+    let nodes: NodeTable
     let leaves: LeafTable
     let missing: [Int32]
     /// Quadrature rules by node count n (⌈d/2⌉ for a leaf of d distinct features): rule n is the vectors
@@ -225,10 +223,9 @@ public final class TreeExplainer: @unchecked Sendable {
 
     public init(_ model: GBDTModel) {
         self.model = model
-        flat = model.trees.map(FlatTree.init)
         var starts = [0]
         for tree in model.trees { starts.append(starts.last! + tree.splitFeature.count) }
-        nodeStart = starts
+        nodes = NodeTable(trees: model.trees)
         let paths = model.trees.map(LeafPaths.init)
         leaves = LeafTable(paths: paths, trees: model.trees, nodeStart: starts)
         missing = model.missingBins.map(Int32.init)
@@ -256,11 +253,33 @@ public final class TreeExplainer: @unchecked Sendable {
     }
 
     deinit {
-        for tree in flat { tree.deallocate() }
+        nodes.deallocate()
         leaves.deallocate()
         ruleStart.deallocate()
         ruleNodes.deallocate()
         ruleWeights.deallocate()
+    }
+
+    /// Working memory of an explanation.
+    private struct Scratch {
+        let p, sum, phi: UnsafeMutablePointer<Double>
+        let factor, prefix: UnsafeMutablePointer<Lanes>
+
+        init(width: Int, features: Int) {
+            p = .allocate(capacity: width)
+            sum = .allocate(capacity: width)
+            phi = .allocate(capacity: max(1, features))
+            factor = .allocate(capacity: width)
+            prefix = .allocate(capacity: width)
+        }
+
+        func deallocate() {
+            p.deallocate()
+            sum.deallocate()
+            phi.deallocate()
+            factor.deallocate()
+            prefix.deallocate()
+        }
     }
 
     /// Per-row feature contributions (log-odds); each row's sum plus `expectedValue` is its raw score.
@@ -269,39 +288,31 @@ public final class TreeExplainer: @unchecked Sendable {
         defer { binned.deallocate() }
         let featureCount = model.featureNames.count
         let width = leaves.maxDistinct + 1
-        let goesLeft = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, nodeStart.last!))
-        let p = UnsafeMutablePointer<Double>.allocate(capacity: width)
-        let factor = UnsafeMutablePointer<Lanes>.allocate(capacity: width)
-        let prefix = UnsafeMutablePointer<Lanes>.allocate(capacity: width)
-        let sum = UnsafeMutablePointer<Double>.allocate(capacity: width)
+        let goesLeft = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, nodes.count))
+        let bins = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, featureCount))
+        let scratch = Scratch(width: width, features: featureCount)
         defer {
             goesLeft.deallocate()
-            p.deallocate()
-            factor.deallocate()
-            prefix.deallocate()
-            sum.deallocate()
+            bins.deallocate()
+            scratch.deallocate()
         }
-        return (0..<rows.count).map { index in
-            for (treeIndex, tree) in flat.enumerated() {
-                let base = nodeStart[treeIndex]
-                for node in 0..<tree.nodeCount {
-                    let feature = Int(tree.splitFeature[node])
-                    goesLeft[base + node] = tree.goesLeft(node, bin: Int(binned.columns[feature][index]), missingBin: Int(missing[feature])) ? 1 : 0
-                }
+        return missing.withUnsafeBufferPointer { missing in
+            (0..<rows.count).map { index in
+                for feature in 0..<featureCount { bins[feature] = binned.columns[feature][index] }
+                nodes.decide(0..<nodes.count, bins: bins, missing: missing.baseAddress!, into: goesLeft)
+                scratch.phi.initialize(repeating: 0, count: featureCount)
+                explain(0..<leaves.leafCount, goesLeft: goesLeft, scratch: scratch)
+                return Array(UnsafeBufferPointer(start: scratch.phi, count: featureCount))
             }
-            var phi = [Double](repeating: 0, count: featureCount)
-            phi.withUnsafeMutableBufferPointer { phi in
-                explain(goesLeft: goesLeft, phi: phi.baseAddress!, p: p, factor: factor, prefix: prefix, sum: sum)
-            }
-            return phi
         }
     }
 
-    /// Adds every leaf's contributions for a row whose split decisions are `goesLeft` into `phi`.
-    private func explain(goesLeft: UnsafeMutablePointer<UInt8>, phi: UnsafeMutablePointer<Double>, p: UnsafeMutablePointer<Double>,
-                         factor: UnsafeMutablePointer<Lanes>, prefix: UnsafeMutablePointer<Lanes>, sum: UnsafeMutablePointer<Double>) {
+    /// Adds the contributions of `range`'s leaves for a row whose split decisions are `goesLeft` into the
+    /// scratch's `phi`.
+    private func explain(_ range: Range<Int>, goesLeft: UnsafeMutablePointer<UInt8>, scratch: Scratch) {
+        let (p, sum, phi, factor, prefix) = (scratch.p, scratch.sum, scratch.phi, scratch.factor, scratch.prefix)
         let table = leaves
-        for leaf in 0..<table.leafCount {
+        for leaf in range {
             let first = table.entryStart[leaf], count = table.entryStart[leaf + 1] - first
             guard count > 0 else { continue }
             for j in 0..<count {
@@ -373,6 +384,71 @@ struct LeafPaths {
                 stack.append((child, next))
             }
         }
+    }
+}
+
+/// Every split node of a model as raw arrays, numbered across trees (tree t's nodes follow tree t − 1's).
+struct NodeTable {
+    let count: Int
+    let feature: UnsafeMutablePointer<Int32>
+    let threshold: UnsafeMutablePointer<Int32>
+    /// Bit 0: missing values go left; bit 1: a categorical split, whose left bins are `leftBins[set * 4 ..< set * 4 + 4]`.
+    let flags: UnsafeMutablePointer<UInt8>
+    let set: UnsafeMutablePointer<Int32>
+    let leftBins: UnsafeMutablePointer<UInt64>
+
+    init(trees: [Tree]) {
+        var feature = [Int32](), threshold = [Int32](), flags = [UInt8](), set = [Int32](), bins = [UInt64]()
+        for tree in trees {
+            for node in tree.splitFeature.indices {
+                feature.append(tree.splitFeature[node])
+                threshold.append(tree.thresholdBin[node])
+                flags.append((tree.defaultLeft[node] ? 1 : 0) | (tree.isCategorical[node] ? 2 : 0))
+                if tree.isCategorical[node] {
+                    set.append(Int32(bins.count / 4))
+                    var words = [UInt64](repeating: 0, count: 4)
+                    for bin in tree.leftBins[node] { words[Int(bin) / 64] |= 1 << UInt64(Int(bin) % 64) }
+                    bins += words
+                } else {
+                    set.append(-1)
+                }
+            }
+        }
+        func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(1, array.count))
+            _ = UnsafeMutableBufferPointer(start: pointer, count: array.count).initialize(from: array)
+            return pointer
+        }
+        count = feature.count
+        self.feature = copy(feature)
+        self.threshold = copy(threshold)
+        self.flags = copy(flags)
+        self.set = copy(set)
+        leftBins = copy(bins)
+    }
+
+    /// Whether a row (its bin per feature) goes left at each node of `range`.
+    @inline(__always) func decide(_ range: Range<Int>, bins: UnsafePointer<UInt8>, missing: UnsafePointer<Int32>, into goesLeft: UnsafeMutablePointer<UInt8>) {
+        for node in range {
+            let f = Int(feature[node])
+            let bin = Int(bins[f])
+            let flag = flags[node]
+            if flag & 2 != 0 {
+                goesLeft[node] = UInt8(truncatingIfNeeded: leftBins[Int(set[node]) * 4 + bin / 64] >> UInt64(bin % 64)) & 1
+            } else if bin == Int(missing[f]) {
+                goesLeft[node] = flag & 1
+            } else {
+                goesLeft[node] = bin <= Int(threshold[node]) ? 1 : 0
+            }
+        }
+    }
+
+    func deallocate() {
+        feature.deallocate()
+        threshold.deallocate()
+        flags.deallocate()
+        set.deallocate()
+        leftBins.deallocate()
     }
 }
 

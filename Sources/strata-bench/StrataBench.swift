@@ -99,6 +99,7 @@ struct Score: ParsableCommand {
     @Option(help: "Model reference (default: churn@production).") var model = "churn@production"
     @Option(help: "Score at most this many msno of the file.") var limit = 2000
     @Flag(help: "Skip the reasons (probability only).") var noReasons = false
+    @Option(help: "Sleep this many milliseconds between users (caches cool as on a lightly loaded server).") var pauseMs = 0
 
     func run() throws {
         let opened = try Store(path: db)
@@ -113,6 +114,7 @@ struct Score: ParsableCommand {
         var nanoseconds: [UInt64] = []
         var checksum = 0.0
         for key in lines {
+            if pauseMs > 0 { usleep(UInt32(min(pauseMs, 1000) * 1000)) }
             let start = DispatchTime.now().uptimeNanoseconds
             guard let vector = table.lookup(key) else { continue }
             let dataset = scorer.dataset(vectors: [vector.values], columns: columns)

@@ -14,6 +14,19 @@ import Testing
         #expect(JSONBody.nestingDepth([]) == 0)
     }
 
+    @Test func msnoInThePathIsPercentDecodedAsFoundationDoes() {
+        func decoded(_ text: String) -> String? { FeatureFastPath.percentDecoded(Substring(text).utf8) }
+        for text in ["abc", "a%2Fb%2B%3D", "a+b", "%E2%82%AC", "100%25", "x%2f"] {
+            #expect(decoded(text) == text.removingPercentEncoding, "\(text)")
+        }
+        // Malformed escapes and bytes that are not UTF-8 are nil, which sends the request on to the router.
+        for text in ["%", "%2", "%zz", "a%g1", "%FF", "%C3"] {
+            #expect(decoded(text) == nil, "\(text)")
+            #expect(text.removingPercentEncoding == nil, "\(text)")
+        }
+        #expect(decoded("a%2Fb") == "a/b")
+    }
+
     @Test func tokensCompareWithoutShortcuts() {
         let token = Array("0123456789abcdef".utf8)
         #expect(TokenMiddleware<BasicRequestContextStub>.constantTimeEqual(token, token))

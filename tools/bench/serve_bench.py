@@ -5,19 +5,23 @@ uvicorn, features from Redis, the same trees in LightGBM), all on this machine, 
     tools/bench/serve_bench.sh [--shape M|B|S] [--data DIR] [--store DIR] [--json FILE] [...]
     python3 tools/bench/serve_bench.py --help
 
-Workloads, each with a random msno per request (uniform over the store's users, wrk Lua script
-peers/serve_wrk.lua):
+Workloads, each with a random msno per request (uniform over the store's users):
   features  GET /v1/features/{msno} (percent-encoded) of Strata and of the FastAPI app; Redis: HGETALL of
-            the same vector (redis-benchmark at saturation; peers/resp_paced.c, a RESP client paced as the
-            wrk script, at the fixed rate)
+            the same vector
   score     POST /v1/score {"msno": [one]} with reasons (top 3 TreeSHAP contributions) of Strata and of the
             FastAPI app (HGETALL from Redis, LightGBM predict + pred_contrib)
-Modes: saturation (wrk -t2 -c32, back to back; redis-benchmark -c32) and paced at about 1,000 req/s offered (10
-connections, each waiting a random 5..15 ms after each answer: pacing, not wrk2's constant-rate schedule, so
-no coordinated-omission correction); score also paced at about 100 req/s (2 connections x 20 ms), a rate both
+Every system is loaded by one client, peers/paced_client.c (one thread, poll(2)): the same connections, pacing,
+key draws, clock and exact percentiles, only the protocol's bytes differ (HTTP/1.1 or RESP), so Redis and the
+HTTP servers are measured the same way. The targets are judged on those rows. Beside them, for reference,
+the tools the issue names: wrk -t2 (Lua script peers/serve_wrk.lua) for the HTTP servers and
+redis-benchmark for Redis at saturation.
+Modes: saturation (32 connections back to back) and paced at about 1,000 req/s offered (10 connections, each
+waiting a random 5..15 ms after each answer: pacing, not wrk2's constant-rate schedule, so no
+coordinated-omission correction); score also paced at about 100 req/s (2 connections x 20 ms), a rate both
 scoring stacks sustain on two cores. Every run lasts --duration seconds (20) after a 5 s warm-up per system
 and workload; --repeats (2) passes over every run, alternating the order of the systems. Beside the features
-runs, GET /healthz of the same strata server gives the HTTP stack's floor; beside the score runs, a second
+runs, GET /healthz of the same strata server gives the floor of a route through the router (features are
+answered before it, in the channel pipeline); beside the score runs, a second
 strata server with --log-sample 0.1 (the default) shows what the serving log costs.
 Each row also gives the server's CPU per request and the cores other processes kept busy during the run.
 
@@ -381,13 +385,14 @@ def redis_benchmark(port, keys, seconds, connections):
     return once(int(pilot["rps"] * seconds))
 
 
-def resp_paced(binary, port, keys, seconds, connections, pace_ms, seed):
-    out = subprocess.run([binary, str(port), str(connections), str(seconds), str(keys), str(pace_ms), str(seed)], capture_output=True, text=True)
+def paced_client(binary, mode, port, msno_file, seconds, connections, pace_ms, seed):
+    command = [binary, mode, str(port), str(connections), str(seconds), str(pace_ms), msno_file, str(seed)]
+    out = subprocess.run(command, capture_output=True, text=True)
     if out.returncode != 0:
-        sys.exit(f"serve_bench: resp_paced failed:\n{out.stdout}\n{out.stderr}")
+        sys.exit(f"serve_bench: {' '.join(command)} failed:\n{out.stdout}\n{out.stderr}")
     result = json.loads(out.stdout)
     return {"rps": result["requests"] / (result["duration_us"] / 1e6), "requests": result["requests"], "errors": result["errors"],
-            "latency_us": result["latency_us"], "tool": f"resp_paced -c {connections} pace {pace_ms} ms"}
+            "latency_us": result["latency_us"], "tool": f"paced_client {mode} -c {connections} pace {pace_ms} ms"}
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -409,7 +414,9 @@ def report(results):
     say("")
     say(f"{results['when']}, {results['machine']}; users in the online table: {results['users']:,}; store as of {results['as_of']}; "
         f"{results['settings']['duration']} s per run after a {results['settings']['warmup']} s warm-up, {results['settings']['repeats']} passes.")
-    say(f"Saturation: wrk -t{results['settings']['threads']} -c{results['settings']['connections']} (redis-benchmark -c{results['settings']['connections']}, one thread); "
+    say(f"Every row without a tool in its name is peers/paced_client.c (one client for HTTP and RESP, one thread). "
+        f"Saturation: {results['settings']['connections']} connections back to back (the reference rows: wrk -t{results['settings']['threads']}, "
+        f"redis-benchmark, each with as many connections); "
         f"paced: {results['settings']['rate_connections']} connections each waiting a random "
         f"{results['settings']['pace_ms'] / 2:g}..{results['settings']['pace_ms'] * 1.5:g} ms (whole ms) after each answer "
         f"(about {results['settings']['rate_connections'] * 1000 / results['settings']['pace_ms']:,.0f} req/s): pacing, not wrk2's "
@@ -454,8 +461,8 @@ def report(results):
                 say("| ratio Strata / peer (pass by pass) | req/s | p50 | p99 | p99.9 |")
                 say("|---|---|---|---|---|")
                 for system, passes in runs.items():
-                    if system == "strata" or system.startswith("strata "):
-                        continue  # the ratios compare the main Strata row with the peers
+                    if system.startswith("strata") or "(" in system:
+                        continue  # the ratios compare the main Strata row with the peers measured by the same client
                     for index, (s, p) in enumerate(zip(base, passes)):
                         say(f"| {system}, pass {index + 1} | {fmt(ratio(s['rps'], p['rps']), 2)} | {fmt(ratio(s['latency_us']['p50'], p['latency_us']['p50']), 2)} | "
                             f"{fmt(ratio(s['latency_us']['p99'], p['latency_us']['p99']), 2)} | "
@@ -473,13 +480,15 @@ def report(results):
 def targets(results):
     out = []
     runs = results["runs"]
-    for mode, redis_name in (("saturation", "redis (redis-benchmark)"), ("paced", "redis (resp_paced)")):
-        s = runs.get(f"features/{mode}", {}).get("strata")
+    for mode, strata_name, redis_name in (("saturation", "strata", "redis"), ("paced", "strata", "redis"),
+                                          ("saturation", "strata (wrk)", "redis (redis-benchmark)")):
+        s = runs.get(f"features/{mode}", {}).get(strata_name)
         r = runs.get(f"features/{mode}", {}).get(redis_name)
         if s and r:
             verdicts = [a["latency_us"]["p99"] < b["latency_us"]["p99"] for a, b in zip(s, r)]
             figures = "; ".join(f"{a['latency_us']['p99']:,.0f} vs {b['latency_us']['p99']:,.0f} µs" for a, b in zip(s, r))
-            out.append(f"features p99 lower than Redis's ({mode}, {redis_name}): {'MET' if all(verdicts) else 'MISSED'} "
+            how = "the same client" if strata_name == "strata" else "each with its own tool, for reference"
+            out.append(f"features p99 lower than Redis's ({mode}, {strata_name} vs {redis_name}, {how}): {'MET' if all(verdicts) else 'MISSED'} "
                        f"in {sum(verdicts)} of {len(verdicts)} passes (Strata vs Redis p99: {figures})")
     for mode in ("saturation", "paced", "paced-low"):
         s = runs.get(f"score/{mode}", {}).get("strata")
@@ -546,8 +555,8 @@ def main():
     workloads = [w for w in args.workloads.split(",") if w]
 
     store, model, as_of, steps = prepare(args, strata)
-    resp_binary = os.path.join(work, "resp_paced")
-    run(["cc", "-O2", "-o", resp_binary, os.path.join(PEERS, "resp_paced.c")])
+    client_binary = os.path.join(work, "paced_client")
+    run(["cc", "-O2", "-o", client_binary, os.path.join(PEERS, "paced_client.c")])
 
     servers = []
     try:
@@ -606,12 +615,15 @@ def main():
         memory = {"strata serve RSS": rss_mib(main_server.pid), "redis used_memory (both key families)": redis_mib,
                   "redis-server RSS": rss_mib(redis_server.pid), f"uvicorn ({args.workers} workers) RSS": rss_mib(fastapi.pid)}
 
+        # (row, tool, server, client mode): "client" is paced_client with that mode; "wrk" the wrk script.
         systems = {
-            "features": [("strata", "wrk", main_server), ("fastapi+redis", "wrk", fastapi), ("redis (redis-benchmark)", "redis-benchmark", redis_server),
-                         ("redis (resp_paced)", "resp_paced", redis_server)]
-                        + ([("strata GET /healthz (HTTP floor)", "wrk-healthz", main_server)] if args.floor else []),
-            "score": [("strata", "wrk", main_server), ("fastapi+lightgbm+redis", "wrk", fastapi)]
-                     + ([(f"strata --log-sample {args.extra_log_sample:g}", "wrk", extra)] if extra else []),
+            "features": [("strata", "client", main_server, "features"), ("redis", "client", redis_server, "resp"),
+                         ("fastapi+redis", "client", fastapi, "features"), ("strata (wrk)", "wrk", main_server, "get"),
+                         ("redis (redis-benchmark)", "redis-benchmark", redis_server, None)]
+                        + ([("strata GET /healthz (router floor)", "client", main_server, "healthz")] if args.floor else []),
+            "score": [("strata", "client", main_server, "score"), ("fastapi+lightgbm+redis", "client", fastapi, "score"),
+                      ("strata (wrk)", "wrk", main_server, "score"), ("fastapi+lightgbm+redis (wrk)", "wrk", fastapi, "score")]
+                     + ([(f"strata --log-sample {args.extra_log_sample:g}", "client", extra, "score")] if extra else []),
         }
         ports = {main_server.pid: main_server.port, fastapi.pid: fastapi_port}
         if extra:
@@ -625,33 +637,26 @@ def main():
                     entries = systems[workload] if repeat % 2 == 0 else list(reversed(systems[workload]))
                     connections, pace = {"saturation": (args.connections, 0), "paced": (args.rate_connections, args.pace_ms),
                                          "paced-low": (args.low_rate_connections, args.low_pace_ms)}[mode]
-                    for name, tool, server in entries:
+                    for name, tool, server, client_mode in entries:
                         if tool == "redis-benchmark" and mode != "saturation":
-                            continue  # redis-benchmark has no rate limit: resp_paced paces Redis
-                        if tool == "resp_paced" and mode == "saturation":
-                            tool_mode = "resp_paced_saturation"
-                        else:
-                            tool_mode = tool
+                            continue  # redis-benchmark has no rate limit: paced_client paces Redis
                         for s in servers:
                             s.check_alive()
-                        if tool == "wrk" and (name, workload) not in warmed:
+                        port = args.redis_port if server is redis_server else ports[server.pid]
+                        if (server.pid, workload) not in warmed and tool != "redis-benchmark":
                             log(f"warm-up {name} {workload} …")
-                            wrk(ports[server.pid], "get" if workload == "features" else "score", msno_file, args.warmup, args.threads, args.connections, 0, 10)
-                            warmed.add((name, workload))
+                            paced_client(client_binary, client_mode if tool == "client" else ("features" if workload == "features" else "score"),
+                                         port, msno_file, args.warmup, args.connections, 0, 99)
+                            warmed.add((server.pid, workload))
                         log(f"pass {repeat + 1}: {workload} {mode} {name} …")
                         cpu_before = cpu_seconds(server.pid)
                         busy_before, children_before, wall_before = machine_busy_seconds(), os.times(), time.perf_counter()
-                        if tool == "wrk-healthz":
-                            r = wrk(ports[server.pid], "healthz", msno_file, args.duration, args.threads, connections, pace, 10)
-                        elif tool == "wrk":
-                            r = wrk(ports[server.pid], "get" if workload == "features" else "score", msno_file, args.duration,
-                                    min(args.threads, connections), connections, pace, 10)
+                        if tool == "wrk":
+                            r = wrk(port, client_mode, msno_file, args.duration, min(args.threads, connections), connections, pace, 10)
                         elif tool == "redis-benchmark":
                             r = redis_benchmark(args.redis_port, len(rows), args.duration, args.connections)
-                        elif tool_mode == "resp_paced_saturation":
-                            r = resp_paced(resp_binary, args.redis_port, len(rows), args.duration, args.connections, 0, repeat + 1)
                         else:
-                            r = resp_paced(resp_binary, args.redis_port, len(rows), args.duration, args.rate_connections, args.pace_ms, repeat + 1)
+                            r = paced_client(client_binary, client_mode, port, msno_file, args.duration, connections, pace, repeat + 1)
                         cpu = cpu_seconds(server.pid) - cpu_before
                         children_after, wall = os.times(), time.perf_counter() - wall_before
                         loadgen = (children_after.children_user + children_after.children_system
@@ -669,7 +674,7 @@ def main():
                         results_runs.setdefault(f"{workload}/{mode}", {}).setdefault(name, []).append(r)
         # Passes alternate the order of systems; put every workload's systems back in their listed order.
         for key, by_system in results_runs.items():
-            order = [name for name, _, _ in systems[key.split("/")[0]]]
+            order = [entry[0] for entry in systems[key.split("/")[0]]]
             results_runs[key] = {name: by_system[name] for name in order if name in by_system}
         memory["strata serve RSS after the runs"] = rss_mib(main_server.pid)
     finally:
