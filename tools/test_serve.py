@@ -192,6 +192,10 @@ def test_scores_equal_cli_predict(server, base):
         assert reasons == expected
         for k, reason in enumerate(result["reasons"], 1):
             assert abs(reason["contribution"] - row[f"reason_{k}_contribution"]) < 1e-9
+    # Up to 16 users are scored in the channel pipeline (FastRoutes), more by the router: the same answers.
+    for count in (1, 16):
+        small = server.post("/v1/score", {"msno": users[:count]}).json()
+        assert small["results"] == body["results"][:count] and small["unknown"] == [] and small["model"] == body["model"]
 
 
 def test_what_if_vectors(server, base):
@@ -339,6 +343,22 @@ def test_feature_answers_keep_order_behind_slower_requests(server, base):
         assert b"date:" in head.lower() and b"content-type: application/json" in head.lower()
 
 
+def test_score_needing_the_router_keeps_its_body_and_its_place(server, base):
+    # A score as of a day is read whole by FastRoutes, then handed to the router with its body; the feature
+    # request pipelined behind it must wait for it.
+    msno = base["members"][5]
+    score = json.dumps({"msno": [msno], "as_of": "2017-03-01"}).encode()
+    payload = (b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(score), score)
+               + b"GET /v1/features/%s HTTP/1.1\r\nHost: x\r\n\r\n" % quote(msno).encode())
+    sock, responses, _ = raw_exchange(server, payload, 2)
+    sock.close()
+    assert len(responses) == 2
+    first = json.loads(responses[0][1])
+    assert responses[0][0].startswith(b"HTTP/1.1 200") and first["results"][0]["msno"] == msno
+    assert first == server.post("/v1/score", {"msno": [msno], "as_of": "2017-03-01"}).json()
+    assert json.loads(responses[1][1])["msno"] == msno
+
+
 def test_feature_route_answers_connection_close_and_unknown_msno(server):
     sock, responses, closed = raw_exchange(server, b"GET /v1/features/no-such-user HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2)
     sock.close()
@@ -389,6 +409,7 @@ def test_token_required_except_healthz(base):
         assert bare.get(s.url + "/readyz", headers={"Authorization": TOKEN}, timeout=10).status_code == 401
         assert s.get("/readyz").status_code == 200
         assert s.get("/v1/features/" + quote(base["members"][0])).status_code == 200
+        assert s.post("/v1/score", {"msno": [base["members"][0]]}).status_code == 200
         assert bare.get(s.url + "/v1/features/" + quote(base["members"][0]), cookies={"strata_token": TOKEN}, timeout=10).status_code == 200
         assert bare.get(s.url + "/readyz", headers={"Authorization": "bearer " + TOKEN}, timeout=10).status_code == 200
         assert bare.get(s.url + "/", cookies={"strata_token": TOKEN}, timeout=10).status_code == 200

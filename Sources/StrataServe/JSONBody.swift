@@ -15,7 +15,7 @@ enum JSONBody {
         let stream = request.body
         let buffer: ByteBuffer
         // A body that does not arrive within ServeLimits.bodyReadSeconds is answered 408 by the connection's
-        // handler (FeatureFastPath), which closes the connection: the read below then fails.
+        // handler (FastRoutes), which closes the connection: the read below then fails.
         do {
             buffer = try await stream.collect(upTo: ServeLimits.bodySizeBytesMax)
         } catch is NIOTooManyBytesError {
@@ -23,8 +23,12 @@ enum JSONBody {
         } catch {
             throw APIError.badRequest("the request body ended before its declared length")
         }
-        guard buffer.readableBytes > 0 else { throw APIError.badRequest("the request needs a JSON object body") }
-        let bytes = Array(buffer.readableBytesView)
+        return try parse(Array(buffer.readableBytesView), allowed: allowed)
+    }
+
+    /// A whole body as the JSON object of a route taking `allowed` fields.
+    static func parse(_ bytes: [UInt8], allowed: Set<String>) throws -> [String: JSONValue] {
+        guard !bytes.isEmpty else { throw APIError.badRequest("the request needs a JSON object body") }
         // Decoding cost grows with nesting; no body of this API nests deeper than a few levels.
         guard nestingDepth(bytes) <= nestingDepthMax else {
             throw APIError.badRequest("the body nests deeper than \(nestingDepthMax) levels; no request of this API does")

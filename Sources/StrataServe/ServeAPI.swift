@@ -45,7 +45,7 @@ struct ServeAPI: Sendable {
 
     /// The answer of `GET /v1/features/{msno}` from the online table of `view`, straight from the mapped row
     /// to the response bytes; nil when that table does not answer for `day` (the vector must be computed).
-    /// Shared by the route and by `FeatureFastPath`, which calls it on the event loop.
+    /// Shared by the route and by `FastRoutes`, which calls it on the event loop.
     func onlineVector(msno: String, view name: String, day: Int?, snapshot: ServingSnapshot) throws -> [UInt8]? {
         guard let table = snapshot.online[name], let keys = snapshot.onlineKeys[name], day == nil || day == table.asOfDay else { return nil }
         guard let vector = table.lookup(msno) else {
@@ -132,16 +132,59 @@ struct ServeAPI: Sendable {
     // MARK: Scores
 
     func score(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let object = try await JSONBody.object(request, allowed: ["msno", "vectors", "as_of", "explain"])
+        let object = try await JSONBody.object(request, allowed: Self.scoreFields)
+        var job = try scoreJob(object)
+        if let pending = job.asOf {
+            // Vectors as of another day: a point-in-time computation, off the request threads.
+            let found = try await compute.run {
+                try FeatureVectors.lookup(store: pending.store, view: pending.view, version: pending.viewVersion, msno: pending.msno, asOfDay: pending.day)
+            }
+            (job.names, job.types, job.keys, job.vectors, job.unknown) = (found.names, found.types, found.rows.map(\.msno), found.rows.map(\.values), found.unknown)
+            job.columns = try job.scorer.binding(to: job.names)
+            job.asOf = nil
+            if job.vectors.isEmpty {
+                throw APIError.notFound("no msno given is in the store: \(job.unknown.prefix(5).joined(separator: ", "))\(job.unknown.count > 5 ? ", …" : "")")
+            }
+        }
+        let scored = job.vectors.count <= Self.inlineVectorsMax ? scoreVectors(job) : try await compute.run { [job] in self.scoreVectors(job) }
+        return .json(scoreBody(job, scored: scored))
+    }
+
+    static let scoreFields: Set<String> = ["msno", "vectors", "as_of", "explain"]
+    /// Requests scoring at most this many vectors are answered on the thread that read them; larger ones
+    /// run off the request threads.
+    static let inlineVectorsMax = 16
+
+    /// The answer of `POST /v1/score` for a whole body, computed where it is asked (`FastRoutes` calls it on
+    /// the event loop), or nil when the request needs work off the request threads: vectors as of another
+    /// day, or more than `inlineVectorsMax` of them. Throws what the route answers.
+    func scoreInline(body: [UInt8]) throws -> [UInt8]? {
+        let job = try scoreJob(try JSONBody.parse(body, allowed: Self.scoreFields))
+        guard job.asOf == nil, job.vectors.count <= Self.inlineVectorsMax else { return nil }
+        return scoreBody(job, scored: scoreVectors(job))
+    }
+
+    /// A score request checked against one snapshot: the vectors to score, or the lookup as of a day that
+    /// must still run.
+    struct ScoreJob: @unchecked Sendable {
+        struct AsOf { var store: Store; var view: String; var viewVersion: Int; var msno: [String]; var day: Int }
+        var scorer: ModelScorer
+        var explain: Bool
+        var byMsno: Bool
+        var names: [String] = []
+        var types: [LogicalType] = []
+        var keys: [String?] = []
+        var vectors: [[FeatureValue]] = []
+        var unknown: [String] = []
+        var columns: [Int] = []
+        var asOf: AsOf?
+    }
+
+    private func scoreJob(_ object: [String: JSONValue]) throws -> ScoreJob {
         let explain = try JSONBody.bool(object["explain"], field: "explain") ?? true
         let snapshot = state.snapshot
         guard let scorer = snapshot.scorer else { throw APIError.notReady(snapshot.modelProblem ?? "no production model is loaded") }
-        var names: [String]
-        var types: [LogicalType]
-        var keys: [String?]
-        var vectors: [[FeatureValue]]
-        var unknown: [String] = []
-        var columns: [Int]
+        var job = ScoreJob(scorer: scorer, explain: explain, byMsno: object["msno"] != nil)
         switch (object["msno"], object["vectors"]) {
         case (.some, .some), (nil, nil):
             throw APIError.badRequest("give either \"msno\": [ids] or \"vectors\": [{feature: value}], not both or neither")
@@ -150,45 +193,54 @@ struct ServeAPI: Sendable {
             if let asOf = try JSONBody.string(object["as_of"], field: "as_of") {
                 guard let day = Dates.parse(asOf) else { throw APIError.badRequest("as_of must be a date as YYYYMMDD or YYYY-MM-DD") }
                 guard let lineage = scorer.lineage else { throw APIError.notReady(snapshot.scoreProblem ?? "the model has no feature view") }
-                let store = snapshot.store
-                let found = try await compute.run {
-                    try FeatureVectors.lookup(store: store, view: lineage.featureView, version: lineage.featureViewVersion, msno: msno, asOfDay: day)
-                }
-                (names, types, keys, vectors, unknown) = (found.names, found.types, found.rows.map(\.msno), found.rows.map(\.values), found.unknown)
-                columns = try scorer.binding(to: names)
-            } else {
-                guard let table = snapshot.scoringTable, let binding = snapshot.binding else {
-                    throw APIError.notReady(snapshot.scoreProblem ?? "no online table for the model's feature view")
-                }
-                (names, types, keys, vectors) = (table.schemas.map(\.name), table.schemas.map(\.type), [], [])
-                for key in msno {
-                    if let vector = table.lookup(key) {
-                        keys.append(key)
-                        vectors.append(vector.values)
-                    } else {
-                        unknown.append(key)
-                    }
-                }
-                columns = binding
+                job.asOf = ScoreJob.AsOf(store: snapshot.store, view: lineage.featureView, viewVersion: lineage.featureViewVersion, msno: msno, day: day)
+                return job
             }
-            if vectors.isEmpty {
-                let place = object["as_of"].map { $0 == .null } ?? true ? "the online table" : "the store"
-                throw APIError.notFound("no msno given is in \(place): \(unknown.prefix(5).joined(separator: ", "))\(unknown.count > 5 ? ", …" : "")")
+            guard let table = snapshot.scoringTable, let binding = snapshot.binding else {
+                throw APIError.notReady(snapshot.scoreProblem ?? "no online table for the model's feature view")
+            }
+            (job.names, job.types) = (table.schemas.map(\.name), table.schemas.map(\.type))
+            for key in msno {
+                if let vector = table.lookup(key) {
+                    job.keys.append(key)
+                    job.vectors.append(vector.values)
+                } else {
+                    job.unknown.append(key)
+                }
+            }
+            job.columns = binding
+            if job.vectors.isEmpty {
+                throw APIError.notFound("no msno given is in the online table: \(job.unknown.prefix(5).joined(separator: ", "))\(job.unknown.count > 5 ? ", …" : "")")
             }
         case (nil, let given?):
             guard try JSONBody.string(object["as_of"], field: "as_of") == nil else { throw APIError.badRequest("as_of applies to msno, not to given vectors") }
-            (names, types, columns) = (scorer.featureNames, [], Array(scorer.featureNames.indices))
-            (keys, vectors) = try whatIf(given, scorer: scorer, snapshot: snapshot, types: &types)
+            (job.names, job.columns) = (scorer.featureNames, Array(scorer.featureNames.indices))
+            (job.keys, job.vectors) = try whatIf(given, scorer: scorer, snapshot: snapshot, types: &job.types)
         }
-        let scored = try await score(vectors: vectors, columns: columns, scorer: scorer, explain: explain)
+        return job
+    }
+
+    private struct Scored { var probability: Double; var bucket: String; var reasons: [Reason] }
+
+    /// Probabilities, buckets and reasons of a job's vectors.
+    private func scoreVectors(_ job: ScoreJob) -> [Scored] {
+        let scorer = job.scorer
+        let dataset = scorer.dataset(vectors: job.vectors, columns: job.columns)
+        let probabilities = scorer.probabilities(dataset)
+        let reasons = job.explain ? scorer.reasons(dataset, rows: Array(0..<dataset.rowCount)) : Array(repeating: [], count: dataset.rowCount)
+        return probabilities.indices.map { Scored(probability: probabilities[$0], bucket: options.thresholds.bucket(probabilities[$0]), reasons: reasons[$0]) }
+    }
+
+    /// The response bytes; a sample of the users scored by msno goes to the serving log.
+    private func scoreBody(_ job: ScoreJob, scored: [Scored]) -> [UInt8] {
         var body: [UInt8] = Array("{\"model\":".utf8)
-        JSONText.appendString(scorer.reference, to: &body)
+        JSONText.appendString(job.scorer.reference, to: &body)
         body += Array(",\"results\":[".utf8)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for (index, result) in scored.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             body.append(UInt8(ascii: "{"))
-            if let key = keys.indices.contains(index) ? keys[index] : nil {
+            if let key = job.keys.indices.contains(index) ? job.keys[index] : nil {
                 body += Array("\"msno\":".utf8)
                 JSONText.appendString(key, to: &body)
                 body.append(UInt8(ascii: ","))
@@ -196,34 +248,19 @@ struct ServeAPI: Sendable {
             body += Array("\"churn_probability\":".utf8)
             JSONText.appendNumber(result.probability, to: &body)
             body += Array(",\"bucket\":\"\(result.bucket)\",\"reasons\":".utf8)
-            Self.appendReasons(result.reasons, explained: explain, to: &body)
+            Self.appendReasons(result.reasons, explained: job.explain, to: &body)
             body.append(UInt8(ascii: "}"))
-            if object["msno"] != nil, let key = keys[index], options.logSample > 0, Double.random(in: 0..<1) < options.logSample {
+            if job.byMsno, let key = job.keys[index], options.logSample > 0, Double.random(in: 0..<1) < options.logSample {
                 var features: [UInt8] = []
-                FeatureJSON.appendObject(names: names, types: types, values: vectors[index], columns: columns, to: &features)
-                logQueue.offer(ServingLogRecord(timeMs: now, msno: key, model: scorer.reference, probability: result.probability,
+                FeatureJSON.appendObject(names: job.names, types: job.types, values: job.vectors[index], columns: job.columns, to: &features)
+                logQueue.offer(ServingLogRecord(timeMs: now, msno: key, model: job.scorer.reference, probability: result.probability,
                                                 bucket: result.bucket, features: String(decoding: features, as: UTF8.self)))
             }
         }
         body += Array("],\"unknown\":".utf8)
-        JSONBody.appendStrings(unknown, to: &body)
+        JSONBody.appendStrings(job.unknown, to: &body)
         body.append(UInt8(ascii: "}"))
-        return .json(body)
-    }
-
-    private struct Scored { var probability: Double; var bucket: String; var reasons: [Reason] }
-
-    /// Probabilities, buckets and reasons; batches large enough to hold a thread for long run off the
-    /// request threads.
-    private func score(vectors: [[FeatureValue]], columns: [Int], scorer: ModelScorer, explain: Bool) async throws -> [Scored] {
-        let thresholds = options.thresholds
-        let work: @Sendable () -> [Scored] = {
-            let dataset = scorer.dataset(vectors: vectors, columns: columns)
-            let probabilities = scorer.probabilities(dataset)
-            let reasons = explain ? scorer.reasons(dataset, rows: Array(0..<dataset.rowCount)) : Array(repeating: [], count: dataset.rowCount)
-            return probabilities.indices.map { Scored(probability: probabilities[$0], bucket: thresholds.bucket(probabilities[$0]), reasons: reasons[$0]) }
-        }
-        return vectors.count <= 16 ? work() : try await compute.run(work)
+        return body
     }
 
     /// What-if vectors: every feature the model takes, by name, with a value of its type or null.

@@ -96,10 +96,10 @@ public enum StrataServer {
         logger.logLevel = .warning
         let app = Application(
             router: router,
-            // The idle timeout is kept by FeatureFastPath, which sees every request.
+            // The idle timeout is kept by FastRoutes, which sees every request.
             server: .http1(configuration: .init(additionalChannelHandlers: [
-                FeatureFastPath.Installer {
-                    FeatureFastPath(api: api, stats: stats, token: options.token.map { Array($0.utf8) },
+                FastRoutes.Installer {
+                    FastRoutes(api: api, stats: stats, token: options.token.map { Array($0.utf8) },
                                     idleTimeout: .seconds(Int64(options.idleTimeoutSeconds)))
                 }])),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "strata",

@@ -4,15 +4,19 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
-/// `GET /v1/features/{msno}` answered on the event loop that read it, in the channel pipeline, right after
-/// swift-nio's HTTP/1.1 parser, before the request would become framework types and an async task of the
-/// router: the online lookup costs microseconds; the conversion, the task, the router and three
-/// middlewares cost several times that (measured: 113 µs of CPU per request on `/healthz` through the
-/// router). Everything else, and any request this path does not answer exactly as the route would, goes
-/// on to the router untouched:
+/// The two routes a caller asks most — `GET /v1/features/{msno}` and `POST /v1/score` — answered on the
+/// event loop that read them, in the channel pipeline, right after swift-nio's HTTP/1.1 parser, before the
+/// request would become framework types and an async task of the router: an online lookup costs
+/// microseconds, and the conversion, the task, the router, three middlewares and the body's async stream
+/// cost several times that (measured: 113 µs of CPU per request on `/healthz` through the router, and
+/// about 0.7 ms of a score's 2.4 ms at 100 requests a second). Everything else, and any request this path
+/// does not answer exactly as the route would, goes on to the router untouched:
 ///
-/// * only a GET with no query string, a one-segment msno, and the default view's online table answers
-///   here (200, or 404 for an msno the table lacks — the route's own bytes, from `ServeAPI.onlineVector`);
+/// * features: only a GET with no query string, a one-segment msno, and the default view's online table
+///   (200, or 404 for an msno the table lacks — the route's own bytes, from `ServeAPI.onlineVector`);
+/// * score: a POST with a Content-Length of at most 64 KiB, read whole here, then answered by
+///   `ServeAPI.scoreInline` (the route's own code: the same bytes and errors) unless it needs work off the
+///   request threads (`as_of`, more than 16 vectors), in which case the request, body included, goes on;
 /// * with `--token-file`, a request without the token goes on to the router, which answers 401;
 /// * answers stay in request order: while a request handed to the router has not been answered, the
 ///   requests after it go to the router too;
@@ -28,22 +32,31 @@ import NIOHTTPTypesHTTP1
 /// deadline: a request whose end has not arrived `ServeLimits.bodyReadSeconds` after its head is answered
 /// 408 and its connection closed (a timer per connection, where a deadline per request in the router cost
 /// a task group and a timer each).
-final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
+final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    static let route = "/v1/features/{msno}"
+    static let featureRoute = "/v1/features/{msno}"
     private static let prefix = Array("/v1/features/".utf8)
+    /// Score bodies up to this size are read here; larger ones go to the router as they stream.
+    static let scoreBodyMax = 64 << 10
 
     private let api: ServeAPI
     private let stats: RouteStats
     private let token: [UInt8]?
     private let idleTimeout: TimeAmount
 
-    private enum Current { case none, forwarded, answered(Answer) }
-    private struct Answer { var status: HTTPResponseStatus; var body: [UInt8]; var close: Bool; var started: ContinuousClock.Instant }
+    private enum Current { case none, forwarded, answered(Answer), reading(HTTPRequestHead, ByteBuffer) }
+    private struct Answer {
+        var status: HTTPResponseStatus
+        var body: [UInt8]
+        var close: Bool
+        var started: ContinuousClock.Instant
+        var route: String
+        var method: String
+    }
     /// The request being read: handed on, or answered here once its end arrives.
     private var current = Current.none
     /// Requests handed to the router whose answer has not ended yet.
@@ -72,9 +85,9 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// and steps out of the pipeline.
     final class Installer: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = NIOAny
-        let make: () -> FeatureFastPath
+        let make: () -> FastRoutes
 
-        init(_ make: @escaping () -> FeatureFastPath) { self.make = make }
+        init(_ make: @escaping () -> FastRoutes) { self.make = make }
 
         func handlerAdded(context: ChannelHandlerContext) {
             let pipeline = context.pipeline.syncOperations
@@ -114,27 +127,88 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             requestStarted = lastActivity
             if pending == 0, socketSide != nil, let answer = answer(request) {
                 current = .answered(answer)
+                return
+            }
+            // The body deadline needs a check before the idle one would come.
+            if let at = idleCheckAt, at > lastActivity + bodyDeadline { scheduleIdleCheck(context: context, at: lastActivity + bodyDeadline) }
+            if pending == 0, socketSide != nil, readsScore(request) {
+                current = .reading(request, context.channel.allocator.buffer(capacity: 256))
             } else {
-                // The body deadline needs a check before the idle one would come.
-                if let at = idleCheckAt, at > lastActivity + bodyDeadline { scheduleIdleCheck(context: context, at: lastActivity + bodyDeadline) }
                 current = .forwarded
                 pending += 1
                 context.fireChannelRead(data)
             }
-        case .body:
-            // A GET answered here has no use for a body; the router's requests get theirs.
-            if case .answered = current { return }
-            context.fireChannelRead(data)
+        case .body(var part):
+            switch current {
+            case .answered:
+                return  // a GET answered here has no use for a body
+            case .reading(let head, var buffer):
+                current = .none  // no copy of the buffer while it grows
+                buffer.writeBuffer(&part)
+                if buffer.readableBytes > Self.scoreBodyMax {
+                    handOn(head, buffer, context: context)
+                } else {
+                    current = .reading(head, buffer)
+                }
+            default:
+                context.fireChannelRead(data)
+            }
         case .end:
             requestStarted = nil
-            guard case .answered(let answer) = current else {
+            switch current {
+            case .answered(let answer):
+                current = .none
+                write(answer)
+            case .reading(let head, let buffer):
+                current = .none
+                if let answer = score(head, body: Array(buffer.readableBytesView)) {
+                    write(answer)
+                } else {
+                    handOn(head, buffer, context: context)
+                    current = .none
+                    context.fireChannelRead(data)
+                }
+            default:
                 current = .none
                 context.fireChannelRead(data)
-                return
             }
-            current = .none
-            write(answer)
         }
+    }
+
+    /// Gives the router a request read here so far (its head and the body bytes received).
+    private func handOn(_ head: HTTPRequestHead, _ body: ByteBuffer, context: ChannelHandlerContext) {
+        current = .forwarded
+        pending += 1
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+    }
+
+    /// Whether to read a `POST /v1/score` body here: a declared length this path holds, and the token.
+    private func readsScore(_ request: HTTPRequestHead) -> Bool {
+        guard request.method == .POST, request.uri == "/v1/score", !request.headers.contains(name: "transfer-encoding"),
+              !request.headers.contains(name: "expect"), let length = request.headers.first(name: "content-length").flatMap({ Int($0) }),
+              length <= Self.scoreBodyMax else { return false }
+        return allowed(request)
+    }
+
+    /// The route's answer to a score body, or nil when the router must answer (work off the event loop).
+    private func score(_ request: HTTPRequestHead, body: [UInt8]) -> Answer? {
+        let started = ContinuousClock.now
+        do {
+            guard let answer = try api.scoreInline(body: body) else { return nil }
+            return Answer(status: .ok, body: answer, close: !request.isKeepAlive, started: started, route: "/v1/score", method: "POST")
+        } catch let error as APIError {
+            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !request.isKeepAlive,
+                          started: started, route: "/v1/score", method: "POST")
+        } catch {
+            return nil  // the router answers, and logs, what the API does not name
+        }
+    }
+
+    private func allowed(_ request: HTTPRequestHead) -> Bool {
+        guard let token else { return true }
+        return TokenMiddleware<BasicRequestContext>.allows(authorization: request.headers.first(name: "authorization"),
+                                                           cookie: request.headers.first(name: "cookie"), token: token)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -153,19 +227,17 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let segment = uri.dropFirst(Self.prefix.count)
         // A query (?view=, ?as_of=) or a second segment: the router's validation and messages apply.
         guard !segment.contains(UInt8(ascii: "?")), !segment.contains(UInt8(ascii: "/")) else { return nil }
-        if let token, !TokenMiddleware<BasicRequestContext>.allows(authorization: request.headers.first(name: "authorization"),
-                                                                    cookie: request.headers.first(name: "cookie"), token: token) {
-            return nil
-        }
+        guard allowed(request) else { return nil }
         guard let msno = Self.percentDecoded(segment), !msno.isEmpty else { return nil }
         let started = ContinuousClock.now
         let snapshot = api.state.snapshot
         guard let view = api.defaultView(snapshot) else { return nil }
         do {
             guard let body = try api.onlineVector(msno: msno, view: view, day: nil, snapshot: snapshot) else { return nil }
-            return Answer(status: .ok, body: body, close: !request.isKeepAlive, started: started)
+            return Answer(status: .ok, body: body, close: !request.isKeepAlive, started: started, route: Self.featureRoute, method: "GET")
         } catch let error as APIError {
-            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !request.isKeepAlive, started: started)
+            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !request.isKeepAlive,
+                          started: started, route: Self.featureRoute, method: "GET")
         } catch {
             return nil
         }
@@ -218,7 +290,7 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         lastActivity = .now()
         if record {
-            stats.record(route: Self.route, method: "GET", status: Int(answer.status.code), elapsed: ContinuousClock.now - answer.started)
+            stats.record(route: answer.route, method: answer.method, status: Int(answer.status.code), elapsed: ContinuousClock.now - answer.started)
         }
     }
 
@@ -252,9 +324,12 @@ final class FeatureFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let now = NIODeadline.now()
         if let requestStarted, now - requestStarted >= bodyDeadline {
             // The request's body is late: 408 when the router owes this request the next answer, then close.
-            if pending == 1, case .forwarded = current {
+            var owesAnswer = false
+            if pending == 1, case .forwarded = current { owesAnswer = true }
+            if pending == 0, case .reading = current { owesAnswer = true }
+            if owesAnswer {
                 let error = APIError(.requestTimeout, "timeout", "the request body did not arrive within \(Int(ServeLimits.bodyReadSeconds)) s")
-                write(Answer(status: .requestTimeout, body: error.body, close: true, started: ContinuousClock.now), record: false)
+                write(Answer(status: .requestTimeout, body: error.body, close: true, started: ContinuousClock.now, route: "", method: ""), record: false)
             } else {
                 context.close(promise: nil)
             }
