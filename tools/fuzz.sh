@@ -65,9 +65,17 @@ build() {
         echo "fuzz.sh: warning: no libclang_rt.fuzzer under $runtime; the link will fail without libFuzzer" >&2
     fi
     echo "fuzz.sh: building the fuzz targets (debug, -sanitize=fuzzer,address) in $scratch"
+    local status=0
+    mkdir -p "$scratch"
     nice -n 19 swift build -c debug --package-path "$fuzz" --scratch-path "$scratch" \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 |
-        grep -v "Cannot export local symbol '__asan" || true
+        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library > "$scratch/build.log" 2>&1 || status=$?
+    grep -v "Cannot export local symbol '__asan" "$scratch/build.log" || true
+    # Never fuzz binaries left by an earlier build: a failed build stops here.
+    if [ "$status" -ne 0 ]; then
+        echo "fuzz.sh: the build failed (exit $status; log $scratch/build.log). A build directory left by an older" >&2
+        echo "checkout can cause this (for example \"no such module\" for a C target added since): rm -rf $scratch" >&2
+        exit 1
+    fi
     for target in "${targets[@]}"; do
         local name
         name="$(binary_name "$target")"
