@@ -387,6 +387,13 @@ struct LeafPaths {
     }
 }
 
+/// `array` in memory of its own (at least one element), for tables read through raw pointers.
+private func rawCopy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
+    let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(1, array.count))
+    _ = UnsafeMutableBufferPointer(start: pointer, count: array.count).initialize(from: array)
+    return pointer
+}
+
 /// Every split node of a model as raw arrays, numbered across trees (tree t's nodes follow tree t − 1's).
 struct NodeTable {
     let count: Int
@@ -414,17 +421,12 @@ struct NodeTable {
                 }
             }
         }
-        func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
-            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(1, array.count))
-            _ = UnsafeMutableBufferPointer(start: pointer, count: array.count).initialize(from: array)
-            return pointer
-        }
         count = feature.count
-        self.feature = copy(feature)
-        self.threshold = copy(threshold)
-        self.flags = copy(flags)
-        self.set = copy(set)
-        leftBins = copy(bins)
+        self.feature = rawCopy(feature)
+        self.threshold = rawCopy(threshold)
+        self.flags = rawCopy(flags)
+        self.set = rawCopy(set)
+        leftBins = rawCopy(bins)
     }
 
     /// Whether a row (its bin per feature) goes left at each node of `range`.
@@ -486,20 +488,15 @@ struct LeafTable {
                 leafValue.append(trees[treeIndex].leafValue[leaf])
             }
         }
-        func copy<T>(_ array: [T]) -> UnsafeMutablePointer<T> {
-            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(1, array.count))
-            _ = UnsafeMutableBufferPointer(start: pointer, count: array.count).initialize(from: array)
-            return pointer
-        }
         leafCount = leafValue.count
         maxDistinct = paths.map(\.maxDistinct).max() ?? 0
-        self.entryStart = copy(entryStart)
-        self.feature = copy(feature)
-        self.q = copy(q)
-        self.splitStart = copy(splitStart)
-        self.splitNode = copy(splitNode)
-        self.splitLeft = copy(splitLeft)
-        self.leafValue = copy(leafValue)
+        self.entryStart = rawCopy(entryStart)
+        self.feature = rawCopy(feature)
+        self.q = rawCopy(q)
+        self.splitStart = rawCopy(splitStart)
+        self.splitNode = rawCopy(splitNode)
+        self.splitLeft = rawCopy(splitLeft)
+        self.leafValue = rawCopy(leafValue)
     }
 
     func deallocate() {
