@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "StrataFormat", targets: ["StrataFormat"]),
         .library(name: "StrataStorage", targets: ["StrataStorage"]),
         .library(name: "StrataTrain", targets: ["StrataTrain"]),
+        .library(name: "StrataReport", targets: ["StrataReport"]),
         .library(name: "StrataServe", targets: ["StrataServe"]),
     ],
     dependencies: [
@@ -31,6 +32,9 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Charts as PNG (Debian: libcairo2-dev) and mail over SMTP (libcurl4-openssl-dev), for the weekly report.
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // CRC-32C with the CPU's instruction (content fingerprints of ingested files).
         .target(name: "CStrataCRC"),
 
@@ -49,11 +53,15 @@ let package = Package(
             dependencies: ["StrataQuery", .product(name: "Yams", package: "Yams")]),
         // Gradient-boosted trees and a logistic baseline trained from training sets; runs, registry, predictions.
         .target(name: "StrataTrain", dependencies: ["StrataFeatures"]),
+        // The weekly churn report: who expires next month, scores, reasons in words, discounts chosen by the
+        // uplift model, charts (SVG and PNG), the HTML and CSV, its record in the store, and the email.
+        .target(name: "StrataReport", dependencies: ["StrataTrain", "StrataIngest", "CCairo", "CCurl", .product(name: "Yams", package: "Yams")]),
         // HTTP serving of online features and churn scores, the serving log, metrics and the dashboard.
         .target(
             name: "StrataServe",
             dependencies: [
                 "StrataTrain",
+                "StrataReport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -72,6 +80,7 @@ let package = Package(
                 "StrataQuery",
                 "StrataFeatures",
                 "StrataTrain",
+                "StrataReport",
                 "StrataServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -90,6 +99,7 @@ let package = Package(
         .testTarget(name: "StrataFeaturesTests", dependencies: ["StrataFeatures", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataQueryTests", dependencies: ["StrataQuery", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest", "StrataTestSupport"]),
+        .testTarget(name: "StrataReportTests", dependencies: ["StrataReport", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataServeTests", dependencies: ["StrataServe", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTrain", "StrataTestSupport"]),
     ]

@@ -47,7 +47,7 @@ touch "$dir/.strata-demo"
 
 step strata generate --out "$dir/csv" --members "$members" --start 20160101 --months "$months" --seed 42
 step ls -l "$dir/csv"
-step strata ingest --db "$dir/store" "$dir/csv/members.csv" "$dir/csv/transactions.csv" "$dir/csv/user_logs.csv" "$dir/csv/labels.csv"
+step strata ingest --db "$dir/store" "$dir/csv/members.csv" "$dir/csv/transactions.csv" "$dir/csv/user_logs.csv" "$dir/csv/labels.csv" "$dir/csv/campaigns.csv"
 step strata tables --db "$dir/store"
 step strata describe --db "$dir/store" user_logs
 step strata scan --db "$dir/store" transactions --limit 5
@@ -77,6 +77,14 @@ step strata models promote --db "$dir/store" churn 1 --stage production
 step strata predict --db "$dir/store" --model churn@production --as-of 20170401 --out churn_risk
 step strata query --db "$dir/store" "SELECT reason_1_feature, count(*) AS users, round(avg(reason_1_contribution), 2) AS mean_push FROM churn_risk WHERE bucket = 'A' GROUP BY 1 ORDER BY users DESC, 1"
 step strata models list --db "$dir/store"
+
+# The weekly report: an uplift model learns from the randomised offers of campaigns.csv what each discount
+# does; the report (as of a campaign-free month) picks each user's offer and is scored against the
+# generator's truth. --dry-run writes the email (.eml) instead of sending it.
+step strata train --db "$dir/store" --model uplift --campaigns campaigns
+step strata report --db "$dir/store" --as-of 20170301 --out "$dir/report" --truth "$dir/csv/truth/campaign_response.csv" --dry-run
+step strata report list --db "$dir/store"
+echo "# the report: $dir/report/report-20170301.html (CSV and .eml beside it)"
 step strata versions --db "$dir/store"
 
 # Serving: the same store over HTTP, on a free port, stopped (SIGTERM) at the end.

@@ -13,6 +13,12 @@ public struct GeneratorOptions: Sendable {
     public var driftFrom: Int?
     /// How many of the last months get label rows.
     public var labelMonthCount = 8
+    /// Share of the labelled expiries that get a randomised retention offer (campaigns.csv); 0: none,
+    /// and then the other files are exactly those of a generator without campaigns.
+    public var campaignShare = 0.3
+    /// The last label months run no campaign, so that their labels are what happens without offers
+    /// (what a report as of those months is measured against).
+    public var campaignFreeMonthCount = 2
 
     public init() {}
 }
@@ -23,6 +29,7 @@ public struct GeneratorReport: Sendable {
     public var userLogCount = 0
     public var labelCount = 0
     public var churnCount = 0
+    public var campaignCount = 0
     public var seconds = 0.0
 }
 
@@ -33,13 +40,21 @@ public struct GeneratorReport: Sendable {
 /// cancellation and noise: churn is *caused* by behaviour that the logs and transactions reveal, so a
 /// model can learn it. Labels follow the company's definition: no valid renewal within 30 days after
 /// the expiry, one row per user and month of expiry, cutoff = the first day of that month.
+///
+/// Campaigns: some labelled expiries get a retention offer on the first day of the expiry's month, with
+/// a discount drawn at random from {0, 10, 20, 30}%. How a user responds is a hidden trait the
+/// generator knows (`CampaignResponse`): some never respond, others renew from a threshold discount on —
+/// if they would have churned. A saved user renews (paying the discounted price) and the label says so.
+/// The campaign draws use a stream of their own, so with `campaignShare` 0 nothing else changes.
 public struct DatasetGenerator {
     public let options: GeneratorOptions
     var random: Xoshiro256
+    var campaignRandom: Xoshiro256
 
     public init(options: GeneratorOptions) {
         self.options = options
         random = Xoshiro256(seed: options.seed)
+        campaignRandom = Xoshiro256(seed: options.seed ^ 0x5EED_CA4A_16A5_0FFE)
     }
 
     struct User {
@@ -58,6 +73,8 @@ public struct DatasetGenerator {
         var cancelled = false
         var lastLabelMonth = 0
         var subscribed: Bool
+        /// The discount of a retention offer made this month, if any.
+        var offer: Int?
     }
 
     public mutating func generate(into directory: String) throws -> GeneratorReport {
@@ -81,6 +98,10 @@ public struct DatasetGenerator {
         let transactions = try CSVOutput(path: directory + "/transactions.csv", header: KKBoxTables.transactions.header)
         let logs = try CSVOutput(path: directory + "/user_logs.csv", header: KKBoxTables.userLogs.header)
         var labels: [(cutoff: Int, user: Int, churn: Bool)] = []
+        var campaigns: [(offer: Int, user: Int, discount: Int, renewed: Bool)] = []
+        var responses: [CampaignResponse] = []
+        responses.reserveCapacity(options.memberCount)
+        let campaignEndMonthIndex = endMonthIndex - options.campaignFreeMonthCount
 
         for index in 0..<options.memberCount {
             // 60% were members before the period; the rest sign up during it.
@@ -96,7 +117,9 @@ public struct DatasetGenerator {
             let firstExpiry = existing ? startDay + random.below(plan.days) : registration + plan.days
             user.expiryDay = firstExpiry
             users.append(user)
-            writeMember(index, user, ids: ids, to: members)
+            let age = writeMember(index, user, ids: ids, to: members)
+            responses.append(CampaignResponse.draw(listPrice: plan.price, autoRenew: user.autoRenew, paymentMethod: user.paymentMethod,
+                                                   age: age, random: &campaignRandom))
             // The transaction that opened the current membership (may predate the period).
             let opened = existing ? firstExpiry - plan.days : registration
             writeTransaction(index, user, day: max(opened, user.registrationDay), expiry: firstExpiry, cancel: false, ids: ids, to: transactions)
@@ -149,9 +172,18 @@ public struct DatasetGenerator {
                 }
                 if day == user.expiryDay {
                     let activity = Double(user.activeDaysSinceRenewal) / Double(user.daysSinceRenewal)
-                    let churns = decideChurn(user, activity: activity, drifted: drifted)
+                    var churns = decideChurn(user, activity: activity, drifted: drifted)
+                    user.offer = nil
                     if monthIndex >= firstLabelMonthIndex && monthIndex < endMonthIndex && user.lastLabelMonth != monthIndex {
                         let cutoff = Dates.daysFromCivil(year: year, month: month, day: 1)
+                        if monthIndex < campaignEndMonthIndex && options.campaignShare > 0 && campaignRandom.uniform() < options.campaignShare {
+                            let discount = CampaignResponse.discounts[campaignRandom.below(CampaignResponse.discounts.count)]
+                            // Drawn for every offer, so that the stream does not depend on who would churn.
+                            let draw = campaignRandom.uniform()
+                            if churns && draw < responses[index].savedProbability(discount: discount) { churns = false }
+                            user.offer = discount
+                            campaigns.append((cutoff, index, discount, !churns))
+                        }
                         labels.append((cutoff, index, churns))
                         user.lastLabelMonth = monthIndex
                     }
@@ -162,11 +194,11 @@ public struct DatasetGenerator {
                     } else {
                         let renewalDay = user.autoRenew ? day : max(day - random.below(6), day - 5)
                         if writing && renewalDay < endDay {
-                            writeTransaction(index, user, day: renewalDay, expiry: day + user.planDays, cancel: false, ids: ids, to: transactions)
+                            writeTransaction(index, user, day: renewalDay, expiry: day + user.planDays, cancel: false, discount: user.offer ?? 0, ids: ids, to: transactions)
                             report.transactionCount += 1
                             // Real exports repeat some rows verbatim.
                             if random.uniform() < 0.003 {
-                                writeTransaction(index, user, day: renewalDay, expiry: day + user.planDays, cancel: false, ids: ids, to: transactions)
+                                writeTransaction(index, user, day: renewalDay, expiry: day + user.planDays, cancel: false, discount: user.offer ?? 0, ids: ids, to: transactions)
                                 report.transactionCount += 1
                             }
                         }
@@ -196,6 +228,10 @@ public struct DatasetGenerator {
         }
         try labelFile.finish()
         report.labelCount = labels.count
+        if options.campaignShare > 0 {
+            try writeCampaigns(campaigns, responses: responses, ids: ids, directory: directory)
+            report.campaignCount = campaigns.count
+        }
         report.seconds = -began.timeIntervalSinceNow
         return report
     }
@@ -244,7 +280,8 @@ public struct DatasetGenerator {
         }
     }
 
-    mutating func writeMember(_ index: Int, _ user: User, ids: [UInt8], to output: CSVOutput) {
+    /// Writes the member's row; returns the age (bd) written.
+    mutating func writeMember(_ index: Int, _ user: User, ids: [UInt8], to output: CSVOutput) -> Int {
         output.append(ids: ids, user: index)
         output.comma()
         output.append([1, 1, 1, 13, 5, 4, 15, 22, 6, 12][random.below(10)])
@@ -261,9 +298,11 @@ public struct DatasetGenerator {
         output.comma()
         output.append(Dates.yyyymmdd(dayNumber: user.registrationDay))
         output.newline()
+        return age
     }
 
-    mutating func writeTransaction(_ index: Int, _ user: User, day: Int, expiry: Int, cancel: Bool, ids: [UInt8], to output: CSVOutput) {
+    /// `discount`: percent off the price actually paid (a retention offer taken up).
+    mutating func writeTransaction(_ index: Int, _ user: User, day: Int, expiry: Int, cancel: Bool, discount: Int = 0, ids: [UInt8], to output: CSVOutput) {
         output.append(ids: ids, user: index)
         output.comma()
         output.append(user.paymentMethod)
@@ -273,7 +312,8 @@ public struct DatasetGenerator {
         output.append(user.listPrice)
         output.comma()
         // Mostly the list price; sometimes a discount.
-        output.append(random.uniform() < 0.9 ? user.listPrice : user.listPrice * 2 / 3)
+        let paid = random.uniform() < 0.9 ? user.listPrice : user.listPrice * 2 / 3
+        output.append(discount == 0 ? paid : paid * (100 - discount) / 100)
         output.comma()
         output.append(user.autoRenew && !cancel ? 1 : 0)
         output.comma()

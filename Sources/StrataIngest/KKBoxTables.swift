@@ -97,7 +97,20 @@ public enum KKBoxTables {
         ],
         partitionColumn: "cutoff_date")
 
-    public static let all = [members, transactions, userLogs, labels]
+    /// Randomised retention offers and their outcome (`strata generate` writes them; the uplift model
+    /// learns from them): the offer's day, the discount in percent, and whether the user renewed.
+    public static let campaigns = TableSpec(
+        name: "campaigns",
+        header: ["msno", "offer_date", "discount_pct", "renewed"],
+        columns: [
+            column("msno", .entity, 0),
+            column("offer_date", .date, 1),
+            column("discount_pct", .int64, 2),
+            column("renewed", .int64, 3),
+        ],
+        partitionColumn: "offer_date")
+
+    public static let all = [members, transactions, userLogs, labels, campaigns]
 
     /// Kaggle's train.csv / train_v2.csv: `msno,is_churn`, labels whose cutoff is given on the command line.
     public static let kaggleTrainHeader = ["msno", "is_churn"]

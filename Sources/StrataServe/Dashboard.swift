@@ -3,6 +3,7 @@ import Hummingbird
 import Mustache
 import StrataFeatures
 import StrataFormat
+import StrataReport
 import StrataStorage
 import StrataTrain
 import Synchronization

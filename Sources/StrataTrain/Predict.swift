@@ -175,17 +175,25 @@ public enum Predictor {
 
     /// Every entity's features as of `day`, computed with the feature view version the model was trained on.
     static func featuresAsOf(store: Store, lineage: Lineage, day: Int, encoding: [String: [String]]) throws -> Dataset {
+        let count = store.manifest.entities.count
+        return try features(store: store, lineage: lineage, entities: (0..<Int64(count)).map { $0 },
+                            cutoffs: Array(repeating: Int64(day), count: count), encoding: encoding)
+    }
+
+    /// The features of each (entity, cutoff) pair — strictly before its cutoff — computed with the feature
+    /// view version of `lineage`; string features coded by `encoding` where it has them (-1: a text the
+    /// encoding lacks), else by first appearance.
+    public static func features(store: Store, lineage: Lineage, entities: [Int64], cutoffs: [Int64], encoding: [String: [String]]) throws -> Dataset {
         let (view, entry) = try FeatureRegistry.load(store: store, name: lineage.featureView, version: lineage.featureViewVersion)
         guard entry.hash == lineage.featureViewHash else {
             throw TrainError("feature view \(lineage.featureView) v\(lineage.featureViewVersion) is no longer the definition the model was trained on "
                 + "(hash \(entry.hash), the model's \(lineage.featureViewHash)): it was dropped and registered again. Retrain, or score a training set with --training-set")
         }
         let plan = try FeaturePlan(view: view, store: store)
-        let count = store.manifest.entities.count
-        let entities = (0..<Int64(count)).map { $0 }
-        let matrix = try PointInTimeEngine(plan: plan, store: store).compute(FeatureRequests(entities: entities, cutoffs: Array(repeating: Int64(day), count: count)))
+        let count = entities.count
+        let matrix = try PointInTimeEngine(plan: plan, store: store).compute(FeatureRequests(entities: entities, cutoffs: cutoffs))
         var dataset = Dataset(featureNames: [], features: [], categorical: [], categoryNames: [], labels: Array(repeating: .nan, count: count),
-                              cutoffs: Array(repeating: Int64(day), count: count), entities: entities)
+                              cutoffs: cutoffs, entities: entities)
         for (column, schema) in plan.outputs.enumerated() {
             var names = encoding[schema.name] ?? []
             var codes: [String: Double] = [:]

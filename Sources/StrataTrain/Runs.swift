@@ -37,6 +37,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var perCutoff: [CutoffMetrics]
     /// Total split gain per feature (trees), or |weight| per standardised feature (logistic).
     public var importance: [FeatureImportance]
+    /// An uplift model's evaluation on held-out campaigns; nil for a churn model.
+    public var uplift: UpliftEvaluation?
 
     public init(id: String, createdAt: String, model: ModelArtifact.Kind, trainingSet: String, lineage: Lineage?, storeVersion: Int,
                 parameters: [String: String], featureNames: [String], split: String, validFrom: String?, testFrom: String?, trainRows: Int,
@@ -67,7 +69,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, createdAt, model, trainingSet, lineage, storeVersion, parameters, featureNames, split, validFrom, testFrom, trainRows, validRows,
-             testRows, durationSeconds, trainSeconds, bestIteration, test, validation, perCutoff, importance
+             testRows, durationSeconds, trainSeconds, bestIteration, test, validation, perCutoff, importance, uplift
     }
 
     /// Reads records of every release: before the test set existed (Strata 0.10 and earlier), the
@@ -88,6 +90,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         bestIteration = try c.decodeIfPresent(Int.self, forKey: .bestIteration)
         perCutoff = try c.decode([CutoffMetrics].self, forKey: .perCutoff)
         importance = try c.decode([FeatureImportance].self, forKey: .importance)
+        uplift = try c.decodeIfPresent(UpliftEvaluation.self, forKey: .uplift)
         if let test = try c.decodeIfPresent(Metrics.self, forKey: .test) {
             self.test = test
             validation = try c.decodeIfPresent(Metrics.self, forKey: .validation)
@@ -228,39 +231,50 @@ public enum TrainingRunner {
                     labels: positions.map { testLabels[$0] }, probabilities: positions.map { probabilities[$0] }, threshold: request.threshold)))
             }
             parameters["split"] = parts.kind.rawValue
-            var runLog = try writer.section(RunLog.self)
-            let id = try newRunId(runLog, storePath: storePath)
             let record = RunRecord(
-                id: id, createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: try table.featureLineage(),
+                id: "", createdAt: StoreWriter.timestamp(), model: request.model, trainingSet: request.trainingSet, lineage: try table.featureLineage(),
                 storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames, split: parts.description,
                 validFrom: parts.validFrom, testFrom: parts.testFrom, trainRows: trainRows.count, validRows: validRows.count, testRows: testRows.count,
                 durationSeconds: -started.timeIntervalSinceNow, trainSeconds: trainSeconds, bestIteration: bestIteration, test: testMetrics,
                 validation: validation, perCutoff: perCutoff, importance: importance.sorted { $0.value > $1.value })
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let recordBytes = Array(try encoder.encode(record))
-            let modelBytes = try ModelFile.encode(artifact)
-            try writer.writeFile(recordBytes, relativePath: "runs/\(id)/run.json")
-            try writer.writeFile(modelBytes, relativePath: "runs/\(id)/model.smdl")
-            runLog.runs.append(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt,
-                                        fileCRC: Checksum.crc32(recordBytes), modelFileCRC: ModelFile.storedCRC(modelBytes)))
-            try writer.setSection(runLog)
-            var registered: Int?
-            if let name = request.register {
-                try StoreNames.validate(name, what: "model name")
-                var catalog = try writer.section(ModelCatalog.self)
-                let version = (catalog.models[name]?.last?.version ?? 0) + 1
-                catalog.models[name, default: []].append(ModelVersionEntry(version: version, runId: id, stage: "none", updatedAt: record.createdAt))
-                try writer.setSection(catalog)
-                registered = version
-            }
+            let (saved, registered) = try save(record, artifact: artifact, writer: writer, storePath: storePath, register: request.register)
+            let id = saved.id
             let manifest = try writer.commit(operation: "train \(id) on \(request.trainingSet)")
-            return TrainReport(record: record, registeredVersion: registered, committedVersion: manifest.version)
+            return TrainReport(record: saved, registeredVersion: registered, committedVersion: manifest.version)
         } catch {
             writer.abort()
             throw error
         }
+    }
+
+    /// Writes a run's record and model file under a new run id, lists the run, and registers the model
+    /// under `register` as a new version (stage none) — all in `writer`'s pending version, for the caller
+    /// to commit. Returns the record as saved (with its id) and the registered version.
+    static func save(_ record: RunRecord, artifact: ModelArtifact, writer: StoreWriter, storePath: String, register: String?) throws -> (RunRecord, Int?) {
+        var record = record
+        var runLog = try writer.section(RunLog.self)
+        let id = try newRunId(runLog, storePath: storePath)
+        record.id = id
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let recordBytes = Array(try encoder.encode(record))
+        let modelBytes = try ModelFile.encode(artifact)
+        try writer.writeFile(recordBytes, relativePath: "runs/\(id)/run.json")
+        try writer.writeFile(modelBytes, relativePath: "runs/\(id)/model.smdl")
+        runLog.runs.append(RunEntry(id: id, file: "runs/\(id)/run.json", modelFile: "runs/\(id)/model.smdl", createdAt: record.createdAt,
+                                    fileCRC: Checksum.crc32(recordBytes), modelFileCRC: ModelFile.storedCRC(modelBytes)))
+        try writer.setSection(runLog)
+        var registered: Int?
+        if let name = register {
+            try StoreNames.validate(name, what: "model name")
+            var catalog = try writer.section(ModelCatalog.self)
+            let version = (catalog.models[name]?.last?.version ?? 0) + 1
+            catalog.models[name, default: []].append(ModelVersionEntry(version: version, runId: id, stage: "none", updatedAt: record.createdAt))
+            try writer.setSection(catalog)
+            registered = version
+        }
+        return (record, registered)
     }
 
     /// The next run id: past every id in the log, and past every run directory still on disk (a dropped

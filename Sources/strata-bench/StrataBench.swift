@@ -13,7 +13,7 @@ struct StrataBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata-bench",
         abstract: "In-process timings for tools/bench (not part of the strata command).",
-        subcommands: [Lookup.self, QueryRepeat.self, Score.self])
+        subcommands: [Lookup.self, QueryRepeat.self, Score.self, UpliftCurvesCommand.self])
 }
 
 /// W4's lookup phase: the latency of fetching whole vectors by msno from the online table.
@@ -130,5 +130,25 @@ struct Score: ParsableCommand {
         print("{\"scored\": \(nanoseconds.count), \"p50_us\": \(micros(nanoseconds[nanoseconds.count / 2])), "
             + "\"p99_us\": \(micros(nanoseconds[nanoseconds.count * 99 / 100])), \"mean_us\": \(String(format: "%.1f", mean)), "
             + "\"checksum\": \(checksum)}")
+    }
+}
+
+/// `strata-bench uplift-curves`: reads lines `outcome,treated,score` on stdin and prints the Qini
+/// coefficient and uplift AUC (tools/test_report.py checks them against scikit-uplift).
+struct UpliftCurvesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "uplift-curves", abstract: "Qini and uplift AUC of outcome,treated,score lines on stdin.")
+
+    func run() throws {
+        var outcome: [Double] = [], treated: [Bool] = [], score: [Double] = []
+        while let line = readLine() {
+            let fields = line.split(separator: ",")
+            guard fields.count == 3, let y = Double(fields[0]), let t = Int(fields[1]), let s = Double(fields[2]) else {
+                throw ValidationError("expected outcome,treated,score; got '\(line.prefix(80))'")
+            }
+            outcome.append(y)
+            treated.append(t == 1)
+            score.append(s)
+        }
+        print(UpliftCurves.qiniCoefficient(outcome: outcome, uplift: score, treated: treated), UpliftCurves.upliftAUC(outcome: outcome, uplift: score, treated: treated))
     }
 }

@@ -5,16 +5,32 @@ import StrataStorage
 import StrataTrain
 
 extension ModelArtifact.Kind: ExpressibleByArgument {}
+
+/// What `strata train --model` builds: a churn model (trees or the logistic baseline), or the uplift model
+/// of the retention offers.
+enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case gbdt, logistic, uplift
+}
 extension SplitPlan.Kind: ExpressibleByArgument {}
 extension PredictRequest.ExplainScope: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a churn model (gradient-boosted trees or the logistic baseline) on a training set; the run is recorded.")
+        abstract: "Train a churn model (gradient-boosted trees or the logistic baseline) on a training set, or the uplift model of retention offers; the run is recorded.",
+        discussion: """
+            --model uplift learns from a campaign table (--campaigns, default campaigns: msno, offer_date, discount_pct, \
+            renewed) how each discount changes a user's chance to renew: one gradient-boosted model (an S-learner) on the \
+            features of --features-of's feature view as of each offer day, plus the discount. The last month of offers is \
+            held out (--test-from moves it); the run records the Qini coefficient and uplift AUC per discount on it. \
+            Registered as --register (default uplift). strata report picks each user's discount with it.
+            """)
 
     @OptionGroup var store: StoreOption
-    @Option(name: .customLong("training-set"), help: "Training set table (from strata training-set).") var trainingSet: String
-    @Option(help: "gbdt or logistic.") var model: ModelArtifact.Kind = .gbdt
+    @Option(name: .customLong("training-set"), help: "Training set table (from strata training-set); not with --model uplift.") var trainingSet: String?
+    @Option(help: "gbdt, logistic or uplift.") var model: ModelChoice = .gbdt
+    @Option(help: "--model uplift: the campaign table.") var campaigns: String?
+    @Option(name: .customLong("features-of"), help: "--model uplift: the model whose feature view describes users (default churn@production).")
+    var featuresOf: String?
     @Option(help: "time (by cutoff; default with two or more cutoffs) or random (by user, stratified; default with one cutoff).")
     var split: SplitPlan.Kind?
     @Option(name: .customLong("test-from"), help: "Time split: first cutoff (YYYYMMDD or YYYY-MM-DD) of the test rows (default: the last cutoff month).")
@@ -40,6 +56,16 @@ struct Train: ParsableCommand {
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func validate() throws {
+        if model == .uplift {
+            guard trainingSet == nil else { throw ValidationError("--model uplift learns from --campaigns TABLE, not from --training-set") }
+            guard split == nil, validFrom == nil, testFraction == nil, validFraction == nil, earlyStopping == 0 else {
+                throw ValidationError("--model uplift holds out the last month of offers (--test-from moves it); --split, --valid-from, the fractions and --early-stopping do not apply")
+            }
+            if let campaigns { try validateName(campaigns, flag: "--campaigns") }
+        } else {
+            guard trainingSet != nil else { throw ValidationError("Missing expected argument '--training-set <training-set>'") }
+            guard campaigns == nil, featuresOf == nil else { throw ValidationError("--campaigns and --features-of go with --model uplift") }
+        }
         guard (testFraction ?? 0.2) > 0, (testFraction ?? 0.2) < 1, (validFraction ?? 0.2) > 0, (validFraction ?? 0.2) < 1 else {
             throw ValidationError("--test-fraction and --valid-fraction must be between 0 and 1 (exclusive)")
         }
@@ -69,8 +95,9 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        var request = TrainRequest(trainingSet: trainingSet)
-        request.model = model
+        if model == .uplift { return try runUplift() }
+        var request = TrainRequest(trainingSet: trainingSet!)
+        request.model = model == .logistic ? .logistic : .gbdt
         request.split.kind = split
         request.split.validFrom = try validFrom.map { try dayNumber($0, flag: "--valid-from") }
         request.split.testFrom = try testFrom.map { try dayNumber($0, flag: "--test-from") }
@@ -79,6 +106,31 @@ struct Train: ParsableCommand {
         request.split.fractionsGiven = (test: testFraction != nil, valid: validFraction != nil)
         request.threshold = threshold
         request.register = register
+        request.parameters = parameters
+        let started = Date()
+        let progress = stepReporter(since: started)
+        let report = try TrainingRunner.run(storePath: store.path, request: request, progress: progress)
+        try RunPrinter.print(report.record, format: format) {
+            RunPrinter.summary(report.record)
+            if let version = report.registeredVersion { print("registered as \(register!) version \(version) (stage none); committed version \(report.committedVersion)") }
+        }
+    }
+
+    func runUplift() throws {
+        var request = UpliftRequest()
+        request.campaignsTable = campaigns ?? "campaigns"
+        request.featuresOf = featuresOf ?? "churn@production"
+        request.testFrom = try testFrom.map { Int(try dayNumber($0, flag: "--test-from")) }
+        request.register = register ?? "uplift"
+        request.parameters = parameters
+        let report = try UpliftTrainer.run(storePath: store.path, request: request, progress: stepReporter(since: Date()))
+        try RunPrinter.print(report.record, format: format) {
+            RunPrinter.upliftSummary(report.record)
+            if let version = report.registeredVersion { print("registered as \(request.register!) version \(version) (stage none); committed version \(report.committedVersion)") }
+        }
+    }
+
+    var parameters: GBDTParameters {
         var parameters = GBDTParameters()
         parameters.rounds = rounds
         parameters.learningRate = learningRate
@@ -91,14 +143,7 @@ struct Train: ParsableCommand {
         parameters.earlyStoppingRounds = earlyStopping
         parameters.seed = seed
         if let threads { parameters.threads = threads }
-        request.parameters = parameters
-        let started = Date()
-        let progress = stepReporter(since: started)
-        let report = try TrainingRunner.run(storePath: store.path, request: request, progress: progress)
-        try RunPrinter.print(report.record, format: format) {
-            RunPrinter.summary(report.record)
-            if let version = report.registeredVersion { print("registered as \(register!) version \(version) (stage none); committed version \(report.committedVersion)") }
-        }
+        return parameters
     }
 }
 
@@ -113,6 +158,21 @@ enum RunPrinter {
             ("best_iteration", record.bestIteration.map(String.init)), ("auc", record.test.auc.map { String($0) }),
             ("log_loss", String(record.test.logLoss)), ("seconds", String(format: "%.3f", record.durationSeconds)),
         ], text: text)
+    }
+
+    static func upliftSummary(_ record: RunRecord) {
+        Swift.print("\(record.id): uplift (S-learner, gbdt) on \(record.trainingSet) — \(grouped(record.trainRows)) offers to train, "
+            + "\(grouped(record.testRows)) held out, \(String(format: "%.2f", record.durationSeconds)) s")
+        Swift.print("  split: \(record.split)")
+        if let lineage = record.lineage { Swift.print("  features: view \(lineage.featureView) v\(lineage.featureViewVersion) as of each offer day (\(record.parameters["features_of"] ?? "?"))") }
+        Swift.print("  renewal on held-out offers: AUC \(number(record.test.auc))  log loss \(number(record.test.logLoss))")
+        guard let uplift = record.uplift else { return }
+        Swift.print("  uplift on held-out offers: Qini \(number(uplift.qini))  uplift AUC \(number(uplift.upliftAUC)) (1 = perfect ranking, 0 = random)")
+        Swift.print("")
+        RowPrinter.print(header: ["discount", "offers", "control", "observed_uplift", "predicted_uplift", "qini", "uplift_auc"], rows: uplift.arms.map {
+            ["\($0.discountPct)%", String($0.treatedRows), String($0.controlRows), String(format: "%+.4f", $0.observedUplift),
+             String(format: "%+.4f", $0.predictedUplift), number($0.qini), number($0.upliftAUC)]
+        }, format: .table)
     }
 
     static func summary(_ record: RunRecord) {

@@ -144,7 +144,7 @@ func write(_ text: String, to path: String) {
         var ingestOptions = IngestOptions()
         ingestOptions.segmentRowCountMax = 3000  // several segments per partition
         ingestOptions.bufferedRowCountMax = 5000
-        _ = try Ingester.ingest(store: directory + "/db", files: ["members", "transactions", "user_logs", "labels"].map { directory + "/\($0).csv" }, options: ingestOptions)
+        _ = try Ingester.ingest(store: directory + "/db", files: ["members", "transactions", "user_logs", "labels", "campaigns"].map { directory + "/\($0).csv" }, options: ingestOptions)
         for table in KKBoxTables.all {
             let csv = try String(contentsOfFile: directory + "/\(table.name).csv", encoding: .utf8).split(separator: "\n").dropFirst()
             var expected = csv.map { line in

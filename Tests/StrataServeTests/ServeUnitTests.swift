@@ -71,14 +71,6 @@ import Testing
     }
 }
 
-@Suite struct ChartsAreSafeSVG {
-    @Test func textIsEscaped() {
-        #expect(Charts.escape("<script>&\"'\u{1}") == "&lt;script&gt;&amp;&quot;&#39;\u{FFFD}")
-        let svg = Charts.bars([("<b>", 3), ("x", 0)], title: "t & u")
-        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>") && !svg.contains("<b>") && svg.contains("t &amp; u"))
-        #expect(Charts.line([], title: "empty", xLabel: "v").contains("no data yet"))
-    }
-}
 
 /// A request context type for the generic middleware's static helpers.
 typealias BasicRequestContextStub = Hummingbird.BasicRequestContext

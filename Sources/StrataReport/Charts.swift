@@ -2,12 +2,12 @@ import Foundation
 
 /// Charts drawn by the server as inline SVG (no script, no external files): fixed-size, with their
 /// numbers written on them, so a page shows the same thing in any browser or in a screenshot.
-enum Charts {
-    static let width = 560
-    static let barHeight = 22
+public enum Charts {
+    public static let width = 560
+    public static let barHeight = 22
 
     /// Horizontal bars, one per label, each with its value printed at its end.
-    static func bars(_ items: [(label: String, value: Double)], title: String, format: (Double) -> String = { number($0) },
+    public static func bars(_ items: [(label: String, value: Double)], title: String, format: (Double) -> String = { number($0) },
                      colour: String = "#3b6ea8") -> String {
         let labelWidth = 190
         let plotWidth = width - labelWidth - 90
@@ -26,7 +26,7 @@ enum Charts {
     }
 
     /// Two series side by side per label (a comparison of two runs).
-    static func pairedBars(_ labels: [String], _ first: [Double], _ second: [Double], names: (String, String), title: String) -> String {
+    public static func pairedBars(_ labels: [String], _ first: [Double], _ second: [Double], names: (String, String), title: String) -> String {
         let labelWidth = 190
         let plotWidth = width - labelWidth - 80
         let rowHeight = 30
@@ -48,7 +48,7 @@ enum Charts {
     }
 
     /// A line over x (store versions, say), with the first and last values labelled.
-    static func line(_ points: [(x: Double, y: Double)], title: String, xLabel: String, format: (Double) -> String = { number($0) }) -> String {
+    public static func line(_ points: [(x: Double, y: Double)], title: String, xLabel: String, format: (Double) -> String = { number($0) }) -> String {
         let height = 200
         let (left, right, top, bottom) = (60, width - 20, 30, height - 30)
         var svg = open(height: height, title: title)
@@ -84,7 +84,7 @@ enum Charts {
     }
 
     /// Text safe inside SVG or HTML elements and attributes.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -102,12 +102,12 @@ enum Charts {
         return result
     }
 
-    static func number(_ value: Double) -> String {
+    public static func number(_ value: Double) -> String {
         if value == value.rounded() && abs(value) < 1e15 { return Int64(value).formatted() }
         return String(format: abs(value) >= 100 ? "%.0f" : abs(value) >= 1 ? "%.2f" : "%.4f", value)
     }
 
-    static func bytes(_ value: Double) -> String {
+    public static func bytes(_ value: Double) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]
         var amount = value
         var unit = 0
