@@ -77,11 +77,15 @@ def smtp_server(base):
         ok = auth_data.login == b"reports" and auth_data.password == b"s3cret"
         return AuthResult(success=ok)
 
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=0, tls_context=context, require_starttls=True,
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
                             authenticator=authenticator, auth_require_tls=True)
     controller.start()
-    yield {"port": controller.port if hasattr(controller, "port") and controller.port else controller.server.sockets[0].getsockname()[1],
+    yield {"port": port,
            "handler": handler, "cert": str(cert)}
     controller.stop()
 

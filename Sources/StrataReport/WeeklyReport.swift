@@ -227,6 +227,10 @@ public enum ReportBuilder {
                                              truth: try CampaignTruth.read(truthFile), budgetFor: request.budget)
         }
         report.fingerprint = try fingerprint(store: store, request: request)
+        // The same inputs as a recorded week: name the version it was computed from, so the files are the same.
+        if let recorded = try ReportStore.entries(store: store).first(where: { $0.asOf == report.asOfText && $0.fingerprint == report.fingerprint }) {
+            report.inputVersion = recorded.inputVersion
+        }
         return report
     }
 
