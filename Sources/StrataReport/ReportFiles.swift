@@ -93,7 +93,7 @@ extension WeeklyReport {
                 row.msno, ValueText.date(row.expiryDay, style: .iso), String(format: "%.6f", row.probability), row.bucket,
                 row.reasons.count > 0 ? row.reasons[0] : "", row.reasons.count > 1 ? row.reasons[1] : "", row.reasons.count > 2 ? row.reasons[2] : "",
                 row.action, String(row.discount), row.expectedValue.map { String(format: "%.2f", $0) } ?? "",
-                row.expectedCost.map { String(format: "%.2f", $0) } ?? "", Charts.number(row.price),
+                row.expectedCost.map { String(format: "%.2f", $0) } ?? "", row.price == row.price.rounded() && abs(row.price) < 1e15 ? String(Int64(row.price)) : String(row.price),
             ]
             text += fields.map(Self.csvField).joined(separator: ",") + "\n"
         }

@@ -146,20 +146,9 @@ public enum ReportBuilder {
             upliftData.categoryNames.append([])
             upliftData = try upliftData.aligned(to: upliftScorer.featureNames, categoryNames: upliftScorer.categoryNames)
             let discounts = upliftDiscounts(upliftScorer)
-            let renewal = discounts.map { UpliftTrainer.probabilities(upliftScorer.artifact, dataset: upliftData, rows: rowsAll, discount: $0) }
-            // An offer acts only on users who would otherwise churn: the uplift model gives the share of
-            // would-be churners each discount saves, s(d) = (p(d) − p(0)) / (1 − p(0)); the churn model, trained
-            // on every label rather than the campaigns alone, gives how likely the user is to churn, c. Then
-            // p(renew | d) = 1 − c·(1 − s(d)).
-            options = rowsAll.map { row in
-                let churn = probabilities[row]
-                let base = renewal[0][row]
-                let renewals = discounts.indices.map { level -> Double in
-                    let saved = base < 1 - 1e-9 ? min(1, max(0, (renewal[level][row] - base) / (1 - base))) : 0
-                    return 1 - churn * (1 - saved)
-                }
-                return OfferOptions(discounts: discounts, renewal: renewals, price: population.listPrices[row])
-            }
+            // p(renew | d) = 1 − c·(1 − s(d)): c from the churn model that scored the user, s from the uplift model.
+            let renewal = UpliftTrainer.renewalByDiscount(upliftScorer.artifact, dataset: upliftData, churn: probabilities, rows: rowsAll, discounts: discounts)
+            options = rowsAll.map { row in OfferOptions(discounts: discounts, renewal: discounts.indices.map { renewal[$0][row] }, price: population.listPrices[row]) }
             guard request.objective == .revenue || request.budget != nil else {
                 throw ReportError("--objective retention needs --budget: without a cap, the most renewals come from the largest discount to everyone")
             }
@@ -334,13 +323,27 @@ public enum ReportBuilder {
             report.rows[$0].discount
         })
         if let options {
-            // The chosen policy held to each blanket offer's expected spend (under the model), for a like-for-like comparison.
-            for d in [10, 20, 30] {
-                let blanket = report.rows.indices.reduce(0.0) { total, index in
-                    report.rows[index].bucket == "B" ? total + options[index].cost(options[index].discounts.firstIndex(of: d) ?? 0) : total
+            // The uplift policy with the most renewals for no more money than each blanket offer actually
+            // gives: its budget (in expected discounts) is set by bisection so that its spend under the truth
+            // does not exceed the blanket's. The truth sets only how much may be spent, never who gets what.
+            for (index, d) in [10, 20, 30].enumerated() {
+                let cap = outcomes[1 + index].discountSpend
+                var (low, high) = (0.0, max(1.0, cap * 4))
+                var best = outcome("") { _ in 0 }
+                var bestChoice = [Int](repeating: 0, count: options.count)
+                for _ in 0..<30 {
+                    let budget = (low + high) / 2
+                    let limited = DiscountOptimizer.choose(options, budget: budget, objective: .retention)
+                    let result = outcome("") { options[$0].discounts[limited[$0]] }
+                    if result.discountSpend <= cap {
+                        (low, best, bestChoice) = (budget, result, limited)
+                    } else {
+                        high = budget
+                    }
                 }
-                let limited = DiscountOptimizer.choose(options, budget: blanket, objective: .retention)
-                outcomes.append(outcome("uplift, most renewals within the \(d)%-to-B budget (\(Charts.number(blanket.rounded())))") { options[$0].discounts[limited[$0]] })
+                _ = bestChoice
+                best.policy = "uplift, most renewals for at most the \(d)%-to-B spend"
+                outcomes.append(best)
             }
         }
         return Simulation(users: known.count, outcomes: outcomes)

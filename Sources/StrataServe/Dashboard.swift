@@ -41,6 +41,7 @@ final class Dashboard: Sendable {
                 try self.page("runs", self.runs(a: request.uri.queryParameters["a"].map(String.init), b: request.uri.queryParameters["b"].map(String.init)))
             }),
             ("/scoring", { _, _ in try self.page("scoring", self.scoring()) }),
+            ("/reports", { _, _ in try self.page("reports", self.reports()) }),
         ]
     }
 
@@ -141,6 +142,25 @@ final class Dashboard: Sendable {
             context["chart_compare"] = Charts.pairedBars(features, share(left), share(right), names: (first, second),
                                                          title: "Feature importance (share of total)")
         }
+        return context
+    }
+
+    /// The weekly reports recorded in the store (`strata report`), newest first, with their trend.
+    private func reports() throws -> [String: Any] {
+        let entries = try ReportStore.entries(store: state.snapshot.store)
+        var context: [String: Any] = [
+            "reports": entries.reversed().map { entry -> [String: Any] in
+                ["as_of": entry.asOf, "users": ValueText.grouped(entry.users), "a": ValueText.grouped(entry.bucketA), "b": ValueText.grouped(entry.bucketB),
+                 "c": ValueText.grouped(entry.bucketC), "offers": ValueText.grouped(entry.offers), "churners": String(format: "%.0f", entry.expectedChurners),
+                 "at_risk": String(format: "%.0f", entry.revenueAtRisk), "saved": String(format: "%.0f", entry.revenueSaved),
+                 "spend": String(format: "%.0f", entry.discountSpend), "model": entry.model, "uplift": entry.upliftModel ?? "bucket policy",
+                 "version": entry.inputVersion]
+            },
+        ]
+        let recent = entries.suffix(12)
+        context["chart_weeks"] = Charts.bars(recent.map { ($0.asOf, Double($0.bucketA + $0.bucketB)) }, title: "Users at risk (A + B) by week")
+        context["chart_saved"] = Charts.bars(recent.map { ($0.asOf, $0.revenueSaved) }, title: "Expected revenue saved by the offers, by week",
+                                             format: { String(format: "%.0f", $0) }, colour: "#5a9a5a")
         return context
     }
 

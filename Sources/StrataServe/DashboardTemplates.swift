@@ -1,6 +1,6 @@
 /// The dashboard's mustache templates (kept in the binary: `strata` is one file to install).
 enum DashboardTemplates {
-    static let all: [(String, String)] = [("header", header), ("footer", footer), ("overview", overview), ("runs", runs), ("scoring", scoring)]
+    static let all: [(String, String)] = [("header", header), ("footer", footer), ("overview", overview), ("runs", runs), ("scoring", scoring), ("reports", reports)]
 
     static let header = """
         <!doctype html>
@@ -22,6 +22,7 @@ enum DashboardTemplates {
         <a href="/" {{#nav_overview}}class="on"{{/nav_overview}}>Store &amp; serving</a>
         <a href="/runs" {{#nav_runs}}class="on"{{/nav_runs}}>Runs</a>
         <a href="/scoring" {{#nav_scoring}}class="on"{{/nav_scoring}}>Latest scoring</a>
+        <a href="/reports" {{#nav_reports}}class="on"{{/nav_reports}}>Weekly reports</a>
         <span class="status">store version {{store_version}} · serving {{serving}}
         {{#ready}}<span class="good">ready</span>{{/ready}}{{^ready}}<span class="bad">not ready: {{problem}}</span>{{/ready}}</span>
         </header><main>
@@ -94,6 +95,19 @@ enum DashboardTemplates {
         <table><tr><th>msno</th><th class="n">churn probability</th><th>bucket</th><th>top reasons</th></tr>
         {{#risky}}<tr><td><code>{{msno}}</code></td><td class="n">{{probability}}</td><td>{{bucket}}</td><td>{{reasons}}</td></tr>{{/risky}}
         </table></section>
+        {{> footer}}
+        """
+
+    static let reports = """
+        {{> header}}
+        <section id="weeks"><h2>Weekly churn reports</h2>
+        {{{chart_weeks}}}
+        {{{chart_saved}}}
+        <table><tr><th>as of</th><th class="n">users</th><th class="n">A</th><th class="n">B</th><th class="n">C</th><th class="n">offers</th><th class="n">expected churners</th><th class="n">revenue at risk</th><th class="n">revenue saved</th><th class="n">discount given</th><th>model</th><th>offers from</th><th class="n">store version</th></tr>
+        {{#reports}}<tr><td>{{as_of}}</td><td class="n">{{users}}</td><td class="n">{{a}}</td><td class="n">{{b}}</td><td class="n">{{c}}</td><td class="n">{{offers}}</td><td class="n">{{churners}}</td><td class="n">{{at_risk}}</td><td class="n">{{saved}}</td><td class="n">{{spend}}</td><td>{{model}}</td><td>{{uplift}}</td><td class="n">{{version}}</td></tr>{{/reports}}
+        {{^reports}}<tr><td colspan="13" class="muted">no report yet: strata report --as-of DAY --out DIR</td></tr>{{/reports}}
+        </table>
+        <p class="muted">Each week's CSV and HTML are where strata report wrote them; rebuild one with strata report --version STORE_VERSION --as-of DAY.</p></section>
         {{> footer}}
         """
 }

@@ -49,7 +49,18 @@ public struct GBDTTrainer {
         var isLeftChild: Bool
     }
 
-    public func train(_ dataset: Dataset, trainRows: [Int], validRows: [Int]) throws -> (GBDTModel, TrainingHistory) {
+    /// What the trees minimise.
+    public enum Objective: Sendable {
+        /// Binary log loss of the label: the model's output is P(label = 1).
+        case logLoss
+        /// The share of would-be churners an offer saves, s = σ(score), fitted to `label` = churned despite
+        /// the offer, whose probability is c·(1 − s) with c each row's churn probability without an offer
+        /// (`churnProbability`, by dataset row; from the churn model). Gradients of that likelihood, Fisher
+        /// information as the hessian; the trees start from `initialShare`.
+        case savedShare(churnProbability: [Double], initialShare: Double)
+    }
+
+    public func train(_ dataset: Dataset, trainRows: [Int], validRows: [Int], objective: Objective = .logLoss) throws -> (GBDTModel, TrainingHistory) {
         guard !trainRows.isEmpty else { throw TrainError("no training rows (check --valid-from)") }
         let featureCount = dataset.featureNames.count
         // Bins come from an evenly spaced sample of at most 200,000 rows, as LightGBM's bin_construct_sample_cnt.
@@ -67,7 +78,21 @@ public struct GBDTTrainer {
         let labels = trainRows.map { dataset.labels[$0] }
         let validLabels = validRows.map { dataset.labels[$0] }
         let mean = labels.reduce(0, +) / Double(labels.count)
-        let base = log(max(mean, 1e-15) / max(1 - mean, 1e-15))
+        var base = log(max(mean, 1e-15) / max(1 - mean, 1e-15))
+        let offsetBuffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: trainRows.count)
+        defer { offsetBuffer.deallocate() }
+        let savedShare: Bool
+        switch objective {
+        case .logLoss:
+            savedShare = false
+        case .savedShare(let churnProbability, let initialShare):
+            guard churnProbability.count == dataset.rowCount, (0.001...0.999).contains(initialShare) else {
+                throw TrainError("the saved-share objective needs a churn probability per row and an initial share in (0, 1)")
+            }
+            savedShare = true
+            base = log(initialShare / (1 - initialShare))
+            for (index, row) in trainRows.enumerated() { offsetBuffer[index] = min(0.999, max(1e-4, churnProbability[row])) }
+        }
         var model = GBDTModel(featureNames: dataset.featureNames, mappers: mappers, baseScore: base, trees: [], categoryNames: dataset.categoryNames)
         var history = TrainingHistory()
 
@@ -91,14 +116,22 @@ public struct GBDTTrainer {
         var bagged = Array(0..<n)
         for round in 0..<parameters.rounds {
             // Gradients of the log loss, on all cores (each row written by one thread: deterministic).
-            let buffers = UnsafeSendable((scores, labelBuffer, gradients, hessians))
+            let buffers = UnsafeSendable((scores, labelBuffer, gradients, hessians, offsetBuffer))
             let sliceCount = parameters.threads
             DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
-                let (scores, labels, gradients, hessians) = buffers.value
+                let (scores, labels, gradients, hessians, churn) = buffers.value
                 for row in (n * slice / sliceCount)..<(n * (slice + 1) / sliceCount) {
                     let p = sigmoid(scores[row])
-                    gradients[row] = p - labels[row]
-                    hessians[row] = p * (1 - p)
+                    if savedShare {
+                        // s = p; churned (label 1) with probability c(1 − s).
+                        let c = churn[row]
+                        let renew = 1 - c + c * p
+                        gradients[row] = labels[row] == 1 ? p : -c * p * (1 - p) / renew
+                        hessians[row] = max(1e-6, c * p * p * (1 - p) / renew)
+                    } else {
+                        gradients[row] = p - labels[row]
+                        hessians[row] = p * (1 - p)
+                    }
                 }
             }
             if parameters.baggingFrequency > 0 && parameters.baggingFraction < 1 && round % parameters.baggingFrequency == 0 {

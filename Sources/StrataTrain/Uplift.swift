@@ -7,7 +7,8 @@ import StrataStorage
 public struct UpliftRequest: Sendable {
     /// The campaign table: msno, offer_date, discount_pct, renewed.
     public var campaignsTable = "campaigns"
-    /// The model whose feature view describes the users at each offer (its features, as of the offer day).
+    /// The churn model: its feature view describes the users at each offer (as of the offer day), and its
+    /// probability is each user's chance to churn without an offer.
     public var featuresOf = "churn@production"
     public var parameters = GBDTParameters()
     /// First offer day (day number) of the held-out campaigns; default: the last month of offers.
@@ -42,8 +43,13 @@ public struct UpliftEvaluation: Codable, Equatable, Sendable {
     public var upliftAUC: Double
 }
 
-/// S-learner uplift: one gradient-boosted model of renewal on the user's features at the offer plus the
-/// discount, so that `p(renew | x, d)` for any discount d is the model with d put in.
+/// The uplift model of retention offers. An offer acts only on a user who would otherwise churn: with c
+/// the user's churn probability without an offer (the churn model, trained on every label) and s(x, d) the
+/// share of would-be churners a discount d saves, p(renew | x, d) = 1 − c(x)·(1 − s(x, d)). The trees learn
+/// s from the offered rows of the campaigns (features of the churn model's view as of the offer day, plus
+/// the discount), maximising the likelihood of "churned despite the offer" = c·(1 − s) with c as a fixed
+/// offset — what the campaigns can tell, without asking them to relearn churn. The uplift of an offer is
+/// then c·s(d). The model file holds those trees (output s); the control rows measure it (Qini).
 public enum UpliftTrainer {
     public static let treatmentColumn = "discount_pct"
     public static let outcomeColumn = "renewed"
@@ -61,45 +67,61 @@ public enum UpliftTrainer {
             }
             progress?("computing features of \(campaigns.count) offers as of their offer days")
             var dataset = try Predictor.features(store: store, lineage: lineage, entities: campaigns.entities, cutoffs: campaigns.offerDays, encoding: [:])
+            progress?("scoring the churn of \(campaigns.count) offered users with \(source.reference)")
+            let churn = source.probabilities(try Predictor.features(store: store, lineage: lineage, entities: campaigns.entities, cutoffs: campaigns.offerDays,
+                                                                    encoding: source.categoryEncoding).aligned(to: source.featureNames, categoryNames: source.categoryNames))
             dataset.featureNames.append(treatmentColumn)
             dataset.features.append(campaigns.discounts.map(Double.init))
             dataset.categorical.append(false)
             dataset.categoryNames.append([])
-            dataset.labels = campaigns.renewed.map(Double.init)
+            // The label the trees fit: churned despite the offer.
+            dataset.labels = campaigns.renewed.map { Double(1 - $0) }
 
-            let (yearMonth) = { (day: Int64) -> Int in let (y, m, _) = Dates.civil(dayNumber: Int(day)); return y * 12 + m - 1 }
+            let yearMonth = { (day: Int64) -> Int in let (y, m, _) = Dates.civil(dayNumber: Int(day)); return y * 12 + m - 1 }
             let lastMonth = campaigns.offerDays.map(yearMonth).max()!
-            let testFrom = request.testFrom.map(Int64.init) ?? {
-                Int64(Dates.daysFromCivil(year: lastMonth / 12, month: lastMonth % 12 + 1, day: 1))
-            }()
-            let trainRows = dataset.cutoffs.indices.filter { dataset.cutoffs[$0] < testFrom }
+            let testFrom = request.testFrom.map(Int64.init) ?? Int64(Dates.daysFromCivil(year: lastMonth / 12, month: lastMonth % 12 + 1, day: 1))
+            let offered = dataset.cutoffs.indices.filter { campaigns.discounts[$0] > 0 }
+            let trainRows = offered.filter { dataset.cutoffs[$0] < testFrom }
             let testRows = dataset.cutoffs.indices.filter { dataset.cutoffs[$0] >= testFrom }
             let testFromText = ValueText.date(testFrom, style: .iso)
-            guard !trainRows.isEmpty, !testRows.isEmpty else {
-                throw TrainError("the campaigns split at \(testFromText) leaves \(trainRows.count) rows to train and \(testRows.count) to test: "
+            guard !trainRows.isEmpty, testRows.contains(where: { campaigns.discounts[$0] > 0 }), testRows.contains(where: { campaigns.discounts[$0] == 0 }) else {
+                throw TrainError("the campaigns split at \(testFromText) leaves \(trainRows.count) offers to train and \(testRows.count) rows to test (offered and control both needed): "
                     + "offers of at least two months are needed (or give --test-from inside their range)")
             }
-            let renewedInTraining = trainRows.reduce(0) { $0 + Int(dataset.labels[$1]) }
-            guard renewedInTraining > 0, renewedInTraining < trainRows.count else {
-                throw TrainError("every one of the \(trainRows.count) training offers has renewed = \(renewedInTraining > 0 ? 1 : 0): an uplift model needs both outcomes")
+            let churnedInTraining = trainRows.reduce(0) { $0 + Int(dataset.labels[$1]) }
+            guard churnedInTraining > 0 else {
+                throw TrainError("none of the \(trainRows.count) offered users before \(testFromText) churned: the campaigns cannot tell what an offer saves")
             }
-            progress?("training the uplift model on \(trainRows.count) offers (held out: \(testRows.count) from \(testFromText))")
+            // Start from the share the campaigns show overall: 1 − (churn with an offer) / (churn predicted without).
+            func initialShare(_ rows: [Int]) -> Double {
+                let observed = rows.reduce(0.0) { $0 + dataset.labels[$1] }
+                let expected = rows.reduce(0.0) { $0 + churn[$1] }
+                return min(0.9, max(0.05, 1 - observed / max(expected, 1e-9)))
+            }
+            progress?("training the uplift model on \(trainRows.count) offers (held out: \(testRows.count) rows from \(testFromText))")
             let fitStarted = Date()
-            let (model, _) = try GBDTTrainer(parameters: request.parameters).train(dataset, trainRows: trainRows, validRows: [])
-            let trainSeconds = -fitStarted.timeIntervalSinceNow
-            let artifact = ModelArtifact(kind: .gbdt, featureNames: dataset.featureNames, gbdt: model, logistic: nil)
-
+            let trainer = GBDTTrainer(parameters: request.parameters)
+            let (model, _) = try trainer.train(dataset, trainRows: trainRows, validRows: [],
+                                               objective: .savedShare(churnProbability: churn, initialShare: initialShare(trainRows)))
+            let heldOut = ModelArtifact(kind: .gbdt, featureNames: dataset.featureNames, gbdt: model, logistic: nil)
             progress?("evaluating on held-out offers")
-            let probabilities = artifact.probabilities(dataset, rows: testRows)
-            let labels = testRows.map { dataset.labels[$0] }
-            let evaluation = evaluate(artifact: artifact, dataset: dataset, rows: testRows)
+            let evaluation = evaluate(artifact: heldOut, dataset: dataset, churn: churn, discounts: campaigns.discounts, renewed: campaigns.renewed, rows: testRows)
+            let renewal = renewalProbabilities(heldOut, dataset: dataset, churn: churn, rows: testRows, discounts: testRows.map { campaigns.discounts[$0] })
+            let testMetrics = Metrics.compute(labels: testRows.map { Double(campaigns.renewed[$0]) }, probabilities: renewal)
+            // Evaluated on the held-out month, the model kept is fitted again on every offer: the newest
+            // campaigns are the most like the users it will score.
+            progress?("fitting the uplift model on all \(offered.count) offers")
+            let (final, _) = try trainer.train(dataset, trainRows: offered, validRows: [],
+                                               objective: .savedShare(churnProbability: churn, initialShare: initialShare(offered)))
+            let trainSeconds = -fitStarted.timeIntervalSinceNow
+            let artifact = ModelArtifact(kind: .gbdt, featureNames: dataset.featureNames, gbdt: final, logistic: nil)
 
             lineage.labelsTable = request.campaignsTable
             lineage.labelsRowCount = campaigns.count
             lineage.storeVersion = store.version
             let p = request.parameters
             let parameters: [String: String] = [
-                "model": "uplift", "learner": "s-learner", "treatment": treatmentColumn, "outcome": outcomeColumn, "features_of": source.reference,
+                "model": "uplift", "learner": "saved-share", "treatment": treatmentColumn, "outcome": outcomeColumn, "churn_model": source.reference,
                 "rounds": String(p.rounds), "learning_rate": String(p.learningRate), "num_leaves": String(p.numLeaves),
                 "min_data_in_leaf": String(p.minDataInLeaf), "lambda_l2": String(p.lambdaL2), "feature_fraction": String(p.featureFraction),
                 "bagging_fraction": String(p.baggingFraction), "bagging_freq": String(p.baggingFrequency), "seed": String(p.seed),
@@ -108,10 +130,10 @@ public enum UpliftTrainer {
             var record = RunRecord(
                 id: "", createdAt: StoreWriter.timestamp(), model: .gbdt, trainingSet: request.campaignsTable, lineage: lineage,
                 storeVersion: store.version, parameters: parameters, featureNames: dataset.featureNames,
-                split: "time split: held-out offers from \(testFromText)", validFrom: nil, testFrom: testFromText, trainRows: trainRows.count,
-                validRows: 0, testRows: testRows.count, durationSeconds: 0, trainSeconds: trainSeconds, bestIteration: model.trees.count,
-                test: Metrics.compute(labels: labels, probabilities: probabilities), validation: nil, perCutoff: [],
-                importance: zip(dataset.featureNames, model.gainImportance).map { .init(feature: $0, value: $1) }.sorted { $0.value > $1.value })
+                split: "time split: evaluated on held-out offers from \(testFromText), then refitted on all offers", validFrom: nil, testFrom: testFromText,
+                trainRows: trainRows.count, validRows: 0, testRows: testRows.count, durationSeconds: 0, trainSeconds: trainSeconds,
+                bestIteration: final.trees.count, test: testMetrics, validation: nil, perCutoff: [],
+                importance: zip(dataset.featureNames, final.gainImportance).map { .init(feature: $0, value: $1) }.sorted { $0.value > $1.value })
             record.uplift = evaluation
             record.durationSeconds = -started.timeIntervalSinceNow
             let (saved, registered) = try TrainingRunner.save(record, artifact: artifact, writer: writer, storePath: storePath, register: request.register)
@@ -123,26 +145,51 @@ public enum UpliftTrainer {
         }
     }
 
-    /// Qini and uplift AUC per discount against no offer, on `rows` of `dataset` (whose last feature is the discount).
-    public static func evaluate(artifact: ModelArtifact, dataset: Dataset, rows: [Int]) -> UpliftEvaluation {
-        let treatment = dataset.features.count - 1
-        let discounts = rows.map { Int(dataset.features[treatment][$0]) }
-        let arms = Array(Set(discounts)).sorted()
-        var predicted: [Int: [Double]] = [:]
-        for discount in arms { predicted[discount] = probabilities(artifact, dataset: dataset, rows: rows, discount: discount) }
-        let control = predicted[0]
+    /// The saved share s(x, d) of `rows` with the discount feature set to `discount` percent (0 for no offer),
+    /// made non-decreasing in d by the caller where several discounts are compared.
+    public static func savedShares(_ artifact: ModelArtifact, dataset: Dataset, rows: [Int], discount: Int) -> [Double] {
+        guard discount > 0 else { return Array(repeating: 0, count: rows.count) }
+        var copy = dataset
+        let treatment = copy.features.count - 1
+        for row in rows { copy.features[treatment][row] = Double(discount) }
+        return artifact.probabilities(copy, rows: rows)
+    }
+
+    /// Per discount of `discounts` (ascending, 0 first) and row: p(renew) = 1 − c·(1 − s), s non-decreasing in d.
+    public static func renewalByDiscount(_ artifact: ModelArtifact, dataset: Dataset, churn: [Double], rows: [Int], discounts: [Int]) -> [[Double]] {
+        var best = [Double](repeating: 0, count: rows.count)
+        return discounts.map { discount in
+            let shares = savedShares(artifact, dataset: dataset, rows: rows, discount: discount)
+            return rows.indices.map { index in
+                best[index] = max(best[index], shares[index])
+                return 1 - churn[rows[index]] * (1 - best[index])
+            }
+        }
+    }
+
+    /// p(renew) of each of `rows` under its own discount.
+    static func renewalProbabilities(_ artifact: ModelArtifact, dataset: Dataset, churn: [Double], rows: [Int], discounts: [Int]) -> [Double] {
+        let levels = Array(Set(discounts + [0])).sorted()
+        let table = renewalByDiscount(artifact, dataset: dataset, churn: churn, rows: rows, discounts: levels)
+        return rows.indices.map { table[levels.firstIndex(of: discounts[$0])!][$0] }
+    }
+
+    /// Qini and uplift AUC per discount against no offer, on `rows`; the predicted uplift of a discount is
+    /// c·s(d), the renewals it adds.
+    static func evaluate(artifact: ModelArtifact, dataset: Dataset, churn: [Double], discounts: [Int], renewed: [Int], rows: [Int]) -> UpliftEvaluation {
+        let arms = Array(Set(rows.map { discounts[$0] })).sorted()
+        let levels = arms.contains(0) ? arms : [0] + arms
+        let renewal = renewalByDiscount(artifact, dataset: dataset, churn: churn, rows: rows, discounts: levels)
+        let control = renewal[0]
         var results: [UpliftEvaluation.Arm] = []
-        var allUplift: [Double] = []
-        var allOutcome: [Double] = []
-        var allTreated: [Bool] = []
-        for discount in arms where discount > 0 {
-            guard let control else { break }
-            let positions = rows.indices.filter { discounts[$0] == discount || discounts[$0] == 0 }
-            let uplift = positions.map { predicted[discount]![$0] - control[$0] }
-            let outcome = positions.map { dataset.labels[rows[$0]] }
-            let treated = positions.map { discounts[$0] == discount }
+        var allUplift: [Double] = [], allOutcome: [Double] = [], allTreated: [Bool] = []
+        for (level, discount) in levels.enumerated() where discount > 0 {
+            let positions = rows.indices.filter { discounts[rows[$0]] == discount || discounts[rows[$0]] == 0 }
+            let uplift = positions.map { renewal[level][$0] - control[$0] }
+            let outcome = positions.map { Double(renewed[rows[$0]]) }
+            let treated = positions.map { discounts[rows[$0]] == discount }
             let treatedRows = treated.filter { $0 }.count
-            let rate = { (group: Bool) -> Double in
+            func rate(_ group: Bool) -> Double {
                 let members = positions.indices.filter { treated[$0] == group }
                 return members.isEmpty ? 0 : members.reduce(0) { $0 + outcome[$1] } / Double(members.count)
             }
@@ -152,30 +199,18 @@ public enum UpliftTrainer {
                 qini: UpliftCurves.qiniCoefficient(outcome: outcome, uplift: uplift, treated: treated),
                 upliftAUC: UpliftCurves.upliftAUC(outcome: outcome, uplift: uplift, treated: treated)))
         }
-        if let control {
-            for (position, row) in rows.enumerated() {
-                let discount = discounts[position]
-                allUplift.append(discount == 0 ? 0 : predicted[discount]![position] - control[position])
-                allOutcome.append(dataset.labels[row])
-                allTreated.append(discount > 0)
-            }
+        // Every row at once: an offered row ranked by the uplift of its own discount, a control row by the largest discount's.
+        for (position, row) in rows.enumerated() {
+            let level = discounts[row] == 0 ? levels.count - 1 : levels.firstIndex(of: discounts[row])!
+            allUplift.append(renewal[level][position] - control[position])
+            allOutcome.append(Double(renewed[row]))
+            allTreated.append(discounts[row] > 0)
         }
-        // Control rows have no uplift of their own: rank them by the best discount's predicted uplift.
-        if let control, let best = arms.last, best > 0 {
-            for (position, discount) in discounts.enumerated() where discount == 0 { allUplift[position] = predicted[best]![position] - control[position] }
-        }
+        let both = allTreated.contains(true) && allTreated.contains(false)
         return UpliftEvaluation(
             treatment: treatmentColumn, outcome: outcomeColumn, arms: results,
-            qini: allTreated.contains(true) && allTreated.contains(false) ? UpliftCurves.qiniCoefficient(outcome: allOutcome, uplift: allUplift, treated: allTreated) : 0,
-            upliftAUC: allTreated.contains(true) && allTreated.contains(false) ? UpliftCurves.upliftAUC(outcome: allOutcome, uplift: allUplift, treated: allTreated) : 0)
-    }
-
-    /// Renewal probabilities of `rows` with the discount feature set to `discount` percent.
-    public static func probabilities(_ artifact: ModelArtifact, dataset: Dataset, rows: [Int], discount: Int) -> [Double] {
-        var copy = dataset
-        let treatment = copy.features.count - 1
-        for row in rows { copy.features[treatment][row] = Double(discount) }
-        return artifact.probabilities(copy, rows: rows)
+            qini: both ? UpliftCurves.qiniCoefficient(outcome: allOutcome, uplift: allUplift, treated: allTreated) : 0,
+            upliftAUC: both ? UpliftCurves.upliftAUC(outcome: allOutcome, uplift: allUplift, treated: allTreated) : 0)
     }
 }
 

@@ -77,7 +77,7 @@ struct MakeReport: ParsableCommand {
         if let simulation = report.simulation {
             print("  simulated against the truth on \(grouped(simulation.users)) users with a known outcome:")
             for outcome in simulation.outcomes {
-                print("    \(outcome.policy): churn \(String(format: "%.2f", outcome.churnPct))%, \(grouped(outcome.offers)) offers, discount given \(String(format: "%.0f", outcome.discountSpend))")
+                print("    \(outcome.policy): churn \(String(format: "%.2f", outcome.churnPct))%, \(grouped(outcome.offers)) offers, discount given \(String(format: "%.0f", outcome.discountSpend)), net revenue \(String(format: "%.0f", outcome.netRevenue))")
             }
         }
         print("wrote \(stem).csv (\(grouped(report.rows.count)) users) and \(stem).html")
