@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on data it generates itself: build, generate a KKBox-shaped dataset, ingest
 # it, explore it with SQL, build a leakage-free training set, train and register a churn model, promote
-# it, score every user into risk buckets with reasons, then serve features and scores over HTTP (strata
+# it, score every user into risk buckets with reasons, learn from the campaigns what each discount does and
+# write the weekly report (--dry-run: the email as an .eml), then serve features and scores over HTTP (strata
 # serve on a free port, called with curl, stopped with SIGTERM) and show the serving log it committed.
 # DEMO_DIR (default /tmp/strata-demo), DEMO_MEMBERS (default 10000, scale S), DEMO_MONTHS (15).
 set -euo pipefail

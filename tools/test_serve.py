@@ -670,7 +670,7 @@ def test_dashboard_in_a_browser(server, base):
     try:
         from selenium.webdriver.common.by import By
         pages = [("overview", "/", ["store", "history", "registry", "serving"]), ("runs", "/runs", ["runs", "compare"]),
-                 ("scoring", "/scoring", ["buckets", "risky"])]
+                 ("scoring", "/scoring", ["buckets", "risky"]), ("reports", "/reports", ["weeks"])]
         for name, path, sections in pages:
             driver.get(server.url + path)
             assert driver.title.startswith("Strata"), driver.title

@@ -99,6 +99,9 @@ public struct WeeklyReport: Sendable {
 }
 
 public enum ReportBuilder {
+    /// Part of every report's fingerprint: raise it when what a report computes changes, so that a week
+    /// reported again after an upgrade is recomputed and its record replaced.
+    static let methodVersion = 2
     /// Scores the users expiring in the 30 days from `as-of` and chooses their offers. Reads only; nothing
     /// is written (see `ReportStore.record`).
     public static func build(_ request: ReportRequest, progress: ((String) -> Void)? = nil) throws -> WeeklyReport {
@@ -272,7 +275,7 @@ public enum ReportBuilder {
         var truthBytes: [UInt8] = []
         if let truth = request.truthFile { truthBytes = (try? FileSystem.readFile(truth)) ?? [] }
         let policy = try request.policyFile.map { try FileSystem.readFile($0) } ?? []
-        bytes += Array("\(request.asOfDay)|\(request.model)|\(request.uplift ?? "-")|\(request.budget.map { String($0) } ?? "-")|\(request.objective.rawValue)|\(request.thresholds.a)|\(request.thresholds.b)".utf8)
+        bytes += Array("v\(methodVersion)|\(request.asOfDay)|\(request.model)|\(request.uplift ?? "-")|\(request.budget.map { String($0) } ?? "-")|\(request.objective.rawValue)|\(request.thresholds.a)|\(request.thresholds.b)".utf8)
         bytes += policy + truthBytes
         return String(format: "%08x%08x", Checksum.crc32(bytes), Checksum.crc32(bytes.reversed()))
     }
@@ -323,28 +326,29 @@ public enum ReportBuilder {
             report.rows[$0].discount
         })
         if let options {
-            // The uplift policy with the most renewals for no more money than each blanket offer actually
-            // gives: its budget (in expected discounts) is set by bisection so that its spend under the truth
-            // does not exceed the blanket's. The truth sets only how much may be spent, never who gets what.
-            for (index, d) in [10, 20, 30].enumerated() {
-                let cap = outcomes[1 + index].discountSpend
+            // The policy with the most renewals for no more money than a blanket offer actually gives: its
+            // budget (in expected discounts) is set by bisection so that its spend under the truth does not
+            // exceed the blanket's. The truth sets only how much may be spent, never who gets what.
+            func atMost(_ cap: Double, _ options: [OfferOptions], _ name: String) -> PolicyOutcome {
                 var (low, high) = (0.0, max(1.0, cap * 4))
-                var best = outcome("") { _ in 0 }
-                var bestChoice = [Int](repeating: 0, count: options.count)
+                var best = outcome(name) { _ in 0 }
                 for _ in 0..<30 {
                     let budget = (low + high) / 2
                     let limited = DiscountOptimizer.choose(options, budget: budget, objective: .retention)
-                    let result = outcome("") { options[$0].discounts[limited[$0]] }
-                    if result.discountSpend <= cap {
-                        (low, best, bestChoice) = (budget, result, limited)
-                    } else {
-                        high = budget
-                    }
+                    let result = outcome(name) { options[$0].discounts[limited[$0]] }
+                    if result.discountSpend <= cap { (low, best) = (budget, result) } else { high = budget }
                 }
-                _ = bestChoice
-                best.policy = "uplift, most renewals for at most the \(d)%-to-B spend"
-                outcomes.append(best)
+                return best
             }
+            // For scale: the same rule with the truth in place of the uplift model (what a perfect one would reach).
+            let perfect = report.rows.indices.map { index in
+                OfferOptions(discounts: options[index].discounts, renewal: options[index].discounts.map { d in
+                    1 - report.rows[index].probability * (1 - truth.saved(report.rows[index].msno, discount: d))
+                }, price: options[index].price)
+            }
+            let caps = outcomes[1...3].map(\.discountSpend)
+            for (d, cap) in zip([10, 20, 30], caps) { outcomes.append(atMost(cap, options, "uplift, most renewals for at most the \(d)%-to-B spend")) }
+            for (d, cap) in zip([10, 20, 30], caps) { outcomes.append(atMost(cap, perfect, "reference: a perfect uplift model, at most the \(d)%-to-B spend")) }
         }
         return Simulation(users: known.count, outcomes: outcomes)
     }
