@@ -44,8 +44,22 @@ def base(tmp_path_factory):
     strata("training-set", "--db", store, "--features", os.path.join(REPO, "fixtures/features/w1.yaml"), "--labels", "labels", "--out", "w1")
     strata("train", "--db", store, "--training-set", "w1", "--register", "churn", "--rounds", 40, "--threads", 1)
     strata("models", "promote", "--db", store, "churn", 1, "--stage", "production")
+    # Before any uplift model: the bucket policy of a file chooses the offers.
+    (root / "policy.yaml").write_text("discounts: {A: 10, B: 30, C: 0}\n")
+    policy = strata("report", "--db", store, "--as-of", "20160801", "--out", root / "policy-out", "--policy", root / "policy.yaml")
+    bad_budget = strata("report", "--db", store, "--as-of", "20160801", "--out", root / "policy-out", "--budget", 100, check=False)
     strata("train", "--db", store, "--model", "uplift", "--rounds", 40, "--threads", 1)
-    return {"root": root, "store": store, "csv": csv}
+    return {"root": root, "store": store, "csv": csv, "policy": policy, "bad_budget": bad_budget}
+
+
+def test_without_campaign_data_the_bucket_policy_applies_and_says_so(base):
+    assert "no uplift model in the store" in base["policy"].stdout and "A 10%, B 30%, C 0%" in base["policy"].stdout
+    import csv as csvmodule
+    with open(base["root"] / "policy-out" / "report-20160801.csv") as f:
+        rows = list(csvmodule.DictReader(f))
+    assert rows and all(int(r["discount_pct"]) == {"A": 10, "B": 30, "C": 0}[r["bucket"]] for r in rows)
+    assert all(r["expected_value"] == "" for r in rows)
+    assert base["bad_budget"].returncode == 1 and "need an uplift model" in base["bad_budget"].stderr
 
 
 def versions(store):
@@ -148,7 +162,9 @@ def test_a_wrong_password_or_config_sends_and_commits_nothing(base, smtp_server)
         assert not (base["root"] / "o3").exists()
     assert len(smtp_server["handler"].messages) == before_messages
     assert versions(base["store"]) == before_versions
-    for args, expected in [(["--model", "nosuch@production"], "no model named nosuch"), (["--as-of", "19990101"], "no transaction before")]:
+    truth = str(base["csv"] / "truth" / "campaign_response.csv")
+    for args, expected in [(["--model", "nosuch@production"], "no model named nosuch"), (["--as-of", "19990101"], "no transaction before"),
+                           (["--as-of", "20160501", "--truth", truth], "campaigns table has"), (["--uplift", "churn@1"], "not an uplift model")]:
         done = strata("report", "--db", base["store"], "--as-of", AS_OF, "--out", base["root"] / "o4", *args, check=False)
         assert done.returncode == 1 and expected in done.stderr, done.stderr
     assert versions(base["store"]) == before_versions

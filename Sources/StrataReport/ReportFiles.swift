@@ -77,6 +77,8 @@ extension WeeklyReport {
         case "last_payment_method_id": return "payment method"
         case "tenure_days": return "tenure"
         case "tx_count_365": return "transactions"
+        case "bd": return "age"
+        case "registered_via": return "registration channel"
         default: return feature
         }
     }
@@ -140,7 +142,7 @@ extension WeeklyReport {
             h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
             table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #eee;padding:4px 8px;text-align:left;vertical-align:top}
             .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:200px}
-            .card b{display:block;font-size:20px}.charts{display:flex;flex-wrap:wrap;gap:16px}.note{color:#555;font-size:13px}
+            .card b{display:block;font-size:20px}.charts{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}.note{color:#555;font-size:13px}
             .A{color:#b22}.B{color:#b70}.C{color:#272}
             </style></head><body>
             <h1>Weekly churn report — as of \(e(asOfText))</h1>

@@ -161,6 +161,10 @@ public enum ReportBuilder {
                 + (request.budget.map { " within a budget of \(Charts.number($0)) in expected discounts (marginal value per unit of cost)" } ?? "")
             valueByDiscount = discounts.indices.map { level in (discounts[level], options.reduce(0) { $0 + $1.value(level) }) }
         } else {
+            guard request.budget == nil, request.objective == .revenue else {
+                throw ReportError("--budget and --objective need an uplift model (strata train --model uplift on a campaign table); "
+                    + "without one the bucket policy chooses the offers")
+            }
             let policy = try request.policyFile.map(BucketPolicy.load) ?? .standard
             bucketPolicy = policy
             policyText = "no uplift model in the store (no campaign data): \(policy.source)"
@@ -294,6 +298,16 @@ public enum ReportBuilder {
         var labelled: [String: Int64] = [:]
         for index in labelEntities.indices where !columns[2].isNull(index) {
             labelled[entities.string(Int(labelEntities[index])) + "|" + String(labelCutoffs[index])] = churnValues[index]
+        }
+        // Labels of months with offers are outcomes with offers: no truth of what happens without one.
+        if store.manifest.tables["campaigns"] != nil, let first = report.rows.map(\.expiryDay).min(), let last = report.rows.map(\.expiryDay).max() {
+            let (year, month, _) = Dates.civil(dayNumber: Int(first))
+            let from = Int64(Dates.daysFromCivil(year: year, month: month, day: 1))
+            let offers = try TableScan(store: store, table: "campaigns", columns: ["offer_date"], dayRange: from...last).load()
+            if let column = offers.first, column.count > 0 {
+                throw ReportError("--truth: the campaigns table has \(column.count) offers in the months of this week's expiries, so their labels are not "
+                    + "outcomes without an offer; simulate as of a month without campaigns (generate leaves the last --campaign-free-months without)")
+            }
         }
         var known: [Int] = []
         var churns: [Double] = []
