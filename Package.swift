@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "StrataStorage", targets: ["StrataStorage"]),
         .library(name: "StrataTrain", targets: ["StrataTrain"]),
         .library(name: "StrataReport", targets: ["StrataReport"]),
+        .library(name: "StrataMonitor", targets: ["StrataMonitor"]),
         .library(name: "StrataServe", targets: ["StrataServe"]),
     ],
     dependencies: [
@@ -56,6 +57,8 @@ let package = Package(
         // The weekly churn report: who expires next month, scores, reasons in words, discounts chosen by the
         // uplift model, charts (SVG and PNG), the HTML and CSV, its record in the store, and the email.
         .target(name: "StrataReport", dependencies: ["StrataTrain", "StrataIngest", "CCairo", "CCurl", .product(name: "Yams", package: "Yams")]),
+        // Drift between training data and today's users (PSI, KS, JS, Wasserstein, chi-square), the trigger policy.
+        .target(name: "StrataMonitor", dependencies: ["StrataReport", .product(name: "Yams", package: "Yams")]),
         // HTTP serving of online features and churn scores, the serving log, metrics and the dashboard.
         .target(
             name: "StrataServe",
@@ -81,6 +84,7 @@ let package = Package(
                 "StrataFeatures",
                 "StrataTrain",
                 "StrataReport",
+                "StrataMonitor",
                 "StrataServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -89,7 +93,7 @@ let package = Package(
         // In-process timings for tools/bench (online lookups, repeated queries), kept out of the product CLI.
         .executableTarget(
             name: "strata-bench",
-            dependencies: ["StrataQuery", "StrataFeatures", "StrataTrain", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["StrataQuery", "StrataFeatures", "StrataTrain", "StrataMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Helpers shared by the tests: fixtures' location, temporary directories, seeded random data.
         .target(name: "StrataTestSupport", dependencies: ["StrataStorage"], path: "Sources/StrataTestSupport"),
@@ -100,6 +104,7 @@ let package = Package(
         .testTarget(name: "StrataQueryTests", dependencies: ["StrataQuery", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataReportTests", dependencies: ["StrataReport", "StrataIngest", "StrataTestSupport"]),
+        .testTarget(name: "StrataMonitorTests", dependencies: ["StrataMonitor", "StrataTestSupport"]),
         .testTarget(name: "StrataServeTests", dependencies: ["StrataServe", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTrain", "StrataTestSupport"]),
     ]

@@ -31,6 +31,7 @@ stage "derived-SQL differential" tools/derived_differential.sh
 stage "CLI golden tests" python3 -m pytest -q -p no:cacheprovider tools/test_cli_golden.py
 stage "serve: HTTP and browser tests" env STRATA_REQUIRE_BROWSER=1 python3 -m pytest -q -p no:cacheprovider tools/test_serve.py
 stage "report: SMTP, browser and uplift-metric tests" env STRATA_REQUIRE_BROWSER=1 python3 -m pytest -q -p no:cacheprovider tools/test_report.py
+stage "monitor: drift statistics vs scipy and Evidently, strata monitor" python3 -m pytest -q -p no:cacheprovider tools/test_monitor.py
 stage "LightGBM export round trip" tools/lightgbm_roundtrip.sh
 stage "Kaggle files (real sample)" tools/kaggle_sample_check.sh
 stage "dependency check" tools/check_dependency.sh

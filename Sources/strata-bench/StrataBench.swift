@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import StrataFeatures
+import StrataMonitor
 import StrataQuery
 import StrataStorage
 import StrataTrain
@@ -13,7 +14,7 @@ struct StrataBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata-bench",
         abstract: "In-process timings for tools/bench (not part of the strata command).",
-        subcommands: [Lookup.self, QueryRepeat.self, Score.self, UpliftCurvesCommand.self])
+        subcommands: [Lookup.self, QueryRepeat.self, Score.self, UpliftCurvesCommand.self, DriftStatsCommand.self])
 }
 
 /// W4's lookup phase: the latency of fetching whole vectors by msno from the online table.
@@ -150,5 +151,27 @@ struct UpliftCurvesCommand: ParsableCommand {
             score.append(s)
         }
         print(UpliftCurves.qiniCoefficient(outcome: outcome, uplift: score, treated: treated), UpliftCurves.upliftAUC(outcome: outcome, uplift: score, treated: treated))
+    }
+}
+
+/// `strata-bench drift-stats REFERENCE CURRENT [--categorical]`: the drift statistics of two files of one
+/// value per line (empty or "nan": missing), as JSON (tools/test_monitor.py checks them against scipy).
+struct DriftStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "drift-stats", abstract: "Drift statistics of two samples (one value per line).")
+    @Argument var reference: String
+    @Argument var current: String
+    @Flag var categorical = false
+
+    func run() throws {
+        func read(_ path: String) throws -> [Double] {
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).compactMap { line in
+                line.isEmpty ? nil : line == "nan" ? Double.nan : Double(line)
+            }
+        }
+        let drift = Monitor.driftStatistics(reference: try read(reference), current: try read(current), categorical: categorical)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        print(String(decoding: try encoder.encode(drift), as: UTF8.self))
     }
 }
