@@ -163,8 +163,12 @@ def test_a_wrong_password_or_config_sends_and_commits_nothing(base, smtp_server)
     assert len(smtp_server["handler"].messages) == before_messages
     assert versions(base["store"]) == before_versions
     truth = str(base["csv"] / "truth" / "campaign_response.csv")
+    lines = open(truth).read().splitlines()
+    half_truth = base["root"] / "half_truth.csv"
+    half_truth.write_text("\n".join(lines[: len(lines) // 2]) + "\n")
     for args, expected in [(["--model", "nosuch@production"], "no model named nosuch"), (["--as-of", "19990101"], "no transaction before"),
-                           (["--as-of", "20160501", "--truth", truth], "campaigns table has"), (["--uplift", "churn@1"], "not an uplift model")]:
+                           (["--as-of", "20160501", "--truth", truth], "campaigns table has"), (["--uplift", "churn@1"], "not an uplift model"),
+                           (["--truth", half_truth], "--truth covers"), (["--policy", base["root"] / "policy.yaml"], "--policy sets discounts by bucket")]:
         done = strata("report", "--db", base["store"], "--as-of", AS_OF, "--out", base["root"] / "o4", *args, check=False)
         assert done.returncode == 1 and expected in done.stderr, done.stderr
     assert versions(base["store"]) == before_versions

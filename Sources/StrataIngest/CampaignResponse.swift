@@ -82,7 +82,7 @@ public struct CampaignTruth: Sendable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw IngestError.malformed(file: path, line: nil, column: nil, reason: "cannot read the truth file: \(error.localizedDescription)")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true).makeIterator()
+        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).makeIterator()
         guard let first = lines.next(), first.split(separator: ",").map(String.init) == header else {
             throw IngestError.malformed(file: path, line: 1, column: nil, reason: "not a campaign truth file: the header must be \(header.joined(separator: ","))")
         }
@@ -95,8 +95,11 @@ public struct CampaignTruth: Sendable {
             guard fields.count == 4, values.count == 3, values.allSatisfy({ (0...1).contains($0) }) else {
                 throw IngestError.malformed(file: path, line: number, column: nil, reason: "expected msno and three probabilities in 0...1")
             }
-            savedBy[String(fields[0])] = values
+            guard savedBy.updateValue(values, forKey: String(fields[0])) == nil else {
+                throw IngestError.malformed(file: path, line: number, column: nil, reason: "msno \(fields[0].prefix(44)) is listed twice")
+            }
         }
+        guard !savedBy.isEmpty else { throw IngestError.malformed(file: path, line: nil, column: nil, reason: "the truth file lists no user") }
         return CampaignTruth(savedBy: savedBy)
     }
 

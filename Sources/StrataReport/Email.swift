@@ -43,13 +43,17 @@ public struct EmailConfig: Sendable, Equatable {
         if smtp["password"] != nil { throw bad("a password is never written in the file: name the environment variable that holds it with password_env") }
         let unknownSMTP = Set(smtp.keys).subtracting(["url", "starttls", "username", "password_env", "ca_file", "timeout_seconds"])
         guard unknownSMTP.isEmpty else { throw bad("unknown smtp key\(unknownSMTP.count == 1 ? "" : "s") \(unknownSMTP.sorted().joined(separator: ", ")) (known: url, starttls, username, password_env, ca_file, timeout_seconds)") }
-        guard let url = smtp["url"] as? String, url.hasPrefix("smtp://") || url.hasPrefix("smtps://"), !url.drop(while: { $0 != "/" }).dropFirst(2).isEmpty, !url.contains(where: { $0.isWhitespace }) else {
-            throw bad("smtp.url must be smtp://HOST[:PORT] or smtps://HOST[:PORT]")
+        guard let url = smtp["url"] as? String, let authority = smtpAuthority(url) else {
+            throw bad("smtp.url must be smtp://HOST[:PORT] or smtps://HOST[:PORT] (a port in 1...65535, nothing after it)")
+        }
+        guard !authority.contains("@") else {
+            throw bad("smtp.url holds a user name or password: give smtp.username, and the password through password_env, never in the file")
         }
         let tlsText = smtp["starttls"].map { "\($0)" } ?? "required"
         guard let tls = TLS(rawValue: tlsText) else { throw bad("smtp.starttls must be required, optional or none (got \(tlsText))") }
-        if url.hasPrefix("smtp://") && tls == .none && smtp["username"] != nil {
-            throw bad("smtp.username with starttls: none would send the password in clear text; use starttls: required or smtps://")
+        if url.hasPrefix("smtp://") && tls != .required && smtp["username"] != nil {
+            throw bad("smtp.username with starttls: \(tls.rawValue) could send the password in clear text (a server, or anyone between, may skip STARTTLS); "
+                + "use starttls: required or smtps://")
         }
         let username = smtp["username"] as? String
         var password: String?
@@ -68,9 +72,23 @@ public struct EmailConfig: Sendable, Equatable {
         if let one = root["to"] as? String { recipients = [one] } else if let list = root["to"] as? [Any] { recipients = list.map { "\($0)" } } else { recipients = [] }
         guard !recipients.isEmpty, recipients.count <= 100, recipients.allSatisfy(isAddress) else { throw bad("to must be an email address or a list of up to 100 (name@domain each)") }
         let subject = (root["subject"] as? String) ?? "Weekly churn report {as_of}"
-        guard !subject.contains(where: { $0 == "\r" || $0 == "\n" }), subject.count <= 200 else { throw bad("subject must be one line of at most 200 characters") }
+        guard !subject.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }), subject.utf8.count <= 200 else {
+            throw bad("subject must be one line of at most 200 bytes, without control characters")
+        }
         return EmailConfig(url: url, tls: tls, username: username, password: password, caFile: caFile, timeoutSeconds: timeout, from: from,
                            to: recipients, subject: subject)
+    }
+
+    /// `HOST[:PORT]` of an smtp:// or smtps:// URL with nothing after it, or nil.
+    static func smtpAuthority(_ url: String) -> String? {
+        guard let scheme = ["smtp://", "smtps://"].first(where: url.hasPrefix) else { return nil }
+        var authority = String(url.dropFirst(scheme.count))
+        if authority.hasSuffix("/") { authority.removeLast() }
+        guard !authority.isEmpty, !authority.contains("/"), !authority.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F }) else { return nil }
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            guard let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port), colon != authority.startIndex else { return nil }
+        }
+        return authority
     }
 
     static func isAddress(_ text: String) -> Bool {
@@ -123,9 +141,22 @@ public enum ReportMessage {
         return text
     }
 
-    /// RFC 2047 for a header with non-ASCII text.
+    /// RFC 2047 for a header with non-ASCII text: encoded words of at most 75 characters (whole characters
+    /// of at most 45 bytes each), folded onto lines of their own.
     static func encodedHeader(_ text: String) -> String {
-        text.allSatisfy { $0.isASCII } ? text : "=?utf-8?B?" + Data(text.utf8).base64EncodedString() + "?="
+        guard !text.allSatisfy(\.isASCII) else { return text }
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45 && !chunk.isEmpty {
+                words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?utf-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        return words.joined(separator: "\r\n ")
     }
 
     static func rfc2822Date(_ date: Date) -> String {

@@ -17,7 +17,7 @@ public enum ReasonText {
         case "tx_count_365": return value.map { "\(number($0)) transaction\($0 == 1 ? "" : "s") in the last year" } ?? "no transaction in the last year"
         case "days_to_expire":
             guard let value else { return "no membership on record" }
-            return value < 0 ? "membership ended \(number(-value)) days ago" : "membership ends in \(number(value)) days"
+            return value < 0 ? "membership ended \(number(-value)) day\(value == -1 ? "" : "s") ago" : "membership ends in \(number(value)) day\(value == 1 ? "" : "s")"
         case "last_payment_plan_days": return value.map { "on a \(number($0))-day plan" } ?? "no plan on record"
         case "last_plan_list_price": return value.map { "plan price \(number($0))" } ?? "no plan price on record"
         case "last_actual_amount_paid": return value.map { "last paid \(number($0))" } ?? "no payment on record"
@@ -36,11 +36,11 @@ public enum ReasonText {
             }
             let span = days == 7 ? "the last week" : "the last \(days) days"
             switch what {
-            case "active_days": return "active on \(number(value ?? 0)) of \(span)"
+            case "active_days": return "active on \(number(value ?? 0)) day\(value == 1 ? "" : "s") of \(span)"
             case "total_secs": return value.map { "listened \(number(($0 / 3600 * 10).rounded() / 10)) hours in \(span)" } ?? "no listening in \(span)"
-            case "num_100": return value.map { "\(number($0)) songs played through in \(span)" } ?? "no songs played in \(span)"
-            case "num_25": return value.map { "\(number($0)) songs skipped early in \(span)" } ?? "no songs skipped in \(span)"
-            case "num_unq": return value.map { "\(number($0)) different songs in \(span)" } ?? "no songs in \(span)"
+            case "num_100": return value.map { "\(number($0)) song\($0 == 1 ? "" : "s") played through in \(span)" } ?? "no songs played in \(span)"
+            case "num_25": return value.map { "\(number($0)) song\($0 == 1 ? "" : "s") skipped early in \(span)" } ?? "no songs skipped in \(span)"
+            case "num_unq": return value.map { "\(number($0)) different song\($0 == 1 ? "" : "s") in \(span)" } ?? "no songs in \(span)"
             default: break
             }
         }

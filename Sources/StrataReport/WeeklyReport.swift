@@ -92,6 +92,8 @@ public struct WeeklyReport: Sendable {
     public var simulation: Simulation?
     /// Earlier weeks' records (oldest first), for the trend chart.
     public var history: [ReportEntry]
+    /// What the reader should know before trusting the report (printed on stderr).
+    public var warnings: [String] = []
 
     public var asOfText: String { ValueText.date(asOfDay, style: .iso) }
     public var fileStem: String { "report-" + String(Dates.yyyymmdd(dayNumber: Int(asOfDay))) }
@@ -111,6 +113,16 @@ public enum ReportBuilder {
             throw ReportError("model \(scorer.reference) has no feature view lineage: the report computes its features as of the day; train it on a training set")
         }
         let upliftScorer = try upliftModel(store: store, reference: request.uplift)
+        let bucketPolicy = try request.policyFile.map(BucketPolicy.load)
+        if bucketPolicy != nil, let upliftScorer {
+            throw ReportError("--policy sets discounts by bucket when there is no uplift model, but \(upliftScorer.reference) is there and chooses them; "
+                + "drop --policy, or name the models explicitly")
+        }
+        var warnings: [String] = []
+        if let upliftScorer, let fitted = upliftScorer.run.parameters["churn_model"], fitted != scorer.reference {
+            warnings.append("the uplift model \(upliftScorer.reference) was fitted with the churn probabilities of \(fitted), not of \(scorer.reference): "
+                + "retrain it (strata train --model uplift --features-of \(scorer.reference)) for offers that match this model")
+        }
         progress?("finding the users whose membership expires from \(ValueText.date(request.asOfDay, style: .iso))")
         let population = try Population(store: store, asOfDay: request.asOfDay)
         guard let latest = population.latestTransactionDay else {
@@ -135,7 +147,6 @@ public enum ReportBuilder {
         var options: [OfferOptions] = []
         var chosen: [Int] = []
         var policyText: String
-        var bucketPolicy: BucketPolicy?
         var valueByDiscount: [(discount: Int, value: Double)] = []
         if let upliftScorer {
             guard let upliftLineage = upliftScorer.lineage else { throw ReportError("uplift model \(upliftScorer.reference) has no feature lineage") }
@@ -165,9 +176,8 @@ public enum ReportBuilder {
                 throw ReportError("--budget and --objective need an uplift model (strata train --model uplift on a campaign table); "
                     + "without one the bucket policy chooses the offers")
             }
-            let policy = try request.policyFile.map(BucketPolicy.load) ?? .standard
-            bucketPolicy = policy
-            policyText = "no uplift model in the store (no campaign data): \(policy.source)"
+            let policy = bucketPolicy ?? .standard
+            policyText = "no uplift model in the store (train one on campaign data: strata train --model uplift): \(policy.source)"
         }
 
         let entities = try store.loadEntities()
@@ -188,7 +198,7 @@ public enum ReportBuilder {
                 revenueSaved += expectedValue!
                 spend += expectedCost!
             } else {
-                discount = bucketPolicy!.discounts[buckets[row]] ?? 0
+                discount = (bucketPolicy ?? .standard).discounts[buckets[row]] ?? 0
             }
             let action: String
             if discount > 0 {
@@ -216,7 +226,7 @@ public enum ReportBuilder {
             rows: order.map { rows[$0] }, bucketCounts: counts, expectedChurners: probabilities.reduce(0, +),
             revenueAtRisk: rowsAll.reduce(0) { $0 + probabilities[$1] * population.listPrices[$1] }, revenueSaved: revenueSaved, discountSpend: spend,
             latestTransactionDay: latest, latestLogDay: try latestDay(store: store, table: "user_logs", before: request.asOfDay),
-            valueByDiscount: valueByDiscount, simulation: nil, history: try ReportStore.entries(store: store).filter { $0.asOf < ValueText.date(request.asOfDay, style: .iso) })
+            valueByDiscount: valueByDiscount, simulation: nil, history: [], warnings: warnings)
         if let truthFile = request.truthFile {
             progress?("simulating the policies against \(truthFile)")
             report.simulation = try simulate(report: report, options: options.isEmpty ? nil : order.map { options[$0] }, store: store,
@@ -224,8 +234,15 @@ public enum ReportBuilder {
         }
         report.fingerprint = try fingerprint(store: store, request: request)
         // The same inputs as a recorded week: name the version it was computed from, so the files are the same.
-        if let recorded = try ReportStore.entries(store: store).first(where: { $0.asOf == report.asOfText && $0.fingerprint == report.fingerprint }) {
+        let entries = try ReportStore.entries(store: store)
+        if let recorded = entries.first(where: { $0.asOf == report.asOfText && $0.fingerprint == report.fingerprint }) {
             report.inputVersion = recorded.inputVersion
+        }
+        // The weeks before this one that were known when its inputs were: the same inputs draw the same trend.
+        report.history = entries.filter { $0.asOf < report.asOfText && $0.inputVersion <= report.inputVersion }
+        if report.latestLogDay == nil {
+            report.warnings.append("no listening data in the two months before \(report.asOfText): the store's data may end before it, "
+                + "so every user looks inactive (strata tables --db \(request.storePath))")
         }
         return report
     }
@@ -308,6 +325,11 @@ public enum ReportBuilder {
                 throw ReportError("--truth: the campaigns table has \(column.count) offers in the months of this week's expiries, so their labels are not "
                     + "outcomes without an offer; simulate as of a month without campaigns (generate leaves the last --campaign-free-months without)")
             }
+        }
+        let uncovered = report.rows.filter { truth.savedBy[$0.msno] == nil }.count
+        guard uncovered == 0 else {
+            throw ReportError("--truth covers \(report.rows.count - uncovered) of this week's \(report.rows.count) users: it is not the truth of this store's data "
+                + "(use the truth/campaign_response.csv that strata generate wrote with these CSVs)")
         }
         var known: [Int] = []
         var churns: [Double] = []

@@ -13,7 +13,7 @@ struct Generate: ParsableCommand {
             saves them if they would churn (strata report --truth scores a discount policy against it).
             """)
 
-    @Option(help: "Directory to write the four CSVs into.") var out: String
+    @Option(help: "Directory to write the CSVs (and truth/) into.") var out: String
     @Option(parsing: .unconditional, help: "Number of members.") var members = 10_000
     @Option(help: "First day, YYYYMMDD or YYYY-MM-DD.") var start = "20160101"
     @Option(parsing: .unconditional, help: "Number of months.") var months = 15

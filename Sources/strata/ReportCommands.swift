@@ -40,7 +40,7 @@ struct MakeReport: ParsableCommand {
     @Option(help: "YAML bucket policy for stores without an uplift model (discounts: {A: 0, B: 20, C: 0}).") var policy: String?
     @Option(help: "The generator's truth/campaign_response.csv: simulate churn under each policy.") var truth: String?
     @Option(help: "Email config (YAML): send the report.") var email: String?
-    @Flag(name: .customLong("dry-run"), help: "Write DIR/report-YYYYMMDD.eml instead of sending.") var dryRun = false
+    @Flag(name: .customLong("dry-run"), help: "Write DIR/report-YYYYMMDD.eml instead of sending (the report is still recorded).") var dryRun = false
     @Option(name: .customLong("version"), parsing: .unconditional, help: "Read the store as of this version (rebuild a past report).") var storeVersion: Int?
     @Option(name: .customLong("bucket-a"), parsing: .unconditional, help: "A (will churn anyway) from this probability.") var bucketA = 0.5
     @Option(name: .customLong("bucket-b"), parsing: .unconditional, help: "B (on the fence) from this probability; below is C (safe).") var bucketB = 0.15
@@ -67,6 +67,7 @@ struct MakeReport: ParsableCommand {
         request.storeVersion = storeVersion
         request.thresholds = try BucketThresholds(a: bucketA, b: bucketB)
         let report = try ReportBuilder.build(request, progress: stepReporter(since: Date()))
+        for warning in report.warnings { printError("warning: " + warning) }
         try FileSystem.createDirectories(out)
         let stem = out + "/" + report.fileStem
         try FileSystem.writeAtomically(Array(report.csv().utf8), to: stem + ".csv", temporaryPath: stem + ".csv.tmp")

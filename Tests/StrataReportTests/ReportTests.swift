@@ -153,12 +153,18 @@ private func msno(_ name: String) -> String { String((name + String(repeating: "
             ("smtp: {url: 'smtp://x', starttls: maybe}\nfrom: a@b.c\nto: [d@e.f]", "starttls"),
             ("smtp: {url: 'smtp://x'}\nfrom: a@b.c\nto: [d@e.f]\nbcc: x", "unknown key"),
             ("smtp: [", "YAML"),
+            ("smtp: {url: 'smtp://x.example'}\nfrom: a@b.c\nto: [d@e.f]\nsubject: \"r\\r\\nBcc: evil@e.f\"", "control characters"),
+            ("smtp: {url: 'smtp://x.example'}\nfrom: a@b.c\nto: [d@e.f]\nsubject: \"r\\0\"", "control characters"),
+            ("smtp: {url: 'smtp://user:pw@x.example:25'}\nfrom: a@b.c\nto: [d@e.f]", "user name or password"),
+            ("smtp: {url: 'smtp://x.example:99999'}\nfrom: a@b.c\nto: [d@e.f]", "smtp.url"),
+            ("smtp: {url: 'smtp://x.example/path'}\nfrom: a@b.c\nto: [d@e.f]", "smtp.url"),
+            ("smtp: {url: 'smtp://x.example', starttls: optional, username: u, password_env: PW}\nfrom: a@b.c\nto: [d@e.f]", "clear text"),
         ]
         for (index, (text, expected)) in cases.enumerated() {
             let path = directory + "/c\(index).yaml"
             try text.write(toFile: path, atomically: true, encoding: .utf8)
             do {
-                _ = try EmailConfig.load(path, environment: [:])
+                _ = try EmailConfig.load(path, environment: ["PW": "x"])
                 Issue.record("accepted: \(text)")
             } catch let error as ReportError {
                 #expect(error.message.contains(expected), "\(error.message)")
@@ -167,6 +173,10 @@ private func msno(_ name: String) -> String { String((name + String(repeating: "
         try "smtp: {url: 'smtp://127.0.0.1:25', username: u, password_env: PW}\nfrom: a@b.c\nto: d@e.f".write(toFile: directory + "/ok.yaml", atomically: true, encoding: .utf8)
         let config = try EmailConfig.load(directory + "/ok.yaml", environment: ["PW": "secret"])
         #expect(config.password == "secret" && config.to == ["d@e.f"] && config.tls == .required)
+        // A long non-ASCII subject folds into encoded words of at most 75 characters, no header line over 78.
+        let header = ReportMessage.encodedHeader(String(repeating: "réduction 🎯 ", count: 12))
+        for line in header.components(separatedBy: "\r\n") { #expect(line.utf8.count <= 78) }
+        #expect(header.components(separatedBy: "\r\n").count > 1 && !header.contains("\n\n"))
     }
 }
 
