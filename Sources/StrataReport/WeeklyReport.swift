@@ -103,7 +103,7 @@ public struct WeeklyReport: Sendable {
 public enum ReportBuilder {
     /// Part of every report's fingerprint: raise it when what a report computes changes, so that a week
     /// reported again after an upgrade is recomputed and its record replaced.
-    static let methodVersion = 2
+    static let methodVersion = 3
     /// Scores the users expiring in the 30 days from `as-of` and chooses their offers. Reads only; nothing
     /// is written (see `ReportStore.record`).
     public static func build(_ request: ReportRequest, progress: ((String) -> Void)? = nil) throws -> WeeklyReport {
@@ -161,7 +161,19 @@ public enum ReportBuilder {
             upliftData = try upliftData.aligned(to: upliftScorer.featureNames, categoryNames: upliftScorer.categoryNames)
             let discounts = upliftDiscounts(upliftScorer)
             // p(renew | d) = 1 − c·(1 − s(d)): c from the churn model that scored the user, s from the uplift model.
-            let renewal = UpliftTrainer.renewalByDiscount(upliftScorer.artifact, dataset: upliftData, churn: probabilities, rows: rowsAll, discounts: discounts)
+            var renewal = UpliftTrainer.renewalByDiscount(upliftScorer.artifact, dataset: upliftData, churn: probabilities, rows: rowsAll, discounts: discounts)
+            // A model that ranks held-out offers no better than chance (Qini <= 0) says nothing about who responds:
+            // use its average saved share per discount for everyone, so that offers go by churn risk and price.
+            let heldOutQini = upliftScorer.run.uplift?.qini ?? 0
+            if heldOutQini <= 0 {
+                for level in discounts.indices {
+                    let shares = rowsAll.map { row in probabilities[row] > 1e-9 ? (renewal[level][row] - (1 - probabilities[row])) / probabilities[row] : 0 }
+                    let mean = shares.reduce(0, +) / Double(max(1, shares.count))
+                    renewal[level] = rowsAll.map { 1 - probabilities[$0] * (1 - mean) }
+                }
+                warnings.append("the uplift model \(upliftScorer.reference) ranks held-out offers no better than chance (Qini \(String(format: "%.4f", heldOutQini))): "
+                    + "offers use its average effect per discount, by churn risk and price; more campaign data would let it target")
+            }
             options = rowsAll.map { row in OfferOptions(discounts: discounts, renewal: discounts.indices.map { renewal[$0][row] }, price: population.listPrices[row]) }
             guard request.objective == .revenue || request.budget != nil else {
                 throw ReportError("--objective retention needs --budget: without a cap, the most renewals come from the largest discount to everyone")
