@@ -47,13 +47,7 @@ public struct TriggerPolicy: Sendable, Equatable {
     /// ```
     public static func load(_ path: String) throws -> TriggerPolicy {
         func bad(_ message: String) -> MonitorError { MonitorError("policy file \(path): \(message)") }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw MonitorError("cannot read the policy file \(path): \(error.localizedDescription)") }
-        let node: Any?
-        do { node = try Yams.load(yaml: text) } catch { throw bad("not valid YAML: \(error)") }
-        guard let root = node as? [String: Any] else { throw bad("expected a mapping (deviation, psi_threshold, bands, features)") }
-        let unknown = Set(root.keys).subtracting(["deviation", "psi_threshold", "bands", "features"])
-        guard unknown.isEmpty else { throw bad("unknown key\(unknown.count == 1 ? "" : "s") \(unknown.sorted().joined(separator: ", ")) (known: deviation, psi_threshold, bands, features)") }
+        let root = try ConfigFile.mapping(path, what: "policy file", known: ["deviation", "psi_threshold", "bands", "features"]) { MonitorError($0) }
         func number(_ value: Any?, _ name: String) throws -> Double? {
             guard let value else { return nil }
             guard let number = (value as? Double) ?? (value as? Int).map(Double.init), number.isFinite, number >= 0 else { throw bad("\(name) must be a number >= 0") }

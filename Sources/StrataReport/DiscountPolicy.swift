@@ -101,13 +101,8 @@ public struct BucketPolicy: Sendable, Equatable {
     public static let standard = BucketPolicy(discounts: ["A": 0, "B": 20, "C": 0], source: "the built-in bucket policy (A 0%, B 20%, C 0%)")
 
     public static func load(_ path: String) throws -> BucketPolicy {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ReportError("cannot read the policy file \(path): \(error.localizedDescription)")
-        }
-        let node: Any?
-        do { node = try Yams.load(yaml: text) } catch { throw ReportError("policy file \(path) is not valid YAML: \(error)") }
-        guard let root = node as? [String: Any], Set(root.keys) == ["discounts"], let table = root["discounts"] as? [String: Any] else {
+        let root = try ConfigFile.mapping(path, what: "policy file", known: ["discounts"]) { ReportError($0) }
+        guard let table = root["discounts"] as? [String: Any] else {
             throw ReportError("policy file \(path) must hold exactly one key, discounts, mapping buckets A, B and C to a percent, e.g. discounts: {A: 0, B: 20, C: 0}")
         }
         var discounts: [String: Int] = [:]

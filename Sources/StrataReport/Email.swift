@@ -32,13 +32,7 @@ public struct EmailConfig: Sendable, Equatable {
     /// naming the key, before anything is computed or sent.
     public static func load(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> EmailConfig {
         func bad(_ message: String) -> ReportError { ReportError("email config \(path): \(message)") }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ReportError("cannot read the email config \(path): \(error.localizedDescription)") }
-        let node: Any?
-        do { node = try Yams.load(yaml: text) } catch { throw bad("not valid YAML: \(error)") }
-        guard let root = node as? [String: Any] else { throw bad("expected a mapping with smtp, from and to") }
-        let unknown = Set(root.keys).subtracting(["smtp", "from", "to", "subject"])
-        guard unknown.isEmpty else { throw bad("unknown key\(unknown.count == 1 ? "" : "s") \(unknown.sorted().joined(separator: ", ")) (known: smtp, from, to, subject)") }
+        let root = try ConfigFile.mapping(path, what: "email config", known: ["smtp", "from", "to", "subject"]) { ReportError($0) }
         guard let smtp = root["smtp"] as? [String: Any] else { throw bad("smtp must be a mapping with at least url") }
         if smtp["password"] != nil { throw bad("a password is never written in the file: name the environment variable that holds it with password_env") }
         let unknownSMTP = Set(smtp.keys).subtracting(["url", "starttls", "username", "password_env", "ca_file", "timeout_seconds"])
