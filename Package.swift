@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "StrataReport", targets: ["StrataReport"]),
         .library(name: "StrataMonitor", targets: ["StrataMonitor"]),
         .library(name: "StrataServe", targets: ["StrataServe"]),
+        .library(name: "StrataPipeline", targets: ["StrataPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -59,12 +60,16 @@ let package = Package(
         .target(name: "StrataReport", dependencies: ["StrataTrain", "StrataIngest", "CCairo", "CCurl", .product(name: "Yams", package: "Yams")]),
         // Drift between training data and today's users (PSI, KS, JS, Wasserstein, chi-square), the trigger policy.
         .target(name: "StrataMonitor", dependencies: ["StrataReport", .product(name: "Yams", package: "Yams")]),
+        // The continuous-training loop: ingest → verify → materialise → monitor → retrain or search → gates →
+        // stage → acceptance → production → predict → report → alert, each step recorded and resumable.
+        .target(name: "StrataPipeline", dependencies: ["StrataMonitor", "StrataIngest"]),
         // HTTP serving of online features and churn scores, the serving log, metrics and the dashboard.
         .target(
             name: "StrataServe",
             dependencies: [
                 "StrataTrain",
                 "StrataReport",
+                "StrataPipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,6 +90,7 @@ let package = Package(
                 "StrataTrain",
                 "StrataReport",
                 "StrataMonitor",
+                "StrataPipeline",
                 "StrataServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -105,6 +111,7 @@ let package = Package(
         .testTarget(name: "StrataTrainTests", dependencies: ["StrataTrain", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataReportTests", dependencies: ["StrataReport", "StrataIngest", "StrataTestSupport"]),
         .testTarget(name: "StrataMonitorTests", dependencies: ["StrataMonitor", "StrataTestSupport"]),
+        .testTarget(name: "StrataPipelineTests", dependencies: ["StrataPipeline", "StrataTestSupport"]),
         .testTarget(name: "StrataServeTests", dependencies: ["StrataServe", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataIngest", "StrataFeatures", "StrataTrain", "StrataTestSupport"]),
     ]

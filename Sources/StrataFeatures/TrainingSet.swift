@@ -16,6 +16,8 @@ public struct TrainingSetRequest: Sendable {
     /// With `replace`, replace even an ingested source table.
     public var force = false
     public var cutoffColumn = "cutoff_date"
+    /// Only the label rows whose cutoff lies in this range (day numbers); nil: every row.
+    public var cutoffRange: ClosedRange<Int64>?
 
     public init(featuresFile: String, labelsTable: String, outputTable: String) {
         self.featuresFile = featuresFile
@@ -51,7 +53,10 @@ public enum TrainingSetBuilder {
             }
             let registration = try FeatureRegistry.register(view, sourceText: text, writer: writer)
             let plan = try FeaturePlan(view: view, store: store)
-            let labels = try LabelTable(store: store, table: request.labelsTable, entity: view.entity, cutoff: request.cutoffColumn)
+            let labels = try LabelTable(store: store, table: request.labelsTable, entity: view.entity, cutoff: request.cutoffColumn, range: request.cutoffRange)
+            guard labels.rowCount > 0 || request.cutoffRange == nil else {
+                throw FeaturePlanError(message: "label table \(request.labelsTable) has no row with a cutoff in the range asked for")
+            }
             let clash = labels.schemas.map(\.name).filter { name in plan.outputs.contains { $0.name == name } }
             guard clash.isEmpty else { throw FeaturePlanError(message: "features and label columns share names: \(clash.joined(separator: ", "))") }
 
@@ -91,7 +96,7 @@ struct LabelTable {
     let requests: FeatureRequests
     var rowCount: Int { requests.count }
 
-    init(store: Store, table: String, entity: String, cutoff: String) throws {
+    init(store: Store, table: String, entity: String, cutoff: String, range: ClosedRange<Int64>? = nil) throws {
         let manifest = try store.table(table)
         let names = manifest.columns.map(\.name)
         guard let entityIndex = names.firstIndex(of: entity), manifest.columns[entityIndex].type == .entity else {
@@ -104,8 +109,14 @@ struct LabelTable {
         // Keys first: entity, cutoff, then the other label columns in table order.
         let order = [entityIndex, cutoffIndex] + names.indices.filter { $0 != entityIndex && $0 != cutoffIndex }
         schemas = order.map { manifest.columns[$0] }
-        columns = order.map { loaded.columns[$0] }
+        var columns = order.map { loaded.columns[$0] }
         if columns[1].nullCount > 0 { throw FeaturePlanError(message: "label table \(table) has rows without a \(cutoff)") }
+        if let range {
+            let days = columns[1].integerValues
+            let kept = days.indices.filter { range.contains(days[$0]) }
+            columns = columns.map { $0.selecting(kept) }
+        }
+        self.columns = columns
         requests = FeatureRequests(entities: columns[0].integerValues, cutoffs: columns[1].integerValues)
     }
 
@@ -159,5 +170,28 @@ struct LabelTable {
             cutoffStarts[key] += 1
         }
         return order
+    }
+}
+
+/// The rows of a label table whose label is known: entity, cutoff and a 0/1 label (what the monitor
+/// scores a production model against once outcomes arrive).
+public struct LabelledRows: Sendable {
+    public var entities: [Int64] = []
+    public var cutoffs: [Int64] = []
+    public var labels: [Double] = []
+
+    public init(store: Store, table: String, entity: String = "msno", cutoff: String = "cutoff_date", label: String = "is_churn",
+                range: ClosedRange<Int64>? = nil) throws {
+        let labelTable = try LabelTable(store: store, table: table, entity: entity, cutoff: cutoff, range: range)
+        guard let index = labelTable.schemas.firstIndex(where: { $0.name == label }), case .integers(let values) = labelTable.columns[index].values else {
+            throw FeaturePlanError(message: "label table \(table) has no integer column '\(label)'")
+        }
+        let entityIds = labelTable.columns[0].integerValues, days = labelTable.columns[1].integerValues
+        for row in 0..<labelTable.rowCount where !labelTable.columns[index].isNull(row) {
+            guard values[row] == 0 || values[row] == 1 else { throw FeaturePlanError(message: "label table \(table): \(label) is \(values[row]), not 0 or 1") }
+            entities.append(entityIds[row])
+            cutoffs.append(days[row])
+            labels.append(Double(values[row]))
+        }
     }
 }

@@ -240,9 +240,9 @@ public struct DatasetGenerator {
 
     mutating func decideChurn(_ user: User, activity: Double, drifted: Bool) -> Bool {
         var score = -2.0 - 6.0 * (activity - 0.35) + (user.cancelled ? 3.0 : 0) + (user.planDays == 30 ? 0 : -0.6)
-        // After the drift, auto-renew protects less and everyone churns a bit more.
-        score += user.autoRenew ? (drifted ? -0.5 : -1.6) : 0
-        if drifted { score += 0.6 }
+        // After the drift, auto-renew no longer protects, and everyone churns a little more.
+        score += user.autoRenew ? (drifted ? 0 : -1.6) : 0
+        if drifted { score += 0.3 }
         score += 0.7 * random.normal()
         return random.uniform() < sigmoid(score)
     }
@@ -326,7 +326,8 @@ public struct DatasetGenerator {
     }
 
     mutating func writeLog(_ index: Int, _ user: User, date: Int, drifted: Bool, ids: [UInt8], to output: CSVOutput) {
-        let songs = 1 + random.below(4 + Int(60 * user.engagement))
+        // After the drift, sessions are shorter: fewer songs a day, each a little longer.
+        let songs = 1 + random.below(4 + Int((drifted ? 32 : 60) * user.engagement))
         let full = Int(Double(songs) * (0.45 + 0.45 * user.engagement))
         var rest = songs - full
         let n25 = rest > 0 ? random.below(rest + 1) : 0

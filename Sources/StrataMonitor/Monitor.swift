@@ -17,9 +17,13 @@ public struct TriggerPolicy: Sendable, Equatable {
         case maxPSI = "max_psi"
         /// The PSI of the model's scores.
         case predictionPSI = "prediction_psi"
+        /// How far the production model's AUC on the newest labelled month fell below its test AUC, as a
+        /// share of it: max(0, (test − newest) / test). 0 until a month after its training set is labelled.
+        case aucDrop = "auc_drop"
     }
 
-    public var deviation = Deviation.driftedShare
+    /// The measures of deviation; the decision is the most severe any of them gives.
+    public var deviations = [Deviation.driftedShare]
     public var psiThreshold = 0.2
     public var watch = 0.02
     public var retrain = 0.05
@@ -39,7 +43,7 @@ public struct TriggerPolicy: Sendable, Equatable {
 
     /// Reads a policy file:
     /// ```yaml
-    /// deviation: drifted_share        # drifted_share | max_psi | prediction_psi
+    /// deviation: drifted_share        # drifted_share | max_psi | prediction_psi | auc_drop, or a list of them
     /// psi_threshold: 0.2              # a feature drifts when its PSI reaches this
     /// bands: {watch: 0.02, retrain: 0.05, re_experiment: 0.10}
     /// features:
@@ -56,10 +60,12 @@ public struct TriggerPolicy: Sendable, Equatable {
         var policy = TriggerPolicy()
         policy.source = path
         if let deviation = root["deviation"] {
-            guard let text = deviation as? String, let value = Deviation(rawValue: text) else {
-                throw bad("deviation must be one of \(Deviation.allCases.map(\.rawValue).joined(separator: ", "))")
+            let texts = (deviation as? [Any]) ?? [deviation]
+            let values = texts.compactMap { ($0 as? String).flatMap(Deviation.init(rawValue:)) }
+            guard !texts.isEmpty, values.count == texts.count, Set(values).count == values.count else {
+                throw bad("deviation must be one of \(Deviation.allCases.map(\.rawValue).joined(separator: ", ")), or a list of them without repeats")
             }
-            policy.deviation = value
+            policy.deviations = values
         }
         if let threshold = try number(root["psi_threshold"], "psi_threshold") { policy.psiThreshold = threshold }
         if let bands = root["bands"] {
@@ -108,6 +114,24 @@ public struct FeatureDrift: Codable, Equatable, Sendable {
     public var missingReference: Double
     public var missingCurrent: Double
     public var drifted: Bool
+    /// The bins the shares were counted in (quantile bins of the reference, or categories) and the share of
+    /// each sample in each: the histograms of the dashboard.
+    public var bins: [String]?
+    public var referenceShares: [Double]?
+    public var currentShares: [Double]?
+}
+
+/// The production model's performance on one newly labelled month (concept drift).
+public struct MonthPerformance: Codable, Equatable, Sendable {
+    public var cutoff: String
+    public var rows: Int
+    public var positives: Int
+    public var auc: Double?
+    public var logLoss: Double
+    /// Expected calibration error over ten probability bins.
+    public var calibrationError: Double
+    /// max(0, (the model's test AUC − this month's) / test AUC).
+    public var aucDrop: Double?
 }
 
 public struct DriftReport: Codable, Equatable, Sendable {
@@ -121,30 +145,59 @@ public struct DriftReport: Codable, Equatable, Sendable {
     public var prediction: FeatureDrift
     public var driftedShare: Double
     public var maxPSI: Double
+    /// The measure that decided (the most severe), and its value.
     public var deviationMetric: String
     public var deviation: Double
     public var decision: TriggerPolicy.Decision
     public var reason: String
     public var policy: String
+    /// Every measure of the policy and its value.
+    public var deviations: [String: Double]?
+    /// The model's AUC and log loss on its test rows, what newly labelled months are held against.
+    public var testAUC: Double?
+    public var testLogLoss: Double?
+    /// Per labelled month after the model's training set (before the as-of day), oldest first.
+    public var performance: [MonthPerformance]?
 }
 
 public enum Monitor {
-    /// Data and prediction drift between the production model's training set (the reference: users at
-    /// their expiry month) and the users whose membership expires in the 30 days from `asOfDay` (the
-    /// report's population, as of that day), and the policy's decision.
-    public static func run(store: Store, model reference: String, asOfDay: Int64, referenceTable: String?, policy: TriggerPolicy) throws -> DriftReport {
+    /// What the reference is compared with.
+    public enum Current: Sendable {
+        /// The users whose membership expires in the 30 days from the day (the report's population), with
+        /// their features as of that day.
+        case population
+        /// The feature vectors `strata serve` logged (table serving_log) from `since` to the as-of day
+        /// (inclusive), scored by the model's name.
+        case servingLog(since: Int64)
+    }
+
+    /// Data and prediction drift between the model's training set (the reference: users at their expiry
+    /// month) and the current sample; the model's performance on each month labelled since its training
+    /// set; and the policy's decision.
+    public static func run(store: Store, model reference: String, asOfDay: Int64, referenceTable: String?, policy: TriggerPolicy,
+                           current source: Current = .population, labels labelsTable: String? = nil) throws -> DriftReport {
         let scorer = try ModelScorer(store: store, reference: reference)
         guard let lineage = scorer.lineage else { throw MonitorError("model \(scorer.reference) has no feature view lineage: nothing to compare its inputs with") }
         let table = referenceTable ?? scorer.run.trainingSet
-        let referenceData = try Dataset.load(store: store, table: table, requireLabel: false, categoryEncoding: scorer.categoryEncoding)
-            .aligned(to: scorer.featureNames, categoryNames: scorer.categoryNames)
-        let population = try Population(store: store, asOfDay: asOfDay)
-        guard population.count > 0 else {
-            throw MonitorError("no membership expires in the 30 days from \(ValueText.date(asOfDay, style: .iso)): there is no current population to compare")
-        }
-        let current = try Predictor.features(store: store, lineage: lineage, entities: population.entities,
+        let loaded = try Dataset.load(store: store, table: table, requireLabel: false, categoryEncoding: scorer.categoryEncoding)
+        let referenceData = try loaded.aligned(to: scorer.featureNames, categoryNames: scorer.categoryNames)
+        let day = ValueText.date(asOfDay, style: .iso)
+        let current: Dataset
+        let currentText: String
+        switch source {
+        case .population:
+            let population = try Population(store: store, asOfDay: asOfDay)
+            guard population.count > 0 else {
+                throw MonitorError("no membership expires in the 30 days from \(day): there is no current population to compare")
+            }
+            current = try Predictor.features(store: store, lineage: lineage, entities: population.entities,
                                              cutoffs: Array(repeating: asOfDay, count: population.count), encoding: scorer.categoryEncoding)
-            .aligned(to: scorer.featureNames, categoryNames: scorer.categoryNames)
+                .aligned(to: scorer.featureNames, categoryNames: scorer.categoryNames)
+            currentText = "users expiring in the 30 days from \(day)"
+        case .servingLog(let since):
+            current = try servingLog(store: store, scorer: scorer, days: since...asOfDay)
+            currentText = "serving_log from \(ValueText.date(since, style: .iso)) to \(day)"
+        }
         var features: [FeatureDrift] = []
         for (index, name) in scorer.featureNames.enumerated() {
             let categorical = referenceData.categorical[index]
@@ -158,24 +211,103 @@ public enum Monitor {
         let driftedWeight = features.filter(\.drifted).reduce(0) { $0 + (policy.featureWeights[$1.feature] ?? 1) }
         let driftedShare = totalWeight > 0 ? driftedWeight / totalWeight : 0
         let maxPSI = features.map(\.psi).max() ?? 0
-        let deviation: Double = switch policy.deviation {
-        case .driftedShare: driftedShare
-        case .maxPSI: maxPSI
-        case .predictionPSI: prediction.psi
+
+        // Concept drift: the months labelled after the newest cutoff the model was trained or tested on.
+        var performance: [MonthPerformance] = []
+        let labelName = labelsTable ?? lineage.labelsTable
+        if store.manifest.tables[labelName] != nil, let newest = loaded.cutoffs.max(), newest + 1 <= asOfDay - 1 {
+            let rows = try LabelledRows(store: store, table: labelName, range: (newest + 1)...(asOfDay - 1))
+            if !rows.labels.isEmpty {
+                let data = try Predictor.features(store: store, lineage: lineage, entities: rows.entities, cutoffs: rows.cutoffs, encoding: scorer.categoryEncoding)
+                    .aligned(to: scorer.featureNames, categoryNames: scorer.categoryNames)
+                let probabilities = scorer.probabilities(data)
+                for cutoff in Set(rows.cutoffs).sorted() {
+                    let positions = rows.cutoffs.indices.filter { rows.cutoffs[$0] == cutoff }
+                    let metrics = Metrics.compute(labels: positions.map { rows.labels[$0] }, probabilities: positions.map { probabilities[$0] })
+                    var drop: Double?
+                    if let test = scorer.run.test.auc, let month = metrics.auc, test > 0 { drop = max(0, (test - month) / test) }
+                    performance.append(MonthPerformance(cutoff: ValueText.date(cutoff, style: .iso), rows: metrics.rows, positives: metrics.positives,
+                                                        auc: metrics.auc, logLoss: metrics.logLoss, calibrationError: metrics.calibrationError, aucDrop: drop))
+                }
+            }
         }
+        let aucDrop = performance.last?.aucDrop ?? 0
+
+        var values: [String: Double] = [:]
+        for measure in policy.deviations {
+            values[measure.rawValue] = switch measure {
+            case .driftedShare: driftedShare
+            case .maxPSI: maxPSI
+            case .predictionPSI: prediction.psi
+            case .aucDrop: aucDrop
+            }
+        }
+        // The most severe decision; among equals, the policy's first measure.
+        let order: [TriggerPolicy.Decision] = [.none, .watch, .retrain, .reExperiment]
+        let deciding = policy.deviations.max { a, b in
+            let (da, db) = (order.firstIndex(of: policy.decide(values[a.rawValue]!))!, order.firstIndex(of: policy.decide(values[b.rawValue]!))!)
+            return da < db || (da == db && policy.deviations.firstIndex(of: a)! > policy.deviations.firstIndex(of: b)!)
+        }!
+        let deviation = values[deciding.rawValue]!
         let decision = policy.decide(deviation)
         let drifted = features.filter(\.drifted).sorted { $0.psi > $1.psi }
-        let reason = "\(policy.deviation.rawValue) = \(String(format: "%.4f", deviation)) "
-            + (decision == .none ? "<= \(policy.watch) (watch)" : decision == .watch ? "in (\(policy.watch), \(policy.retrain)]"
-               : decision == .retrain ? "in (\(policy.retrain), \(policy.reExperiment))" : ">= \(policy.reExperiment) (re-experiment)")
-            + "; \(drifted.count) of \(features.count) features drifted (PSI >= threshold)"
+        func band(_ value: Double) -> String {
+            let d = policy.decide(value)
+            return d == .none ? "<= \(policy.watch)" : d == .watch ? "in (\(policy.watch), \(policy.retrain)]"
+                : d == .retrain ? "in (\(policy.retrain), \(policy.reExperiment))" : ">= \(policy.reExperiment)"
+        }
+        var reason = "\(deciding.rawValue) = \(String(format: "%.4f", deviation)) \(band(deviation))"
+        for measure in policy.deviations where measure != deciding {
+            reason += "; \(measure.rawValue) = \(String(format: "%.4f", values[measure.rawValue]!))"
+        }
+        reason += "; \(drifted.count) of \(features.count) features drifted (PSI >= threshold)"
             + (drifted.isEmpty ? "" : ": " + drifted.prefix(5).map { "\($0.feature) \(String(format: "%.3f", $0.psi))" }.joined(separator: ", "))
             + "; score PSI \(String(format: "%.4f", prediction.psi))"
+        if let newest = performance.last {
+            reason += "; AUC \(newest.auc.map { String(format: "%.4f", $0) } ?? "n/a") on \(newest.cutoff)'s labels vs \(scorer.run.test.auc.map { String(format: "%.4f", $0) } ?? "n/a") in test"
+        } else if policy.deviations.contains(.aucDrop) {
+            reason += "; no month labelled since the training set yet (auc_drop 0)"
+        }
         return DriftReport(
-            asOf: ValueText.date(asOfDay, style: .iso), model: scorer.reference, reference: table, referenceRows: referenceData.rowCount,
-            current: "users expiring in the 30 days from \(ValueText.date(asOfDay, style: .iso))", currentRows: current.rowCount,
-            features: features, prediction: prediction, driftedShare: driftedShare, maxPSI: maxPSI, deviationMetric: policy.deviation.rawValue,
-            deviation: deviation, decision: decision, reason: reason, policy: policy.source)
+            asOf: day, model: scorer.reference, reference: table, referenceRows: referenceData.rowCount,
+            current: currentText, currentRows: current.rowCount,
+            features: features, prediction: prediction, driftedShare: driftedShare, maxPSI: maxPSI, deviationMetric: deciding.rawValue,
+            deviation: deviation, decision: decision, reason: reason, policy: policy.source, deviations: values,
+            testAUC: scorer.run.test.auc, testLogLoss: scorer.run.test.logLoss, performance: performance)
+    }
+
+    /// The feature vectors the serving log holds for `scorer`'s model name on `days`.
+    static func servingLog(store: Store, scorer: ModelScorer, days: ClosedRange<Int64>) throws -> Dataset {
+        let table = "serving_log"
+        guard store.manifest.tables[table] != nil else {
+            throw MonitorError("the store has no serving_log table: strata serve --log-sample writes it; compare with --as-of instead")
+        }
+        let scan = try TableScan(store: store, table: table, columns: ["model", "features"], dayRange: days)
+        var vectors: [[FeatureValue]] = []
+        let prefix = scorer.name + "@"
+        while let batch = try scan.next() {
+            guard case .strings(let models) = batch.columns[0].values, case .strings(let objects) = batch.columns[1].values else {
+                throw MonitorError("serving_log's model and features columns are not text: the table is not strata serve's log")
+            }
+            for row in 0..<batch.rowCount where String(decoding: models[row], as: UTF8.self).hasPrefix(prefix) {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(objects[row])) as? [String: Any] else {
+                    throw MonitorError("serving_log holds a features value that is not a JSON object")
+                }
+                vectors.append(scorer.featureNames.map { name in
+                    switch object[name] {
+                    case let text as String: return .string(text)
+                    case let number as NSNumber:
+                        let value = number.doubleValue
+                        return value == value.rounded() && abs(value) < 9e15 ? .integer(Int64(value)) : .float(value)
+                    default: return .null
+                    }
+                })
+            }
+        }
+        guard !vectors.isEmpty else {
+            throw MonitorError("serving_log holds no vector scored by \(scorer.name) from \(ValueText.date(days.lowerBound, style: .iso)) to \(ValueText.date(days.upperBound, style: .iso))")
+        }
+        return scorer.dataset(vectors: vectors, columns: Array(scorer.featureNames.indices))
     }
 
     /// The statistics of one pair of samples (the threshold of the default policy).
@@ -199,7 +331,8 @@ public enum Monitor {
             let chi = DriftStatistics.chiSquare(reference: r, current: c)
             return FeatureDrift(feature: name, kind: "categorical", psi: psi, jensenShannon: DriftStatistics.jensenShannon(rs, cs), ksStatistic: nil,
                                 ksPValue: nil, wassersteinNormed: nil, chiSquare: chi.statistic.isFinite ? chi.statistic : nil, chiSquarePValue: chi.pValue,
-                                missingReference: missing(reference), missingCurrent: missing(current), drifted: psi >= threshold)
+                                missingReference: missing(reference), missingCurrent: missing(current), drifted: psi >= threshold,
+                                bins: keys.map { String(Double($0).map { Int($0) }.map(String.init) ?? $0) }, referenceShares: rs, currentShares: cs)
         }
         let edges = DriftStatistics.quantileEdges(reference)
         let rs = DriftStatistics.shares(reference, edges: edges), cs = DriftStatistics.shares(current, edges: edges)
@@ -207,6 +340,16 @@ public enum Monitor {
         let ks = DriftStatistics.kolmogorovSmirnov(reference, current)
         return FeatureDrift(feature: name, kind: "numeric", psi: psi, jensenShannon: DriftStatistics.jensenShannon(rs, cs), ksStatistic: ks.statistic,
                             ksPValue: ks.pValue, wassersteinNormed: DriftStatistics.wassersteinNormed(reference, current), chiSquare: nil, chiSquarePValue: nil,
-                            missingReference: missing(reference), missingCurrent: missing(current), drifted: psi >= threshold)
+                            missingReference: missing(reference), missingCurrent: missing(current), drifted: psi >= threshold,
+                            bins: binLabels(edges, count: rs.count), referenceShares: rs, currentShares: cs)
+    }
+
+    /// "≤ e1", "e1–e2", …, "> e_last": the bins of `DriftStatistics.shares` (a value goes to the first bin whose
+    /// upper edge is >= it).
+    static func binLabels(_ edges: [Double], count: Int) -> [String] {
+        func f(_ value: Double) -> String { abs(value) >= 1000 || value == value.rounded() ? String(format: "%.0f", value) : String(format: "%.3g", value) }
+        return (0..<count).map { index in
+            index == 0 ? "≤ \(edges.first.map(f) ?? "")" : index < edges.count ? "\(f(edges[index - 1]))–\(f(edges[index]))" : "> \(edges.last.map(f) ?? "")"
+        }
     }
 }

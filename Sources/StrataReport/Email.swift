@@ -221,3 +221,44 @@ public enum SMTPSender {
         }
     }
 }
+
+/// Posts a JSON body to a webhook (http or https only) with libcurl; anything but a 2xx answer is an error.
+public enum WebhookSender {
+    public static func post(_ body: [UInt8], to url: String, timeoutSeconds: Int = 10) throws {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        guard let handle = curl_easy_init() else { throw ReportError("libcurl could not start a session") }
+        defer { curl_easy_cleanup(handle) }
+        var headers: UnsafeMutablePointer<curl_slist>?
+        headers = curl_slist_append(headers, "Content-Type: application/json")
+        defer { curl_slist_free_all(headers) }
+        var codes: [CURLcode] = []
+        codes.append(strata_curl_set_string(handle, CURLOPT_URL, url))
+        codes.append(strata_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+        codes.append(strata_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers))
+        codes.append(strata_curl_set_long(handle, CURLOPT_POSTFIELDSIZE, body.count))
+        codes.append(strata_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, timeoutSeconds))
+        codes.append(strata_curl_set_long(handle, CURLOPT_TIMEOUT, timeoutSeconds * 3))
+        codes.append(strata_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
+        if let failed = codes.first(where: { $0 != CURLE_OK }) {
+            throw ReportError("libcurl refused a webhook option: \(String(cString: curl_easy_strerror(failed)))")
+        }
+        // The answer's body is not needed: a write function that takes it all and keeps nothing.
+        _ = strata_curl_discard_body(handle)
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let result = body.withUnsafeBufferPointer { bytes in
+            errorBuffer.withUnsafeMutableBufferPointer { buffer -> (CURLcode, String) in
+                _ = strata_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                _ = strata_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+                let code = curl_easy_perform(handle)
+                return (code, String(cString: buffer.baseAddress!))
+            }
+        }
+        guard result.0 == CURLE_OK else {
+            let detail = result.1.isEmpty ? String(cString: curl_easy_strerror(result.0)) : result.1
+            throw ReportError("posting to the webhook \(url) failed: \(detail)")
+        }
+        var status = 0
+        _ = strata_curl_response_code(handle, &status)
+        guard (200..<300).contains(status) else { throw ReportError("the webhook \(url) answered HTTP \(status)") }
+    }
+}

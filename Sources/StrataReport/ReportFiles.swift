@@ -193,3 +193,21 @@ func money(_ value: Double) -> String {
 }
 
 func grouped(_ value: Int) -> String { ValueText.grouped(value) }
+
+extension WeeklyReport {
+    /// Writes DIR/report-YYYYMMDD.csv and .html (each atomically; the directory is created when missing)
+    /// and returns the path stem.
+    public func writeFiles(to directory: String) throws -> String {
+        try FileSystem.createDirectories(directory)
+        let stem = directory + "/" + fileStem
+        try FileSystem.writeAtomically(Array(csv().utf8), to: stem + ".csv", temporaryPath: stem + ".csv.tmp")
+        try FileSystem.writeAtomically(Array(html().utf8), to: stem + ".html", temporaryPath: stem + ".html.tmp")
+        return stem
+    }
+
+    /// The report as an email (MIME) from `config`'s addresses, or placeholders without a config.
+    public func message(config: EmailConfig?) throws -> [UInt8] {
+        try ReportMessage.build(self, from: config?.from ?? "strata@localhost", to: config?.to ?? ["marketing@localhost"],
+                                subject: config?.subject ?? "Weekly churn report {as_of}", boundarySeed: fingerprint)
+    }
+}

@@ -3,6 +3,8 @@ import Hummingbird
 import Mustache
 import StrataFeatures
 import StrataFormat
+import StrataMonitor
+import StrataPipeline
 import StrataReport
 import StrataStorage
 import StrataTrain
@@ -42,6 +44,7 @@ final class Dashboard: Sendable {
             }),
             ("/scoring", { _, _ in try self.page("scoring", self.scoring()) }),
             ("/reports", { _, _ in try self.page("reports", self.reports()) }),
+            ("/drift", { _, _ in try self.page("drift", self.drift()) }),
         ]
     }
 
@@ -141,6 +144,45 @@ final class Dashboard: Sendable {
             }
             context["chart_compare"] = Charts.pairedBars(features, share(left), share(right), names: (first, second),
                                                          title: "Feature importance (share of total)")
+        }
+        return context
+    }
+
+    /// Drift reports (`strata monitor`) and pipeline runs (`strata pipeline`): the latest report's features with
+    /// the histograms of the most drifted, the history of decisions, the runs and their steps.
+    private func drift() throws -> [String: Any] {
+        let store = state.snapshot.store
+        let reports = try store.manifest.section(DriftLog.self).reports
+        func f(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "" }
+        var context: [String: Any] = [
+            "history": reports.reversed().map { report -> [String: Any] in
+                ["as_of": report.asOf, "model": report.model, "deviation": "\(report.deviationMetric) \(f(report.deviation))",
+                 "drifted": String(format: "%.1f%%", 100 * report.driftedShare), "score_psi": f(report.prediction.psi),
+                 "auc": f(report.performance?.last?.auc), "decision": report.decision.rawValue]
+            },
+        ]
+        let byDay = reports.sorted { $0.asOf < $1.asOf }
+        context["chart_deviation"] = Charts.bars(byDay.suffix(16).map { ($0.asOf, 100 * $0.driftedShare) }, title: "Share of drifted features by day (%)",
+                                                 format: { String(format: "%.1f", $0) }, colour: "#b05a5a")
+        if let latest = byDay.last {
+            context["latest"] = ["as_of": latest.asOf, "model": latest.model, "reference": latest.reference, "current": latest.current,
+                                 "decision": latest.decision.rawValue, "reason": latest.reason]
+            context["features"] = (latest.features + [latest.prediction]).sorted { $0.psi > $1.psi }.map { d -> [String: Any] in
+                ["feature": d.feature, "kind": d.kind, "psi": f(d.psi), "js": f(d.jensenShannon), "ks": f(d.ksStatistic), "ks_p": f(d.ksPValue),
+                 "wasserstein": f(d.wassersteinNormed), "missing": "\(String(format: "%.3f", d.missingReference)) → \(String(format: "%.3f", d.missingCurrent))",
+                 "drifted": d.drifted ? "yes" : ""]
+            }
+            context["histograms"] = (latest.features + [latest.prediction]).sorted { $0.psi > $1.psi }.prefix(6).compactMap { d -> [String: Any]? in
+                guard let bins = d.bins, let r = d.referenceShares, let c = d.currentShares, bins.count == r.count, r.count == c.count else { return nil }
+                return ["chart": Charts.pairedBars(bins, r, c, names: ("reference", "current"), title: "\(d.feature): share per bin (PSI \(f(d.psi)))")]
+            }
+        }
+        let runs = try store.manifest.section(PipelineLog.self).runs
+        context["runs"] = runs.reversed().map { run -> [String: Any] in
+            ["id": run.id, "as_of": run.asOf, "status": run.status.rawValue, "decision": run.decision ?? "",
+             "challenger": run.outputs(.train)["challenger"] ?? "", "gates": run.outputs(.evaluate)["gates"] ?? "",
+             "production": run.outputs(.promote)["production"] ?? run.outputs(.predict)["model"] ?? "",
+             "steps": run.steps.map { "\($0.name.rawValue) \($0.status.rawValue)" }.joined(separator: " · "), "alerts": run.alerts.count]
         }
         return context
     }

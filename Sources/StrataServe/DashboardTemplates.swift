@@ -1,6 +1,6 @@
 /// The dashboard's mustache templates (kept in the binary: `strata` is one file to install).
 enum DashboardTemplates {
-    static let all: [(String, String)] = [("header", header), ("footer", footer), ("overview", overview), ("runs", runs), ("scoring", scoring), ("reports", reports)]
+    static let all: [(String, String)] = [("header", header), ("footer", footer), ("overview", overview), ("runs", runs), ("scoring", scoring), ("reports", reports), ("drift", drift)]
 
     static let header = """
         <!doctype html>
@@ -23,6 +23,7 @@ enum DashboardTemplates {
         <a href="/runs" {{#nav_runs}}class="on"{{/nav_runs}}>Runs</a>
         <a href="/scoring" {{#nav_scoring}}class="on"{{/nav_scoring}}>Latest scoring</a>
         <a href="/reports" {{#nav_reports}}class="on"{{/nav_reports}}>Weekly reports</a>
+        <a href="/drift" {{#nav_drift}}class="on"{{/nav_drift}}>Drift and pipeline</a>
         <span class="status">store version {{store_version}} · serving {{serving}}
         {{#ready}}<span class="good">ready</span>{{/ready}}{{^ready}}<span class="bad">not ready: {{problem}}</span>{{/ready}}</span>
         </header><main>
@@ -108,6 +109,28 @@ enum DashboardTemplates {
         {{^reports}}<tr><td colspan="13" class="muted">no report yet: strata report --as-of DAY --out DIR</td></tr>{{/reports}}
         </table>
         <p class="muted">Each week's CSV and HTML are where strata report wrote them; rebuild one with strata report --version STORE_VERSION --as-of DAY.</p></section>
+        {{> footer}}
+        """
+
+    static let drift = """
+        {{> header}}
+        <section id="drift"><h2>Drift</h2>
+        {{#latest}}<p>As of {{as_of}}, {{model}}: reference {{reference}}, current {{current}}. Decision <b>{{decision}}</b>: {{reason}}</p>{{/latest}}
+        {{^latest}}<p class="muted">no drift report yet: strata monitor --as-of DAY</p>{{/latest}}
+        {{{chart_deviation}}}
+        {{#histograms}}{{{chart}}}{{/histograms}}
+        <table><tr><th>feature</th><th>kind</th><th class="n">PSI</th><th class="n">JS</th><th class="n">KS</th><th class="n">KS p</th><th class="n">Wasserstein/σ</th><th>missing</th><th>drifted</th></tr>
+        {{#features}}<tr><td>{{feature}}</td><td>{{kind}}</td><td class="n">{{psi}}</td><td class="n">{{js}}</td><td class="n">{{ks}}</td><td class="n">{{ks_p}}</td><td class="n">{{wasserstein}}</td><td>{{missing}}</td><td>{{drifted}}</td></tr>{{/features}}
+        </table>
+        <h3>Reports</h3>
+        <table><tr><th>as of</th><th>model</th><th>deviation</th><th class="n">drifted</th><th class="n">score PSI</th><th class="n">AUC, newest labels</th><th>decision</th></tr>
+        {{#history}}<tr><td>{{as_of}}</td><td>{{model}}</td><td>{{deviation}}</td><td class="n">{{drifted}}</td><td class="n">{{score_psi}}</td><td class="n">{{auc}}</td><td>{{decision}}</td></tr>{{/history}}
+        </table></section>
+        <section id="pipeline"><h2>Pipeline runs</h2>
+        <table><tr><th>run</th><th>as of</th><th>status</th><th>decision</th><th>challenger</th><th>gates</th><th>production</th><th>steps</th><th class="n">alerts</th></tr>
+        {{#runs}}<tr><td>{{id}}</td><td>{{as_of}}</td><td>{{status}}</td><td>{{decision}}</td><td>{{challenger}}</td><td>{{gates}}</td><td>{{production}}</td><td class="muted">{{steps}}</td><td class="n">{{alerts}}</td></tr>{{/runs}}
+        {{^runs}}<tr><td colspan="9" class="muted">no pipeline run yet: strata pipeline run --config FILE</td></tr>{{/runs}}
+        </table></section>
         {{> footer}}
         """
 }

@@ -119,6 +119,9 @@ public final class StoreWriter: @unchecked Sendable {
         state.withLock { tables[table]!.lineage = json }
     }
 
+    /// The tables of the version this write commits.
+    public var tableNames: [String] { state.withLock { Array(tables.keys) } }
+
     /// Section `S` as this write will commit it (the base's, or what was set since), decoded and checked.
     public func section<S: ManifestSection>(_ type: S.Type) throws -> S {
         var manifest = base
@@ -189,7 +192,23 @@ public final class StoreWriter: @unchecked Sendable {
     /// Makes everything written visible as `newVersion` (format-spec §2, commit protocol).
     @discardableResult
     public func commit(operation: String) throws -> Manifest {
-        try state.withLock { try commitLocked(operation: operation) }
+        if let hook = Self.hookLock.withLock({ Self.hook }) { try hook(self) }
+        return try state.withLock { try commitLocked(operation: operation) }
+    }
+
+    nonisolated(unsafe) private static var hook: ((StoreWriter) throws -> Void)?
+    private static let hookLock = NSLock()
+
+    /// Runs `body` with `hook` called on every writer of this process just before it commits, so that a
+    /// caller can add its own record to the version another layer commits: the pipeline marks a step done
+    /// in the very commit that does the step's work (both land, or neither). Hooks do not nest.
+    public static func withCommitHook<T>(_ hook: @escaping (StoreWriter) throws -> Void, _ body: () throws -> T) throws -> T {
+        try hookLock.withLock {
+            guard Self.hook == nil else { throw StorageError.invalid("a commit hook is already set") }
+            Self.hook = hook
+        }
+        defer { hookLock.withLock { Self.hook = nil } }
+        return try body()
     }
 
     private func commitLocked(operation: String) throws -> Manifest {

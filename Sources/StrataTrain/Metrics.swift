@@ -89,3 +89,14 @@ public struct Metrics: Codable, Equatable, Sendable {
         return total / Double(labels.count)
     }
 }
+
+extension Metrics {
+    /// Expected calibration error over the ten bins: Σ rows/n · |mean prediction − observed churn rate|.
+    public var calibrationError: Double {
+        guard rows > 0 else { return 0 }
+        return calibration.reduce(0) { total, bin in
+            guard let predicted = bin.meanPrediction, let observed = bin.observedRate else { return total }
+            return total + Double(bin.rows) / Double(rows) * abs(predicted - observed)
+        }
+    }
+}

@@ -447,3 +447,23 @@ public enum ModelRegistry {
         return entry
     }
 }
+
+extension ModelRegistry {
+    /// Registers the model of an existing run under `name` as a new version (stage none); returns the version.
+    public static func register(storePath: String, name: String, runId: String) throws -> Int {
+        try StoreNames.validate(name, what: "model name")
+        let writer = try StoreWriter(path: storePath, create: false)
+        do {
+            guard try writer.section(RunLog.self).entry(runId) != nil else { throw TrainError("no run \(runId) to register") }
+            var catalog = try writer.section(ModelCatalog.self)
+            let version = (catalog.models[name]?.last?.version ?? 0) + 1
+            catalog.models[name, default: []].append(ModelVersionEntry(version: version, runId: runId, stage: "none", updatedAt: StoreWriter.timestamp()))
+            try writer.setSection(catalog)
+            try writer.commit(operation: "models register \(runId) as \(name) version \(version)")
+            return version
+        } catch {
+            writer.abort()
+            throw error
+        }
+    }
+}

@@ -68,10 +68,7 @@ struct MakeReport: ParsableCommand {
         request.thresholds = try BucketThresholds(a: bucketA, b: bucketB)
         let report = try ReportBuilder.build(request, progress: stepReporter(since: Date()))
         for warning in report.warnings { printError("warning: " + warning) }
-        try FileSystem.createDirectories(out)
-        let stem = out + "/" + report.fileStem
-        try FileSystem.writeAtomically(Array(report.csv().utf8), to: stem + ".csv", temporaryPath: stem + ".csv.tmp")
-        try FileSystem.writeAtomically(Array(report.html().utf8), to: stem + ".html", temporaryPath: stem + ".html.tmp")
+        let stem = try report.writeFiles(to: out)
         print("report as of \(report.asOfText) (store version \(report.inputVersion), \(report.model)):")
         for (label, value) in report.headline { print("  \(label): \(value)") }
         print("  discounts: \(report.policy)")
@@ -83,8 +80,7 @@ struct MakeReport: ParsableCommand {
         }
         print("wrote \(stem).csv (\(grouped(report.rows.count)) users) and \(stem).html")
         if dryRun || config != nil {
-            let message = try ReportMessage.build(report, from: config?.from ?? "strata@localhost", to: config?.to ?? ["marketing@localhost"],
-                                                  subject: config?.subject ?? "Weekly churn report {as_of}", boundarySeed: report.fingerprint)
+            let message = try report.message(config: config)
             if dryRun {
                 try FileSystem.writeAtomically(message, to: stem + ".eml", temporaryPath: stem + ".eml.tmp")
                 print("wrote \(stem).eml (not sent: --dry-run)")

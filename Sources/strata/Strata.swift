@@ -7,6 +7,7 @@ import StrataQuery
 import StrataTrain
 import StrataMonitor
 import StrataReport
+import StrataPipeline
 import StrataStorage
 
 @main
@@ -16,7 +17,7 @@ struct Strata: ParsableCommand {
         abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
         discussion: "Exit status: 0 success, 1 error (input, data, a refused operation, damage found), 2 usage (unknown or malformed flags). `strata --version` prints the release, the storage format and the build.",
         subcommands: [Generate.self, Ingest.self, Tables.self, Versions.self, Describe.self, Verify.self, GC.self, Drop.self, Scan.self, QueryCommand.self,
-                      TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self, Report.self, MonitorCommand.self, Serve.self])
+                      TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self, Report.self, MonitorCommand.self, PipelineCommand.self, Serve.self])
 
     static let version = "0.12.0"
 
@@ -44,7 +45,7 @@ struct Strata: ParsableCommand {
         // A closed pipe (`strata query … | head`) shows as EPIPE on write, handled below, not as a signal.
         signal(SIGPIPE, SIG_IGN)
         // Every layer's manifest sections are checked whenever a manifest is opened.
-        StrataMonitor.registerManifestSections()
+        StrataPipeline.registerManifestSections()
         // Every version this process commits records the command that made it (`strata versions`).
         StoreWriter.commandLine = (["strata"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         // `strata --version` alone: ArgumentParser's own version flag would also answer `--version` given
@@ -71,6 +72,8 @@ struct Strata: ParsableCommand {
         } catch let error as TrainError {
             fail(error.description)
         } catch let error as MonitorError {
+            fail(error.description)
+        } catch let error as PipelineError {
             fail(error.description)
         } catch let error as ReportError {
             fail(error.description)

@@ -22,7 +22,7 @@ import Testing
         try "deviation: max_psi\npsi_threshold: 0.25\nbands: {watch: 0.1, retrain: 0.2, re_experiment: 0.4}\nfeatures:\n  w30_total_secs: {psi_threshold: 0.5, weight: 2}\n"
             .write(toFile: good, atomically: true, encoding: .utf8)
         let policy = try TriggerPolicy.load(good)
-        #expect(policy.deviation == .maxPSI && policy.psiThreshold == 0.25 && policy.reExperiment == 0.4)
+        #expect(policy.deviations == [.maxPSI] && policy.psiThreshold == 0.25 && policy.reExperiment == 0.4)
         #expect(policy.featureThresholds["w30_total_secs"] == 0.5 && policy.featureWeights["w30_total_secs"] == 2)
         let cases: [(String, String)] = [
             ("deviation: auc\n", "deviation must be one of"),

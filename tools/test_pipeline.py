@@ -1,0 +1,223 @@
+"""The continuous-training pipeline (issue 14), end to end with the strata binary on generated data:
+
+* a run on the loop fixture (tools/loop_fixture.sh) trains the first model, gates it, stages it, checks it,
+  promotes it, predicts, reports; a second `pipeline run` for the same day changes nothing;
+* SIGKILL at random moments, ten times: each rerun finishes with the outcome of an uninterrupted run
+  (decision, production model, its trees, the predictions) and `strata verify` passes every time;
+* a deliberately bad challenger fails the gates: the champion stays in production and the alert reaches a
+  webhook;
+* `pipeline step` runs steps in order only; bad input (a malformed config, an empty inbox, a file that fails
+  ingest) is a clear error or a recorded failed step, never a half-promoted model.
+
+Run:    python3 -m pytest -q -p no:cacheprovider tools/test_pipeline.py
+Binary: $STRATA_BIN, default <repo>/.build/debug/strata.
+"""
+import hashlib
+import http.server
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STRATA = os.environ.get("STRATA_BIN", os.path.join(REPO, ".build", "debug", "strata"))
+
+
+def strata(*args, check=True):
+    result = subprocess.run([STRATA, *map(str, args)], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"strata {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def status(store, day):
+    return json.loads(strata("pipeline", "status", "--db", store, "--as-of", day, "--format", "json").stdout)
+
+
+def outcome(store, day):
+    """What a run decided and left behind: the decision, the production model and its trees, the predictions."""
+    run = status(store, day)
+    models = strata("models", "list", "--db", store, "--format", "csv").stdout
+    production = [line for line in models.splitlines() if ",production," in line]
+    predictions = strata("query", "--db", store, "--format", "csv",
+                         "SELECT msno, churn_probability, bucket FROM predictions ORDER BY msno").stdout
+    trees = strata("models", "export", "--db", store, "churn@production", "--format", "lightgbm", check=False).stdout
+    return {
+        "status": run["status"], "decision": run["decision"],
+        "steps": {s["name"]: s["status"] for s in run["steps"]},
+        "production": [line.split(",")[0:2] for line in production],
+        "predictions": hashlib.sha256(predictions.encode()).hexdigest(),
+        "trees": hashlib.sha256(trees.encode()).hexdigest(),
+    }
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    if not os.path.exists(STRATA):
+        pytest.skip(f"{STRATA} is missing: build it first (swift build)")
+    base = tmp_path_factory.mktemp("loop")
+    result = subprocess.run([os.path.join(REPO, "tools", "loop_fixture.sh"), base], capture_output=True, text=True,
+                            env={**os.environ, "STRATA_BIN": STRATA})
+    assert result.returncode == 0, result.stderr
+    day = result.stdout.split()[-1]
+    # Smaller and faster than the fixture's defaults: this test runs the pipeline many times.
+    with open(base / "pipeline.yaml", "a") as handle:
+        handle.write("")
+    return base, day
+
+
+def fresh_copy(base, name):
+    """A copy of the fixture's inputs with no store yet."""
+    target = base.parent / f"{base.name}-{name}"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(base, target, ignore=shutil.ignore_patterns("store", "reports", "data"))
+    return target
+
+
+def test_a_run_trains_gates_promotes_predicts_and_reports_and_a_second_run_changes_nothing(fixture):
+    base, day = fixture
+    work = fresh_copy(base, "clean")
+    store = work / "store"
+    result = strata("pipeline", "run", "--db", store, "--config", work / "pipeline.yaml", "--as-of", day)
+    run = status(store, day)
+    assert run["status"] == "succeeded", result.stdout
+    assert run["decision"] == "retrain" and "no churn model is in production" in run["reason"]
+    steps = {s["name"]: s for s in run["steps"]}
+    assert [s["name"] for s in run["steps"]] == ["ingest", "verify", "materialize", "monitor", "train", "evaluate", "stage", "uat",
+                                                 "promote", "predict", "report", "alert"]
+    assert all(s["status"] == "done" for s in run["steps"]), steps
+    assert steps["train"]["outputs"]["challenger"] == "churn@1"
+    assert steps["evaluate"]["outputs"]["gates"] == "passed"
+    assert steps["uat"]["outputs"]["uat"] == "passed" and steps["uat"]["outputs"]["max_score_gap"] == "0.0"
+    assert steps["promote"]["outputs"]["production"] == "churn@1"
+    assert int(steps["predict"]["outputs"]["rows"]) > 0
+    assert os.path.exists(steps["report"]["outputs"]["html"])
+    assert steps["ingest"]["store_version"] is not None and all(s["seconds"] is not None for s in run["steps"])
+    assert len(run["alerts"]) == 1 and "decision retrain" in run["alerts"][0]
+    versions = strata("versions", "--db", store, "--format", "csv").stdout
+    again = strata("pipeline", "run", "--db", store, "--config", work / "pipeline.yaml", "--as-of", day)
+    assert "succeeded already" in again.stderr
+    assert strata("versions", "--db", store, "--format", "csv").stdout == versions, "an idempotent rerun committed something"
+    history = strata("pipeline", "history", "--db", store, "--format", "csv").stdout.splitlines()
+    assert len(history) == 2 and history[1].startswith("pipe-000001,2016-09-01,succeeded,retrain,churn@1,passed,churn@1")
+    assert strata("verify", "--db", store).returncode == 0
+
+
+def test_sigkill_at_random_moments_then_rerun_gives_the_uninterrupted_outcome(fixture):
+    base, day = fixture
+    reference = fresh_copy(base, "reference")
+    strata("pipeline", "run", "--db", reference / "store", "--config", reference / "pipeline.yaml", "--as-of", day)
+    expected = outcome(reference / "store", day)
+    began = time.time()
+    strata("pipeline", "run", "--db", fresh_copy(base, "timing") / "store", "--config", reference / "pipeline.yaml", "--as-of", day)
+    full = time.time() - began
+    rng = random.Random(14)
+    kills = []
+    for attempt in range(10):
+        work = fresh_copy(base, f"kill-{attempt}")
+        store = work / "store"
+        delay = rng.uniform(0.05, full * 0.95)
+        process = subprocess.Popen([STRATA, "pipeline", "run", "--db", store, "--config", work / "pipeline.yaml", "--as-of", day],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        killed = process.poll() is None
+        if killed:
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+        if os.path.isdir(store / "manifest"):
+            assert strata("verify", "--db", store, check=False).returncode == 0, f"verify failed after a kill at {delay:.2f} s"
+            interrupted = json.loads(strata("pipeline", "status", "--db", store, "--as-of", day, "--format", "json", check=False).stdout or "{}")
+            kills.append((round(delay, 2), killed, [s["name"] for s in interrupted.get("steps", []) if s["status"] in ("running", "failed")]))
+        strata("pipeline", "run", "--db", store, "--config", work / "pipeline.yaml", "--as-of", day)
+        assert strata("verify", "--db", store).returncode == 0
+        assert outcome(store, day) == expected, f"kill at {delay:.2f} s of {full:.2f} s"
+    print("kills (seconds, killed, step running):", kills)
+    assert sum(1 for _, killed, _ in kills if killed) >= 5, "most kills must land while the pipeline runs"
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    received = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        Hook.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_bad_challenger_fails_the_gates_keeps_the_champion_and_raises_the_alert(fixture):
+    base, day = fixture
+    work = fresh_copy(base, "gate")
+    store = work / "store"
+    strata("pipeline", "run", "--db", store, "--config", work / "pipeline.yaml", "--as-of", day)
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # The next month: a challenger that cannot learn (every leaf needs more rows than exist) and a
+        # policy that always retrains.
+        (work / "always.yaml").write_text("deviation: max_psi\nbands: {watch: 0, retrain: 0, re_experiment: 1000}\n")
+        (work / "bad.yaml").write_text(
+            "inbox: inbox\ninbox_may_be_empty: true\nfeatures: churn.yaml\ntraining: {months: 6, rounds: 20, min_data_in_leaf: 10000000}\n"
+            f"monitor: {{policy: always.yaml}}\nalert: {{webhook: 'http://127.0.0.1:{server.server_port}/hook'}}\n")
+        strata("pipeline", "run", "--db", store, "--config", work / "bad.yaml", "--as-of", "2016-10-01")
+    finally:
+        server.shutdown()
+    run = status(store, "2016-10-01")
+    steps = {s["name"]: s for s in run["steps"]}
+    assert run["status"] == "succeeded" and run["decision"] == "retrain"
+    assert steps["train"]["outputs"]["challenger"] == "churn@2"
+    assert steps["evaluate"]["outputs"]["gates"] == "failed" and "AUC" in steps["evaluate"]["outputs"]["failed_gates"]
+    assert steps["stage"]["status"] == "skipped" and steps["uat"]["status"] == "skipped" and steps["promote"]["status"] == "skipped"
+    assert steps["predict"]["outputs"]["model"] == "churn@1"
+    models = strata("models", "list", "--db", store, "--format", "csv").stdout
+    assert "churn,1,production" in models.replace(", ", ",") or ",production," in [l for l in models.splitlines() if l.startswith("churn,1")][0]
+    assert not any(l.startswith("churn,2") and ("production" in l or "staging" in l) for l in models.splitlines())
+    assert len(Hook.received) == 1 and "failed the gates" in Hook.received[0]["message"] and Hook.received[0]["gates"] == "failed"
+    assert steps["alert"]["outputs"]["sent"] == "webhook"
+
+
+def test_steps_run_in_order_and_bad_input_is_a_clear_error_or_a_recorded_failed_step(fixture):
+    base, day = fixture
+    work = fresh_copy(base, "bad")
+    store = work / "store"
+    config = work / "pipeline.yaml"
+    # A step before its predecessors.
+    result = strata("pipeline", "step", "train", "--db", store, "--config", config, "--as-of", day, check=False)
+    assert result.returncode == 1 and "step ingest of pipe-000001" in result.stderr and "must be done before train" in result.stderr
+    # A malformed config: refused before anything runs.
+    (work / "broken.yaml").write_text("inbox: inbox\nfeatures: churn.yaml\ngates: {auc_epsilon: high}\n")
+    result = strata("pipeline", "run", "--db", store, "--config", work / "broken.yaml", "--as-of", day, check=False)
+    assert result.returncode == 1 and "gates.auc_epsilon must be a number" in result.stderr
+    result = strata("pipeline", "step", "nonsense", "--db", store, "--config", config, "--as-of", day, check=False)
+    assert result.returncode == 2 and "no pipeline step 'nonsense'" in result.stderr
+    # A file that fails ingest: the step fails, is recorded, and the store keeps none of the inbox.
+    with open(work / "inbox" / "transactions-2016-09-01.csv", "a") as handle:
+        handle.write("not,a,valid,row\n" * 500)
+    result = strata("pipeline", "run", "--db", store, "--config", config, "--as-of", day, check=False)
+    assert result.returncode == 1 and "step ingest failed" in result.stderr
+    run = status(store, day)
+    assert run["status"] == "failed" and run["steps"][0]["status"] == "failed" and run["steps"][0]["error"]
+    assert "transactions" not in strata("tables", "--db", store).stdout
+    assert "production" not in strata("models", "list", "--db", store, "--format", "csv", check=False).stdout
+    # Fixed: the same run resumes and succeeds.
+    shutil.copy(base / "inbox" / "transactions-2016-09-01.csv", work / "inbox" / "transactions-2016-09-01.csv")
+    strata("pipeline", "run", "--db", store, "--config", config, "--as-of", day)
+    assert status(store, day)["status"] == "succeeded" and status(store, day)["steps"][0]["attempts"] == 2
+    # The next week with nothing new in the inbox: a clear, recorded failure.
+    result = strata("pipeline", "run", "--db", store, "--config", config, "--as-of", "2016-09-08", check=False)
+    assert result.returncode == 1 and "holds no new CSV file" in result.stderr and "inbox_may_be_empty" in result.stderr
+    assert status(store, "2016-09-08")["steps"][0]["status"] == "failed"
+    # Another config for a run already started is refused.
+    (work / "other.yaml").write_text(config.read_text() + "uat: {rows: 10}\n")
+    result = strata("pipeline", "run", "--db", store, "--config", work / "other.yaml", "--as-of", "2016-09-08", check=False)
+    assert result.returncode == 1 and "was started with another config" in result.stderr
+    assert strata("verify", "--db", store).returncode == 0
