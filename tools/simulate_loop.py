@@ -145,13 +145,17 @@ def main():
     parser.add_argument("--strata", default=f"{ROOT}/.build/release/strata")
     parser.add_argument("--out", default="/tmp/strata-loop")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--members", type=int, default=4000)
+    parser.add_argument("--members", type=int, default=10000)
     parser.add_argument("--drift-from", default="2016-12-01")
     parser.add_argument("--first", default="2016-08-01")
     parser.add_argument("--last", default="2017-06-01")
     parser.add_argument("--policy", default=None, help="trigger policy YAML (default: the one written below)")
     args = parser.parse_args()
-    args.policy_text = open(args.policy).read() if args.policy else "deviation: [drifted_share, auc_drop]\npsi_threshold: 0.2\n"
+    # The seed's bands on the share of drifted features; the AUC drop on newly labelled months too, with
+    # bands above the noise of one month of labels (a few points of AUC).
+    args.policy_text = open(args.policy).read() if args.policy else (
+        "deviation: [drifted_share, auc_drop]\npsi_threshold: 0.2\nbands: {watch: 0.02, retrain: 0.05, re_experiment: 0.10}\n"
+        "bands_by_measure:\n  auc_drop: {watch: 0.08, retrain: 0.12, re_experiment: 0.20}\n")
     os.makedirs(args.out, exist_ok=True)
     drift_month = args.drift_from[:7]
     failures = []

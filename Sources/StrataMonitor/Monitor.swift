@@ -37,8 +37,23 @@ public struct TriggerPolicy: Sendable, Equatable {
 
     public enum Decision: String, Sendable, Codable { case none, watch, retrain, reExperiment = "re-experiment" }
 
-    public func decide(_ value: Double) -> Decision {
-        value <= watch ? .none : value <= retrain ? .watch : value < reExperiment ? .retrain : .reExperiment
+    /// Bands of one measure (`bands_by_measure`), where the shared ones would not suit it: an AUC drop of a
+    /// few points is noise on a month of labels, a drifted share of a few points is not.
+    public var measureBands: [Deviation: (watch: Double, retrain: Double, reExperiment: Double)] = [:]
+
+    public static func == (a: TriggerPolicy, b: TriggerPolicy) -> Bool {
+        a.deviations == b.deviations && a.psiThreshold == b.psiThreshold && a.watch == b.watch && a.retrain == b.retrain
+            && a.reExperiment == b.reExperiment && a.featureThresholds == b.featureThresholds && a.featureWeights == b.featureWeights
+            && a.source == b.source && a.measureBands.mapValues { [$0.watch, $0.retrain, $0.reExperiment] } == b.measureBands.mapValues { [$0.watch, $0.retrain, $0.reExperiment] }
+    }
+
+    public func bands(_ measure: Deviation?) -> (watch: Double, retrain: Double, reExperiment: Double) {
+        measure.flatMap { measureBands[$0] } ?? (watch, retrain, reExperiment)
+    }
+
+    public func decide(_ value: Double, measure: Deviation? = nil) -> Decision {
+        let b = bands(measure)
+        return value <= b.watch ? .none : value <= b.retrain ? .watch : value < b.reExperiment ? .retrain : .reExperiment
     }
 
     /// Reads a policy file:
@@ -46,12 +61,14 @@ public struct TriggerPolicy: Sendable, Equatable {
     /// deviation: drifted_share        # drifted_share | max_psi | prediction_psi | auc_drop, or a list of them
     /// psi_threshold: 0.2              # a feature drifts when its PSI reaches this
     /// bands: {watch: 0.02, retrain: 0.05, re_experiment: 0.10}
+    /// bands_by_measure:               # bands of one measure, instead of the shared ones
+    ///   auc_drop: {watch: 0.05, retrain: 0.08, re_experiment: 0.15}
     /// features:
     ///   w30_total_secs: {psi_threshold: 0.3, weight: 2}
     /// ```
     public static func load(_ path: String) throws -> TriggerPolicy {
         func bad(_ message: String) -> MonitorError { MonitorError("policy file \(path): \(message)") }
-        let root = try ConfigFile.mapping(path, what: "policy file", known: ["deviation", "psi_threshold", "bands", "features"]) { MonitorError($0) }
+        let root = try ConfigFile.mapping(path, what: "policy file", known: ["deviation", "psi_threshold", "bands", "bands_by_measure", "features"]) { MonitorError($0) }
         func number(_ value: Any?, _ name: String) throws -> Double? {
             guard let value else { return nil }
             guard let number = (value as? Double) ?? (value as? Int).map(Double.init), number.isFinite, number >= 0 else { throw bad("\(name) must be a number >= 0") }
@@ -68,15 +85,28 @@ public struct TriggerPolicy: Sendable, Equatable {
             policy.deviations = values
         }
         if let threshold = try number(root["psi_threshold"], "psi_threshold") { policy.psiThreshold = threshold }
-        if let bands = root["bands"] {
-            guard let table = bands as? [String: Any], Set(table.keys).isSubset(of: ["watch", "retrain", "re_experiment"]) else {
-                throw bad("bands must map watch, retrain and re_experiment to numbers")
+        func readBands(_ value: Any, _ name: String, defaults: (watch: Double, retrain: Double, reExperiment: Double)) throws -> (watch: Double, retrain: Double, reExperiment: Double) {
+            guard let table = value as? [String: Any], Set(table.keys).isSubset(of: ["watch", "retrain", "re_experiment"]) else {
+                throw bad("\(name) must map watch, retrain and re_experiment to numbers")
             }
-            policy.watch = try number(table["watch"], "bands.watch") ?? policy.watch
-            policy.retrain = try number(table["retrain"], "bands.retrain") ?? policy.retrain
-            policy.reExperiment = try number(table["re_experiment"], "bands.re_experiment") ?? policy.reExperiment
-            guard policy.watch <= policy.retrain, policy.retrain <= policy.reExperiment else {
-                throw bad("bands must rise: watch <= retrain <= re_experiment")
+            let bands = (watch: try number(table["watch"], "\(name).watch") ?? defaults.watch,
+                         retrain: try number(table["retrain"], "\(name).retrain") ?? defaults.retrain,
+                         reExperiment: try number(table["re_experiment"], "\(name).re_experiment") ?? defaults.reExperiment)
+            guard bands.watch <= bands.retrain, bands.retrain <= bands.reExperiment else {
+                throw bad("\(name) must rise: watch <= retrain <= re_experiment")
+            }
+            return bands
+        }
+        if let bands = root["bands"] {
+            (policy.watch, policy.retrain, policy.reExperiment) = try readBands(bands, "bands", defaults: policy.bands(nil))
+        }
+        if let byMeasure = root["bands_by_measure"] {
+            guard let table = byMeasure as? [String: Any] else { throw bad("bands_by_measure must map measures to {watch, retrain, re_experiment}") }
+            for (name, value) in table {
+                guard let measure = Deviation(rawValue: name) else {
+                    throw bad("bands_by_measure: \(name) is not a measure (\(Deviation.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                policy.measureBands[measure] = try readBands(value, "bands_by_measure.\(name)", defaults: policy.bands(nil))
             }
         }
         if let features = root["features"] {
@@ -245,20 +275,20 @@ public enum Monitor {
         // The most severe decision; among equals, the policy's first measure.
         let order: [TriggerPolicy.Decision] = [.none, .watch, .retrain, .reExperiment]
         let deciding = policy.deviations.max { a, b in
-            let (da, db) = (order.firstIndex(of: policy.decide(values[a.rawValue]!))!, order.firstIndex(of: policy.decide(values[b.rawValue]!))!)
+            let (da, db) = (order.firstIndex(of: policy.decide(values[a.rawValue]!, measure: a))!, order.firstIndex(of: policy.decide(values[b.rawValue]!, measure: b))!)
             return da < db || (da == db && policy.deviations.firstIndex(of: a)! > policy.deviations.firstIndex(of: b)!)
         }!
         let deviation = values[deciding.rawValue]!
-        let decision = policy.decide(deviation)
+        let decision = policy.decide(deviation, measure: deciding)
         let drifted = features.filter(\.drifted).sorted { $0.psi > $1.psi }
-        func band(_ value: Double) -> String {
-            let d = policy.decide(value)
-            return d == .none ? "<= \(policy.watch)" : d == .watch ? "in (\(policy.watch), \(policy.retrain)]"
-                : d == .retrain ? "in (\(policy.retrain), \(policy.reExperiment))" : ">= \(policy.reExperiment)"
+        func band(_ value: Double, _ measure: TriggerPolicy.Deviation) -> String {
+            let d = policy.decide(value, measure: measure), b = policy.bands(measure)
+            return d == .none ? "<= \(b.watch)" : d == .watch ? "in (\(b.watch), \(b.retrain)]"
+                : d == .retrain ? "in (\(b.retrain), \(b.reExperiment))" : ">= \(b.reExperiment)"
         }
-        var reason = "\(deciding.rawValue) = \(String(format: "%.4f", deviation)) \(band(deviation))"
+        var reason = "\(deciding.rawValue) = \(String(format: "%.4f", deviation)) \(band(deviation, deciding))"
         for measure in policy.deviations where measure != deciding {
-            reason += "; \(measure.rawValue) = \(String(format: "%.4f", values[measure.rawValue]!))"
+            reason += "; \(measure.rawValue) = \(String(format: "%.4f", values[measure.rawValue]!)) \(band(values[measure.rawValue]!, measure))"
         }
         reason += "; \(drifted.count) of \(features.count) features drifted (PSI >= threshold)"
             + (drifted.isEmpty ? "" : ": " + drifted.prefix(5).map { "\($0.feature) \(String(format: "%.3f", $0.psi))" }.joined(separator: ", "))
