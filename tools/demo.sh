@@ -123,6 +123,18 @@ kill -TERM "$serve_pid"
 wait "$serve_pid"
 trap 'rm -f "$build_log"' EXIT
 step strata scan --db "$dir/store" serving_log --columns day,msno,model,churn_probability,bucket
+
+# The loop by itself: a new store fed month by month from an inbox; each `strata pipeline run` ingests the
+# month's files, verifies, materialises, monitors drift, retrains when the policy says so, gates the
+# challenger against the champion, stages, checks and promotes it, predicts and reports.
+echo
+echo "# the continuous-training loop on its own store ($dir/loop), two months"
+show_cmd tools/loop_fixture.sh "$dir/loop"
+STRATA_BIN=$repo/.build/release/strata tools/loop_fixture.sh "$dir/loop" >/dev/null
+step strata pipeline run --db "$dir/loop/store" --config "$dir/loop/pipeline.yaml" --as-of 2016-09-01
+cp "$dir/loop/drops/2016-10-01"/*.csv "$dir/loop/inbox/"
+step strata pipeline run --db "$dir/loop/store" --config "$dir/loop/pipeline.yaml" --as-of 2016-10-01
+step strata pipeline history --db "$dir/loop/store"
 store=$(quote_arg "$dir/store")
 echo
 echo "The store is $dir/store (the generated CSV files are in $dir/csv). Run strata on it:"

@@ -32,6 +32,7 @@ stage "CLI golden tests" python3 -m pytest -q -p no:cacheprovider tools/test_cli
 stage "serve: HTTP and browser tests" env STRATA_REQUIRE_BROWSER=1 python3 -m pytest -q -p no:cacheprovider tools/test_serve.py
 stage "report: SMTP, browser and uplift-metric tests" env STRATA_REQUIRE_BROWSER=1 python3 -m pytest -q -p no:cacheprovider tools/test_report.py
 stage "monitor: drift statistics vs scipy and Evidently, strata monitor" python3 -m pytest -q -p no:cacheprovider tools/test_monitor.py
+stage "pipeline: runs, resume after SIGKILL, gates, alerts, concept drift, the drift dashboard" env STRATA_REQUIRE_BROWSER=1 python3 -m pytest -q -p no:cacheprovider tools/test_pipeline.py
 stage "LightGBM export round trip" tools/lightgbm_roundtrip.sh
 stage "Kaggle files (real sample)" tools/kaggle_sample_check.sh
 stage "dependency check" tools/check_dependency.sh

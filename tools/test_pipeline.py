@@ -186,6 +186,40 @@ def test_a_bad_challenger_fails_the_gates_keeps_the_champion_and_raises_the_aler
     assert not any(l.startswith("churn,2") and ("production" in l or "staging" in l) for l in models.splitlines())
     assert len(Hook.received) == 1 and "failed the gates" in Hook.received[0]["message"] and Hook.received[0]["gates"] == "failed"
     assert steps["alert"]["outputs"]["sent"] == "webhook"
+    dashboard_drift_page(store, work)
+
+
+def dashboard_drift_page(store, work):
+    """The dashboard's drift page in headless Chromium: the histograms of the latest drift report (reference
+    vs current, as SVG of non-zero size), the decisions, the pipeline runs; no console error."""
+    import sys
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    from test_serve import browser
+    driver = browser()
+    if driver is None:
+        if os.environ.get("STRATA_REQUIRE_BROWSER"):
+            pytest.fail("chromium, chromedriver or selenium is missing (tools/setup.sh installs them)")
+        return
+    server = subprocess.Popen([STRATA, "serve", "--db", store, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        from selenium.webdriver.common.by import By
+        line = server.stdout.readline()
+        assert "listening on http://" in line, line
+        driver.get(line.split("listening on ")[1].split()[0] + "/drift")
+        charts = driver.find_elements(By.CSS_SELECTOR, "#drift svg.chart")
+        assert len(charts) == 7, f"{len(charts)} charts: the decisions and six histograms expected"
+        assert all(c.size["width"] > 0 and c.size["height"] > 0 for c in charts)
+        assert "reference" in charts[1].text and "current" in charts[1].text
+        runs = driver.find_elements(By.CSS_SELECTOR, "#pipeline tr")
+        assert len(runs) == 3 and "pipe-000002" in runs[1].text and "failed" in runs[1].text
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+        shots = os.path.join(os.environ.get("STRATA_TEST_OUTPUT", os.path.join(REPO, "test-output")), "screenshots")
+        os.makedirs(shots, exist_ok=True)
+        assert driver.save_screenshot(os.path.join(shots, "drift.png"))
+    finally:
+        driver.quit()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
 
 
 def test_steps_run_in_order_and_bad_input_is_a_clear_error_or_a_recorded_failed_step(fixture):

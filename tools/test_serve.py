@@ -618,7 +618,7 @@ def test_openapi_document_is_the_committed_one(server):
 
 
 def test_dashboard_pages_render(server):
-    for path in ("/", "/runs", "/runs?a=run-000002&b=run-000001", "/scoring"):
+    for path in ("/", "/runs", "/runs?a=run-000002&b=run-000001", "/scoring", "/drift"):
         answer = server.get(path)
         assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html"), path
         assert "<svg" in answer.text and "</html>" in answer.text
@@ -670,7 +670,7 @@ def test_dashboard_in_a_browser(server, base):
     try:
         from selenium.webdriver.common.by import By
         pages = [("overview", "/", ["store", "history", "registry", "serving"]), ("runs", "/runs", ["runs", "compare"]),
-                 ("scoring", "/scoring", ["buckets", "risky"]), ("reports", "/reports", ["weeks"])]
+                 ("scoring", "/scoring", ["buckets", "risky"]), ("reports", "/reports", ["weeks"]), ("drift", "/drift", ["drift", "pipeline"])]
         for name, path, sections in pages:
             driver.get(server.url + path)
             assert driver.title.startswith("Strata"), driver.title

@@ -97,32 +97,29 @@ public final class Pipeline {
         var alerts: [String] = []
     }
 
-    /// Marks the step running, does it, records the outcome (in the step's own commit when it makes one).
+    /// What a step started from: recorded with its outcome.
+    struct Inputs {
+        var startedAt: String
+        var storeVersion: Int
+        var productionModel: String?
+        var attempt: Int
+    }
+
+    /// Does the step and records the outcome, in the step's own commit when it makes one. Nothing is
+    /// committed before: a step killed half-way leaves its record as it was (pending, or failed).
     func execute(_ step: PipelineStep) throws -> PipelineRun {
         let began = Date()
         let store = try Store(path: storePath)
-        let production = try? Self.productionVersion(store: store, model: config.model)
-        var run = try update(operation: { "pipeline \($0.id) as of \(self.asOfText): \(step.rawValue) started" }) { log in
-            try Self.modify(&log, asOf: self.asOfText) { run in
-                run.status = .running
-                try Self.modifyStep(&run, step) { record in
-                    record.status = .running
-                    record.startedAt = StoreWriter.timestamp()
-                    record.storeVersion = store.version
-                    record.productionModel = production
-                    record.outputs = [:]
-                    record.error = nil
-                    record.attempts += 1
-                }
-            }
-        }
+        guard var run = try store.manifest.section(PipelineLog.self).run(asOf: asOfText) else { throw PipelineError("no pipeline run as of \(asOfText) is recorded") }
+        let inputs = Inputs(startedAt: StoreWriter.timestamp(), storeVersion: store.version,
+                            productionModel: try? Self.productionVersion(store: store, model: config.model), attempt: run.step(step).attempts + 1)
         progress("\(run.id) \(step.rawValue)")
-        let context = StepContext(pipeline: self, run: run, began: began, step: step)
+        let context = StepContext(pipeline: self, run: run, began: began, step: step, inputs: inputs)
         do {
             let outcome = try context.perform()
             if !context.recorded {
                 run = try update(operation: { "pipeline \($0.id) as of \(self.asOfText): \(step.rawValue) \(outcome.status.rawValue)" }) { log in
-                    try Self.modify(&log, asOf: self.asOfText) { try Self.apply(outcome, step: step, began: began, to: &$0) }
+                    try Self.modify(&log, asOf: self.asOfText) { try Self.apply(outcome, step: step, began: began, inputs: inputs, to: &$0) }
                 }
             } else {
                 run = try recorded()!
@@ -135,7 +132,12 @@ public final class Pipeline {
                     run.status = .failed
                     try Self.modifyStep(&run, step) { record in
                         record.status = .failed
+                        record.startedAt = inputs.startedAt
+                        record.storeVersion = inputs.storeVersion
+                        record.productionModel = inputs.productionModel
+                        record.attempts = inputs.attempt
                         record.seconds = -began.timeIntervalSinceNow
+                        record.outputs = [:]
                         record.error = message
                     }
                 }
@@ -145,9 +147,14 @@ public final class Pipeline {
     }
 
     /// Writes `outcome` into the run's record of `step`; after the last step the run is finished.
-    static func apply(_ outcome: Outcome, step: PipelineStep, began: Date, to run: inout PipelineRun) throws {
+    static func apply(_ outcome: Outcome, step: PipelineStep, began: Date, inputs: Inputs, to run: inout PipelineRun) throws {
+        if run.status == .failed { run.status = .running }
         try modifyStep(&run, step) { record in
             record.status = outcome.status
+            record.startedAt = inputs.startedAt
+            record.storeVersion = inputs.storeVersion
+            record.productionModel = inputs.productionModel
+            record.attempts = inputs.attempt
             record.seconds = -began.timeIntervalSinceNow
             record.outputs = outcome.outputs
             record.error = nil

@@ -13,14 +13,16 @@ final class StepContext {
     let run: PipelineRun
     let began: Date
     let step: PipelineStep
+    let inputs: Pipeline.Inputs
     /// The step's record was written by its own commit (through the hook).
     private(set) var recorded = false
 
-    init(pipeline: Pipeline, run: PipelineRun, began: Date, step: PipelineStep) {
+    init(pipeline: Pipeline, run: PipelineRun, began: Date, step: PipelineStep, inputs: Pipeline.Inputs) {
         self.pipeline = pipeline
         self.run = run
         self.began = began
         self.step = step
+        self.inputs = inputs
     }
 
     var config: PipelineConfig { pipeline.config }
@@ -31,11 +33,11 @@ final class StepContext {
 
     /// Runs `body`, whose one commit also records this step's outcome (computed from the pending write).
     func finalCommit<T>(_ outcome: @escaping (StoreWriter) throws -> Outcome, _ body: () throws -> T) throws -> T {
-        let asOf = pipeline.asOfText, step = self.step, began = self.began
+        let asOf = pipeline.asOfText, step = self.step, began = self.began, inputs = self.inputs
         return try StoreWriter.withCommitHook({ [self] writer in
             let result = try outcome(writer)
             var log = try writer.section(PipelineLog.self)
-            try Pipeline.modify(&log, asOf: asOf) { try Pipeline.apply(result, step: step, began: began, to: &$0) }
+            try Pipeline.modify(&log, asOf: asOf) { try Pipeline.apply(result, step: step, began: began, inputs: inputs, to: &$0) }
             try writer.setSection(log)
             recorded = true
         }, body)

@@ -157,14 +157,14 @@ final class Dashboard: Sendable {
         var context: [String: Any] = [
             "history": reports.reversed().map { report -> [String: Any] in
                 ["as_of": report.asOf, "model": report.model, "deviation": "\(report.deviationMetric) \(f(report.deviation))",
-                 "drifted": String(format: "%.1f%%", 100 * report.driftedShare), "score_psi": f(report.prediction.psi),
-                 "auc": f(report.performance?.last?.auc), "decision": report.decision.rawValue]
+                 "drifted": String(format: "%.1f%%", 100 * report.driftedShare), "decision": report.decision.rawValue]
             },
         ]
         let byDay = reports.sorted { $0.asOf < $1.asOf }
         context["chart_deviation"] = Charts.bars(byDay.suffix(16).map { ($0.asOf, 100 * $0.driftedShare) }, title: "Share of drifted features by day (%)",
                                                  format: { String(format: "%.1f", $0) }, colour: "#b05a5a")
-        if let latest = byDay.last {
+        if let latest = try byDay.last?.report(store: store) {
+            if let auc = latest.performance?.last?.auc { context["latest_auc"] = f(auc) }
             context["latest"] = ["as_of": latest.asOf, "model": latest.model, "reference": latest.reference, "current": latest.current,
                                  "decision": latest.decision.rawValue, "reason": latest.reason]
             context["features"] = (latest.features + [latest.prediction]).sorted { $0.psi > $1.psi }.map { d -> [String: Any] in
@@ -182,7 +182,10 @@ final class Dashboard: Sendable {
             ["id": run.id, "as_of": run.asOf, "status": run.status.rawValue, "decision": run.decision ?? "",
              "challenger": run.outputs(.train)["challenger"] ?? "", "gates": run.outputs(.evaluate)["gates"] ?? "",
              "production": run.outputs(.promote)["production"] ?? run.outputs(.predict)["model"] ?? "",
-             "steps": run.steps.map { "\($0.name.rawValue) \($0.status.rawValue)" }.joined(separator: " · "), "alerts": run.alerts.count]
+             "steps": ["done", "skipped", "failed", "running", "pending"].compactMap { status -> String? in
+                 let names = run.steps.filter { $0.status.rawValue == status }.map(\.name.rawValue)
+                 return names.isEmpty ? nil : status == "done" || status == "pending" ? "\(names.count) \(status)" : "\(status): \(names.joined(separator: ", "))"
+             }.joined(separator: "; "), "alerts": run.alerts.count]
         }
         return context
     }

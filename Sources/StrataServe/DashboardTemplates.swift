@@ -116,6 +116,7 @@ enum DashboardTemplates {
         {{> header}}
         <section id="drift"><h2>Drift</h2>
         {{#latest}}<p>As of {{as_of}}, {{model}}: reference {{reference}}, current {{current}}. Decision <b>{{decision}}</b>: {{reason}}</p>{{/latest}}
+        {{#latest_auc}}<p>AUC on the newest labelled month: {{latest_auc}}</p>{{/latest_auc}}
         {{^latest}}<p class="muted">no drift report yet: strata monitor --as-of DAY</p>{{/latest}}
         {{{chart_deviation}}}
         {{#histograms}}{{{chart}}}{{/histograms}}
@@ -123,8 +124,8 @@ enum DashboardTemplates {
         {{#features}}<tr><td>{{feature}}</td><td>{{kind}}</td><td class="n">{{psi}}</td><td class="n">{{js}}</td><td class="n">{{ks}}</td><td class="n">{{ks_p}}</td><td class="n">{{wasserstein}}</td><td>{{missing}}</td><td>{{drifted}}</td></tr>{{/features}}
         </table>
         <h3>Reports</h3>
-        <table><tr><th>as of</th><th>model</th><th>deviation</th><th class="n">drifted</th><th class="n">score PSI</th><th class="n">AUC, newest labels</th><th>decision</th></tr>
-        {{#history}}<tr><td>{{as_of}}</td><td>{{model}}</td><td>{{deviation}}</td><td class="n">{{drifted}}</td><td class="n">{{score_psi}}</td><td class="n">{{auc}}</td><td>{{decision}}</td></tr>{{/history}}
+        <table><tr><th>as of</th><th>model</th><th>deviation</th><th class="n">drifted</th><th>decision</th></tr>
+        {{#history}}<tr><td>{{as_of}}</td><td>{{model}}</td><td>{{deviation}}</td><td class="n">{{drifted}}</td><td>{{decision}}</td></tr>{{/history}}
         </table></section>
         <section id="pipeline"><h2>Pipeline runs</h2>
         <table><tr><th>run</th><th>as of</th><th>status</th><th>decision</th><th>challenger</th><th>gates</th><th>production</th><th>steps</th><th class="n">alerts</th></tr>

@@ -70,7 +70,7 @@ struct PipelineCommand: ParsableCommand {
             let runs = try StrataPipeline.Pipeline.history(storePath: store.path)
             let day = try asOf.map { ValueText.date(try dayNumber($0, flag: "--as-of"), style: .iso) }
             guard let run = day.map({ day in runs.first { $0.asOf == day } }) ?? runs.last else {
-                throw ValidationError(day.map { "no pipeline run as of \($0) (runs: \(runs.isEmpty ? "none" : runs.suffix(8).map(\.asOf).joined(separator: ", ")))" }
+                throw PipelineError(day.map { "no pipeline run as of \($0) (runs: \(runs.isEmpty ? "none" : runs.suffix(8).map(\.asOf).joined(separator: ", ")))" }
                     ?? "no pipeline run is recorded in \(store.path): strata pipeline run --config FILE starts one")
             }
             if format == .json {
