@@ -1,4 +1,5 @@
 import Foundation
+import StrataFeatures
 import StrataFormat
 import StrataMonitor
 import StrataReport
@@ -128,6 +129,9 @@ public struct PipelineConfig: Sendable {
         guard let inbox = try text(root["inbox"], "inbox") else { throw bad("inbox is missing: the directory the new CSV files arrive in") }
         guard let features = try text(root["features"], "features") else { throw bad("features is missing: the feature view file the model is trained on") }
         var config = PipelineConfig(path: path, fingerprint: Self.fingerprint(bytes), inbox: resolve(inbox), features: resolve(features))
+        guard FileSystem.isDirectory(config.inbox) else { throw bad("inbox \(config.inbox) is not a directory: create it, or point inbox: at the directory the files arrive in") }
+        // The view is parsed now: a mistake in it stops the run before anything is ingested.
+        do { _ = try FeatureViewParser.parse(file: config.features) } catch { throw bad("features \(config.features): \(error)") }
         if let flag = root["inbox_may_be_empty"] {
             guard let value = flag as? Bool else { throw bad("inbox_may_be_empty must be true or false") }
             config.inboxMayBeEmpty = value

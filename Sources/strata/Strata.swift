@@ -19,7 +19,7 @@ struct Strata: ParsableCommand {
         subcommands: [Generate.self, Ingest.self, Tables.self, Versions.self, Describe.self, Verify.self, GC.self, Drop.self, Scan.self, QueryCommand.self,
                       TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self, Report.self, MonitorCommand.self, PipelineCommand.self, Serve.self])
 
-    static let version = "0.12.0"
+    static let version = "0.13.0"
 
     /// `strata --version`: the release, the storage format it writes, and how it was built.
     static var versionLine: String {

@@ -8,6 +8,8 @@ import Testing
         let directory = temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/pipeline.yaml"
+        try FileManager.default.createDirectory(atPath: directory + "/in", withIntermediateDirectories: true)
+        try String(contentsOfFile: packageRoot + "/fixtures/features/w1.yaml", encoding: .utf8).write(toFile: directory + "/churn.features", atomically: true, encoding: .utf8)
         try "inbox: in\nfeatures: churn.features\ntraining: {months: 4, num_leaves: 15}\ngates: {mean_score: [0.02, 0.5]}\n".write(toFile: path, atomically: true, encoding: .utf8)
         let config = try PipelineConfig.load(path)
         #expect(config.inbox == directory + "/in")
@@ -21,7 +23,13 @@ import Testing
         let directory = temporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/pipeline.yaml"
+        try FileManager.default.createDirectory(atPath: directory + "/in", withIntermediateDirectories: true)
+        try String(contentsOfFile: packageRoot + "/fixtures/features/w1.yaml", encoding: .utf8).write(toFile: directory + "/f", atomically: true, encoding: .utf8)
+        try "name: broken\n".write(toFile: directory + "/broken.features", atomically: true, encoding: .utf8)
         let cases: [(String, String)] = [
+            ("inbox: nowhere\nfeatures: f\n", "inbox \(directory)/nowhere is not a directory"),
+            ("inbox: in\nfeatures: missing.features\n", "features \(directory)/missing.features"),
+            ("inbox: in\nfeatures: broken.features\n", "features \(directory)/broken.features"),
             ("features: f\n", "inbox is missing"),
             ("inbox: in\n", "features is missing"),
             ("inbox: in\nfeatures: f\ntraining: {months: 1}\n", "training.months must be a whole number in 2...120"),
