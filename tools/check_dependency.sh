@@ -60,5 +60,5 @@ let first = table.lookup(entities.string(0))!
 print("check_dependency: \(found) vectors of \(first.count) features looked up through OnlineTable.lookup in another package")
 SWIFT
 cd "$work/consumer"
-swift build -c release 2>&1 | tail -3
-"$work/consumer/.build/release/Consumer" "$work" "$root/fixtures/features/w1.yaml"
+swift build 2>&1 | tail -3
+"$work/consumer/.build/debug/Consumer" "$work" "$root/fixtures/features/w1.yaml"

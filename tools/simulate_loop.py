@@ -76,8 +76,9 @@ def svg_chart(rows, path, title):
     for i, r in enumerate(rows):
         parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle">{r["as_of"][:7]}</text>')
         if r["decision"] not in ("none", "watch"):
+            label = {"re-experiment": "re-exp."}.get(r["decision"], r["decision"])
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(r["auc_production"]):.1f}" r="5" fill="#d62728"/>'
-                         f'<text x="{x(i):.1f}" y="{height - bottom + 32}" text-anchor="middle" fill="#d62728">{r["decision"]}</text>')
+                         f'<text x="{x(i):.1f}" y="{height - bottom + 30 + 12 * (i % 2)}" text-anchor="middle" fill="#d62728">{label}</text>')
     parts.append(f'<text x="{left}" y="{height - 12}" fill="#1f77b4">— production model</text>'
                  f'<text x="{left + 150}" y="{height - 12}" fill="#999">— never retrained</text>'
                  f'<text x="{left + 290}" y="{height - 12}" fill="#d62728">● retrain / re-experiment</text></svg>')

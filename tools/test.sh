@@ -16,11 +16,13 @@ tools/setup.sh || exit 1
 swift build --build-tests || { echo "test.sh: the build failed" >&2; exit 1; }
 
 failed=()
+timings=()
 stage() {
-  local name=$1
+  local name=$1 started=$SECONDS
   shift
   echo "== $name"
   if ! "$@"; then failed+=("$name"); fi
+  timings+=("$(printf '%5d s  %s' $((SECONDS - started)) "$name")")
 }
 stage "swift test" swift test --skip-build
 stage "reader tests" python3 -m pytest -q -p no:cacheprovider tools/test_strata_read.py
@@ -37,6 +39,8 @@ stage "LightGBM export round trip" tools/lightgbm_roundtrip.sh
 stage "Kaggle files (real sample)" tools/kaggle_sample_check.sh
 stage "dependency check" tools/check_dependency.sh
 
+echo "== time per stage"
+printf '%s\n' "${timings[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "test.sh: FAILED: ${failed[*]}" >&2
   exit 1

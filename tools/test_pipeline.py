@@ -323,3 +323,36 @@ def test_concept_drift_and_the_serving_log_in_strata_monitor(fixture):
     assert result.returncode == 1 and "serving_log holds no vector" in result.stderr
     result = strata("monitor", "--db", store, "--current", "serving_log", "--as-of", today, check=False)
     assert result.returncode == 2 and "--since" in result.stderr
+
+
+def test_the_alert_goes_by_email_too(fixture):
+    """The alert's email channel: an SMTP sink (aiosmtpd) receives the alert of a run whose decision is not none."""
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            Sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content.decode()))
+            return "250 OK"
+
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    base, day = fixture
+    work = fresh_copy(base, "email")
+    try:
+        (work / "alert-email.yaml").write_text(f"smtp:\n  url: smtp://127.0.0.1:{port}\n  starttls: none\nfrom: strata@example.com\nto: [oncall@example.com]\n")
+        (work / "mail.yaml").write_text((work / "pipeline.yaml").read_text() + "alert: {email: alert-email.yaml}\n")
+        strata("pipeline", "run", "--db", work / "store", "--config", work / "mail.yaml", "--as-of", day)
+    finally:
+        controller.stop()
+    assert status(work / "store", day)["steps"][-1]["outputs"]["sent"] == "email"
+    assert len(Sink.messages) == 1
+    sender, recipients, content = Sink.messages[0]
+    assert sender == "strata@example.com" and recipients == ["oncall@example.com"]
+    assert "Subject: Strata pipeline pipe-000001 as of 2016-09-01: action taken" in content
+    assert "decision retrain" in content and "churn@1 is now in production" in content
