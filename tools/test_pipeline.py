@@ -168,8 +168,10 @@ def test_a_bad_challenger_fails_the_gates_keeps_the_champion_and_raises_the_aler
         # The next month: a challenger that cannot learn (every leaf needs more rows than exist) and a
         # policy that always retrains.
         (work / "always.yaml").write_text("deviation: max_psi\nbands: {watch: 0, retrain: 0, re_experiment: 1000}\n")
+        for name in os.listdir(work / "drops" / "2016-10-01"):
+            shutil.copy(work / "drops" / "2016-10-01" / name, work / "inbox" / name)
         (work / "bad.yaml").write_text(
-            "inbox: inbox\ninbox_may_be_empty: true\nfeatures: churn.yaml\ntraining: {months: 6, rounds: 20, min_data_in_leaf: 10000000}\n"
+            "inbox: inbox\nfeatures: churn.yaml\ntraining: {months: 6, rounds: 20, min_data_in_leaf: 10000000}\n"
             f"monitor: {{policy: always.yaml}}\nalert: {{webhook: 'http://127.0.0.1:{server.server_port}/hook'}}\n")
         strata("pipeline", "run", "--db", store, "--config", work / "bad.yaml", "--as-of", "2016-10-01")
     finally:
@@ -253,6 +255,12 @@ def test_steps_run_in_order_and_bad_input_is_a_clear_error_or_a_recorded_failed_
     result = strata("pipeline", "run", "--db", store, "--config", config, "--as-of", "2016-09-08", check=False)
     assert result.returncode == 1 and "holds no new CSV file" in result.stderr and "inbox_may_be_empty" in result.stderr
     assert status(store, "2016-09-08")["steps"][0]["status"] == "failed"
+    # No new file allowed, but the data is a month old by the as-of day: the monitor refuses to read stale data as drift.
+    (work / "stale.yaml").write_text(config.read_text() + "inbox_may_be_empty: true\n")
+    result = strata("pipeline", "run", "--db", store, "--config", work / "stale.yaml", "--as-of", "2016-10-05", check=False)
+    assert result.returncode == 1 and "step monitor failed" in result.stderr and "days earlier" in result.stderr and "max_data_age_days" in result.stderr, result.stderr
+    stale = status(store, "2016-10-05")
+    assert [s["status"] for s in stale["steps"][:4]] == ["skipped", "done", "done", "failed"]
     # Another config for a run already started is refused.
     (work / "other.yaml").write_text(config.read_text() + "search: {trials: 2}\n")
     result = strata("pipeline", "run", "--db", store, "--config", work / "other.yaml", "--as-of", "2016-09-08", check=False)

@@ -34,6 +34,7 @@ import StrataTrain
 ///   seed: 7
 /// monitor:
 ///   policy: policy.yaml           # the trigger policy (default: the seed's bands on the drifted share)
+///   max_data_age_days: 7          # the newest transaction must be at most this old on the as-of day
 /// gates:                          # a challenger goes to production only if every gate passes
 ///   auc_epsilon: 0.005            # its AUC on the newest labelled month >= the champion's − this
 ///   min_auc: 0.6                  # without a champion: its AUC >= this
@@ -63,6 +64,7 @@ public struct PipelineConfig: Sendable {
     public var parameters = GBDTParameters()
     public var search = Search()
     public var policy = TriggerPolicy()
+    public var maxDataAgeDays = 7
     public var gates = Gates()
     public var uatRows = 500
     public var reportDirectory: String?
@@ -160,8 +162,9 @@ public struct PipelineConfig: Sendable {
         config.search.earlyStopping = try integer(search["early_stopping"], "search.early_stopping", 1...10_000) ?? config.search.earlyStopping
         config.search.seed = UInt64(try integer(search["seed"], "search.seed", 0...Int.max) ?? Int(config.search.seed))
 
-        let monitor = try section("monitor", ["policy"])
+        let monitor = try section("monitor", ["policy", "max_data_age_days"])
         if let policy = try text(monitor["policy"], "monitor.policy") { config.policy = try TriggerPolicy.load(resolve(policy)) }
+        config.maxDataAgeDays = try integer(monitor["max_data_age_days"], "monitor.max_data_age_days", 1...3650) ?? config.maxDataAgeDays
 
         let gates = try section("gates", ["auc_epsilon", "min_auc", "max_calibration_error", "mean_score", "max_share_a"])
         config.gates.aucEpsilon = try number(gates["auc_epsilon"], "gates.auc_epsilon", 0...1) ?? config.gates.aucEpsilon

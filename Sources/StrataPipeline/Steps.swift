@@ -138,6 +138,13 @@ final class StepContext {
 
     func monitor() throws -> Outcome {
         let store = try Store(path: storePath)
+        // Stale data would read as drift (no listening in the last week for anyone) and retrain on it.
+        let latest = try Population(store: store, asOfDay: asOfDay).latestTransactionDay
+        guard let latest, asOfDay - latest <= Int64(config.maxDataAgeDays) else {
+            throw PipelineError((latest.map { "the newest transaction before \(pipeline.asOfText) is from \(ValueText.date($0, style: .iso)), \(asOfDay - $0) days earlier" }
+                ?? "the store holds no transaction before \(pipeline.asOfText)")
+                + " (monitor.max_data_age_days: \(config.maxDataAgeDays)): the latest files seem to be missing. Put them in the inbox and run again, or raise the limit")
+        }
         guard try Pipeline.productionVersion(store: store, model: config.model) != nil else {
             return Outcome(outputs: ["deviation": "none: no model in production"], decision: TriggerPolicy.Decision.retrain.rawValue,
                            reason: "no \(config.model) model is in production: the first one is trained")
