@@ -364,3 +364,24 @@ def test_the_alert_goes_by_email_too(fixture):
     assert sender == "strata@example.com" and recipients == ["oncall@example.com"]
     assert "Subject: Strata pipeline pipe-000001 as of 2016-09-01: action taken" in content
     assert "decision retrain" in content and "churn@1 is now in production" in content
+
+
+def test_a_challenger_left_in_staging_makes_way_for_the_next(fixture):
+    """Staging holds one version: one left there (by hand, or by a failed acceptance check) is archived when the
+    next challenger is staged, and the new one is checked and promoted."""
+    base, day = fixture
+    work = fresh_copy(base, "staging")
+    store = work / "store"
+    strata("pipeline", "run", "--db", store, "--config", work / "pipeline.yaml", "--as-of", day)
+    strata("train", "--db", store, "--training-set", "pipeline_000001_training", "--rounds", "10", "--register", "churn")
+    strata("models", "promote", "--db", store, "churn", "2", "--stage", "staging")
+    for name in os.listdir(work / "drops" / "2016-10-01"):
+        shutil.copy(work / "drops" / "2016-10-01" / name, work / "inbox" / name)
+    (work / "always.yaml").write_text("deviation: max_psi\nbands: {watch: 0, retrain: 0, re_experiment: 1000}\n")
+    (work / "next.yaml").write_text((work / "pipeline.yaml").read_text() + "monitor: {policy: always.yaml}\ngates: {auc_epsilon: 1, max_calibration_error: 1}\n")
+    strata("pipeline", "run", "--db", store, "--config", work / "next.yaml", "--as-of", "2016-10-01")
+    steps = {s["name"]: s for s in status(store, "2016-10-01")["steps"]}
+    assert steps["stage"]["outputs"] == {"staging": "churn@3", "archived": "churn@2"}
+    assert steps["uat"]["outputs"]["uat"] == "passed" and steps["promote"]["outputs"]["production"] == "churn@3"
+    stages = {line.split(",")[1]: line.split(",")[2] for line in strata("models", "list", "--db", store, "--format", "csv").stdout.splitlines()[1:]}
+    assert stages == {"1": "archived", "2": "archived", "3": "production"}, stages

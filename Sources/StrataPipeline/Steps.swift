@@ -341,7 +341,15 @@ final class StepContext {
     func stage() throws -> Outcome {
         guard let challenger, gatesPassed else { return Outcome(status: .skipped, outputs: ["why": challenger == nil ? "no challenger" : "a gate failed"]) }
         let version = Int(challenger.split(separator: "@").last!)!
-        return try finalCommit({ _ in Outcome(outputs: ["staging": challenger]) }) {
+        // An earlier challenger left in staging (its acceptance check failed) makes way: staging holds one.
+        let catalog = try Store(path: storePath).manifest.section(ModelCatalog.self)
+        var archived: [String] = []
+        for entry in catalog.models[config.model] ?? [] where entry.stage == "staging" && entry.version != version {
+            _ = try ModelRegistry.promote(storePath: storePath, name: config.model, version: entry.version, stage: "archived")
+            archived.append("\(config.model)@\(entry.version)")
+        }
+        let outputs = ["staging": challenger, "archived": archived.isEmpty ? "none" : archived.joined(separator: ", ")]
+        return try finalCommit({ _ in Outcome(outputs: outputs) }) {
             _ = try ModelRegistry.promote(storePath: storePath, name: config.model, version: version, stage: "staging")
             return Outcome()
         }
@@ -352,8 +360,8 @@ final class StepContext {
     func uat() throws -> Outcome {
         guard challenger != nil, gatesPassed else { return Outcome(status: .skipped, outputs: ["why": challenger == nil ? "no challenger" : "a gate failed"]) }
         let store = try Store(path: storePath)
-        let scorer = try ModelScorer(store: store, reference: config.model + "@staging")
-        guard scorer.reference == challenger else { throw PipelineError("staging holds \(scorer.reference), not the challenger \(challenger!)") }
+        let scorer = try ModelScorer(store: store, reference: challenger!)
+        guard scorer.entry.stage == "staging" else { throw PipelineError("the challenger \(challenger!) is \(scorer.entry.stage), not in staging") }
         guard let lineage = scorer.lineage else { throw PipelineError("the challenger has no feature view lineage") }
         let (data, rows) = try heldOut(scorer, store: store)
         // A sample fixed by the run: the same users on a resumed run.
