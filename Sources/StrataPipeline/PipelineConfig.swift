@@ -38,7 +38,8 @@ import StrataTrain
 /// gates:                          # a challenger goes to production only if every gate passes
 ///   auc_epsilon: 0.005            # its AUC on the newest labelled month >= the champion's − this
 ///   min_auc: 0.6                  # without a champion: its AUC >= this
-///   max_calibration_error: 0.05
+///   max_calibration_error: 0.05  # or no worse than the champion's + calibration_epsilon
+///   calibration_epsilon: 0.01
 ///   mean_score: [0.01, 0.9]       # its mean churn probability on the users it will score
 ///   max_share_a: 0.8              # the share of them in bucket A
 /// uat:
@@ -84,6 +85,7 @@ public struct PipelineConfig: Sendable {
         public var aucEpsilon = 0.005
         public var minAUC = 0.6
         public var maxCalibrationError = 0.05
+        public var calibrationEpsilon = 0.01
         public var meanScore = 0.01...0.9
         public var maxShareA = 0.8
     }
@@ -166,7 +168,8 @@ public struct PipelineConfig: Sendable {
         if let policy = try text(monitor["policy"], "monitor.policy") { config.policy = try TriggerPolicy.load(resolve(policy)) }
         config.maxDataAgeDays = try integer(monitor["max_data_age_days"], "monitor.max_data_age_days", 1...3650) ?? config.maxDataAgeDays
 
-        let gates = try section("gates", ["auc_epsilon", "min_auc", "max_calibration_error", "mean_score", "max_share_a"])
+        let gates = try section("gates", ["auc_epsilon", "min_auc", "max_calibration_error", "calibration_epsilon", "mean_score", "max_share_a"])
+        config.gates.calibrationEpsilon = try number(gates["calibration_epsilon"], "gates.calibration_epsilon", 0...1) ?? config.gates.calibrationEpsilon
         config.gates.aucEpsilon = try number(gates["auc_epsilon"], "gates.auc_epsilon", 0...1) ?? config.gates.aucEpsilon
         config.gates.minAUC = try number(gates["min_auc"], "gates.min_auc", 0...1) ?? config.gates.minAUC
         config.gates.maxCalibrationError = try number(gates["max_calibration_error"], "gates.max_calibration_error", 0...1) ?? config.gates.maxCalibrationError

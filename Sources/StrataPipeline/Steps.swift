@@ -310,11 +310,11 @@ final class StepContext {
         } else if challengerAUC < gates.minAUC {
             failed.append("AUC \(String(format: "%.4f", challengerAUC)) < min_auc \(gates.minAUC) (no champion to compare with)")
         }
-        // Calibration: under the bound, or no worse than the champion's on the same rows (after a change of
-        // behaviour neither may be calibrated on the newest month; the challenger must not make it worse).
-        if mine.calibrationError > max(gates.maxCalibrationError, championCalibration ?? 0) {
+        // Calibration: under the bound, or no worse than the champion's on the same rows, within ε (after a
+        // change of behaviour neither is calibrated on the newest month; the challenger must not make it worse).
+        if mine.calibrationError > max(gates.maxCalibrationError, (championCalibration ?? -1) + gates.calibrationEpsilon) {
             failed.append("calibration error \(String(format: "%.4f", mine.calibrationError)) > \(gates.maxCalibrationError)"
-                + (championCalibration.map { " and > the champion's \(String(format: "%.4f", $0))" } ?? ""))
+                + (championCalibration.map { " and > the champion's \(String(format: "%.4f", $0)) + \(gates.calibrationEpsilon)" } ?? ""))
         }
         let empty = scorer.featureNames.indices.filter { feature in rows.allSatisfy { data.features[feature][$0].isNaN } }
         if !empty.isEmpty { failed.append("features missing on every held-out row: \(empty.map { scorer.featureNames[$0] }.joined(separator: ", "))") }
