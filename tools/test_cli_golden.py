@@ -1231,3 +1231,15 @@ def test_features_get_says_which_version_answered(base, scratch):
     assert r.out.startswith("w1 v2, computed as of 2016-06-01"), r
     r = strata("features", "get", msno, "--view", "w1@2", db=scratch)
     assert r.rc == 1 and "pass --as-of" in r.err, r
+
+
+@pytest.mark.parametrize("argv", [["tables"], ["ingest", "members.csv"], ["pipeline", "status"]])
+def test_an_empty_store_path_is_refused_not_taken_for_the_root(tmp_path, argv):
+    # "" + "/manifest" would be the file system's root: nothing may be written there.
+    r = strata(*argv, db="", cwd=tmp_path)
+    assert r.rc == 2 and "--db must name a directory" in r.err, r.err
+    env = base_env()
+    env["STRATA_DB"] = ""
+    r = strata(*argv, env=env, cwd=tmp_path)
+    assert r.rc == 2 and "STRATA_DB is set but empty" in r.err, r.err
+    assert not os.path.exists("/manifest") and not os.path.exists("/PIPELINE.lock")

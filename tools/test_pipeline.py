@@ -332,6 +332,16 @@ def test_concept_drift_and_the_serving_log_in_strata_monitor(fixture):
     assert result.returncode == 1 and "serving_log holds no vector" in result.stderr
     result = strata("monitor", "--db", store, "--current", "serving_log", "--as-of", today, check=False)
     assert result.returncode == 2 and "--since" in result.stderr
+    # A drift report file that lies (a byte changed) is found by strata verify and refused when read.
+    strata("monitor", "--db", store, "--as-of", "2016-10-01")
+    assert strata("verify", "--db", store).returncode == 0
+    drift = sorted((store / "drift").iterdir())[-1]
+    data = bytearray(drift.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    drift.write_bytes(bytes(data))
+    result = strata("verify", "--db", store, check=False)
+    assert result.returncode == 1 and drift.name in result.stdout + result.stderr
+    assert "checksum" in (result.stdout + result.stderr)
 
 
 def test_the_alert_goes_by_email_too(fixture):
@@ -363,8 +373,11 @@ def test_the_alert_goes_by_email_too(fixture):
     assert len(Sink.messages) == 1
     sender, recipients, content = Sink.messages[0]
     assert sender == "strata@example.com" and recipients == ["oncall@example.com"]
-    assert "Subject: Strata pipeline pipe-000001 as of 2016-09-01: action taken" in content
-    assert "decision retrain" in content and "churn@1 is now in production" in content
+    import email
+    message = email.message_from_string(content)
+    assert message["Subject"] == "Strata pipeline pipe-000001 as of 2016-09-01: action taken" and message["Date"]
+    text = next(part for part in message.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    assert "decision retrain" in text and "churn@1 is now in production" in text
 
 
 def test_a_challenger_left_in_staging_makes_way_for_the_next(fixture):

@@ -107,6 +107,26 @@ public struct DriftLog: CollectionSection, Equatable {
     }
 }
 
+/// `strata verify` for the drift report files: each against the checksum its entry records, in every version.
+public enum DriftVerifier {
+    public static let check: StoreCheck = { path in
+        var report = VerifyReport()
+        var checked = Set<String>()
+        for store in try Store.openableVersions(path: path) {
+            let entries: [DriftEntry]
+            do { entries = try store.manifest.section(DriftLog.self).reports } catch let error as StorageError {
+                report.problems.append(error.shortDescription)
+                continue
+            }
+            for entry in entries where entry.file != nil && checked.insert(entry.file! + String(describing: entry.fileCRC)).inserted {
+                report.filesChecked += 1
+                do { _ = try entry.report(store: store) } catch { report.problems.append("\(store.absolute(entry.file!)): \(error)") }
+            }
+        }
+        return report
+    }
+}
+
 public func registerManifestSections() {
     StrataReport.registerManifestSections()
     ManifestSections.register(DriftLog.self)

@@ -132,7 +132,7 @@ public struct PipelineConfig: Sendable {
 
         guard let inbox = try text(root["inbox"], "inbox") else { throw bad("inbox is missing: the directory the new CSV files arrive in") }
         guard let features = try text(root["features"], "features") else { throw bad("features is missing: the feature view file the model is trained on") }
-        var config = PipelineConfig(path: path, fingerprint: Self.fingerprint(bytes), inbox: resolve(inbox), features: resolve(features))
+        var config = PipelineConfig(path: path, fingerprint: String(Self.fingerprint(bytes), radix: 16), inbox: resolve(inbox), features: resolve(features))
         guard FileSystem.isDirectory(config.inbox) else { throw bad("inbox \(config.inbox) is not a directory: create it, or point inbox: at the directory the files arrive in") }
         // The view is parsed now: a mistake in it stops the run before anything is ingested.
         do { _ = try FeatureViewParser.parse(file: config.features) } catch { throw bad("features \(config.features): \(error)") }
@@ -204,10 +204,11 @@ public struct PipelineConfig: Sendable {
         return config
     }
 
-    static func fingerprint(_ bytes: [UInt8]) -> String {
+    /// FNV-1a: stable across processes and machines (unlike `hashValue`).
+    static func fingerprint(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
+        return hash
     }
 }
 

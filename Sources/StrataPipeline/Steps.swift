@@ -116,7 +116,7 @@ final class StepContext {
         // The version the next steps read, and every file it names (`strata verify` checks every version: a
         // weekly loop that did so would take longer each week; the past versions were verified when they were new).
         let versions = try StorePaths.versions(storePath)
-        let report = try Store.verify(path: storePath, checks: [FeatureStoreVerifier.check, RunVerifier.check], ignoringVersions: Set(versions.dropLast()))
+        let report = try Store.verify(path: storePath, checks: [FeatureStoreVerifier.check, RunVerifier.check, DriftVerifier.check], ignoringVersions: Set(versions.dropLast()))
         guard report.problems.isEmpty else {
             throw PipelineError("strata verify found \(report.problems.count) problem(s): " + report.problems.prefix(5).joined(separator: "; "))
         }
@@ -224,7 +224,8 @@ final class StepContext {
         }
         // Re-experiment: a random search, the current hyperparameters first; every trial is a run.
         let valid = used[used.count - 2]
-        var random = SearchRandom(seed: config.search.seed)
+        var random = SplitMix(seed: config.search.seed)
+        func pick<T>(_ values: [T]) -> T { values[random.below(values.count)] }
         var best: (run: String, auc: Double, logLoss: Double, description: String)?
         var tried = 0
         let started = Date()
@@ -232,11 +233,11 @@ final class StepContext {
             if trial > 0 && -started.timeIntervalSinceNow > config.search.budgetSeconds { break }
             var p = config.parameters
             if trial > 0 {
-                p.numLeaves = random.pick([7, 15, 31, 63, 127])
-                p.learningRate = random.pick([0.02, 0.03, 0.05, 0.08, 0.1])
-                p.minDataInLeaf = random.pick([10, 20, 50, 100, 200])
-                p.featureFraction = random.pick([0.5, 0.7, 0.85, 1.0])
-                p.lambdaL2 = random.pick([0, 1, 10])
+                p.numLeaves = pick([7, 15, 31, 63, 127])
+                p.learningRate = pick([0.02, 0.03, 0.05, 0.08, 0.1])
+                p.minDataInLeaf = pick([10, 20, 50, 100, 200])
+                p.featureFraction = pick([0.5, 0.7, 0.85, 1.0])
+                p.lambdaL2 = pick([0, 1, 10])
             }
             p.rounds = config.search.maxRounds
             p.earlyStoppingRounds = config.search.earlyStopping
@@ -365,8 +366,9 @@ final class StepContext {
         guard let lineage = scorer.lineage else { throw PipelineError("the challenger has no feature view lineage") }
         let (data, rows) = try heldOut(scorer, store: store)
         // A sample fixed by the run: the same users on a resumed run.
-        let seed = UInt64(truncatingIfNeeded: run.id.hashValueStable)
-        let sample = Array(rows.sorted { mix(UInt64(bitPattern: data.entities[$0]) ^ seed) < mix(UInt64(bitPattern: data.entities[$1]) ^ seed) }.prefix(config.uatRows))
+        let seed = PipelineConfig.fingerprint(Array(run.id.utf8))
+        func key(_ row: Int) -> UInt64 { var draw = SplitMix(seed: UInt64(bitPattern: data.entities[row]) ^ seed); return draw.next() }
+        let sample = Array(rows.sorted { key($0) < key($1) }.prefix(config.uatRows))
         let served = try Predictor.features(store: store, lineage: lineage, entities: sample.map { data.entities[$0] }, cutoffs: sample.map { data.cutoffs[$0] },
                                             encoding: scorer.categoryEncoding).aligned(to: scorer.featureNames, categoryNames: scorer.categoryNames)
         var problems: [String] = []
@@ -461,47 +463,11 @@ final class StepContext {
         }
         if let path = config.alertEmail {
             let email = try EmailConfig.load(path)
-            try SMTPSender.send(AlertMessage.build(subject: "Strata pipeline \(run.id) as of \(pipeline.asOfText): action taken", text: message, config: email), config: email)
+            try SMTPSender.send(ReportMessage.plain(subject: "Strata pipeline \(run.id) as of \(pipeline.asOfText): action taken", text: message,
+                                                    from: email.from, to: email.to, messageID: "alert-\(run.id)"), config: email)
             sent.append("email")
         }
         pipeline.progress("alert: " + message)
         return Outcome(outputs: ["alert": "raised", "sent": sent.isEmpty ? "recorded only (no alert: channel in the config)" : sent.joined(separator: ", ")], alerts: [message])
-    }
-}
-
-/// A plain-text email for an alert.
-enum AlertMessage {
-    static func build(subject: String, text: String, config: EmailConfig) -> [UInt8] {
-        let clean = subject.filter { !$0.isNewline && $0 != "\0" }
-        let body = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        return Array(("From: <\(config.from)>\r\nTo: \(config.to.map { "<\($0)>" }.joined(separator: ", "))\r\nSubject: \(clean)\r\n"
-            + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\(body)\r\n").utf8)
-    }
-}
-
-/// SplitMix64: the search's draws, fixed by its seed.
-struct SearchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return mix(state)
-    }
-    mutating func pick<T>(_ values: [T]) -> T { values[Int(next() % UInt64(values.count))] }
-}
-
-@inline(__always) func mix(_ value: UInt64) -> UInt64 {
-    var z = value
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
-
-extension String {
-    /// FNV-1a of the UTF-8 bytes: stable across processes, unlike `hashValue`.
-    var hashValueStable: UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
     }
 }

@@ -104,13 +104,8 @@ public enum ReportMessage {
         let mixed = "strata-mixed-" + boundarySeed
         let related = "strata-related-" + boundarySeed
         let alternative = "strata-alternative-" + boundarySeed
-        var message = ""
-        message += "From: \(from)\r\n"
-        message += "To: \(to.joined(separator: ", "))\r\n"
-        message += "Subject: \(encodedHeader(subject.replacingOccurrences(of: "{as_of}", with: report.asOfText)))\r\n"
-        message += "Date: \(rfc2822Date(Date()))\r\n"
-        message += "Message-ID: <report-\(report.asOfText)-\(report.fingerprint)@strata>\r\n"
-        message += "MIME-Version: 1.0\r\n"
+        var message = headers(from: from, to: to, subject: subject.replacingOccurrences(of: "{as_of}", with: report.asOfText),
+                              messageID: "report-\(report.asOfText)-\(report.fingerprint)")
         message += "Content-Type: multipart/mixed; boundary=\"\(mixed)\"\r\n\r\n"
         message += "--\(mixed)\r\nContent-Type: multipart/related; boundary=\"\(related)\"; type=\"multipart/alternative\"\r\n\r\n"
         message += "--\(related)\r\nContent-Type: multipart/alternative; boundary=\"\(alternative)\"\r\n\r\n"
@@ -126,6 +121,20 @@ public enum ReportMessage {
                         extra: "Content-Disposition: attachment; filename=\"\(report.fileStem).csv\"\r\n")
         message += "--\(mixed)--\r\n"
         return Array(message.utf8)
+    }
+
+    /// A plain-text message (the pipeline's alerts), with the same headers as the report's.
+    public static func plain(subject: String, text: String, from: String, to: [String], messageID: String) -> [UInt8] {
+        var message = headers(from: from, to: to, subject: subject, messageID: messageID)
+        message += "Content-Type: multipart/mixed; boundary=\"strata-plain-\(messageID)\"\r\n\r\n"
+        message += part(contentType: "text/plain; charset=utf-8", body: Array(text.utf8), boundary: "strata-plain-\(messageID)")
+        message += "--strata-plain-\(messageID)--\r\n"
+        return Array(message.utf8)
+    }
+
+    static func headers(from: String, to: [String], subject: String, messageID: String) -> String {
+        "From: \(from)\r\nTo: \(to.joined(separator: ", "))\r\nSubject: \(encodedHeader(subject))\r\nDate: \(rfc2822Date(Date()))\r\n"
+            + "Message-ID: <\(messageID)@strata>\r\nMIME-Version: 1.0\r\n"
     }
 
     static func part(contentType: String, body: [UInt8], boundary: String, extra: String = "") -> String {
@@ -177,7 +186,6 @@ public enum SMTPSender {
         let source = Source(message)
         let retained = Unmanaged.passRetained(source)
         defer { retained.release() }
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var recipients: UnsafeMutablePointer<curl_slist>?
         for address in config.to { recipients = curl_slist_append(recipients, "<\(address)>") }
         defer { curl_slist_free_all(recipients) }
@@ -206,19 +214,27 @@ public enum SMTPSender {
         codes.append(strata_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, config.timeoutSeconds))
         codes.append(strata_curl_set_long(handle, CURLOPT_TIMEOUT, config.timeoutSeconds * 4))
         codes.append(strata_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
-        errorBuffer.withUnsafeMutableBufferPointer { buffer in _ = strata_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress) }
         if let failed = codes.first(where: { $0 != CURLE_OK }) {
             throw ReportError("libcurl refused an SMTP option: \(String(cString: curl_easy_strerror(failed)))")
         }
-        let result = errorBuffer.withUnsafeMutableBufferPointer { buffer -> (CURLcode, String) in
-            _ = strata_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-            let code = curl_easy_perform(handle)
-            return (code, String(cString: buffer.baseAddress!))
-        }
-        guard result.0 == CURLE_OK else {
-            let detail = result.1.isEmpty ? String(cString: curl_easy_strerror(result.0)) : result.1
+        if let detail = CurlSession.perform(handle) {
             throw ReportError("sending the report to \(config.url) failed: \(detail) (check smtp.url, starttls, the login and ca_file in the email config)")
         }
+    }
+}
+
+enum CurlSession {
+    /// Runs the transfer; nil when it succeeded, else libcurl's own description of what failed.
+    static func perform(_ handle: UnsafeMutableRawPointer) -> String? {
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let (code, detail) = errorBuffer.withUnsafeMutableBufferPointer { buffer -> (CURLcode, String) in
+            _ = strata_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            let code = curl_easy_perform(handle)
+            _ = strata_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
+            return (code, String(cString: buffer.baseAddress!))
+        }
+        guard code != CURLE_OK else { return nil }
+        return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
     }
 }
 
@@ -244,19 +260,9 @@ public enum WebhookSender {
         }
         // The answer's body is not needed: a write function that takes it all and keeps nothing.
         _ = strata_curl_discard_body(handle)
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let result = body.withUnsafeBufferPointer { bytes in
-            errorBuffer.withUnsafeMutableBufferPointer { buffer -> (CURLcode, String) in
-                _ = strata_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-                _ = strata_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-                let code = curl_easy_perform(handle)
-                return (code, String(cString: buffer.baseAddress!))
-            }
-        }
-        guard result.0 == CURLE_OK else {
-            let detail = result.1.isEmpty ? String(cString: curl_easy_strerror(result.0)) : result.1
-            throw ReportError("posting to the webhook \(url) failed: \(detail)")
-        }
+        // COPYPOSTFIELDS copies the body now, so the pointer need not outlive this call.
+        _ = body.withUnsafeBufferPointer { strata_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+        if let detail = CurlSession.perform(handle) { throw ReportError("posting to the webhook \(url) failed: \(detail)") }
         var status = 0
         _ = strata_curl_response_code(handle, &status)
         guard (200..<300).contains(status) else { throw ReportError("the webhook \(url) answered HTTP \(status)") }

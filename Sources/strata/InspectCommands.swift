@@ -3,6 +3,7 @@ import Foundation
 import StrataFormat
 import StrataFeatures
 import StrataQuery
+import StrataMonitor
 import StrataStorage
 import StrataTrain
 
@@ -111,7 +112,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let report = try Store.verify(path: store.path, checks: [FeatureStoreVerifier.check, RunVerifier.check])
+        let report = try Store.verify(path: store.path, checks: [FeatureStoreVerifier.check, RunVerifier.check, DriftVerifier.check])
         let seconds = -started.timeIntervalSinceNow
         struct Output: Encodable {
             var ok: Bool

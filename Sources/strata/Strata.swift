@@ -142,6 +142,10 @@ struct StoreOption: ParsableArguments {
 
     func validate() throws {
         guard wait >= 0, wait <= 86_400 else { throw ValidationError("--wait must be between 0 and 86400 seconds") }
+        // An empty path would make a store of the working directory's parent chain: "" + "/manifest" is the root's.
+        guard !path.isEmpty else {
+            throw ValidationError(db != nil ? "--db must name a directory, not be empty" : "STRATA_DB is set but empty: unset it or name a directory")
+        }
         // A process runs one command: its writers take the wait from here.
         StoreWriter.lockWaitSeconds = wait
     }
