@@ -8,6 +8,9 @@
   empty field; string features hold their text. Other columns (msno, cutoff_date) are ignored, or compared with
   --expected's when both files have them.
 - --expected: a CSV in the same row order with a churn_probability column at full precision (Strata's predictions).
+  When it also has reason_K_feature and reason_K_contribution columns (K = 1, 2, 3: `strata predict --explain all`),
+  the reasons are checked against LightGBM's own TreeSHAP (`predict(pred_contrib=True)`): each reason's contribution
+  equals LightGBM's for that feature, and the reasons are the row's largest positive contributions, in order.
 
 Loads the model with lightgbm.Booster(model_file=...), builds a pandas DataFrame in the model's feature order
 (string features as pd.Categorical with the categories of the model's pandas_categorical line, so their codes are
@@ -117,7 +120,41 @@ def main():
     if not largest <= args.tolerance or math.isnan(largest):
         fail(f"row {worst + 1}: LightGBM predicts {float(predicted[worst])!r}, strata {float(wanted[worst])!r} "
              f"(|difference| {largest:.3g} > {args.tolerance:g})")
+    if "reason_1_contribution" in expected.columns:
+        check_reasons(booster.predict(frame, pred_contrib=True), expected, names, args.tolerance)
     print("ok")
+
+
+def check_reasons(contributions, expected, names, tolerance):
+    """Strata's top-three reasons against LightGBM's TreeSHAP values of the same rows."""
+    position = {name: index for index, name in enumerate(names)}
+    largest, reasons = 0.0, 0
+    for row in range(len(expected)):
+        phi = contributions[row][:len(names)]
+        positive = sorted((value for value in phi if value > tolerance), reverse=True)
+        given = []
+        for k in (1, 2, 3):
+            feature = expected[f"reason_{k}_feature"][row]
+            if feature == "":
+                continue
+            if feature not in position:
+                fail(f"row {row + 1}: reason {k} names {feature!r}, not a feature of the model")
+            value = float(expected[f"reason_{k}_contribution"][row])
+            difference = abs(value - float(phi[position[feature]]))
+            largest = max(largest, difference)
+            if difference > tolerance:
+                fail(f"row {row + 1}: reason {k} {feature} contributes {value!r} for strata, {float(phi[position[feature]])!r} "
+                     f"for LightGBM's pred_contrib")
+            given.append(value)
+        reasons += len(given)
+        # The reasons are the largest positive contributions, in order (compared by value: ties may name either feature).
+        top = positive[:3]
+        if len(given) < len(top) and top[len(given)] > 1e-6:
+            fail(f"row {row + 1}: strata gives {len(given)} reason(s), LightGBM has {len(positive)} positive contribution(s) {top}")
+        for k, value in enumerate(given):
+            if k >= len(top) or abs(value - top[k]) > tolerance:
+                fail(f"row {row + 1}: reason {k + 1} contributes {value!r}; LightGBM's largest positive contributions are {top}")
+    print(f"reasons {reasons} against LightGBM's pred_contrib: max |difference| {largest:.3g}")
 
 
 if __name__ == "__main__":

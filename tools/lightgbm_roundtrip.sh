@@ -2,7 +2,8 @@
 # The LightGBM export round trip: models trained by Strata, exported with `strata models export --to
 # lightgbm`, loaded by the lightgbm Python package, predict what Strata predicts (within 1e-9) on every
 # row of the training set — on two generated datasets of different shapes, with deep and shallow trees,
-# categorical features (city, gender as text, payment method) and NULLs.
+# categorical features (city, gender as text, payment method) and NULLs. Every row's three reasons (Strata's
+# TreeSHAP, in bulk: the leaf tables) are checked against LightGBM's own pred_contrib.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 strata=${STRATA_BIN:-.build/debug/strata}
@@ -23,8 +24,8 @@ check() {  # SHAPE GENERATE-ARGS...
   "$strata" query --db "$db" "SELECT * FROM w1 ORDER BY msno, cutoff_date" --format csv >"$dir/features.csv"
   for version in 1 2 3; do
     "$strata" models export --db "$db" "churn@$version" --to lightgbm --out "$dir/model.txt" >/dev/null
-    "$strata" predict --db "$db" --model "churn@$version" --training-set w1 --out "p$version" --explain none >/dev/null
-    "$strata" query --db "$db" "SELECT msno, cutoff_date, churn_probability FROM p$version ORDER BY msno, cutoff_date" --format csv >"$dir/expected.csv"
+    "$strata" predict --db "$db" --model "churn@$version" --training-set w1 --out "p$version" --explain all >/dev/null
+    "$strata" query --db "$db" "SELECT msno, cutoff_date, churn_probability, reason_1_feature, reason_1_contribution, reason_2_feature, reason_2_contribution, reason_3_feature, reason_3_contribution FROM p$version ORDER BY msno, cutoff_date" --format csv >"$dir/expected.csv"
     printf '%s churn@%s: ' "$shape" "$version"
     python3 tools/lightgbm_export_check.py --model "$dir/model.txt" --features "$dir/features.csv" --expected "$dir/expected.csv"
   done

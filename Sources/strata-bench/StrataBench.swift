@@ -14,7 +14,7 @@ struct StrataBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata-bench",
         abstract: "In-process timings for tools/bench (not part of the strata command).",
-        subcommands: [Lookup.self, QueryRepeat.self, Score.self, UpliftCurvesCommand.self, DriftStatsCommand.self])
+        subcommands: [Lookup.self, QueryRepeat.self, Score.self, Explain.self, UpliftCurvesCommand.self, DriftStatsCommand.self])
 }
 
 /// W4's lookup phase: the latency of fetching whole vectors by msno from the online table.
@@ -131,6 +131,56 @@ struct Score: ParsableCommand {
         print("{\"scored\": \(nanoseconds.count), \"p50_us\": \(micros(nanoseconds[nanoseconds.count / 2])), "
             + "\"p99_us\": \(micros(nanoseconds[nanoseconds.count * 99 / 100])), \"mean_us\": \(String(format: "%.1f", mean)), "
             + "\"checksum\": \(checksum)}")
+    }
+}
+
+/// Bulk explanations (issue 15): every feature's TreeSHAP contribution for the rows of a training set, on one
+/// thread, in bulk (leaf tables, tree by tree) and one row at a time (quadrature, as a served request), with the
+/// largest difference between them.
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time TreeSHAP contributions for the rows of a training set, leaf tables in bulk vs one row at a time; prints JSON.")
+    @Option(help: "The store directory.") var db: String
+    @Option(help: "Training set whose rows are explained.") var trainingSet = "w1"
+    @Option(help: "Model reference (default: churn@production).") var model = "churn@production"
+    @Option(help: "Explain at most this many rows.") var rows = 100_000
+
+    func run() throws {
+        let store = try Store(path: db)
+        let entry = try ModelRegistry.resolve(store: store, reference: model)
+        let artifact = try TrainingRunner.model(store: store, runId: entry.runId)
+        guard let gbdt = artifact.gbdt else { throw ValidationError("model \(model) is not a tree model") }
+        let encoding = Dictionary(uniqueKeysWithValues: zip(gbdt.featureNames, gbdt.categoryNames).filter { !$0.1.isEmpty })
+        let data = try Dataset.load(store: store, table: trainingSet, requireLabel: false, categoryEncoding: encoding)
+        guard data.featureNames == gbdt.featureNames else {
+            throw ValidationError("training set \(trainingSet)'s features are not model \(model)'s")
+        }
+        let chosen = Array(0..<min(rows, data.rowCount))
+        func seconds(_ body: () -> Void) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        let explainer = TreeExplainer(gbdt)
+        var tables: LeafTables!
+        let build = seconds { tables = explainer.tables }
+        var bulk: [[Double]] = [], single: [[Double]] = []
+        let bulkSeconds = seconds { bulk = explainer.contributions(data, rows: chosen, bulk: true) }
+        // A row at a time, as a served request explains it (quadrature leaf by leaf); a tenth of the rows.
+        let few = Array(chosen.prefix(max(1, chosen.count / 10)))
+        let singleSeconds = seconds { single = few.map { explainer.contributions(data, rows: [$0], bulk: false)[0] } }
+        var largest = 0.0
+        for (a, b) in zip(bulk, single) { for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) } }
+        func perRow(_ value: Double, _ rows: Int) -> String { String(format: "%.2f", value / Double(max(1, rows)) * 1e6) }
+        func fixed(_ value: Double) -> String { String(format: "%.3f", value) }
+        let fields: [String] = [
+            "\"rows\": \(chosen.count)", "\"trees\": \(gbdt.trees.count)", "\"features\": \(gbdt.featureNames.count)",
+            "\"tables_build_s\": \(fixed(build))", "\"table_mib\": \(fixed(Double(tables.valueCount * 8) / 1_048_576))",
+            "\"quadrature_leaves\": \(tables.quadratureLeaves)",
+            "\"bulk_s\": \(fixed(bulkSeconds))", "\"bulk_us_per_row\": \(perRow(bulkSeconds, chosen.count))",
+            "\"single_rows\": \(few.count)", "\"single_us_per_row\": \(perRow(singleSeconds, few.count))",
+            "\"max_abs_difference\": \(largest)",
+        ]
+        print("{" + fields.joined(separator: ", ") + "}")
     }
 }
 

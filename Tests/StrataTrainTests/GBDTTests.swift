@@ -88,11 +88,17 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
         parameters.rounds = 40
         let (model, _) = try GBDTTrainer(parameters: parameters).train(data, trainRows: Array(0..<3000), validRows: Array(3000..<4000))
         let rows = Array(3000..<3400)
-        let fast = model.contributions(data, rows: rows)
         let reference = model.referenceContributions(data, rows: rows)
-        var largest = 0.0
-        for (a, b) in zip(fast, reference) { for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) } }
-        #expect(largest < 1e-10, "largest difference \(largest)")
+        // Both forms: quadrature leaf by leaf (a few rows) and the leaf tables (many rows, in blocks: 400
+        // rows make a full block and a partial one).
+        let explainer = TreeExplainer(model)
+        for bulk in [false, true] {
+            let fast = explainer.contributions(data, rows: rows, bulk: bulk)
+            var largest = 0.0
+            for (a, b) in zip(fast, reference) { for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) } }
+            #expect(largest < 1e-10, "largest difference \(largest) (tables: \(bulk))")
+        }
+        #expect(explainer.tables.quadratureLeaves == 0 && explainer.tables.valueCount > 0)
         #expect(GaussLegendre.unitInterval(count: 1).nodes == [0.5])
         for count in 1...12 {
             // Exact for t^(2·count − 1): its integral over [0, 1] is 1 / (2·count).
@@ -129,15 +135,19 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
         let explainer = TreeExplainer(model)
         #expect(explainer.leaves.maxDistinct > 16, "deepest path: \(explainer.leaves.maxDistinct) distinct features")
         let rowsToExplain = Array(5000..<5200)
-        let fast = explainer.contributions(data, rows: rowsToExplain)
         let reference = model.referenceContributions(data, rows: rowsToExplain)
         let scores = model.rawScores(data, rows: rowsToExplain)
-        var largest = 0.0
-        for (index, (a, b)) in zip(fast, reference).enumerated() {
-            for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) }
-            #expect(abs(a.reduce(model.expectedValue, +) - scores[index]) < 1e-9)
+        for bulk in [false, true] {
+            let fast = explainer.contributions(data, rows: rowsToExplain, bulk: bulk)
+            var largest = 0.0
+            for (index, (a, b)) in zip(fast, reference).enumerated() {
+                for (x, y) in zip(a, b) { largest = max(largest, abs(x - y)) }
+                #expect(abs(a.reduce(model.expectedValue, +) - scores[index]) < 1e-9)
+            }
+            #expect(largest < 1e-10, "largest difference \(largest) (tables: \(bulk))")
         }
-        #expect(largest < 1e-10, "largest difference \(largest)")
+        // Deep leaves are left to quadrature, the others have tables: the bulk form mixes both.
+        #expect(explainer.tables.quadratureLeaves > 0 && explainer.tables.valueCount > 0)
     }
 
     @Test func trainingIsDeterministicForASeed() throws {
