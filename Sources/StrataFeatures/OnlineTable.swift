@@ -214,6 +214,13 @@ public struct OnlineVector {
 
     public var values: [FeatureValue] { (0..<count).map(value) }
 
+    /// The row's validity words and slots as raw memory, for a reader of many columns (the mapping lives as
+    /// long as the vector): no reference counting per column.
+    @inline(__always) public func withRow<Result>(_ body: (_ validity: UnsafeRawPointer, _ slots: UnsafeRawPointer) throws -> Result) rethrows -> Result {
+        let base = table.file.bytes.baseAddress! + rowOffset
+        return try body(base, base + 8 * table.validityWords)
+    }
+
     /// Copies the validity words and every slot of the row into `buffer` (at least `table.rowWidthBytes`
     /// bytes): the whole vector, fetched without allocating.
     @inline(__always) public func copyRow(into buffer: UnsafeMutableRawPointer) {

@@ -4,13 +4,13 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
-/// The two routes a caller asks most — `GET /v1/features/{msno}` and `POST /v1/score` — answered on the
-/// event loop that read them, in the channel pipeline, right after swift-nio's HTTP/1.1 parser, before the
-/// request would become framework types and an async task of the router: an online lookup costs
-/// microseconds, and the conversion, the task, the router, three middlewares and the body's async stream
-/// cost several times that (measured: 95 µs of CPU per request on `/healthz` through the router at scale M, and
-/// about 0.7 ms of a score's 2.4 ms at 100 requests a second). Everything else, and any request this path
-/// does not answer exactly as the route would, goes on to the router untouched:
+/// The two routes a caller asks most — `GET /v1/features/{msno}` and `POST /v1/score` — answered at the
+/// front of the channel pipeline, from the bytes read, on the event loop that read them: an online lookup
+/// costs microseconds, and swift-nio's HTTP/1.1 parser, its request and header types, the conversion to
+/// framework types, the router's async task, three middlewares and the body's async stream cost several
+/// times that (measured: 49 µs of CPU per features request with the route answered after swift-nio's
+/// parser, 95 µs on `/healthz` through the router, at scale M). Everything else goes on to the parser and
+/// the router untouched, byte for byte:
 ///
 /// * features: only a GET with no query string, a one-segment msno, and the default view's online table
 ///   (200, or 404 for an msno the table lacks — the route's own bytes, from `ServeAPI.onlineVector`);
@@ -18,60 +18,69 @@ import NIOHTTPTypesHTTP1
 ///   `ServeAPI.scoreInline` (the route's own code: the same bytes and errors) unless it needs work off the
 ///   request threads (`as_of`, more than 16 vectors), in which case the request, body included, goes on;
 /// * with `--token-file`, a request without the token goes on to the router, which answers 401;
-/// * answers stay in request order: while a request handed to the router has not been answered, the
-///   requests after it go to the router too;
+/// * answers stay in request order: while a request handed on has not been answered, the requests after
+///   it are handed on too;
 /// * requests, errors and latency are recorded in the same `RouteStats` as the router's routes.
 ///
-/// The answer is written as the bytes of one HTTP/1.1 response (status line, five headers, body) through
-/// the context of the response encoder, which it skips: one buffer, one write. The request is still parsed
-/// by swift-nio alone.
+/// **What is read here.** A request head is parsed only as far as it is plain HTTP/1.1 (RFC 9112): a
+/// request line `METHOD SP target SP HTTP/1.x`, header lines `name: value` with a token name and visible
+/// characters in the value, CRLF line ends, at most one Content-Length of digits, no Transfer-Encoding and
+/// no Upgrade. The body's length is the Content-Length. A request this path does not answer is handed on
+/// with exactly its bytes, so the parser after it sees request boundaries where this path saw them. Any
+/// head that is not plain in that sense — or longer than 16 KiB — turns the connection over to swift-nio's
+/// parser for good (it answers the errors, as without this path).
 ///
-/// It also keeps the connection's timeouts, as it sees every request: the idle timeout (the framework's own
-/// is off, as it would not see the requests answered here) — a connection with nothing read or written for
+/// The answer is written as the bytes of one HTTP/1.1 response (status line, five headers, body): one
+/// buffer, one write. `ResponseEnds`, a second handler just before the framework's HTTP conversion, tells
+/// this one when the router has ended an answer, and in the pass-through mode when a request began and
+/// ended.
+///
+/// It also keeps the connection's timeouts, as it sees every byte: the idle timeout (the framework's own is
+/// off, as it would not see the requests answered here) — a connection with nothing read or written for
 /// `idleTimeout` is closed, unless an answer is being computed for a request read whole — and the body
-/// deadline: a request whose end has not arrived `ServeLimits.bodyReadSeconds` after its head is answered
-/// 408 and its connection closed (a timer per connection, where a deadline per request in the router cost
-/// a task group and a timer each).
-final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+/// deadline: a request whose end has not arrived `ServeLimits.bodyReadSeconds` after its first byte is
+/// answered 408 and its connection closed (a timer per connection).
+final class FastRoutes: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     static let featureRoute = "/v1/features/{msno}"
     private static let prefix = Array("/v1/features/".utf8)
     /// Score bodies up to this size are read here; larger ones go to the router as they stream.
     static let scoreBodyMax = 64 << 10
+    /// A head not complete within this many bytes is left to swift-nio's parser and its limits.
+    static let headMax = 16 << 10
 
     private let api: ServeAPI
     private let stats: RouteStats
     private let token: [UInt8]?
     private let idleTimeout: TimeAmount
 
-    private enum Current { case none, forwarded, answered(Answer), reading(HTTPRequestHead, ByteBuffer) }
-    private struct Answer {
-        var status: HTTPResponseStatus
-        var body: [UInt8]
-        var close: Bool
-        var started: ContinuousClock.Instant
-        var route: String
-        var method: String
+    private enum Mode {
+        /// At a request boundary, or reading a request's head or body here.
+        case requests
+        /// Handing on the rest of a request's body: this many bytes.
+        case handingOnBody(Int)
+        /// Every byte from here on goes to swift-nio's parser.
+        case passThrough
     }
-    /// The request being read: handed on, or answered here once its end arrives.
-    private var current = Current.none
-    /// Requests handed to the router whose answer has not ended yet.
-    private var pending = 0
+    private var mode = Mode.requests
+    /// Bytes read and not yet answered or handed on.
+    private var unread: ByteBuffer?
+    /// Requests handed on whose answer has not ended.
+    private var awaiting = 0
+    private var closing = false
     private var lastActivity = NIODeadline.now()
-    /// When the head of the request being read arrived.
+    /// When the request being read (here, or by the parser after this handler) began.
     private var requestStarted: NIODeadline?
     private let bodyDeadline = TimeAmount.milliseconds(Int64(ServeLimits.bodyReadSeconds * 1000))
     private var idleCheck: Scheduled<Void>?
     private var idleCheckAt: NIODeadline?
-    /// The response encoder's context: writes through it go straight to the socket.
-    private var socketSide: ChannelHandlerContext?
+    private var context: ChannelHandlerContext?
     /// The Date header of the current second (RFC 9110 §6.6.1), formatted once a second per connection.
     private var dateSecond = 0
-    private var dateText = ""
+    private var dateBytes: [UInt8] = []
 
     init(api: ServeAPI, stats: RouteStats, token: [UInt8]?, idleTimeout: TimeAmount) {
         self.api = api
@@ -80,9 +89,9 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
         self.idleTimeout = idleTimeout
     }
 
-    /// Hummingbird adds its extra handlers after its own conversion to HTTP types; this handler belongs in
-    /// front of that conversion, so what Hummingbird adds is this installer, which puts the handler there
-    /// and steps out of the pipeline.
+    /// Hummingbird adds its extra handlers after its own conversion to HTTP types; this handler belongs at
+    /// the front of the pipeline, so what Hummingbird adds is this installer, which puts it there (and
+    /// `ResponseEnds` just before the conversion) and steps out of the pipeline.
     final class Installer: ChannelInboundHandler, RemovableChannelHandler {
         typealias InboundIn = NIOAny
         let make: () -> FastRoutes
@@ -92,14 +101,42 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
         func handlerAdded(context: ChannelHandlerContext) {
             let pipeline = context.pipeline.syncOperations
             if let codec = try? pipeline.handler(type: HTTP1ToHTTPServerCodec.self) {
-                try? pipeline.addHandler(make(), position: .before(codec))
+                let routes = make()
+                try? pipeline.addHandler(routes, position: .first)
+                try? pipeline.addHandler(ResponseEnds(routes), position: .before(codec))
             }
             pipeline.removeHandler(context: context, promise: nil)
         }
     }
 
+    /// Tells `FastRoutes` what happens after swift-nio's parser: each answer's end, and in pass-through
+    /// mode each request's head and end.
+    final class ResponseEnds: ChannelDuplexHandler, RemovableChannelHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias InboundOut = HTTPServerRequestPart
+        typealias OutboundIn = HTTPServerResponsePart
+        typealias OutboundOut = HTTPServerResponsePart
+        private let routes: FastRoutes
+
+        init(_ routes: FastRoutes) { self.routes = routes }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head: routes.parsedHead()
+            case .end: routes.parsedEnd()
+            case .body: break
+            }
+            context.fireChannelRead(data)
+        }
+
+        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            if case .end = unwrapOutboundIn(data) { routes.answerEnded() }
+            context.write(data, promise: promise)
+        }
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
-        socketSide = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        self.context = context
         if context.channel.isActive { scheduleIdleCheck(context: context, at: .now() + idleTimeout) }
     }
 
@@ -117,130 +154,130 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
-        socketSide = nil
+        self.context = nil
     }
+
+    // MARK: - Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = .now()
-        switch unwrapInboundIn(data) {
-        case .head(let request):
-            requestStarted = lastActivity
-            if pending == 0, socketSide != nil, let answer = answer(request) {
-                current = .answered(answer)
+        if closing { return }
+        if case .passThrough = mode {
+            context.fireChannelRead(data)
+            return
+        }
+        var bytes = unwrapInboundIn(data)
+        if unread == nil {
+            unread = bytes
+        } else {
+            unread!.writeBuffer(&bytes)
+        }
+        process(context: context)
+    }
+
+    /// Answers or hands on every complete request of `unread`, and what has arrived of a body being handed on.
+    private func process(context: ChannelHandlerContext) {
+        while !closing, var buffer = unread, buffer.readableBytes > 0 {
+            switch mode {
+            case .passThrough:
+                unread = nil
+                context.fireChannelRead(wrapInboundOut(buffer))
                 return
-            }
-            // The body deadline needs a check before the idle one would come.
-            if let at = idleCheckAt, at > lastActivity + bodyDeadline { scheduleIdleCheck(context: context, at: lastActivity + bodyDeadline) }
-            if pending == 0, socketSide != nil, readsScore(request) {
-                current = .reading(request, context.channel.allocator.buffer(capacity: 256))
-            } else {
-                current = .forwarded
-                pending += 1
-                context.fireChannelRead(data)
-            }
-        case .body(var part):
-            switch current {
-            case .answered:
-                return  // a GET answered here has no use for a body
-            case .reading(let head, var buffer):
-                current = .none  // no copy of the buffer while it grows
-                buffer.writeBuffer(&part)
-                if buffer.readableBytes > Self.scoreBodyMax {
-                    handOn(head, buffer, context: context)
+            case .handingOnBody(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                let part = buffer.readSlice(length: count)!
+                unread = buffer.readableBytes > 0 ? buffer : nil
+                if count == remaining {
+                    mode = .requests
+                    requestStarted = nil
                 } else {
-                    current = .reading(head, buffer)
+                    mode = .handingOnBody(remaining - count)
                 }
-            default:
-                context.fireChannelRead(data)
-            }
-        case .end:
-            requestStarted = nil
-            switch current {
-            case .answered(let answer):
-                current = .none
-                write(answer)
-            case .reading(let head, let buffer):
-                current = .none
-                if let answer = score(head, body: Array(buffer.readableBytesView)) {
-                    write(answer)
+                context.fireChannelRead(wrapInboundOut(part))
+            case .requests:
+                if requestStarted == nil { startRequest(context: context) }
+                let parsed = buffer.withUnsafeReadableBytes { PlainHead.parse($0) }
+                guard case .head(let head) = parsed else {
+                    if case .incomplete = parsed, buffer.readableBytes <= Self.headMax { return }
+                    // Not plain HTTP/1.1 (or a head too long): swift-nio's parser takes the connection.
+                    mode = .passThrough
+                    requestStarted = nil
+                    continue
+                }
+                let whole = head.length + head.contentLength
+                // A score body read here: wait for all of it.
+                let readsBody = head.method == .post && head.contentLength <= Self.scoreBodyMax && awaiting == 0
+                    && buffer.withUnsafeReadableBytes { head.target(in: $0) } == "/v1/score" && !head.expectsContinue && allowed(head, buffer)
+                if readsBody && buffer.readableBytes < whole { return }
+                if awaiting == 0, let answer = answer(head, buffer: buffer, readBody: readsBody) {
+                    buffer.moveReaderIndex(forwardBy: whole)
+                    unread = buffer.readableBytes > 0 ? buffer : nil
+                    requestStarted = nil
+                    write(answer, context: context)
+                    continue
+                }
+                // Hand the request on: its head and the body that has arrived.
+                let available = min(whole, buffer.readableBytes)
+                let part = buffer.readSlice(length: available)!
+                unread = buffer.readableBytes > 0 ? buffer : nil
+                awaiting += 1
+                if available < whole {
+                    mode = .handingOnBody(whole - available)
                 } else {
-                    handOn(head, buffer, context: context)
-                    current = .none
-                    context.fireChannelRead(data)
+                    requestStarted = nil
                 }
-            default:
-                current = .none
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
             }
         }
-    }
-
-    /// Gives the router a request read here so far (its head and the body bytes received).
-    private func handOn(_ head: HTTPRequestHead, _ body: ByteBuffer, context: ChannelHandlerContext) {
-        current = .forwarded
-        pending += 1
-        context.fireChannelRead(wrapInboundOut(.head(head)))
-        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
-    }
-
-    /// Whether to read a `POST /v1/score` body here: a declared length this path holds, and the token.
-    private func readsScore(_ request: HTTPRequestHead) -> Bool {
-        guard request.method == .POST, request.uri == "/v1/score", !request.headers.contains(name: "transfer-encoding"),
-              !request.headers.contains(name: "expect"), let length = request.headers.first(name: "content-length").flatMap({ Int($0) }),
-              length <= Self.scoreBodyMax else { return false }
-        return allowed(request)
-    }
-
-    /// The route's answer to a score body, or nil when the router must answer (work off the event loop).
-    private func score(_ request: HTTPRequestHead, body: [UInt8]) -> Answer? {
-        let started = ContinuousClock.now
-        do {
-            guard let answer = try api.scoreInline(body: body) else { return nil }
-            return Answer(status: .ok, body: answer, close: !request.isKeepAlive, started: started, route: "/v1/score", method: "POST")
-        } catch let error as APIError {
-            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !request.isKeepAlive,
-                          started: started, route: "/v1/score", method: "POST")
-        } catch {
-            return nil  // the router answers, and logs, what the API does not name
-        }
-    }
-
-    private func allowed(_ request: HTTPRequestHead) -> Bool {
-        guard let token else { return true }
-        return TokenMiddleware<BasicRequestContext>.allows(authorization: request.headers.first(name: "authorization"),
-                                                           cookie: request.headers.first(name: "cookie"), token: token)
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            pending = max(0, pending - 1)
-            lastActivity = .now()
-        }
-        context.write(data, promise: promise)
     }
 
     /// The answer for a request this path serves, or nil to hand it on.
-    private func answer(_ request: HTTPRequestHead) -> Answer? {
-        guard request.method == .GET else { return nil }
-        let uri = request.uri.utf8
+    private func answer(_ head: PlainHead, buffer: ByteBuffer, readBody: Bool) -> Answer? {
+        if readBody {
+            let body = buffer.withUnsafeReadableBytes { Array($0[head.length..<(head.length + head.contentLength)]) }
+            return score(head, body: body)
+        }
+        guard head.method == .get, head.contentLength == 0 else { return nil }
+        let target = buffer.withUnsafeReadableBytes { head.target(in: $0) }
+        let uri = target.utf8
         guard uri.count > Self.prefix.count, uri.starts(with: Self.prefix) else { return nil }
         let segment = uri.dropFirst(Self.prefix.count)
         // A query (?view=, ?as_of=) or a second segment: the router's validation and messages apply.
         guard !segment.contains(UInt8(ascii: "?")), !segment.contains(UInt8(ascii: "/")) else { return nil }
-        guard allowed(request) else { return nil }
+        guard allowed(head, buffer) else { return nil }
         guard let msno = Self.percentDecoded(segment), !msno.isEmpty else { return nil }
         let started = ContinuousClock.now
         let snapshot = api.state.snapshot
         guard let view = api.defaultView(snapshot) else { return nil }
         do {
             guard let body = try api.onlineVector(msno: msno, view: view, day: nil, snapshot: snapshot) else { return nil }
-            return Answer(status: .ok, body: body, close: !request.isKeepAlive, started: started, route: Self.featureRoute, method: "GET")
+            return Answer(status: .ok, body: body, close: !head.keepAlive, started: started, route: Self.featureRoute, method: "GET")
         } catch let error as APIError {
-            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !request.isKeepAlive,
+            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !head.keepAlive,
                           started: started, route: Self.featureRoute, method: "GET")
         } catch {
             return nil
         }
+    }
+
+    /// The route's answer to a score body, or nil when the router must answer (work off the event loop).
+    private func score(_ head: PlainHead, body: [UInt8]) -> Answer? {
+        let started = ContinuousClock.now
+        do {
+            guard let answer = try api.scoreInline(body: body) else { return nil }
+            return Answer(status: .ok, body: answer, close: !head.keepAlive, started: started, route: "/v1/score", method: "POST")
+        } catch let error as APIError {
+            return Answer(status: HTTPResponseStatus(statusCode: Int(error.status.code)), body: error.body, close: !head.keepAlive,
+                          started: started, route: "/v1/score", method: "POST")
+        } catch {
+            return nil  // the router answers, and logs, what the API does not name
+        }
+    }
+
+    private func allowed(_ head: PlainHead, _ buffer: ByteBuffer) -> Bool {
+        guard let token else { return true }
+        let (authorization, cookie) = buffer.withUnsafeReadableBytes { (head.authorization(in: $0), head.cookie(in: $0)) }
+        return TokenMiddleware<BasicRequestContext>.allows(authorization: authorization, cookie: cookie, token: token)
     }
 
     /// `%XX` escapes decoded; nil for a malformed escape or bytes that are not UTF-8 (the router then answers),
@@ -273,20 +310,63 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    private func write(_ answer: Answer, record: Bool = true) {
-        guard let socketSide else { return }
-        var head = "HTTP/1.1 \(answer.status.code) \(answer.status.reasonPhrase)\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
-        head += "Content-Length: \(answer.body.count)\r\nDate: \(httpDate())\r\nServer: strata\r\n"
-        if answer.close { head += "Connection: close\r\n" }
-        head += "\r\n"
-        var buffer = socketSide.channel.allocator.buffer(capacity: head.utf8.count + answer.body.count)
-        buffer.writeString(head)
+    // MARK: - What happens after the parser
+
+    fileprivate func parsedHead() {
+        if case .passThrough = mode {
+            awaiting += 1
+            if requestStarted == nil, let context { startRequest(context: context) }
+        }
+    }
+
+    fileprivate func parsedEnd() {
+        if case .passThrough = mode { requestStarted = nil }
+    }
+
+    fileprivate func answerEnded() {
+        awaiting = max(0, awaiting - 1)
+        lastActivity = .now()
+    }
+
+    // MARK: - Writing
+
+    private struct Answer {
+        var status: HTTPResponseStatus
+        var body: [UInt8]
+        var close: Bool
+        var started: ContinuousClock.Instant
+        var route: String
+        var method: String
+    }
+
+    private static let okLine = Array("HTTP/1.1 200 OK\r\n".utf8)
+    private static let fixedHeaders = Array("Content-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: ".utf8)
+    private static let dateName = Array("\r\nDate: ".utf8)
+    private static let serverLine = Array("\r\nServer: strata\r\n".utf8)
+    private static let closeLine = Array("Connection: close\r\n".utf8)
+
+    private func write(_ answer: Answer, context: ChannelHandlerContext, record: Bool = true) {
+        var buffer = context.channel.allocator.buffer(capacity: 192 + answer.body.count)
+        if answer.status == .ok {
+            buffer.writeBytes(Self.okLine)
+        } else {
+            buffer.writeString("HTTP/1.1 \(answer.status.code) \(answer.status.reasonPhrase)\r\n")
+        }
+        buffer.writeBytes(Self.fixedHeaders)
+        buffer.writeString(String(answer.body.count))
+        buffer.writeBytes(Self.dateName)
+        buffer.writeBytes(httpDate())
+        buffer.writeBytes(Self.serverLine)
+        if answer.close { buffer.writeBytes(Self.closeLine) }
+        buffer.writeBytes([13, 10])
         buffer.writeBytes(answer.body)
         if answer.close {
-            let channel = socketSide.channel
-            socketSide.writeAndFlush(NIOAny(buffer)).whenComplete { _ in channel.close(promise: nil) }
+            closing = true
+            unread = nil
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
         } else {
-            socketSide.writeAndFlush(NIOAny(buffer), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
         lastActivity = .now()
         if record {
@@ -294,17 +374,25 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func httpDate() -> String {
+    private func httpDate() -> [UInt8] {
         var now = time(nil)
         if now != dateSecond {
             var parts = tm()
             gmtime_r(&now, &parts)
             var text = [CChar](repeating: 0, count: 64)
             let length = strftime(&text, text.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-            dateText = String(decoding: text[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            dateBytes = text[0..<length].map { UInt8(bitPattern: $0) }
             dateSecond = now
         }
-        return dateText
+        return dateBytes
+    }
+
+    // MARK: - Timeouts
+
+    private func startRequest(context: ChannelHandlerContext) {
+        requestStarted = lastActivity
+        // The body deadline needs a check before the idle one would come.
+        if let at = idleCheckAt, at > lastActivity + bodyDeadline { scheduleIdleCheck(context: context, at: lastActivity + bodyDeadline) }
     }
 
     private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
@@ -320,16 +408,21 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
     private func idleCheckFired(context: ChannelHandlerContext) {
         idleCheck = nil
         idleCheckAt = nil
-        guard context.channel.isActive else { return }
+        guard context.channel.isActive, !closing else { return }
         let now = NIODeadline.now()
         if let requestStarted, now - requestStarted >= bodyDeadline {
-            // The request's body is late: 408 when the router owes this request the next answer, then close.
+            // The request is late: 408 when it is owed the next answer (nothing handed on before it awaits
+            // one), then close.
             var owesAnswer = false
-            if pending == 1, case .forwarded = current { owesAnswer = true }
-            if pending == 0, case .reading = current { owesAnswer = true }
+            switch mode {
+            case .requests: owesAnswer = awaiting == 0
+            case .handingOnBody: owesAnswer = awaiting == 1
+            case .passThrough: owesAnswer = awaiting == 1
+            }
             if owesAnswer {
                 let error = APIError(.requestTimeout, "timeout", "the request body did not arrive within \(Int(ServeLimits.bodyReadSeconds)) s")
-                write(Answer(status: .requestTimeout, body: error.body, close: true, started: ContinuousClock.now, route: "", method: ""), record: false)
+                write(Answer(status: .requestTimeout, body: error.body, close: true, started: ContinuousClock.now, route: "", method: ""),
+                      context: context, record: false)
             } else {
                 context.close(promise: nil)
             }
@@ -337,8 +430,7 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
         }
         // Idle: nothing read or written for the timeout, with no answer being computed for a request read
         // whole (a client that stops halfway through a request is closed too).
-        var computing = false
-        if pending > 0, case .none = current { computing = true }
+        let computing = awaiting > 0 && requestStarted == nil
         if now - lastActivity >= idleTimeout, !computing {
             context.close(promise: nil)
             return
@@ -346,5 +438,126 @@ final class FastRoutes: ChannelDuplexHandler, RemovableChannelHandler {
         var next = max(lastActivity + idleTimeout, now + .milliseconds(100))
         if let requestStarted { next = min(next, requestStarted + bodyDeadline) }
         scheduleIdleCheck(context: context, at: next)
+    }
+}
+
+/// A request head as `FastRoutes` reads it: only plain HTTP/1.1 (see its comment); positions are offsets
+/// into the bytes parsed.
+struct PlainHead {
+    enum Method { case get, post, other }
+    enum Parse {
+        case head(PlainHead)
+        case incomplete
+        /// Not plain: leave the connection to swift-nio's parser.
+        case unusual
+    }
+
+    var method = Method.other
+    var targetRange = 0..<0
+    /// Bytes of the head, its blank line included.
+    var length = 0
+    var contentLength = 0
+    var keepAlive = true
+    var expectsContinue = false
+    var authorizationRange: Range<Int>?
+    var cookieRange: Range<Int>?
+
+    func target(in bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes[targetRange], as: UTF8.self) }
+    func authorization(in bytes: UnsafeRawBufferPointer) -> String? { authorizationRange.map { String(decoding: bytes[$0], as: UTF8.self) } }
+    func cookie(in bytes: UnsafeRawBufferPointer) -> String? { cookieRange.map { String(decoding: bytes[$0], as: UTF8.self) } }
+
+    /// Token characters (RFC 9110 §5.6.2).
+    private static let tokenCharacters: [Bool] = (0..<256).map { byte in
+        if byte >= 0x30 && byte <= 0x39 || byte >= 0x41 && byte <= 0x5A || byte >= 0x61 && byte <= 0x7A { return true }
+        return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Parse {
+        let count = bytes.count
+        var head = PlainHead()
+        // The line ending at the next LF, which must follow a CR; nil when no LF has arrived yet.
+        var position = 0
+        func nextLine() -> Range<Int>?? {
+            var index = position
+            while index < count && bytes[index] != 10 { index += 1 }
+            guard index < count else { return .some(nil) }
+            guard index > position, bytes[index - 1] == 13 else { return nil }  // a bare LF
+            let line = position..<(index - 1)
+            position = index + 1
+            return .some(line)
+        }
+        // Request line: METHOD SP target SP HTTP/1.x
+        guard let first = nextLine() else { return .unusual }
+        guard let line = first else { return count > FastRoutes.headMax ? .unusual : .incomplete }
+        var index = line.lowerBound
+        while index < line.upperBound && tokenCharacters[Int(bytes[index])] { index += 1 }
+        let methodRange = line.lowerBound..<index
+        guard !methodRange.isEmpty, index < line.upperBound, bytes[index] == 32 else { return .unusual }
+        head.method = Self.method(bytes, methodRange)
+        index += 1
+        let targetStart = index
+        while index < line.upperBound && bytes[index] > 32 && bytes[index] < 127 { index += 1 }
+        head.targetRange = targetStart..<index
+        guard !head.targetRange.isEmpty, index < line.upperBound, bytes[index] == 32 else { return .unusual }
+        index += 1
+        let version = Array(bytes[index..<line.upperBound])
+        let http11 = version == Array("HTTP/1.1".utf8)
+        guard http11 || version == Array("HTTP/1.0".utf8) else { return .unusual }
+        var close = false, keepAliveToken = false, sawLength = false
+        // Header lines until the blank one.
+        while true {
+            guard let next = nextLine() else { return .unusual }
+            guard let line = next else { return count > FastRoutes.headMax ? .unusual : .incomplete }
+            if line.isEmpty { break }
+            var index = line.lowerBound
+            while index < line.upperBound && tokenCharacters[Int(bytes[index])] { index += 1 }
+            let name = line.lowerBound..<index
+            // No name (an obs-fold line starts with a space), or no colon right after it.
+            guard !name.isEmpty, index < line.upperBound, bytes[index] == UInt8(ascii: ":") else { return .unusual }
+            index += 1
+            var end = line.upperBound
+            while index < end && (bytes[index] == 32 || bytes[index] == 9) { index += 1 }
+            while end > index && (bytes[end - 1] == 32 || bytes[end - 1] == 9) { end -= 1 }
+            let value = index..<end
+            for position in value where bytes[position] < 32 && bytes[position] != 9 || bytes[position] == 127 { return .unusual }
+            switch Self.lowercased(bytes, name) {
+            case "content-length":
+                guard !sawLength, !value.isEmpty, value.count <= 15, value.allSatisfy({ bytes[$0] >= 48 && bytes[$0] <= 57 }) else { return .unusual }
+                sawLength = true
+                head.contentLength = value.reduce(0) { $0 * 10 + Int(bytes[$1] - 48) }
+            case "transfer-encoding", "upgrade":
+                return .unusual
+            case "connection":
+                for option in String(decoding: bytes[value], as: UTF8.self).lowercased().split(separator: ",") {
+                    let option = option.trimmingCharacters(in: .whitespaces)
+                    if option == "close" { close = true }
+                    if option == "keep-alive" { keepAliveToken = true }
+                    if option == "upgrade" { return .unusual }
+                }
+            case "expect":
+                head.expectsContinue = true
+            case "authorization":
+                if head.authorizationRange == nil { head.authorizationRange = value }
+            case "cookie":
+                if head.cookieRange == nil { head.cookieRange = value }
+            default:
+                break
+            }
+        }
+        head.length = position
+        head.keepAlive = http11 ? !close : keepAliveToken && !close
+        return .head(head)
+    }
+
+    private static func method(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Method {
+        let text = bytes[range]
+        if text.elementsEqual("GET".utf8) { return .get }
+        if text.elementsEqual("POST".utf8) { return .post }
+        return .other
+    }
+
+    /// A header name in lower case (names are ASCII tokens).
+    private static func lowercased(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: bytes[range].map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }

@@ -32,28 +32,32 @@ enum FeatureJSON {
         output.append(UInt8(ascii: "}"))
     }
 
-    /// `"name":` of every column, written once per online table rather than per request.
-    static func keys(_ names: [String]) -> [[UInt8]] {
-        names.map { name in
-            var key: [UInt8] = []
-            JSONText.appendString(name, to: &key)
-            key.append(UInt8(ascii: ":"))
-            return key
-        }
-    }
-
     /// `{"name": value, ...}` of an online vector, read straight from the mapped row.
-    static func appendObject(_ vector: OnlineVector, keys: [[UInt8]], types: [LogicalType], to output: inout [UInt8]) {
+    static func appendObject(_ vector: OnlineVector, layout: OnlineLayout, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
-        for column in 0..<keys.count {
-            if column > 0 { output.append(UInt8(ascii: ",")) }
-            output += keys[column]
-            if vector.isNull(column) { output += JSONText.nullBytes; continue }
-            let bits = vector.slot(column)
-            switch types[column] {
-            case .float64: JSONText.appendNumber(Double(bitPattern: bits), to: &output)
-            case .int64, .entity: JSONText.appendInteger(Int64(bitPattern: bits), to: &output)
-            default: append(vector.value(column), type: types[column], to: &output)
+        layout.keys.withUnsafeBufferPointer { keys in
+            layout.keyEnds.withUnsafeBufferPointer { keyEnds in
+                layout.types.withUnsafeBufferPointer { types in
+                    vector.withRow { validity, slots in
+                        var keyStart = 0
+                        for column in 0..<types.count {
+                            if column > 0 { output.append(UInt8(ascii: ",")) }
+                            output.append(contentsOf: UnsafeBufferPointer(rebasing: keys[keyStart..<keyEnds[column]]))
+                            keyStart = keyEnds[column]
+                            let word = validity.loadUnaligned(fromByteOffset: 8 * (column >> 6), as: UInt64.self).littleEndian
+                            if word & (1 << UInt64(column & 63)) == 0 {
+                                output.append(contentsOf: JSONText.nullBytes)
+                                continue
+                            }
+                            let bits = slots.loadUnaligned(fromByteOffset: 8 * column, as: UInt64.self).littleEndian
+                            switch types[column] {
+                            case .float64: JSONText.appendNumber(Double(bitPattern: bits), to: &output)
+                            case .int64, .entity: JSONText.appendInteger(Int64(bitPattern: bits), to: &output)
+                            default: append(vector.value(column), type: types[column], to: &output)
+                            }
+                        }
+                    }
+                }
             }
         }
         output.append(UInt8(ascii: "}"))
@@ -82,5 +86,33 @@ enum FeatureJSON {
         case (_, .float64): throw wrong("a number")
         default: throw wrong("an integer")
         }
+    }
+}
+
+/// What every answer from one online table repeats, written once when the table is opened rather than per
+/// request: the answer's opening up to the msno (`{"view":…,"source":"online","msno":`) and each column's
+/// `"name":`, back to back.
+final class OnlineLayout: Sendable {
+    let opening: [UInt8]
+    let keys: [UInt8]
+    /// Column c's key is `keys[keyEnds[c - 1] ..< keyEnds[c]]` (from 0 for the first).
+    let keyEnds: [Int]
+    let types: [LogicalType]
+
+    init(view: String, table: OnlineTable) {
+        var opening: [UInt8] = []
+        VectorAnswer(view: view, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online", names: [], types: [],
+                     rows: [], unknown: []).appendHeader(to: &opening)
+        opening += Array(",\"msno\":".utf8)
+        self.opening = opening
+        var keys: [UInt8] = [], ends: [Int] = []
+        for schema in table.schemas {
+            JSONText.appendString(schema.name, to: &keys)
+            keys.append(UInt8(ascii: ":"))
+            ends.append(keys.count)
+        }
+        self.keys = keys
+        keyEnds = ends
+        types = table.schemas.map(\.type)
     }
 }

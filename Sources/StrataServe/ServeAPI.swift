@@ -46,19 +46,19 @@ struct ServeAPI: Sendable {
     /// The answer of `GET /v1/features/{msno}` from the online table of `view`, straight from the mapped row
     /// to the response bytes; nil when that table does not answer for `day` (the vector must be computed).
     /// Shared by the route and by `FastRoutes`, which calls it on the event loop.
+    private static let featuresKey = Array(",\"features\":".utf8)
+
     func onlineVector(msno: String, view name: String, day: Int?, snapshot: ServingSnapshot) throws -> [UInt8]? {
-        guard let table = snapshot.online[name], let keys = snapshot.onlineKeys[name], day == nil || day == table.asOfDay else { return nil }
+        guard let table = snapshot.online[name], let layout = snapshot.onlineLayouts[name], day == nil || day == table.asOfDay else { return nil }
         guard let vector = table.lookup(msno) else {
             throw APIError.notFound("msno \(msno.prefix(64)) is not in the store (or came after the online table of \(name) was materialised)")
         }
         var body: [UInt8] = []
         body.reserveCapacity(1024)
-        VectorAnswer(view: name, viewVersion: table.entry.featureViewVersion, asOfDay: table.asOfDay, source: "online", names: [], types: [],
-                     rows: [], unknown: []).appendHeader(to: &body)
-        body += Array(",\"msno\":".utf8)
+        body += layout.opening
         JSONText.appendString(msno, to: &body)
-        body += Array(",\"features\":".utf8)
-        FeatureJSON.appendObject(vector, keys: keys, types: table.schemas.map(\.type), to: &body)
+        body += Self.featuresKey
+        FeatureJSON.appendObject(vector, layout: layout, to: &body)
         body.append(UInt8(ascii: "}"))
         return body
     }

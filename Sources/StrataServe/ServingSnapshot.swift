@@ -16,7 +16,8 @@ public final class ServingSnapshot: Sendable {
     /// Open online tables by feature view name.
     public let online: [String: OnlineTable]
     /// Per online table, its columns' `"name":` JSON bytes.
-    let onlineKeys: [String: [[UInt8]]]
+    /// What every answer from each online table repeats, written once.
+    let onlineLayouts: [String: OnlineLayout]
     /// The registered feature views, by name.
     let viewNames: [String]
     /// The model's features' positions in its view's online table; nil (with `scoreProblem`) when the
@@ -33,7 +34,9 @@ public final class ServingSnapshot: Sendable {
         self.scorer = scorer
         self.modelProblem = modelProblem
         self.online = online
-        onlineKeys = online.mapValues { FeatureJSON.keys($0.schemas.map(\.name)) }
+        var layouts: [String: OnlineLayout] = [:]
+        for (view, table) in online { layouts[view] = OnlineLayout(view: view, table: table) }
+        onlineLayouts = layouts
         viewNames = (try? store.manifest.section(FeatureCatalog.self).views.keys.sorted()) ?? []
         self.binding = binding
         self.scoreProblem = scoreProblem

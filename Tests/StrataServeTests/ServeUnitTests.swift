@@ -27,6 +27,45 @@ import Testing
         #expect(decoded("a%2Fb") == "a/b")
     }
 
+    @Test func plainHeadsAreReadAndAnythingElseIsLeftToTheParser() {
+        func parse(_ text: String) -> PlainHead.Parse { Array(text.utf8).withUnsafeBytes { PlainHead.parse($0) } }
+        func head(_ text: String) -> PlainHead? { if case .head(let head) = parse(text) { return head } else { return nil } }
+        func unusual(_ text: String) -> Bool { if case .unusual = parse(text) { return true } else { return false } }
+        func incomplete(_ text: String) -> Bool { if case .incomplete = parse(text) { return true } else { return false } }
+
+        let get = "GET /v1/features/abc%2B HTTP/1.1\r\nHost: x\r\n\r\n"
+        let plain = head(get + "GET /next HTTP/1.1\r\n")
+        #expect(plain?.method == .get && plain?.length == get.utf8.count && plain?.contentLength == 0 && plain?.keepAlive == true)
+        #expect(Array(get.utf8).withUnsafeBytes { plain!.target(in: $0) } == "/v1/features/abc%2B")
+        // Names in any case; the value trimmed; the first Authorization and Cookie kept.
+        let post = "POST /v1/score HTTP/1.1\r\ncOnTeNt-LeNgTh:  12 \r\nAuthorization: Bearer t\r\nAuthorization: Bearer u\r\nConnection: keep-alive, close\r\n\r\n"
+        let score = head(post + "{\"msno\": []}")
+        #expect(score?.method == .post && score?.contentLength == 12 && score?.keepAlive == false && score?.length == post.utf8.count)
+        #expect(Array(post.utf8).withUnsafeBytes { score!.authorization(in: $0) } == "Bearer t")
+        // HTTP/1.0 keeps the connection only when asked.
+        #expect(head("GET / HTTP/1.0\r\n\r\n")?.keepAlive == false)
+        #expect(head("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")?.keepAlive == true)
+        #expect(head("PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")?.method == .other)
+        #expect(head("PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")?.expectsContinue == true)
+        // Not yet whole.
+        #expect(incomplete("") && incomplete("GET / HT") && incomplete("GET / HTTP/1.1\r\nHost: x\r\n") && incomplete("GET / HTTP/1.1\r\nHost: x\r\n\r"))
+        // Whatever this path does not read exactly as swift-nio's parser would is left to it.
+        for text in ["GET / HTTP/1.1\nHost: x\n\n",                                   // bare LF
+                     "GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",                  // obs-fold
+                     "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",  // two lengths
+                     "GET / HTTP/1.1\r\nContent-Length: +1\r\n\r\n", "GET / HTTP/1.1\r\nContent-Length: 0x1\r\n\r\n",
+                     "GET / HTTP/1.1\r\nContent-Length:\r\n\r\n", "GET / HTTP/1.1\r\nContent-Length: 1234567890123456\r\n\r\n",
+                     "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+                     "GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n",
+                     "GET /a b HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", "GET / HTTP/1.1\r\n: x\r\n\r\n",
+                     "GET / HTTP/1.1\r\nX: a\u{1}b\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n", "\r\nGET / HTTP/1.1\r\n\r\n"] {
+            #expect(unusual(text), "\(text.debugDescription)")
+        }
+        // A head that never ends within 16 KiB.
+        #expect(unusual("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: FastRoutes.headMax)))
+        #expect(incomplete("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 1000)))
+    }
+
     @Test func tokensCompareWithoutShortcuts() {
         let token = Array("0123456789abcdef".utf8)
         #expect(TokenMiddleware<BasicRequestContextStub>.constantTimeEqual(token, token))
