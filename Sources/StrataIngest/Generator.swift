@@ -19,6 +19,11 @@ public struct GeneratorOptions: Sendable {
     /// The last label months run no campaign, so that their labels are what happens without offers
     /// (what a report as of those months is measured against).
     public var campaignFreeMonthCount = 2
+    /// Scales how often users listen: the chance of a listening day is this many times the engagement's
+    /// (at most 0.98). Churn reads activity relative to it, so churn rates stay about where they are.
+    /// 1 is the generator as it always was (the same bytes for a seed); 1.5 gives about half again as
+    /// many user_logs rows.
+    public var activity = 1.0
 
     public init() {}
 }
@@ -153,7 +158,7 @@ public struct DatasetGenerator {
                 if (day + index) % 7 == 0 {
                     user.engagement = min(0.97, max(0.02, user.engagement + 0.09 * (random.uniform() - 0.5) - 0.004))
                 }
-                if writing && random.uniform() < 0.06 + 0.75 * user.engagement {
+                if writing && random.uniform() < min(0.98, options.activity * (0.06 + 0.75 * user.engagement)) {
                     writeLog(index, user, date: dateText, drifted: drifted, ids: ids, to: logs)
                     report.userLogCount += 1
                     user.activeDaysSinceRenewal += 1
@@ -161,7 +166,7 @@ public struct DatasetGenerator {
                 user.daysSinceRenewal += 1
                 // An auto-renewing, disengaged user may cancel before the expiry: a strong churn signal.
                 if user.autoRenew && !user.cancelled && day == user.expiryDay - 10 {
-                    let activity = Double(user.activeDaysSinceRenewal) / Double(user.daysSinceRenewal)
+                    let activity = Double(user.activeDaysSinceRenewal) / Double(user.daysSinceRenewal) / options.activity
                     if random.uniform() < sigmoid(-3.2 - 7 * (activity - 0.15)) {
                         user.cancelled = true
                         if writing {
@@ -171,7 +176,7 @@ public struct DatasetGenerator {
                     }
                 }
                 if day == user.expiryDay {
-                    let activity = Double(user.activeDaysSinceRenewal) / Double(user.daysSinceRenewal)
+                    let activity = Double(user.activeDaysSinceRenewal) / Double(user.daysSinceRenewal) / options.activity
                     var churns = decideChurn(user, activity: activity, drifted: drifted)
                     user.offer = nil
                     if monthIndex >= firstLabelMonthIndex && monthIndex < endMonthIndex && user.lastLabelMonth != monthIndex {

@@ -42,7 +42,9 @@ public enum StrataServer {
     /// Makes swift-nio's event loops Swift Concurrency's global executor, so a request's handler runs on
     /// the thread that read it instead of hopping to another pool and back (measured: the hop was most of
     /// the latency of a cheap route). Call once, from the main thread, before any task starts.
-    public static func runHandlersOnEventLoops() {
+    /// `threads`: how many event loops (nil: one per core).
+    public static func runHandlersOnEventLoops(threads: Int? = nil) {
+        if let threads { NIOSingletons.groupLoopCountSuggestion = max(1, threads) }
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 

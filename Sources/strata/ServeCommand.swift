@@ -25,6 +25,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Enable POST /v1/admin/promote (needs --token-file).") var allowAdmin = false
     @Option(parsing: .unconditional, help: "Close a connection idle for this many seconds.") var idleTimeout = 30
     @Option(parsing: .unconditional, help: "Most connections open at once.") var maxConnections = 1024
+    @Option(parsing: .unconditional, help: "Event loops (threads) that read, answer and run handlers (default: one per core).") var threads: Int?
     @Option(parsing: .unconditional, help: "Seconds between commits of the serving log.") var logInterval = 2.0
     @Flag(help: "Print the OpenAPI document of the API and exit.") var openapi = false
 
@@ -35,6 +36,7 @@ struct Serve: ParsableCommand {
         if let model { try validateName(model, flag: "--model") }
         guard (1...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 86400 seconds") }
         guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1 to 100000") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1 to 256") }
         guard logInterval.isFinite, (0.05...3600).contains(logInterval) else { throw ValidationError("--log-interval must be 0.05 to 3600 seconds") }
         if allowAdmin && tokenFile == nil { throw ValidationError("--allow-admin needs --token-file: admin routes are never open without a token") }
     }
@@ -80,7 +82,7 @@ struct Serve: ParsableCommand {
         if options.token == nil && !["127.0.0.1", "localhost", "::1"].contains(options.host) {
             serveLog("warning: listening on \(options.host) without --token-file: anyone who reaches this port can read features and scores")
         }
-        StrataServer.runHandlersOnEventLoops()
+        StrataServer.runHandlersOnEventLoops(threads: threads)
         let done = DispatchSemaphore(value: 0)
         let outcome = ServeOutcome()
         let storePath = store.path

@@ -181,6 +181,36 @@ func write(_ text: String, to path: String) {
         _ = try c.generate(into: third)
         #expect(!FileManager.default.contentsEqual(atPath: first + "/user_logs.csv", andPath: third + "/user_logs.csv"))
     }
+
+    @Test func activityScalesListeningDaysAndKeepsTheChurnRate() throws {
+        var options = GeneratorOptions()
+        options.memberCount = 1500
+        options.monthCount = 6
+        options.labelMonthCount = 3
+        options.campaignShare = 0
+        func generate(_ activity: Double) throws -> (report: GeneratorReport, directory: String) {
+            var options = options
+            options.activity = activity
+            let directory = temporaryDirectory() + "/activity-\(activity)"
+            var generator = DatasetGenerator(options: options)
+            return (try generator.generate(into: directory), directory)
+        }
+        let usual = try generate(1), dense = try generate(1.6), sparse = try generate(0.5)
+        // 1 is the generator as it was: the same bytes as without the option.
+        var plain = DatasetGenerator(options: options)
+        let plainDirectory = temporaryDirectory() + "/plain"
+        _ = try plain.generate(into: plainDirectory)
+        #expect(FileManager.default.contentsEqual(atPath: usual.directory + "/user_logs.csv", andPath: plainDirectory + "/user_logs.csv"))
+        let ratioDense = Double(dense.report.userLogCount) / Double(usual.report.userLogCount)
+        let ratioSparse = Double(sparse.report.userLogCount) / Double(usual.report.userLogCount)
+        #expect(ratioDense > 1.4 && ratioDense < 1.65, "user_logs at 1.6: \(ratioDense)×")
+        #expect(ratioSparse > 0.4 && ratioSparse < 0.6, "user_logs at 0.5: \(ratioSparse)×")
+        func churnRate(_ report: GeneratorReport) -> Double { Double(report.churnCount) / Double(max(1, report.labelCount)) }
+        for other in [dense, sparse] {
+            #expect(abs(churnRate(other.report) - churnRate(usual.report)) < 0.04,
+                    "churn \(churnRate(other.report)) against \(churnRate(usual.report)) at activity 1")
+        }
+    }
 }
 
 /// The real KKBox rows in ../shared/kkbox-sample (see its SOURCES.md) ingest with every quirk kept.

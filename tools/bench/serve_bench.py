@@ -253,9 +253,12 @@ def rss_mib(pid):
     return total / 2**20
 
 
-def start_strata(strata, store, work, log_sample, tag):
+def start_strata(strata, store, work, log_sample, tag, threads=None):
     out = os.path.join(work, f"strata-serve-{tag}.log")
-    server = Server(f"strata serve ({tag})", [strata, "serve", "--db", store, "--listen", f"{HOST}:0", "--log-sample", str(log_sample)], out=out)
+    command = [strata, "serve", "--db", store, "--listen", f"{HOST}:0", "--log-sample", str(log_sample)]
+    if threads:
+        command += ["--threads", str(threads)]
+    server = Server(f"strata serve ({tag})", command, out=out)
     deadline = time.time() + 60
     port = None
     while port is None and time.time() < deadline:
@@ -536,6 +539,7 @@ def main():
                         help="skip GET /healthz of strata serve (the HTTP stack's floor, measured beside the features runs)")
     parser.add_argument("--check-users", type=int, default=200, help="users whose answers are compared before timing (default 200)")
     parser.add_argument("--redis-port", type=int, default=6392)
+    parser.add_argument("--strata-threads", type=int, help="strata serve --threads (event loops; default: one per core)")
     parser.add_argument("--json", help="also write every figure to this file (default: /tmp/serve_bench-SHAPE.json)")
     parser.add_argument("--markdown", help="also write the report to this file (default: the --json path with .md)")
     args = parser.parse_args()
@@ -561,7 +565,7 @@ def main():
     servers = []
     try:
         log("starting strata serve …")
-        main_server = start_strata(strata, store, work, args.log_sample, "main")
+        main_server = start_strata(strata, store, work, args.log_sample, "main", args.strata_threads)
         servers.append(main_server)
         ready = Client(main_server.port).request("GET", "/readyz")[1]
         as_of = as_of or int(ready["as_of"].replace("-", ""))
@@ -695,7 +699,7 @@ def main():
         "versions": versions,
         "store": store, "as_of": as_of, "prepare_seconds": steps, "users": len(rows),
         "read_vectors_seconds": read_seconds, "redis_keys": keys, "redis_load_seconds": redis_load_seconds,
-        "settings": {"duration": args.duration, "warmup": args.warmup, "repeats": args.repeats, "threads": args.threads,
+        "settings": {"duration": args.duration, "warmup": args.warmup, "repeats": args.repeats, "threads": args.threads, "strata_threads": args.strata_threads,
                      "connections": args.connections, "rate_connections": args.rate_connections, "pace_ms": args.pace_ms,
                      "low_rate_connections": args.low_rate_connections, "low_pace_ms": args.low_pace_ms,
                      "workers": args.workers, "log_sample": args.log_sample, "extra_log_sample": args.extra_log_sample},
