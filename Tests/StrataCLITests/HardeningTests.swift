@@ -490,6 +490,14 @@ let w1View = packageRoot + "/fixtures/features/w1.yaml"
         #expect(try strata(["generate", "--out", directory + "/a", "--start", "2016-01-01", "--members", "10", "--months", "2"]).status == 0)
         let late = try strata(["generate", "--out", directory + "/b", "--start", "99990101", "--members", "10", "--months", "2"])
         #expect(late.status != 0 && late.stderr.contains("--start must lie in the years 1900-9000"))
+        for activity in ["0", "5", "nan", "-1"] {
+            let wrong = try strata(["generate", "--out", directory + "/c", "--members", "10", "--months", "2", "--activity", activity])
+            #expect(wrong.status != 0 && wrong.stderr.contains("--activity must be between 0.2 and 3"), "\(activity): \(wrong.stderr)")
+        }
+        for threads in ["0", "257", "-2"] {
+            let wrong = try strata(["serve", "--db", db, "--threads", threads])
+            #expect(wrong.status != 0 && wrong.stderr.contains("--threads must be 1 to 256"), "\(threads): \(wrong.stderr)")
+        }
         let file = directory + "/early.yaml"
         try "name: early\nentity: msno\nfeatures:\n  - derived: {name: d, expression: \"x + 1\"}\n".write(toFile: file, atomically: true, encoding: .utf8)
         try expectRefused(["features", "apply", "--db", db, file], "unknown column 'x'")
