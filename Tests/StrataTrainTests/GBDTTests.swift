@@ -99,6 +99,11 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
             #expect(largest < 1e-10, "largest difference \(largest) (tables: \(bulk))")
         }
         #expect(explainer.tables.quadratureLeaves == 0 && explainer.tables.valueCount > 0)
+        // Rows that repeat one another are explained once per tree: each copy gets the same numbers.
+        let repeated = explainer.contributions(data, rows: Array(repeating: 3000, count: 70) + [3001, 3000], bulk: true)
+        #expect(repeated.allSatisfy { $0 == repeated[0] || $0 == repeated[70] } && repeated[71] == repeated[0] && repeated[70] != repeated[0])
+        #expect(zip(repeated[0], reference[0]).allSatisfy { abs($0 - $1) < 1e-10 })
+        #expect(zip(repeated[70], reference[1]).allSatisfy { abs($0 - $1) < 1e-10 })
         #expect(GaussLegendre.unitInterval(count: 1).nodes == [0.5])
         for count in 1...12 {
             // Exact for t^(2·count − 1): its integral over [0, 1] is 1 / (2·count).
