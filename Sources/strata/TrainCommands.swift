@@ -383,7 +383,7 @@ struct Predict: ParsableCommand {
     @Option(name: .customLong("bucket-b"), parsing: .unconditional, help: "B (on the fence) from this probability; below is C (safe).") var bucketB = 0.15
     @Flag(help: "Replace the table if it exists and is derived (a training set, predictions).") var replace = false
     @Flag(help: "With --replace, replace even an ingested source table.") var force = false
-    @Option(help: "Whose reasons to compute with exact TreeSHAP: risky (buckets A and B), all, or none.") var explain: PredictRequest.ExplainScope = .risky
+    @Option(help: "Whose reasons to compute with exact TreeSHAP: all (the default), risky (buckets A and B), or none.") var explain: PredictRequest.ExplainScope = .all
     @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
 
     func validate() throws {
