@@ -64,7 +64,6 @@ def main():
     except (lightgbm.basic.LightGBMError, OSError, ValueError) as error:
         fail(f"LightGBM cannot load {args.model}: {error}")
     names = booster.feature_name()
-    categories = booster.pandas_categorical or []
 
     # Everything as text first: empty means NULL, never "NA"/"null" guessed by pandas.
     raw = pd.read_csv(args.features, dtype=str, keep_default_na=False, na_values=[])
@@ -81,29 +80,13 @@ def main():
             row = int((raw[key] != expected[key]).to_numpy().argmax())
             fail(f"row {row + 1}: {key} is {raw[key][row]!r} in the features but {expected[key][row]!r} in the expected file")
 
+    given = None
     if args.string_features is not None:
-        strings = [name.strip() for name in args.string_features.split(",") if name.strip()]
-        unknown = [name for name in strings if name not in names]
+        given = [name.strip() for name in args.string_features.split(",") if name.strip()]
+        unknown = [name for name in given if name not in names]
         if unknown:
             fail(f"--string-features names what the model does not have: {', '.join(unknown)}")
-    else:
-        strings = [name for name in names if not all(is_number(text) for text in raw[name] if text != "")]
-    strings = [name for name in names if name in strings]  # model order, as pandas_categorical
-    if len(strings) != len(categories):
-        fail(f"the model lists {len(categories)} string feature(s) in pandas_categorical but the columns give "
-             f"{len(strings)} ({', '.join(strings) or 'none'}); name them with --string-features")
-
-    columns = {}
-    for name in names:
-        text = raw[name]
-        if name in strings:
-            known = categories[strings.index(name)]
-            # NULL and strings the model never saw are both missing to LightGBM, as to Strata (its "other" bin).
-            values = text.where(text.isin(known) & (text != ""), None)
-            columns[name] = pd.Categorical(values, categories=known)
-        else:
-            columns[name] = pd.to_numeric(text.replace("", np.nan), errors="raise").astype(np.float64)
-    frame = pd.DataFrame(columns, columns=names)
+    frame, strings = model_frame(booster, raw, given)
 
     predicted = booster.predict(frame)
     wanted = expected["churn_probability"].astype(np.float64).to_numpy()
@@ -123,6 +106,32 @@ def main():
     if "reason_1_contribution" in expected.columns:
         check_reasons(booster.predict(frame, pred_contrib=True), expected, names, args.tolerance)
     print("ok")
+
+
+def model_frame(booster, raw, strings=None):
+    """The model's input from `raw` (a frame of text, "" for NULL): its features in its order, string features as
+    pandas Categoricals with the model's category lists (so their codes are Strata's), numbers as float64 with NaN
+    for NULL. `strings`: the string features; default: the columns holding a value that is not a number.
+    Returns the frame and the string features."""
+    names = booster.feature_name()
+    categories = booster.pandas_categorical or []
+    if strings is None:
+        strings = [name for name in names if not all(is_number(text) for text in raw[name] if text != "")]
+    strings = [name for name in names if name in strings]  # model order, as pandas_categorical
+    if len(strings) != len(categories):
+        fail(f"the model lists {len(categories)} string feature(s) in pandas_categorical but the columns give "
+             f"{len(strings)} ({', '.join(strings) or 'none'}); name them with --string-features")
+    columns = {}
+    for name in names:
+        text = raw[name]
+        if name in strings:
+            known = categories[strings.index(name)]
+            # NULL and strings the model never saw are both missing to LightGBM, as to Strata (its "other" bin).
+            values = text.where(text.isin(known) & (text != ""), None)
+            columns[name] = pd.Categorical(values, categories=known)
+        else:
+            columns[name] = pd.to_numeric(text.replace("", np.nan), errors="raise").astype(np.float64)
+    return pd.DataFrame(columns, columns=names), strings
 
 
 def check_reasons(contributions, expected, names, tolerance):

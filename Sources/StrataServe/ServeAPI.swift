@@ -43,11 +43,11 @@ struct ServeAPI: Sendable {
         return .json(body)
     }
 
+    private static let featuresKey = Array(",\"features\":".utf8)
+
     /// The answer of `GET /v1/features/{msno}` from the online table of `view`, straight from the mapped row
     /// to the response bytes; nil when that table does not answer for `day` (the vector must be computed).
     /// Shared by the route and by `FastRoutes`, which calls it on the event loop.
-    private static let featuresKey = Array(",\"features\":".utf8)
-
     func onlineVector(msno: String, view name: String, day: Int?, snapshot: ServingSnapshot) throws -> [UInt8]? {
         guard let table = snapshot.online[name], let layout = snapshot.onlineLayouts[name], day == nil || day == table.asOfDay else { return nil }
         guard let vector = table.lookup(msno) else {

@@ -15,7 +15,6 @@ public final class ServingSnapshot: Sendable {
     public let modelProblem: String?
     /// Open online tables by feature view name.
     public let online: [String: OnlineTable]
-    /// Per online table, its columns' `"name":` JSON bytes.
     /// What every answer from each online table repeats, written once.
     let onlineLayouts: [String: OnlineLayout]
     /// The registered feature views, by name.

@@ -409,14 +409,14 @@ public final class LeafTables: @unchecked Sendable {
     public let valueCount: Int
     public let quadratureLeaves: Int
 
-    init(_ explainer: TreeExplainer, maxDistinct: Int = LeafTables.maxDistinct) {
+    init(_ explainer: TreeExplainer) {
         self.explainer = explainer
         let leaves = explainer.leaves
         start = .allocate(capacity: max(1, leaves.leafCount))
         var total = 0, quadrature = 0
         for leaf in 0..<leaves.leafCount {
             let d = leaves.entryStart[leaf + 1] - leaves.entryStart[leaf]
-            if d > 0, d <= maxDistinct, total + (1 << d) <= Self.budget {
+            if d > 0, d <= Self.maxDistinct, total + (1 << d) <= Self.budget {
                 start[leaf] = total
                 total += 1 << d
             } else {
@@ -525,7 +525,7 @@ public final class LeafTables: @unchecked Sendable {
                 patterns.initialize(repeating: 0, count: count)
                 for node in nodeRange {
                     let feature = Int(nodes.feature[node])
-                    decide(node, column: binned.columns[feature].baseAddress!, rows: count, missingBin: Int(missing[feature]), into: rowBits)
+                    nodes.decide(node, column: binned.columns[feature].baseAddress!, rows: count, missingBin: Int(missing[feature]), into: rowBits)
                     let shift = UInt64(node - nodeRange.lowerBound)
                     for row in 0..<count { patterns[row] |= UInt64(rowBits[row]) << shift }
                 }
@@ -557,7 +557,7 @@ public final class LeafTables: @unchecked Sendable {
                     for feature in used { (phi + feature * block).initialize(repeating: 0, count: rows) }
                     for node in nodeRange {
                         let feature = Int(nodes.feature[node])
-                        decide(node, column: blockBins + feature * block, rows: rows, missingBin: Int(missing[feature]),
+                        nodes.decide(node, column: blockBins + feature * block, rows: rows, missingBin: Int(missing[feature]),
                                into: decisions + (node - nodeRange.lowerBound) * block)
                     }
                     explain(leafRange, nodeRange: nodeRange, rows: rows, decisions: decisions, phi: phi, follows: follows, masks: masks, z: z,
@@ -575,25 +575,6 @@ public final class LeafTables: @unchecked Sendable {
             }
         }
         return (0..<count).map { row in Array(UnsafeBufferPointer(start: total + row * featureCount, count: featureCount)) }
-    }
-
-    /// Whether each of `rows` rows (bins in `column`) goes left at `node`, into `out[0 ..< rows]`.
-    @inline(__always) private func decide(_ node: Int, column: UnsafePointer<UInt8>, rows: Int, missingBin: Int, into out: UnsafeMutablePointer<UInt8>) {
-        let nodes = explainer.nodes
-        let flag = nodes.flags[node]
-        if flag & 2 != 0 {
-            let words = nodes.leftBins + Int(nodes.set[node]) * 4
-            for row in 0..<rows {
-                let bin = Int(column[row])
-                out[row] = UInt8(truncatingIfNeeded: words[bin >> 6] >> UInt64(bin & 63)) & 1
-            }
-        } else {
-            let threshold = Int(nodes.threshold[node]), missingLeft = flag & 1
-            for row in 0..<rows {
-                let bin = Int(column[row])
-                out[row] = bin == missingBin ? missingLeft : (bin <= threshold ? 1 : 0)
-            }
-        }
     }
 
     /// Adds the contributions of `range`'s leaves for `rows` rows (decisions by node, phi by feature).
@@ -771,20 +752,25 @@ struct NodeTable {
         leftBins = rawCopy(bins)
     }
 
+    /// 1 when a row whose bin of the node's feature is `bin` goes left at `node`, else 0.
+    @inline(__always) func goesLeft(_ node: Int, bin: Int, missingBin: Int) -> UInt8 {
+        let flag = flags[node]
+        if flag & 2 != 0 { return UInt8(truncatingIfNeeded: leftBins[Int(set[node]) * 4 + bin / 64] >> UInt64(bin % 64)) & 1 }
+        if bin == missingBin { return flag & 1 }
+        return bin <= Int(threshold[node]) ? 1 : 0
+    }
+
     /// Whether a row (its bin per feature) goes left at each node of `range`.
     @inline(__always) func decide(_ range: Range<Int>, bins: UnsafePointer<UInt8>, missing: UnsafePointer<Int32>, into goesLeft: UnsafeMutablePointer<UInt8>) {
         for node in range {
             let f = Int(feature[node])
-            let bin = Int(bins[f])
-            let flag = flags[node]
-            if flag & 2 != 0 {
-                goesLeft[node] = UInt8(truncatingIfNeeded: leftBins[Int(set[node]) * 4 + bin / 64] >> UInt64(bin % 64)) & 1
-            } else if bin == Int(missing[f]) {
-                goesLeft[node] = flag & 1
-            } else {
-                goesLeft[node] = bin <= Int(threshold[node]) ? 1 : 0
-            }
+            goesLeft[node] = self.goesLeft(node, bin: Int(bins[f]), missingBin: Int(missing[f]))
         }
+    }
+
+    /// Whether each of `rows` rows (their bins of the node's feature in `column`) goes left at `node`.
+    @inline(__always) func decide(_ node: Int, column: UnsafePointer<UInt8>, rows: Int, missingBin: Int, into out: UnsafeMutablePointer<UInt8>) {
+        for row in 0..<rows { out[row] = goesLeft(node, bin: Int(column[row]), missingBin: missingBin) }
     }
 
     func deallocate() {

@@ -99,7 +99,7 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
             #expect(largest < 1e-10, "largest difference \(largest) (tables: \(bulk))")
         }
         #expect(explainer.tables.quadratureLeaves == 0 && explainer.tables.valueCount > 0)
-        // Rows that repeat one another are explained once per tree: each copy gets the same numbers.
+        // Rows that repeat one another fall in one group per tree: each copy gets its group's numbers.
         let repeated = explainer.contributions(data, rows: Array(repeating: 3000, count: 70) + [3001, 3000], bulk: true)
         #expect(repeated.allSatisfy { $0 == repeated[0] || $0 == repeated[70] } && repeated[71] == repeated[0] && repeated[70] != repeated[0])
         #expect(zip(repeated[0], reference[0]).allSatisfy { abs($0 - $1) < 1e-10 })
@@ -151,7 +151,9 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
             }
             #expect(largest < 1e-10, "largest difference \(largest) (tables: \(bulk))")
         }
-        // Deep leaves are left to quadrature, the others have tables: the bulk form mixes both.
+        // Deep leaves are left to quadrature, the others have tables: the bulk form mixes both. Trees of more
+        // than 64 splits are not grouped: every row is explained.
+        #expect(model.trees.contains { $0.splitFeature.count > 64 })
         #expect(explainer.tables.quadratureLeaves > 0 && explainer.tables.valueCount > 0)
     }
 
