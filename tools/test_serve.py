@@ -689,7 +689,10 @@ def test_dashboard_in_a_browser(server, base):
         selects = driver.find_elements(By.CSS_SELECTOR, "#compare select")
         assert len(selects) == 2
         driver.find_element(By.CSS_SELECTOR, "#compare button").click()
-        assert "a=" in driver.current_url and "b=" in driver.current_url
+        # The click starts a navigation; wait for it to land (once it read the old URL: a flake, not a bug).
+        from selenium.webdriver.support.ui import WebDriverWait
+        WebDriverWait(driver, 10).until(lambda d: "a=" in d.current_url and "b=" in d.current_url)
+        WebDriverWait(driver, 10).until(lambda d: "test AUC" in d.find_element(By.ID, "compare").text)
         assert "test AUC" in driver.find_element(By.ID, "compare").text
         assert driver.find_elements(By.CSS_SELECTOR, "#compare svg.chart")
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
