@@ -12,6 +12,8 @@ extension PointInTimeEngine {
     struct WindowInputs {
         var loadColumns: [String] = []
         var inputs: [(column: String?, filter: String?)] = []
+        /// What each input's aggregates need of its prefixes (`InputPrefix`).
+        var needs: [InputNeeds] = []
         var filters: [String: ScalarProgram] = [:]
     }
 
@@ -25,8 +27,11 @@ extension PointInTimeEngine {
                 for input in program.slotColumns { load(program.columnName(input)) }
             }
             guard aggregate.column != nil || aggregate.filter != nil else { continue }
-            if !result.inputs.contains(where: { $0.column == aggregate.column && $0.filter == aggregate.filter }) {
+            if let index = result.inputs.firstIndex(where: { $0.column == aggregate.column && $0.filter == aggregate.filter }) {
+                result.needs[index].formUnion(.of(aggregate.function))
+            } else {
                 result.inputs.append((aggregate.column, aggregate.filter))
+                result.needs.append(.of(aggregate.function))
             }
         }
         return result
@@ -49,7 +54,10 @@ extension PointInTimeEngine {
             while end < byCutoff.count && Dates.monthKey(dayNumber: Int(requests.cutoffs[byCutoff[end]])) == month { end += 1 }
             let batch = byCutoff[start..<end]
             let runs = try source.runs(from: requests.cutoffs[batch.first!] - maxDays, through: lastVisibleDay(requests.cutoffs[batch.last!]))
-            let batchRequests = Array(batch)
+            // In entity order, a batch walks each run's arrays forward instead of at random (cache misses
+            // were most of the window loop's time).
+            let entities = requests.entities
+            let batchRequests = batch.sorted { entities[$0] < entities[$1] }
             // Plain views (raw pointers, no reference counting) for the hot loop; the owners stay alive around it.
             let runViews = runs.map(\.view)
             let slots = outputs.map(\.slot)
@@ -85,44 +93,95 @@ extension PointInTimeEngine {
         var value: Int? { lock.withLock { first } }
     }
 
-    /// The hot loop of window features for some requests: ranges by binary search in each run, folded
-    /// into the kernel's range accumulators, written to the output slots. Returns an output whose integer
+    /// The hot loop of window features for some requests (in entity order): blocks of requests, and
+    /// within a block run by run, so that each run's arrays are read forward by ascending entity
+    /// instead of at random. A request's rows in a run are found by binary search once per run (their
+    /// end) and once per window (their start), then folded for each window: COUNT, SUM and AVG from the
+    /// run's prefixes (`WindowTotal`), MIN and MAX from the entity's extreme when the window holds all
+    /// its rows of the run, the rest by scanning (`RangeAccumulator`). Returns an output whose integer
     /// SUM left BIGINT, if any.
     static func computeWindowSlice(
         requests: ArraySlice<Int>, entities: [Int64], cutoffs: [Int64], inclusive: Bool, days: [Int64],
         plans: [AggregatePlan], runs: [RunView], slots: [OutputSlot]
     ) -> Int? {
-        var accumulators = plans.map { RangeAccumulator($0.function) }
+        let blockSize = 128
+        let windowCount = days.count, planCount = plans.count
+        let stride = windowCount * planCount
+        let totals = UnsafeMutableBufferPointer<WindowTotal>.allocate(capacity: max(1, blockSize * stride))
+        totals.initialize(repeating: WindowTotal())
+        let accumulators = UnsafeMutableBufferPointer<RangeAccumulator>.allocate(capacity: max(1, blockSize * stride))
+        for index in 0..<max(1, blockSize * stride) { (accumulators.baseAddress! + index).initialize(to: RangeAccumulator(plans[index % max(1, planCount)].function)) }
+        defer {
+            totals.baseAddress!.deinitialize(count: totals.count)
+            totals.deallocate()
+            accumulators.baseAddress!.deinitialize(count: accumulators.count)
+            accumulators.deallocate()
+        }
+        let byPrefix = plans.map(\.byPrefix)
+        let extreme = plans.map { $0.function == .min || $0.function == .max }
+        let longest = days.max() ?? 0
         var overflowed: Int?
-        for request in requests {
-            let entity = Int(entities[request])
-            let cutoff = cutoffs[request]
-            let lastDay = inclusive ? cutoff : cutoff - 1
-            var output = 0
-            for window in days {
-                for index in accumulators.indices { accumulators[index].reset() }
-                for run in runs {
-                    let (begin, end) = run.range(entity: entity, from: cutoff - window, through: lastDay)
-                    guard begin < end else { continue }
-                    for index in plans.indices {
-                        if let input = plans[index].input {
-                            accumulators[index].add(run.inputs[input], begin, end)
-                        } else {
-                            accumulators[index].addRows(end - begin)
+        var blockStart = requests.startIndex
+        while blockStart < requests.endIndex {
+            let block = requests[blockStart..<min(blockStart + blockSize, requests.endIndex)]
+            for slot in 0..<(block.count * stride) {
+                if byPrefix[slot % planCount] { totals[slot].reset() } else { accumulators[slot].reset() }
+            }
+            for run in runs {
+                for (position, request) in block.enumerated() {
+                    let cutoff = cutoffs[request]
+                    let lastDay = inclusive ? cutoff : cutoff - 1
+                    guard run.firstTime <= lastDay && cutoff - longest <= run.lastTime else { continue }
+                    let entity = Int(entities[request])
+                    let (start, limit) = run.rows(entity: entity)
+                    guard start < limit else { continue }
+                    let end = run.lastTime <= lastDay ? limit : run.firstRow(after: lastDay, start, limit)
+                    guard start < end else { continue }
+                    for (window, length) in days.enumerated() {
+                        let firstDay = cutoff - length
+                        guard firstDay <= run.lastTime else { continue }
+                        let begin = firstDay <= run.firstTime ? start : run.firstRow(from: firstDay, start, end)
+                        guard begin < end else { continue }
+                        let whole = begin == start && end == limit
+                        let base = position * stride + window * planCount
+                        for index in 0..<planCount {
+                            guard let input = plans[index].input else {
+                                totals[base + index].count &+= end - begin
+                                continue
+                            }
+                            let prefix = run.prefixes[input]
+                            if byPrefix[index] {
+                                totals[base + index].addSum(run.inputs[input], prefix, start: start, begin, end)
+                            } else if whole, extreme[index], let extremes = plans[index].function == .min ? prefix.integerMin : prefix.integerMax {
+                                accumulators[base + index].foldExtreme(extremes[entity], rows: prefix.count(begin, end))
+                            } else if whole, extreme[index], let extremes = plans[index].function == .min ? prefix.floatMin : prefix.floatMax {
+                                accumulators[base + index].foldExtreme(extremes[entity], rows: prefix.count(begin, end))
+                            } else {
+                                accumulators[base + index].add(run.inputs[input], begin, end)
+                            }
                         }
                     }
                 }
-                for index in plans.indices {
-                    let plan = plans[index]
-                    var value = accumulators[index].result()
-                    if accumulators[index].overflowed, overflowed == nil { overflowed = output }
+            }
+            for (position, request) in block.enumerated() {
+                for index in 0..<stride {
+                    let slot = position * stride + index
+                    let plan = plans[index % planCount]
+                    var value: Scalar
+                    if byPrefix[index % planCount] {
+                        value = totals[slot].result(plan.function)
+                        if totals[slot].overflowed, overflowed == nil { overflowed = index }
+                    } else {
+                        value = accumulators[slot].result()
+                        if accumulators[slot].overflowed, overflowed == nil { overflowed = index }
+                    }
                     if let places = plan.round, case .double(let float) = value {
                         value = .double(RangeAccumulator.round(float, places: places))
                     }
-                    slots[output].set(request, value, fill: plan.fill)
-                    output += 1
+                    slots[index].set(request, value, fill: plan.fill)
                 }
             }
+            blockStart = block.endIndex
         }
         return overflowed
     }
@@ -135,6 +194,9 @@ extension PointInTimeEngine {
         var rowCount: Int { Int(offsets.last ?? 0) }
         let columns: [GatheredColumn]
         let inputs: [AggregateInput]
+        let prefixes: [InputPrefix]
+        let firstTime: Int64
+        let lastTime: Int64
 
         /// `table` holds entity, time, then `layout.loadColumns`.
         init(table: LoadedTable, entityCount: Int, layout: WindowInputs) throws {
@@ -168,12 +230,19 @@ extension PointInTimeEngine {
                                passes: input.filter.flatMap { passes[$0] })
             }
             self.columns = columns
+            let offsets = self.offsets
+            prefixes = zip(columns, layout.needs).map { InputPrefix(input: $0.input, offsets: offsets, needs: $1) }
+            for (column, prefix) in zip(columns, prefixes) where !prefix.keepsValues { column.release() }
             inputs = columns.map(\.input)
+            let sortedTimes = UnsafeBufferPointer(times)
+            firstTime = sortedTimes.min() ?? 0
+            lastTime = sortedTimes.max() ?? 0
         }
 
         deinit {
             times.deallocate()
             inputBuffer.deallocate()
+            prefixBuffer.deallocate()
         }
 
         private lazy var inputBuffer: UnsafeMutableBufferPointer<AggregateInput> = {
@@ -182,23 +251,19 @@ extension PointInTimeEngine {
             return buffer
         }()
 
+        private lazy var prefixBuffer: UnsafeMutableBufferPointer<PrefixView> = {
+            let buffer = UnsafeMutableBufferPointer<PrefixView>.allocate(capacity: max(1, prefixes.count))
+            for (index, prefix) in prefixes.enumerated() { buffer[index] = prefix.view }
+            return buffer
+        }()
+
         /// A plain view for the hot loop; valid while this object lives.
         var view: RunView {
             offsets.withUnsafeBufferPointer { offsets in
                 RunView(offsets: offsets.baseAddress!, entityLimit: offsets.count - 1, times: UnsafePointer(times.baseAddress!),
-                        inputs: UnsafePointer(inputBuffer.baseAddress!))
+                        inputs: UnsafePointer(inputBuffer.baseAddress!), prefixes: UnsafePointer(prefixBuffer.baseAddress!),
+                        firstTime: firstTime, lastTime: lastTime)
             }
-        }
-
-        /// Rows of `entity` with `from <= time <= through`.
-        @inline(__always) func range(entity: Int, from: Int64, through: Int64) -> (Int, Int) {
-            guard entity + 1 < offsets.count else { return (0, 0) }
-            let rows = Int(offsets[entity])..<Int(offsets[entity + 1])
-            guard !rows.isEmpty else { return (0, 0) }
-            let times = UnsafeBufferPointer(self.times)
-            let end = PointInTimeEngine.lowerBound(times, rows, through + 1)
-            let begin = PointInTimeEngine.lowerBound(times, rows.lowerBound..<end, from)
-            return (begin, end)
         }
     }
 

@@ -9,6 +9,11 @@ struct AggregatePlan: Sendable {
     var input: Int?
     var round: Int?
     var fill: Double?
+
+    /// How the window loop folds the aggregate: COUNT, SUM and AVG from prefix sums (`WindowTotal`),
+    /// MIN and MAX from each entity's extreme where a window covers a whole run and by a scan of the
+    /// rows elsewhere, COUNT(DISTINCT) by a scan (`RangeAccumulator`).
+    var byPrefix: Bool { function != .min && function != .max && function != .countDistinct }
 }
 
 /// A run (`EntityRuns`) as raw pointers; read-only, so sharing it between threads is sound.
@@ -17,26 +22,36 @@ struct RunView: @unchecked Sendable {
     let entityLimit: Int
     let times: UnsafePointer<Int64>
     let inputs: UnsafePointer<AggregateInput>
+    let prefixes: UnsafePointer<PrefixView>
+    /// The run's earliest and latest time: a window from `firstTime` or before through `lastTime` or
+    /// after holds every row of an entity's run.
+    let firstTime: Int64
+    let lastTime: Int64
 
-    @inline(__always) func range(entity: Int, from: Int64, through: Int64) -> (Int, Int) {
+    /// Rows of `entity`.
+    @inline(__always) func rows(entity: Int) -> (Int, Int) {
         guard entity < entityLimit else { return (0, 0) }
-        var low = Int(offsets[entity])
-        let limit = Int(offsets[entity + 1])
-        guard low < limit else { return (0, 0) }
-        // end: first row with time > through; begin: first row with time >= from.
-        var high = limit
+        return (Int(offsets[entity]), Int(offsets[entity + 1]))
+    }
+
+    /// The first row of `low..<high` (one entity's, in time order) with time > `day`.
+    @inline(__always) func firstRow(after day: Int64, _ low: Int, _ high: Int) -> Int {
+        var low = low, high = high
         while low < high {
             let middle = (low + high) >> 1
-            if times[middle] <= through { low = middle + 1 } else { high = middle }
+            if times[middle] <= day { low = middle + 1 } else { high = middle }
         }
-        let end = low
-        low = Int(offsets[entity])
-        high = end
+        return low
+    }
+
+    /// The first row of `low..<high` (one entity's, in time order) with time >= `day`.
+    @inline(__always) func firstRow(from day: Int64, _ low: Int, _ high: Int) -> Int {
+        var low = low, high = high
         while low < high {
             let middle = (low + high) >> 1
-            if times[middle] < from { low = middle + 1 } else { high = middle }
+            if times[middle] < day { low = middle + 1 } else { high = middle }
         }
-        return (low, end)
+        return low
     }
 }
 
@@ -44,9 +59,9 @@ struct RunView: @unchecked Sendable {
 /// Strings become dense codes, so COUNT and COUNT_DISTINCT treat them like integers. With a filter mask,
 /// rows the filter rejects count as NULL; without a column, the input is the mask alone (COUNT(*) FILTER).
 final class GatheredColumn {
-    private let integers: UnsafeMutableBufferPointer<Int64>?
-    private let floats: UnsafeMutableBufferPointer<Double>?
-    private let valid: UnsafeMutableBufferPointer<Bool>?
+    private var integers: UnsafeMutableBufferPointer<Int64>?
+    private var floats: UnsafeMutableBufferPointer<Double>?
+    private var valid: UnsafeMutableBufferPointer<Bool>?
 
     init(_ column: ColumnVector?, order: [Int], passes: [Bool]? = nil) {
         let count = order.count
@@ -99,9 +114,13 @@ final class GatheredColumn {
                        valid: valid.map { UnsafePointer($0.baseAddress!) })
     }
 
-    deinit {
+    /// Frees the values and validity once prefixes stand in for them (`InputPrefix.keepsValues`).
+    func release() {
         integers?.deallocate()
         floats?.deallocate()
         valid?.deallocate()
+        (integers, floats, valid) = (nil, nil, nil)
     }
+
+    deinit { release() }
 }

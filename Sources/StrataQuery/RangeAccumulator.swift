@@ -1,12 +1,11 @@
 /// The arithmetic every aggregate state of the kernel shares, so that a SUM, an AVG or a MIN means the
 /// same in a GROUP BY (`Accumulator`) and in a feature view's window (`RangeAccumulator`). Inlinable: the
 /// window loops of StrataFeatures run it per value.
-@usableFromInline
-enum AggregateMath {
+public enum AggregateMath {
     /// Adds `value` to the 128-bit sum `high · 2^64 + low`: sums of BIGINT never overflow along the way
     /// (as DuckDB's HUGEINT); only a final sum outside BIGINT is an error.
     @inlinable @inline(__always)
-    static func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
+    public static func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
         let (next, overflow) = low.addingReportingOverflow(value)
         low = next
         if overflow { high &+= value < 0 ? -1 : 1 }
@@ -14,26 +13,26 @@ enum AggregateMath {
 
     /// The 128-bit sum as a double (for AVG).
     @inlinable @inline(__always)
-    static func wideValue(_ low: Int64, _ high: Int64) -> Double { Double(high) * 0x1p64 + Double(low) }
+    public static func wideValue(_ low: Int64, _ high: Int64) -> Double { Double(high) * 0x1p64 + Double(low) }
 
     /// MIN/MAX order of doubles: NaN is larger than every number, as in DuckDB.
     @inlinable @inline(__always)
-    static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
+    public static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
         isMin ? less(candidate, current) : less(current, candidate)
     }
 
     @inlinable @inline(__always)
-    static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
+    public static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
         isMin ? candidate < current : candidate > current
     }
 
     /// The SQL order of doubles (`Comparison.less`): NaN last.
     @inlinable @inline(__always)
-    static func less(_ a: Double, _ b: Double) -> Bool { a < b || (b.isNaN && !a.isNaN) }
+    public static func less(_ a: Double, _ b: Double) -> Bool { a < b || (b.isNaN && !a.isNaN) }
 
     /// DISTINCT identity of a double (`Aggregator.doubleCode`): -0.0 is 0.0, every NaN one value.
     @inlinable @inline(__always)
-    static func doubleCode(_ value: Double) -> Int64 {
+    public static func doubleCode(_ value: Double) -> Int64 {
         if value.isNaN { return Int64(bitPattern: Double.nan.bitPattern) }
         return Int64(bitPattern: (value == 0 ? 0.0 : value).bitPattern)
     }
@@ -55,7 +54,7 @@ public struct AggregateInput: @unchecked Sendable {
     }
 
     @inlinable @inline(__always)
-    func counts(_ row: Int) -> Bool { valid?[row] ?? true }
+    public func counts(_ row: Int) -> Bool { valid?[row] ?? true }
 }
 
 /// One aggregate folded over ranges of rows (the window of one request, in one or several runs), with
@@ -194,6 +193,23 @@ public struct RangeAccumulator: Sendable {
         case .count, .countStar:
             addCounted(input, begin, end)
         }
+    }
+
+    /// Folds `rows` counted rows whose MIN or MAX (the function's) is `value`: a run's extreme, known
+    /// without a scan.
+    @inlinable @inline(__always)
+    public mutating func foldExtreme(_ value: Int64, rows: Int) {
+        guard rows > 0 else { return }
+        if count == 0 || AggregateMath.replaces(value, integerExtreme, isMin: function == .min) { integerExtreme = value }
+        count &+= rows
+    }
+
+    @inlinable @inline(__always)
+    public mutating func foldExtreme(_ value: Double, rows: Int) {
+        guard rows > 0 else { return }
+        isFloat = true
+        if count == 0 || AggregateMath.replaces(value, floatExtreme, isMin: function == .min) { floatExtreme = value }
+        count &+= rows
     }
 
     /// Adds what `other` accumulated (the same function), as if its rows had followed this one's.

@@ -2,6 +2,11 @@
 """W1 (point-in-time training set, tools/bench/README.md) computed by a peer engine, phases timed.
 
     python3 w1_peers.py --data DIR --engine duckdb|polars|pandas [--out FILE.csv] [--json]
+    python3 w1_peers.py --data DIR --engine duckdb --store FILE.duckdb [--json]
+
+With --store (DuckDB only), store to store like `strata training-set`: the tables live in DuckDB's own
+database file (made from the CSVs on first use, untimed), and the timed phase opens the file, builds W1
+into a table of that file and checkpoints it; nothing is written as CSV.
 
 Each engine works in its own idiom, on the definition of tools/w1_reference.py:
   duckdb  the reference's SQL (range join + FILTER aggregates, row_number() for the last transaction);
@@ -33,14 +38,24 @@ def csv_path(data, table):
 
 # ---------------------------------------------------------------------------------------------- DuckDB
 class DuckDBPeer:
-    def __init__(self, inclusive):
+    def __init__(self, inclusive, store=None):
         import duckdb
         self.version = duckdb.__version__
         self.threads = THREADS
         self.inclusive = inclusive
-        self.con = duckdb.connect(config={"threads": THREADS})
+        self.store = store
+        if store and not os.path.exists(store):
+            made = duckdb.connect(store, config={"threads": THREADS})
+            ref.load_tables(made, os.environ["W1_STORE_DATA"], lenient_dates=False)
+            made.execute("CHECKPOINT")
+            made.close()
+        self.con = None if store else duckdb.connect(config={"threads": THREADS})
 
     def load(self, data):
+        if self.store:
+            import duckdb
+            self.con = duckdb.connect(self.store, config={"threads": THREADS})
+            return
         # Dates stay BIGINT YYYYMMDD here; d() is applied inside the query, as for the other engines.
         ref.load_tables(self.con, data, lenient_dates=False)
 
@@ -50,6 +65,10 @@ class DuckDBPeer:
         return self.con.execute("SELECT count(*) FROM w1").fetchone()[0]
 
     def write(self, path):
+        if self.store:
+            self.con.execute("CHECKPOINT")
+            self.con.close()
+            return
         literal = "'" + path.replace("'", "''") + "'"
         self.con.execute(f"COPY w1 TO {literal} (FORMAT csv, HEADER true, DELIMITER ',')")
 
@@ -283,8 +302,12 @@ class PandasPeer:
 PEERS = {"duckdb": DuckDBPeer, "polars": PolarsPeer, "pandas": PandasPeer}
 
 
-def run(engine, data, out, inclusive):
-    peer = PEERS[engine](inclusive)  # imports outside the clock
+def run(engine, data, out, inclusive, store=None):
+    if store:
+        os.environ["W1_STORE_DATA"] = data
+        peer = DuckDBPeer(inclusive, store)  # imports and the database file outside the clock
+    else:
+        peer = PEERS[engine](inclusive)  # imports outside the clock
     t0 = time.perf_counter()
     peer.load(data)
     t1 = time.perf_counter()
@@ -313,9 +336,13 @@ def main():
     ap.add_argument("--out", help="write the training set here (default: a temporary file, removed)")
     ap.add_argument("--inclusive", action="store_true", help="events on the cutoff day count (<= instead of <)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    ap.add_argument("--store", help="DuckDB only: read the tables from this database file (made from the CSVs when missing) "
+                                    "and write W1 into it")
     a = ap.parse_args()
+    if a.store and a.engine != "duckdb":
+        sys.exit("w1_peers: --store is for --engine duckdb")
     try:
-        r = run(a.engine, a.data, a.out, a.inclusive)
+        r = run(a.engine, a.data, a.out, a.inclusive, a.store)
     except ref.InputError as e:
         sys.exit(f"w1_peers: {e}")
     if a.json:

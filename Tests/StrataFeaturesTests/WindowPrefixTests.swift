@@ -1,0 +1,318 @@
+import Foundation
+import StrataTestSupport
+import Testing
+@testable import StrataFeatures
+@testable import StrataFormat
+@testable import StrataIngest
+@testable import StrataQuery
+
+/// SplitMix64: the same draws on every run.
+private struct Draws {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+/// Rows of a few entities as a run holds them (entity by entity), one input column.
+private struct RunRows {
+    var offsets: [Int32] = [0]
+    var integers: [Int64] = []
+    var floats: [Double] = []
+    var valid: [Bool] = []
+
+    /// Every range of whole rows of every entity, with the entity's first row.
+    var ranges: [(start: Int, begin: Int, end: Int)] {
+        var out: [(Int, Int, Int)] = []
+        for entity in 0..<(offsets.count - 1) {
+            let start = Int(offsets[entity]), limit = Int(offsets[entity + 1])
+            for begin in start...limit { for end in begin...limit { out.append((start, begin, end)) } }
+        }
+        return out
+    }
+
+    /// Runs `body` with the input as the window loop sees it, and its prefixes.
+    func withInput<T>(floats isFloat: Bool, needs: InputNeeds, _ body: (AggregateInput, PrefixView) -> T) -> T {
+        integers.withUnsafeBufferPointer { integers in
+            floats.withUnsafeBufferPointer { floats in
+                valid.withUnsafeBufferPointer { valid in
+                    let input = AggregateInput(integers: isFloat ? nil : integers.baseAddress, floats: isFloat ? floats.baseAddress : nil,
+                                               valid: valid.baseAddress)
+                    let prefix = InputPrefix(input: input, offsets: offsets, needs: needs)
+                    return withExtendedLifetime(prefix) { body(input, prefix.view) }
+                }
+            }
+        }
+    }
+}
+
+@Suite struct WindowPrefixTests {
+    /// Values k · 2^-10 with |k| up to 2^53, big ones cancelling small ones: every partial sum is exact in
+    /// double-double, so each window's SUM must be the exact sum correctly rounded — which a running
+    /// double (the loop before prefix sums) or a plain double prefix gets wrong here.
+    @Test func doubleSumsAreTheExactSumRounded() {
+        var draws = Draws(state: 7)
+        var rows = RunRows()
+        var scaled: [Int64] = []
+        for _ in 0..<12 {
+            for _ in 0..<draws.below(24) {
+                let big = draws.below(3) == 0
+                let k = big ? Int64(1 << 52) + Int64(draws.below(1 << 20)) : Int64(draws.below(2000)) - 1000
+                let signed = draws.below(2) == 0 ? k : -k
+                scaled.append(signed)
+                rows.floats.append(Double(signed) * 0x1p-10)
+                rows.valid.append(draws.below(10) != 0)
+            }
+            rows.offsets.append(Int32(rows.floats.count))
+        }
+        rows.integers = [Int64](repeating: 0, count: rows.floats.count)
+        var checked = 0, differsFromLoop = 0
+        rows.withInput(floats: true, needs: [.counts, .sums]) { input, prefix in
+            for (start, begin, end) in rows.ranges {
+                var total = WindowTotal()
+                // Two pieces, as a window over two runs adds them.
+                let middle = (begin + end) / 2
+                if begin < middle { total.addSum(input, prefix, start: start, begin, middle) }
+                if middle < end { total.addSum(input, prefix, start: start, middle, end) }
+                var exact: Int128 = 0, count = 0, loop = 0.0
+                for row in begin..<end where rows.valid[row] {
+                    exact += Int128(scaled[row])
+                    count += 1
+                    loop += rows.floats[row]
+                }
+                let expected: Scalar = count == 0 ? .null : .double(Double(exact) * 0x1p-10)
+                #expect(total.result(.sum) == expected, "rows \(begin)..<\(end)")
+                if count > 0 {
+                    #expect(total.result(.avg) == .double(Double(exact) * 0x1p-10 / Double(count)))
+                    if loop != Double(exact) * 0x1p-10 { differsFromLoop += 1 }
+                }
+                #expect(total.result(.count) == .integer(Int64(count)))
+                checked += 1
+            }
+        }
+        #expect(checked > 1000)
+        #expect(differsFromLoop > 100)   // the data do exercise cancellation
+    }
+
+    /// Integer SUM and AVG equal the scan's (`RangeAccumulator`), BIGINT overflow included: small values
+    /// take the 64-bit prefixes, values near ±2^63 the 128-bit ones.
+    @Test func integerSumsEqualTheScanIncludingOverflow() {
+        for (seed, huge) in [(UInt64(1), false), (2, true)] {
+            var draws = Draws(state: seed)
+            var rows = RunRows()
+            for _ in 0..<6 {
+                for _ in 0..<draws.below(16) {
+                    let value = huge && draws.below(2) == 0 ? Int64.max - Int64(draws.below(100)) : Int64(draws.below(1_000_000)) - 500_000
+                    rows.integers.append(draws.below(4) == 0 ? -value : value)
+                    rows.valid.append(draws.below(8) != 0)
+                }
+                rows.offsets.append(Int32(rows.integers.count))
+            }
+            rows.floats = [Double](repeating: 0, count: rows.integers.count)
+            var overflows = 0
+            rows.withInput(floats: false, needs: [.counts, .sums]) { input, prefix in
+                #expect((prefix.integerSums != nil) == !huge && (prefix.wideSums != nil) == huge)
+                for (start, begin, end) in rows.ranges {
+                    for function in [AggregateFunction.sum, .avg, .count] {
+                        var total = WindowTotal()
+                        total.addSum(input, prefix, start: start, begin, end)
+                        var scan = RangeAccumulator(function)
+                        scan.add(input, begin, end)
+                        #expect(total.result(function) == scan.result(), "\(function) of rows \(begin)..<\(end)")
+                        #expect(total.overflowed == scan.overflowed)
+                        if total.overflowed { overflows += 1 }
+                    }
+                }
+            }
+            #expect((overflows > 0) == huge)
+        }
+    }
+
+    /// NaN and infinities: a window holding them sums as SQL does (NaN wins; +∞ and −∞ make NaN); other
+    /// windows of the same entity are unaffected; an overflowing running sum does not leak into windows
+    /// after it.
+    @Test func nanInfinityAndOverflowedPrefixes() {
+        var rows = RunRows()
+        rows.floats = [1, .nan, 2, 3,   .infinity, 4, -.infinity, 5,   1e308, 1e308, -1e308, 6, 7]
+        rows.offsets = [0, 4, 8, 13]
+        rows.valid = [Bool](repeating: true, count: rows.floats.count)
+        rows.integers = [Int64](repeating: 0, count: rows.floats.count)
+        rows.withInput(floats: true, needs: [.counts, .sums]) { input, prefix in
+            #expect(prefix.nonFinite != nil)
+            func sum(_ start: Int, _ begin: Int, _ end: Int) -> Scalar {
+                var total = WindowTotal()
+                total.addSum(input, prefix, start: start, begin, end)
+                return total.result(.sum)
+            }
+            #expect(sum(0, 0, 2).isNaNDouble && sum(0, 1, 4).isNaNDouble)
+            #expect(sum(0, 2, 4) == .double(5))
+            #expect(sum(4, 4, 6) == .double(.infinity) && sum(4, 5, 7) == .double(-.infinity))
+            #expect(sum(4, 4, 7).isNaNDouble)
+            #expect(sum(4, 7, 8) == .double(5))
+            #expect(sum(8, 8, 10) == .double(.infinity))
+            #expect(sum(8, 10, 13) == .double(-1e308 + 13))
+            #expect(sum(8, 11, 13) == .double(13))
+        }
+    }
+
+    /// MIN and MAX from a run's per-entity extremes equal the scan's, NaN last and NULLs skipped.
+    @Test func wholeRunExtremesEqualTheScan() {
+        var draws = Draws(state: 3)
+        var rows = RunRows()
+        for _ in 0..<40 {
+            for _ in 0..<draws.below(6) {
+                rows.integers.append(Int64(draws.below(100)) - 50)
+                rows.floats.append(draws.below(7) == 0 ? .nan : Double(draws.below(100)) - 50.5)
+                rows.valid.append(draws.below(5) != 0)
+            }
+            rows.offsets.append(Int32(rows.integers.count))
+        }
+        for isFloat in [false, true] {
+            rows.withInput(floats: isFloat, needs: [.counts, .extremes, .values]) { input, prefix in
+                for entity in 0..<(rows.offsets.count - 1) {
+                    let start = Int(rows.offsets[entity]), limit = Int(rows.offsets[entity + 1])
+                    for function in [AggregateFunction.min, .max] {
+                        var folded = RangeAccumulator(function), scan = RangeAccumulator(function)
+                        let rowsCounted = prefix.count(start, limit)
+                        if isFloat {
+                            folded.foldExtreme((function == .min ? prefix.floatMin! : prefix.floatMax!)[entity], rows: rowsCounted)
+                        } else {
+                            folded.foldExtreme((function == .min ? prefix.integerMin! : prefix.integerMax!)[entity], rows: rowsCounted)
+                        }
+                        scan.add(input, start, limit)
+                        let (a, b) = (folded.result(), scan.result())
+                        #expect(a == b || (a.isNaNDouble && b.isNaNDouble), "\(function) of entity \(entity)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every window function over windows from 1 to 365 days — windows that hold whole months, parts of
+    /// months and nothing — against a brute-force evaluation of the CSVs, row by label row.
+    @Test func longWindowsEqualBruteForce() throws {
+        let directory = temporaryDirectory()
+        var options = GeneratorOptions()
+        options.memberCount = 250
+        options.start = 20_160_101
+        options.monthCount = 15
+        options.labelMonthCount = 4
+        options.activity = 1.5
+        var generator = DatasetGenerator(options: options)
+        _ = try generator.generate(into: directory)
+        let store = directory + "/db"
+        try makeStore(from: directory, at: store)
+        let days = [1, 7, 30, 90, 180, 365]
+        let view = directory + "/long.yaml"
+        try """
+        name: long
+        entity: msno
+        features:
+          - window: {source: user_logs, time: date, days: [\(days.map(String.init).joined(separator: ", "))]}
+            aggregates:
+              - {name: "w{days}_secs", function: sum, column: total_secs}
+              - {name: "w{days}_secs_mean", function: mean, column: total_secs}
+              - {name: "w{days}_unq", function: sum, column: num_unq}
+              - {name: "w{days}_unq_min", function: min, column: num_unq}
+              - {name: "w{days}_secs_max", function: max, column: total_secs}
+              - {name: "w{days}_unq_distinct", function: count_distinct, column: num_unq}
+              - {name: "w{days}_days", function: count}
+              - {name: "w{days}_heavy", function: count, filter: "num_100 > 10"}
+              - {name: "w{days}_n100_heavy", function: sum, column: num_100, filter: "num_100 > 10"}
+        """.write(toFile: view, atomically: true, encoding: .utf8)
+        _ = try TrainingSetBuilder.build(storePath: store, request: TrainingSetRequest(featuresFile: view, labelsTable: "labels", outputTable: "long"))
+
+        struct Log { let day: Int; let num100: Int64; let unq: Int64; let secs: Double }
+        var logs: [String: [Log]] = [:]
+        let lines = try String(contentsOfFile: directory + "/user_logs.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        for line in lines {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            logs[f[0], default: []].append(Log(day: Dates.dayNumber(yyyymmdd: Int(f[1])!)!, num100: Int64(f[6])!, unq: Int64(f[7])!, secs: Double(f[8])!))
+        }
+        let names = try header(store, "long")
+        let cells = try tableCells(store, "long")
+        #expect(cells.count >= 400)
+        var compared = 0, wholeYear = 0
+        for row in cells {
+            let cutoff = Dates.dayNumber(yyyymmdd: Int(row[1])!)!
+            let value = Dictionary(uniqueKeysWithValues: zip(names, row))
+            for length in days {
+                let window = (logs[row[0]] ?? []).filter { $0.day >= cutoff - length && $0.day < cutoff }
+                if length == 365 && window.count > 100 { wholeYear += 1 }
+                func cell(_ name: String) -> String { value["w\(length)_\(name)"]! }
+                let secs = exactSum(window.map(\.secs))
+                if window.isEmpty {
+                    #expect(cell("secs") == "NULL" && cell("secs_mean") == "NULL" && cell("unq") == "NULL" && cell("unq_min") == "NULL")
+                    #expect(cell("secs_max") == "NULL" && cell("unq_distinct") == "0" && cell("days") == "0")
+                } else {
+                    #expect(Double(cell("secs"))! == secs, "\(row[0]) \(row[1]) w\(length)_secs")
+                    #expect(Double(cell("secs_mean"))! == secs / Double(window.count))
+                    #expect(cell("unq") == String(window.reduce(0) { $0 + $1.unq }))
+                    #expect(cell("unq_min") == String(window.map(\.unq).min()!))
+                    #expect(Double(cell("secs_max"))! == window.map(\.secs).max()!)
+                    #expect(cell("unq_distinct") == String(Set(window.map(\.unq)).count))
+                    #expect(cell("days") == String(window.count))
+                }
+                let heavy = window.filter { $0.num100 > 10 }
+                #expect(cell("heavy") == String(heavy.count))
+                #expect(cell("n100_heavy") == (heavy.isEmpty ? "NULL" : String(heavy.reduce(0) { $0 + $1.num100 })))
+                compared += 1
+            }
+        }
+        #expect(compared == cells.count * days.count)
+        #expect(wholeYear > 50)   // windows that span a year of partitions
+    }
+}
+
+/// The exact sum of doubles, correctly rounded (Shewchuk's non-overlapping partials, as Python's fsum).
+func exactSum(_ values: [Double]) -> Double {
+    var partials: [Double] = []
+    for value in values {
+        var x = value
+        var kept = 0
+        for partial in partials {
+            var y = partial
+            if abs(x) < abs(y) { swap(&x, &y) }
+            let high = x + y
+            let low = y - (high - x)
+            if low != 0 {
+                partials[kept] = low
+                kept += 1
+            }
+            x = high
+        }
+        partials.removeSubrange(kept...)
+        partials.append(x)
+    }
+    // Round the partials once: add from the largest, stopping where the rest cannot change the result
+    // (with the half-way correction of fsum).
+    var index = partials.count - 1
+    guard index >= 0 else { return 0 }
+    var high = partials[index]
+    var low = 0.0
+    while index > 0 {
+        index -= 1
+        let x = high, y = partials[index]
+        high = x + y
+        low = y - (high - x)
+        if low != 0 { break }
+    }
+    if index > 0 && ((low < 0 && partials[index - 1] < 0) || (low > 0 && partials[index - 1] > 0)) {
+        let y = low * 2
+        let x = high + y
+        if y == x - high { high = x }
+    }
+    return high
+}
+
+extension Scalar {
+    var isNaNDouble: Bool {
+        if case .double(let value) = self { return value.isNaN }
+        return false
+    }
+}
