@@ -12,7 +12,7 @@ extension PointInTimeEngine {
     struct WindowInputs {
         var loadColumns: [String] = []
         var inputs: [(column: String?, filter: String?)] = []
-        /// What each input's aggregates need of its prefixes (`InputPrefix`).
+        /// What each input's aggregates need of the run's prefixes (`RunPrefixes`).
         var needs: [InputNeeds] = []
         var filters: [String: ScalarProgram] = [:]
     }
@@ -153,9 +153,9 @@ extension PointInTimeEngine {
                             if byPrefix[index] {
                                 totals[base + index].addSum(run.inputs[input], prefix, start: start, begin, end)
                             } else if whole, extreme[index], let extremes = plans[index].function == .min ? prefix.integerMin : prefix.integerMax {
-                                accumulators[base + index].foldExtreme(extremes[entity], rows: prefix.count(begin, end))
+                                accumulators[base + index].foldExtreme(extremes[entity], rows: prefix.count(run.inputs[input], start: start, begin, end))
                             } else if whole, extreme[index], let extremes = plans[index].function == .min ? prefix.floatMin : prefix.floatMax {
-                                accumulators[base + index].foldExtreme(extremes[entity], rows: prefix.count(begin, end))
+                                accumulators[base + index].foldExtreme(extremes[entity], rows: prefix.count(run.inputs[input], start: start, begin, end))
                             } else {
                                 accumulators[base + index].add(run.inputs[input], begin, end)
                             }
@@ -194,7 +194,7 @@ extension PointInTimeEngine {
         var rowCount: Int { Int(offsets.last ?? 0) }
         let columns: [GatheredColumn]
         let inputs: [AggregateInput]
-        let prefixes: [InputPrefix]
+        let prefixes: RunPrefixes
         let firstTime: Int64
         let lastTime: Int64
 
@@ -231,8 +231,8 @@ extension PointInTimeEngine {
             }
             self.columns = columns
             let offsets = self.offsets
-            prefixes = zip(columns, layout.needs).map { InputPrefix(input: $0.input, offsets: offsets, needs: $1) }
-            for (column, prefix) in zip(columns, prefixes) where !prefix.keepsValues { column.release() }
+            prefixes = RunPrefixes(inputs: columns.map(\.input), offsets: offsets, needs: layout.needs)
+            for (column, keeps) in zip(columns, prefixes.keepsValues) where !keeps { column.release() }
             inputs = columns.map(\.input)
             let sortedTimes = UnsafeBufferPointer(times)
             firstTime = sortedTimes.min() ?? 0
@@ -252,8 +252,8 @@ extension PointInTimeEngine {
         }()
 
         private lazy var prefixBuffer: UnsafeMutableBufferPointer<PrefixView> = {
-            let buffer = UnsafeMutableBufferPointer<PrefixView>.allocate(capacity: max(1, prefixes.count))
-            for (index, prefix) in prefixes.enumerated() { buffer[index] = prefix.view }
+            let buffer = UnsafeMutableBufferPointer<PrefixView>.allocate(capacity: max(1, prefixes.views.count))
+            for (index, view) in prefixes.views.enumerated() { buffer[index] = view }
             return buffer
         }()
 

@@ -114,7 +114,7 @@ final class GatheredColumn {
                        valid: valid.map { UnsafePointer($0.baseAddress!) })
     }
 
-    /// Frees the values and validity once prefixes stand in for them (`InputPrefix.keepsValues`).
+    /// Frees the values and validity once prefixes stand in for them (`RunPrefixes.keepsValues`).
     func release() {
         integers?.deallocate()
         floats?.deallocate()

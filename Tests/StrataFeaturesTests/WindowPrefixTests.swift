@@ -37,14 +37,16 @@ private struct RunRows {
     }
 
     /// Runs `body` with the input as the window loop sees it, and its prefixes.
-    func withInput<T>(floats isFloat: Bool, needs: InputNeeds, _ body: (AggregateInput, PrefixView) -> T) -> T {
+    /// `table` false: ranges are scanned (`RunPrefixes` makes no table), with the same results.
+    func withInput<T>(floats isFloat: Bool, needs: InputNeeds, table: Bool = true, _ body: (AggregateInput, PrefixView) -> T) -> T {
         integers.withUnsafeBufferPointer { integers in
             floats.withUnsafeBufferPointer { floats in
                 valid.withUnsafeBufferPointer { valid in
                     let input = AggregateInput(integers: isFloat ? nil : integers.baseAddress, floats: isFloat ? floats.baseAddress : nil,
                                                valid: valid.baseAddress)
-                    let prefix = InputPrefix(input: input, offsets: offsets, needs: needs)
-                    return withExtendedLifetime(prefix) { body(input, prefix.view) }
+                    let prefixes = RunPrefixes(inputs: [input], offsets: offsets, needs: [needs], table: table)
+                    #expect((prefixes.views[0].records != nil) == (table && !needs.isDisjoint(with: [.sums]) || table && input.valid != nil && needs.contains(.counts)))
+                    return withExtendedLifetime(prefixes) { body(input, prefixes.views[0]) }
                 }
             }
         }
@@ -72,7 +74,8 @@ private struct RunRows {
         }
         rows.integers = [Int64](repeating: 0, count: rows.floats.count)
         var checked = 0, differsFromLoop = 0
-        rows.withInput(floats: true, needs: [.counts, .sums]) { input, prefix in
+        for table in [true, false] {
+        rows.withInput(floats: true, needs: [.counts, .sums], table: table) { input, prefix in
             for (start, begin, end) in rows.ranges {
                 var total = WindowTotal()
                 // Two pieces, as a window over two runs adds them.
@@ -95,7 +98,8 @@ private struct RunRows {
                 checked += 1
             }
         }
-        #expect(checked > 1000)
+        }
+        #expect(checked > 2000)
         #expect(differsFromLoop > 100)   // the data do exercise cancellation
     }
 
@@ -115,8 +119,9 @@ private struct RunRows {
             }
             rows.floats = [Double](repeating: 0, count: rows.integers.count)
             var overflows = 0
-            rows.withInput(floats: false, needs: [.counts, .sums]) { input, prefix in
-                #expect((prefix.integerSums != nil) == !huge && (prefix.wideSums != nil) == huge)
+            for table in [true, false] {
+            rows.withInput(floats: false, needs: [.counts, .sums], table: table) { input, prefix in
+                if table { #expect(prefix.sumKind == (huge ? .wide : .narrow)) }
                 for (start, begin, end) in rows.ranges {
                     for function in [AggregateFunction.sum, .avg, .count] {
                         var total = WindowTotal()
@@ -128,6 +133,7 @@ private struct RunRows {
                         if total.overflowed { overflows += 1 }
                     }
                 }
+            }
             }
             #expect((overflows > 0) == huge)
         }
@@ -142,8 +148,9 @@ private struct RunRows {
         rows.offsets = [0, 4, 8, 13]
         rows.valid = [Bool](repeating: true, count: rows.floats.count)
         rows.integers = [Int64](repeating: 0, count: rows.floats.count)
-        rows.withInput(floats: true, needs: [.counts, .sums]) { input, prefix in
-            #expect(prefix.nonFinite != nil)
+        for table in [true, false] {
+        rows.withInput(floats: true, needs: [.counts, .sums], table: table) { input, prefix in
+            #expect((prefix.nonFinite != nil) == table)
             func sum(_ start: Int, _ begin: Int, _ end: Int) -> Scalar {
                 var total = WindowTotal()
                 total.addSum(input, prefix, start: start, begin, end)
@@ -157,6 +164,7 @@ private struct RunRows {
             #expect(sum(8, 8, 10) == .double(.infinity))
             #expect(sum(8, 10, 13) == .double(-1e308 + 13))
             #expect(sum(8, 11, 13) == .double(13))
+        }
         }
     }
 
@@ -173,12 +181,13 @@ private struct RunRows {
             rows.offsets.append(Int32(rows.integers.count))
         }
         for isFloat in [false, true] {
-            rows.withInput(floats: isFloat, needs: [.counts, .extremes, .values]) { input, prefix in
+            for table in [true, false] {
+            rows.withInput(floats: isFloat, needs: [.counts, .extremes, .values], table: table) { input, prefix in
                 for entity in 0..<(rows.offsets.count - 1) {
                     let start = Int(rows.offsets[entity]), limit = Int(rows.offsets[entity + 1])
                     for function in [AggregateFunction.min, .max] {
                         var folded = RangeAccumulator(function), scan = RangeAccumulator(function)
-                        let rowsCounted = prefix.count(start, limit)
+                        let rowsCounted = prefix.count(input, start: start, start, limit)
                         if isFloat {
                             folded.foldExtreme((function == .min ? prefix.floatMin! : prefix.floatMax!)[entity], rows: rowsCounted)
                         } else {
@@ -189,6 +198,7 @@ private struct RunRows {
                         #expect(a == b || (a.isNaNDouble && b.isNaNDouble), "\(function) of entity \(entity)")
                     }
                 }
+            }
             }
         }
     }
