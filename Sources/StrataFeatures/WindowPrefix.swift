@@ -73,16 +73,14 @@ final class RunPrefixes {
             }
             guard needs[index].contains(.sums) else { continue }
             if let values = input.integers {
-                var magnitude: UInt64 = 0
-                var narrow = true
-                for row in 0..<rowCount where input.counts(row) {
-                    let (next, overflow) = magnitude.addingReportingOverflow(values[row].magnitude)
-                    magnitude = next
-                    if overflow || magnitude > UInt64(Int64.max) {
-                        narrow = false
-                        break
-                    }
+                // Narrow when rows × the largest |v| fits in BIGINT (a bound on Σ|v|). The OR of
+                // v ^ (v >> 63) (|v|, or |v| − 1 for negatives) bounds |v| − 1 in a pass that vectorises.
+                var bits: UInt64 = 0
+                for row in 0..<rowCount {
+                    let value = values[row]
+                    bits |= UInt64(bitPattern: value ^ (value >> 63))
                 }
+                let narrow = UInt64(rowCount) <= UInt64(Int64.max) / (bits + 1)
                 views[index].sumKind = narrow ? .narrow : .wide
                 views[index].sumSlot = stride
                 stride += narrow ? 1 : 2
@@ -138,18 +136,28 @@ final class RunPrefixes {
                             slot[row * stride + 1] = Int64(truncatingIfNeeded: sum >> 64)
                         }
                     case .double:
+                        // The running sum and, beside it, the sum of its rounding errors (each exact, by
+                        // TwoSum): a double-double left unnormalised, so that the chain from row to row is
+                        // one addition.
                         let values = input.floats!, marks = nonFinite[index]!
-                        var sum = DoubleDouble()
+                        var high = 0.0, low = 0.0
                         for row in rows {
                             marks[row] = special[index]
                             if input.counts(row) {
                                 let value = values[row]
-                                if value.isFinite { sum.add(value) } else { special[index] &+= 1 }
+                                if value.isFinite {
+                                    let sum = high + value
+                                    let virtual = sum - high
+                                    low += (high - (sum - virtual)) + (value - virtual)
+                                    high = sum
+                                } else {
+                                    special[index] &+= 1
+                                }
                             }
-                            slot[row * stride] = Int64(bitPattern: sum.high.bitPattern)
-                            slot[row * stride + 1] = Int64(bitPattern: sum.low.bitPattern)
+                            slot[row * stride] = Int64(bitPattern: high.bitPattern)
+                            slot[row * stride + 1] = Int64(bitPattern: low.bitPattern)
                         }
-                        if !sum.high.isFinite { overflowed[index] = true }
+                        if !high.isFinite || !low.isFinite { overflowed[index] = true }
                     }
                 }
             }
@@ -326,7 +334,8 @@ struct WindowTotal {
             }
             let top = pair(last), bottom = first.map(pair) ?? DoubleDouble()
             // `nonFinite` is there only when the run has NaN, ±∞ or an overflowed prefix.
-            if let nonFinite = prefix.nonFinite, nonFinite[end] != nonFinite[begin] || !top.high.isFinite || !bottom.high.isFinite {
+            if let nonFinite = prefix.nonFinite,
+               nonFinite[end] != nonFinite[begin] || !top.high.isFinite || !top.low.isFinite || !bottom.high.isFinite || !bottom.low.isFinite {
                 // The count is in already.
                 let counted = count
                 scan(input, begin, end)
