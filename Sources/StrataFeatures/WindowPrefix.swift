@@ -34,9 +34,10 @@ struct InputNeeds: OptionSet, Sendable {
 /// - COUNT: rows that count (not NULL, passing the filter); no slot when every row counts.
 /// - SUM of integers: `Int64` when the run's Σ|v| fits in BIGINT (a wrapping difference is then exact:
 ///   no range can leave BIGINT), else `Int128` (two slots).
-/// - SUM of doubles: double-double (a pair hi + lo, about 106 bits, added without error), over the
-///   finite values. The window adds its ranges in double-double and rounds once: the exact sum, correctly
-///   rounded, unless the values of one entity's run span more than about 2^106 in magnitude. Ranges
+/// - SUM of doubles: double-double (the running double and the sum of its rounding errors, each exact by
+///   TwoSum), over the finite values. The window adds its ranges in double-double and rounds once: the
+///   exact sum, off by at most its last bit when one entity's values in the run span more than about
+///   2^50 in magnitude. Ranges
 ///   holding NaN or ±∞ (counted in `nonFinite`, there only when the run has some), or whose prefix
 ///   overflowed, are summed row by row instead, with the same arithmetic.
 ///
