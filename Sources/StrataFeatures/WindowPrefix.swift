@@ -37,7 +37,7 @@ struct InputNeeds: OptionSet, Sendable {
 /// - SUM of doubles: double-double (the running double and the sum of its rounding errors, each exact by
 ///   TwoSum), over the finite values. The window adds its ranges in double-double and rounds once: the
 ///   exact sum, off by at most its last bit when one entity's values in the run span more than about
-///   2^50 in magnitude. Ranges
+///   2^40 in magnitude. Ranges
 ///   holding NaN or ±∞ (counted in `nonFinite`, there only when the run has some), or whose prefix
 ///   overflowed, are summed row by row instead, with the same arithmetic.
 ///
