@@ -35,19 +35,21 @@ struct InputNeeds: OptionSet, Sendable {
 /// - SUM of integers: `Int64` when the run's Σ|v| fits in BIGINT (a wrapping difference is then exact:
 ///   no range can leave BIGINT), else `Int128` (two slots).
 /// - SUM of doubles: double-double (the running double and the sum of its rounding errors, each exact by
-///   TwoSum), over the finite values. The window adds its ranges in double-double and rounds once: the
-///   exact sum, off by at most its last bit when one entity's values in the run span more than about
-///   2^40 in magnitude. Ranges
-///   holding NaN or ±∞ (counted in `nonFinite`, there only when the run has some), or whose prefix
-///   overflowed, are summed row by row instead, with the same arithmetic.
+///   TwoSum), over the finite values. The window adds its ranges in double-double and rounds once.
+///   Ranges holding NaN or ±∞ (counted in `nonFinite`, there only when the run has some), ranges whose
+///   prefix overflowed, and ranges whose sum is below 2^-40 of the running sums around them (they
+///   cancel: the table's error, about 2^-106 of those sums, could reach the result's last bits) are
+///   summed row by row instead, with the same arithmetic. So the error before the one rounding stays
+///   below about 2^-60 of the result.
 ///
-/// The table replaces the values where no aggregate scans them (`keepsValues` false): an input only
-/// summed or counted costs about what its values did.
+/// The table replaces the values where no aggregate scans them (`keepsValues` false): an integer input
+/// only summed or counted costs about what its values did; a double summed keeps its values (for the
+/// ranges that cancel) beside its 16 bytes a row of table.
 final class RunPrefixes {
     private let owned: [UnsafeMutableRawPointer]
     let views: [PrefixView]
     /// Per input: whether scans still read its values and validity (MIN/MAX of part of a run,
-    /// COUNT(DISTINCT), or doubles summed row by row because of NaN, ±∞ or an overflowed prefix).
+    /// COUNT(DISTINCT), doubles summed row by row).
     let keepsValues: [Bool]
 
     /// `table` false (for the tests): no table, every range is scanned with the same arithmetic. Scanning
@@ -63,8 +65,11 @@ final class RunPrefixes {
             return pointer
         }
         var views = inputs.map { _ in PrefixView() }
-        // Without a table, ranges are scanned: the values stay.
-        var keeps = needs.map { $0.contains(.values) || (!table && !$0.isDisjoint(with: [.counts, .sums])) }
+        // Without a table, ranges are scanned; a double summed keeps its values for the ranges that cancel.
+        var keeps = inputs.indices.map { index in
+            needs[index].contains(.values) || (!table && !needs[index].isDisjoint(with: [.counts, .sums]))
+                || (needs[index].contains(.sums) && inputs[index].floats != nil)
+        }
         // Slots: a count where validity matters, a sum of the input's kind.
         var stride = 0
         for (index, input) in inputs.enumerated() where table {
@@ -334,16 +339,18 @@ struct WindowTotal {
                 DoubleDouble(high: Double(bitPattern: UInt64(bitPattern: record[slot])), low: Double(bitPattern: UInt64(bitPattern: record[slot + 1])))
             }
             let top = pair(last), bottom = first.map(pair) ?? DoubleDouble()
-            // `nonFinite` is there only when the run has NaN, ±∞ or an overflowed prefix.
-            if let nonFinite = prefix.nonFinite,
-               nonFinite[end] != nonFinite[begin] || !top.high.isFinite || !top.low.isFinite || !bottom.high.isFinite || !bottom.low.isFinite {
-                // The count is in already.
-                let counted = count
+            var range = top
+            if first != nil { range.subtract(bottom) }
+            // Scanned instead: ranges holding NaN or ±∞ or an overflowed prefix (`nonFinite` is there only
+            // when the run has some), and ranges that cancel against the running sums around them, where
+            // the table's error (about 2^-106 of those sums) could reach the result's last bits.
+            let special = prefix.nonFinite.map { $0[end] != $0[begin] } ?? false
+            if special || !top.high.isFinite || !bottom.high.isFinite
+                || !(range.high.magnitude >= 0x1p-40 * max(top.high.magnitude, bottom.high.magnitude)) {
+                let counted = count   // the count is in already
                 scan(input, begin, end)
                 count = counted
             } else {
-                var range = top
-                if first != nil { range.subtract(bottom) }
                 float.add(range)
             }
         }

@@ -168,6 +168,32 @@ private struct RunRows {
         }
     }
 
+    /// A window after a large value in the same month: its own small values, and values that cancel
+    /// (a purchase and its refund), come out as the window's rows alone give them — not off by the
+    /// table's error relative to the large running sum.
+    @Test func smallWindowsAfterALargeValue() {
+        var rows = RunRows()
+        rows.floats = [5.3e15, 0.614, 35.108, -35.108, 1e-6, 1e12, 3.5]
+        rows.offsets = [0, 7]
+        rows.valid = [Bool](repeating: true, count: rows.floats.count)
+        rows.integers = [Int64](repeating: 0, count: rows.floats.count)
+        for table in [true, false] {
+            rows.withInput(floats: true, needs: [.counts, .sums], table: table) { input, prefix in
+                func sum(_ begin: Int, _ end: Int) -> Scalar {
+                    var total = WindowTotal()
+                    total.addSum(input, prefix, start: 0, begin, end)
+                    return total.result(.sum)
+                }
+                #expect(sum(1, 2) == .double(0.614))
+                #expect(sum(2, 4) == .double(0))
+                #expect(sum(1, 4) == .double(0.614))
+                #expect(sum(4, 5) == .double(1e-6))
+                #expect(sum(4, 7) == .double(exactSum([1e-6, 1e12, 3.5])))
+                #expect(sum(0, 7) == .double(exactSum(rows.floats)))
+            }
+        }
+    }
+
     /// MIN and MAX from a run's per-entity extremes equal the scan's, NaN last and NULLs skipped.
     @Test func wholeRunExtremesEqualTheScan() {
         var draws = Draws(state: 3)
@@ -276,6 +302,78 @@ private struct RunRows {
         }
         #expect(compared == cells.count * days.count)
         #expect(wholeYear > 50)   // windows that span a year of partitions
+    }
+}
+
+extension WindowPrefixTests {
+    /// Cutoffs on any day of the month, both semantics, and 9,000 label rows in one month (the window
+    /// loop then splits a month's requests over two threads): every window against brute force.
+    @Test(arguments: [false, true]) func midMonthCutoffsEqualBruteForce(inclusive: Bool) throws {
+        let directory = temporaryDirectory()
+        var options = GeneratorOptions()
+        options.memberCount = 200
+        options.start = 20_160_101
+        options.monthCount = 14
+        options.labelMonthCount = 2
+        var generator = DatasetGenerator(options: options)
+        _ = try generator.generate(into: directory)
+        // Labels of our own: random members at random days of 2016-11 (most) and of 2016-06..2017-02.
+        let members = try String(contentsOfFile: directory + "/members.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.split(separator: ",", omittingEmptySubsequences: false)[0]) }
+        var draws = Draws(state: inclusive ? 11 : 12)
+        var labels = "msno,cutoff_date,is_churn\n"
+        for index in 0..<10_000 {
+            let month = index < 9_000 ? 11 : 6 + draws.below(9)
+            let (year, monthOfYear) = month > 12 ? (2017, month - 12) : (2016, month)
+            labels += "\(members[draws.below(members.count)]),\(year * 10_000 + monthOfYear * 100 + 1 + draws.below(28)),0\n"
+        }
+        try labels.write(toFile: directory + "/labels.csv", atomically: true, encoding: .utf8)
+        let store = directory + "/db"
+        try makeStore(from: directory, at: store)
+        let days = [1, 9, 30, 200]
+        let view = directory + "/mid.yaml"
+        try """
+        name: mid
+        entity: msno
+        features:
+          - window: {source: user_logs, time: date, days: [\(days.map(String.init).joined(separator: ", "))]}
+            aggregates:
+              - {name: "w{days}_secs", function: sum, column: total_secs}
+              - {name: "w{days}_unq", function: sum, column: num_unq}
+              - {name: "w{days}_unq_max", function: max, column: num_unq}
+              - {name: "w{days}_days", function: count}
+        """.write(toFile: view, atomically: true, encoding: .utf8)
+        var request = TrainingSetRequest(featuresFile: view, labelsTable: "labels", outputTable: "mid")
+        request.inclusive = inclusive
+        _ = try TrainingSetBuilder.build(storePath: store, request: request)
+
+        var logs: [String: [(day: Int, unq: Int64, secs: Double)]] = [:]
+        for line in try String(contentsOfFile: directory + "/user_logs.csv", encoding: .utf8).split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            logs[f[0], default: []].append((Dates.dayNumber(yyyymmdd: Int(f[1])!)!, Int64(f[7])!, Double(f[8])!))
+        }
+        let names = try header(store, "mid")
+        let cells = try tableCells(store, "mid")
+        #expect(cells.count == 10_000)
+        var partial = 0
+        for row in cells {
+            let cutoff = Dates.dayNumber(yyyymmdd: Int(row[1])!)!
+            let value = Dictionary(uniqueKeysWithValues: zip(names, row))
+            for length in days {
+                let window = (logs[row[0]] ?? []).filter { $0.day >= cutoff - length && (inclusive ? $0.day <= cutoff : $0.day < cutoff) }
+                if window.contains(where: { $0.day == cutoff }) { partial += 1 }
+                func cell(_ name: String) -> String { value["w\(length)_\(name)"]! }
+                #expect(cell("days") == String(window.count), "\(row[0]) \(row[1]) w\(length)")
+                if window.isEmpty {
+                    #expect(cell("secs") == "NULL" && cell("unq") == "NULL" && cell("unq_max") == "NULL")
+                } else {
+                    #expect(Double(cell("secs"))! == exactSum(window.map(\.secs)), "\(row[0]) \(row[1]) w\(length)_secs")
+                    #expect(cell("unq") == String(window.reduce(0) { $0 + $1.unq }))
+                    #expect(cell("unq_max") == String(window.map(\.unq).max()!))
+                }
+            }
+        }
+        #expect(partial > 0 || !inclusive)   // inclusive windows do take the cutoff day's rows
     }
 }
 
