@@ -198,8 +198,8 @@ extension PointInTimeEngine {
         let firstTime: Int64
         let lastTime: Int64
 
-        /// `table` holds entity, time, then `layout.loadColumns`.
-        init(table: LoadedTable, entityCount: Int, layout: WindowInputs) throws {
+        /// `table` holds entity, time, then `layout.loadColumns`; `strings` has one `StringCodes` per input.
+        init(table: LoadedTable, entityCount: Int, layout: WindowInputs, strings: [StringCodes]) throws {
             let grouped = EntityGroups(entities: table.columns[0].integerValues, entityCount: entityCount, keys: [table.columns[1].integerValues])
             offsets = grouped.offsets.map { Int32($0) }
             let rawTimes = table.columns[1].integerValues
@@ -225,9 +225,9 @@ extension PointInTimeEngine {
                 for row in rows { mask[Int(row)] = true }
                 passes[sql] = mask
             }
-            let columns = layout.inputs.map { input in
+            let columns = layout.inputs.enumerated().map { index, input in
                 GatheredColumn(input.column.map { table.columns[2 + layout.loadColumns.firstIndex(of: $0)!] }, order: grouped.order,
-                               passes: input.filter.flatMap { passes[$0] })
+                               passes: input.filter.flatMap { passes[$0] }, strings: strings[index])
             }
             self.columns = columns
             let offsets = self.offsets
@@ -276,6 +276,8 @@ extension PointInTimeEngine {
         let columns: [String]
         let byPartition: Bool
         let entityCount: Int
+        /// One per input: a string's code is the same in every partition.
+        let strings: [StringCodes]
         var cache: [Int: EntityRuns] = [:]
 
         init(engine: PointInTimeEngine, group: WindowGroup, inputs: WindowInputs) {
@@ -286,6 +288,7 @@ extension PointInTimeEngine {
             let table = engine.store.manifest.tables[group.source]
             byPartition = table?.partitioning == .month && table?.partitionColumn == group.time
             entityCount = engine.store.manifest.entities.count
+            strings = inputs.inputs.map { _ in StringCodes() }
         }
 
         mutating func runs(from firstDay: Int64, through lastDay: Int64) throws -> [EntityRuns] {
@@ -293,7 +296,7 @@ extension PointInTimeEngine {
             guard byPartition else {
                 if cache[0] == nil {
                     let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: nil)
-                    cache[0] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs)
+                    cache[0] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs, strings: strings)
                 }
                 engine.stats.record(source: group.source, heldRows: cache[0]!.rowCount, tableRows: cache[0]!.rowCount)
                 return [cache[0]!]
@@ -311,7 +314,7 @@ extension PointInTimeEngine {
                 if partitions.contains(key) {
                     if cache[key] == nil {
                         let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: Int64(day)...Int64(next - 1))
-                        cache[key] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs)
+                        cache[key] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs, strings: strings)
                     }
                     runs.append(cache[key]!)
                 }

@@ -55,15 +55,30 @@ struct RunView: @unchecked Sendable {
     }
 }
 
+/// The codes of a window input's strings, shared by every partition of the source: a string has one code
+/// in every month, so COUNT(DISTINCT) over a window spanning months counts strings, not codes.
+final class StringCodes {
+    private var codes: [String: Int64] = [:]
+
+    func code(_ bytes: ArraySlice<UInt8>) -> Int64 {
+        let key = String(decoding: bytes, as: UTF8.self)
+        if let code = codes[key] { return code }
+        let code = Int64(codes.count)
+        codes[key] = code
+        return code
+    }
+}
+
 /// A column gathered into entity-group order, owning the buffers an `AggregateInput` points into.
-/// Strings become dense codes, so COUNT and COUNT_DISTINCT treat them like integers. With a filter mask,
+/// Strings become codes (`StringCodes`), so COUNT and COUNT_DISTINCT treat them like integers. With a filter mask,
 /// rows the filter rejects count as NULL; without a column, the input is the mask alone (COUNT(*) FILTER).
 final class GatheredColumn {
     private var integers: UnsafeMutableBufferPointer<Int64>?
     private var floats: UnsafeMutableBufferPointer<Double>?
     private var valid: UnsafeMutableBufferPointer<Bool>?
 
-    init(_ column: ColumnVector?, order: [Int], passes: [Bool]? = nil) {
+    /// `strings`: the source's codes, for a string column (a fresh set when nil).
+    init(_ column: ColumnVector?, order: [Int], passes: [Bool]? = nil, strings: StringCodes? = nil) {
         let count = order.count
         if column?.validity != nil || passes != nil {
             let valid = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(1, count))
@@ -93,15 +108,20 @@ final class GatheredColumn {
             self.floats = floats
             integers = nil
         case .strings(let values):
-            var codes: [ArraySlice<UInt8>: Int64] = [:]
+            // Codes within the partition first (byte slices, no copies), then each distinct string's code
+            // of the source.
+            var local: [ArraySlice<UInt8>: Int64] = [:]
+            var shared: [Int64] = []
+            let source = strings ?? StringCodes()
             let integers = UnsafeMutableBufferPointer<Int64>.allocate(capacity: max(1, count))
             for (index, row) in order.enumerated() {
                 let key = values[row]
-                if let code = codes[key] {
-                    integers[index] = code
+                if let code = local[key] {
+                    integers[index] = shared[Int(code)]
                 } else {
-                    integers[index] = Int64(codes.count)
-                    codes[key] = Int64(codes.count)
+                    local[key] = Int64(shared.count)
+                    shared.append(source.code(key))
+                    integers[index] = shared.last!
                 }
             }
             self.integers = integers

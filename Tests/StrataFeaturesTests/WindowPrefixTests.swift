@@ -306,6 +306,48 @@ private struct RunRows {
 }
 
 extension WindowPrefixTests {
+    /// A string has one code in every month: COUNT(DISTINCT) over a window spanning two partitions counts
+    /// "Paris" in January and "London" in February as two cities (each month alone codes its first city 0).
+    @Test func distinctStringsAcrossMonths() throws {
+        let directory = temporaryDirectory()
+        try copyFixtures(to: directory)
+        let store = directory + "/db"
+        try makeStore(from: directory, at: store)
+        let user = "User1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="
+        try """
+        msno,day,city
+        \(user),20170110,Paris
+        \(user),20170120,Paris
+        \(user),20170205,London
+        \(user),20170206,Rome
+        """.write(toFile: directory + "/tickets.csv", atomically: true, encoding: .utf8)
+        var options = IngestOptions()
+        options.forcedTable = "tickets"
+        options.customSchema = try CustomTableSchema.parse("""
+        columns:
+          - {name: msno, type: entity}
+          - {name: day, type: date}
+          - {name: city, type: string}
+        partition_by: day
+        """, file: "tickets.yaml")
+        _ = try Ingester.ingest(store: store, files: [directory + "/tickets.csv"], options: options)
+        let view = directory + "/cities.yaml"
+        try """
+        name: cities
+        entity: msno
+        features:
+          - window: {source: tickets, time: day, days: [60]}
+            aggregates:
+              - {name: "cities{days}", function: count_distinct, column: city}
+        """.write(toFile: view, atomically: true, encoding: .utf8)
+        _ = try TrainingSetBuilder.build(storePath: store, request: TrainingSetRequest(featuresFile: view, labelsTable: "labels", outputTable: "cities"))
+        let rows = try tableCells(store, "cities")
+        let march = try #require(rows.first { $0[0] == user && $0[1] == "20170301" })
+        #expect(march.last == "3")   // Paris, London, Rome
+        let february = try #require(rows.first { $0[0] == user && $0[1] == "20170201" })
+        #expect(february.last == "1")   // Paris only
+    }
+
     /// Cutoffs on any day of the month, both semantics, and 9,000 label rows in one month (the window
     /// loop then splits a month's requests over two threads): every window against brute force.
     @Test(arguments: [false, true]) func midMonthCutoffsEqualBruteForce(inclusive: Bool) throws {
