@@ -348,6 +348,61 @@ extension WindowPrefixTests {
         #expect(february.last == "1")   // Paris only
     }
 
+    /// NULLs in a window's column, and a filter: counts and sums skip them (through the tables' count
+    /// slots, with the values released where only sums read them), MIN sees the rest, a user whose values
+    /// are all NULL gets NULL sums and a zero count.
+    @Test func nullsAndFiltersInWindows() throws {
+        let directory = temporaryDirectory()
+        try copyFixtures(to: directory)
+        let store = directory + "/db"
+        try makeStore(from: directory, at: store)
+        let one = "User1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx=", two = "User2xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="
+        try """
+        msno,day,minutes
+        \(one),20170110,10
+        \(one),20170120,
+        \(one),20170205,3
+        \(one),20170206,
+        \(two),20170115,
+        """.write(toFile: directory + "/tickets.csv", atomically: true, encoding: .utf8)
+        var options = IngestOptions()
+        options.forcedTable = "tickets"
+        options.customSchema = try CustomTableSchema.parse("""
+        columns:
+          - {name: msno, type: entity}
+          - {name: day, type: date}
+          - {name: minutes, type: int64, nullable: true}
+        partition_by: day
+        """, file: "tickets.yaml")
+        _ = try Ingester.ingest(store: store, files: [directory + "/tickets.csv"], options: options)
+        let view = directory + "/minutes.yaml"
+        try """
+        name: minutes
+        entity: msno
+        features:
+          - window: {source: tickets, time: day, days: [30, 60]}
+            aggregates:
+              - {name: "sum{days}", function: sum, column: minutes}
+              - {name: "count{days}", function: count, column: minutes}
+              - {name: "mean{days}", function: mean, column: minutes}
+              - {name: "min{days}", function: min, column: minutes}
+              - {name: "rows{days}", function: count}
+              - {name: "long{days}", function: count, filter: "minutes > 5"}
+              - {name: "long_sum{days}", function: sum, column: minutes, filter: "minutes > 5"}
+        """.write(toFile: view, atomically: true, encoding: .utf8)
+        _ = try TrainingSetBuilder.build(storePath: store, request: TrainingSetRequest(featuresFile: view, labelsTable: "labels", outputTable: "minutes"))
+        let names = try header(store, "minutes")
+        let rows = try tableCells(store, "minutes")
+        func row(_ user: String, _ cutoff: String) throws -> [String] {
+            let found = try #require(rows.first { $0[0] == user && $0[1] == cutoff })
+            return names.indices.filter { names[$0].hasSuffix("30") || names[$0].hasSuffix("60") }.map { found[$0] }
+        }
+        // Per window: sum, count, mean, min, rows, long, long_sum (30 days, then 60).
+        #expect(try row(one, "20170301") == ["3", "1", "3.0", "3", "2", "0", "NULL", "13", "2", "6.5", "3", "4", "1", "10"])
+        #expect(try row(one, "20170201") == ["10", "1", "10.0", "10", "2", "1", "10", "10", "1", "10.0", "10", "2", "1", "10"])
+        #expect(try row(two, "20170201") == ["NULL", "0", "NULL", "NULL", "1", "0", "NULL", "NULL", "0", "NULL", "NULL", "1", "0", "NULL"])
+    }
+
     /// Cutoffs on any day of the month, both semantics, and 9,000 label rows in one month (the window
     /// loop then splits a month's requests over two threads): every window against brute force.
     @Test(arguments: [false, true]) func midMonthCutoffsEqualBruteForce(inclusive: Bool) throws {
