@@ -152,9 +152,8 @@ final class RunPrefixes {
                             if input.counts(row) {
                                 let value = values[row]
                                 if value.isFinite {
-                                    let sum = high + value
-                                    let virtual = sum - high
-                                    low += (high - (sum - virtual)) + (value - virtual)
+                                    let (sum, error) = DoubleDouble.twoSum(high, value)
+                                    low += error
                                     high = sum
                                 } else {
                                     special[index] &+= 1
@@ -243,36 +242,44 @@ struct PrefixView: @unchecked Sendable {
     /// Rows of `begin..<end` of `input` that count, for an entity whose rows start at `start`.
     @inline(__always) func count(_ input: AggregateInput, start: Int, _ begin: Int, _ end: Int) -> Int {
         guard begin < end else { return 0 }
-        guard countSlot >= 0, let records else {
-            guard let valid = input.valid else { return end - begin }
-            var count = 0
-            for row in begin..<end where valid[row] { count &+= 1 }
-            return count
-        }
+        guard countSlot >= 0, let records else { return Self.scanCount(input, begin, end) }
         let last = records[(end - 1) * stride + countSlot]
         return Int(begin > start ? last &- records[(begin - 1) * stride + countSlot] : last)
     }
 }
 
-/// A double-double: the unevaluated sum high + low with |low| ≤ ulp(high) / 2, added to without error
-/// (Knuth's TwoSum, then a renormalisation).
+extension PrefixView {
+    /// Rows of `begin..<end` that count, by reading the validity.
+    @inline(__always) static func scanCount(_ input: AggregateInput, _ begin: Int, _ end: Int) -> Int {
+        guard let valid = input.valid else { return max(0, end - begin) }
+        var count = 0
+        for row in begin..<end where valid[row] { count &+= 1 }
+        return count
+    }
+}
+
+/// A double-double: the unevaluated sum high + low, added to without error (Knuth's TwoSum, then a
+/// renormalisation, after which |low| ≤ ulp(high) / 2; the tables' pairs are left unnormalised).
 struct DoubleDouble {
     var high = 0.0
     var low = 0.0
 
+    /// a + b as the rounded sum and its exact rounding error.
+    @inline(__always) static func twoSum(_ a: Double, _ b: Double) -> (sum: Double, error: Double) {
+        let sum = a + b
+        let virtual = sum - a
+        return (sum, (a - (sum - virtual)) + (b - virtual))
+    }
+
     @inline(__always) mutating func add(_ value: Double) {
-        let sum = high + value
+        let (sum, error) = Self.twoSum(high, value)
         guard sum.isFinite else { return overflow(sum) }
-        let virtual = sum - high
-        let error = (high - (sum - virtual)) + (value - virtual)
         renormalise(sum, low + error)
     }
 
     @inline(__always) mutating func add(_ other: DoubleDouble) {
-        let sum = high + other.high
+        let (sum, error) = Self.twoSum(high, other.high)
         guard sum.isFinite else { return overflow(sum) }
-        let virtual = sum - high
-        let error = (high - (sum - virtual)) + (other.high - virtual)
         renormalise(sum, error + (low + other.low))
     }
 
@@ -303,6 +310,8 @@ struct WindowTotal {
     var nan = false, positiveInfinity = false, negativeInfinity = false
     private(set) var overflowed = false
 
+    /// Between windows. `isFloat` stays (an input's type is fixed) and so does `overflowed` (the first
+    /// overflow fails the whole build).
     @inline(__always) mutating func reset() {
         count = 0
         integer = 0
@@ -356,8 +365,9 @@ struct WindowTotal {
         }
     }
 
-    /// Adds the rows `begin..<end` one by one, with the arithmetic of the prefixes (a run without a table,
-    /// or a range holding NaN or ±∞): the same results either way.
+    /// Adds the rows `begin..<end` one by one, with the arithmetic of the prefixes (a run without a table;
+    /// a range holding NaN or ±∞, or cancelling against the running sums around it): the same results
+    /// either way.
     @inline(__always) mutating func scan(_ input: AggregateInput, _ begin: Int, _ end: Int) {
         if let values = input.integers {
             var sum: Int128 = 0, rows = 0
@@ -383,7 +393,7 @@ struct WindowTotal {
                 }
             }
         } else {
-            count &+= PrefixView().count(input, start: begin, begin, end)
+            count &+= PrefixView.scanCount(input, begin, end)
         }
     }
 

@@ -5,7 +5,7 @@ public enum AggregateMath {
     /// Adds `value` to the 128-bit sum `high · 2^64 + low`: sums of BIGINT never overflow along the way
     /// (as DuckDB's HUGEINT); only a final sum outside BIGINT is an error.
     @inlinable @inline(__always)
-    public static func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
+    static func addWide(_ low: inout Int64, _ high: inout Int64, _ value: Int64) {
         let (next, overflow) = low.addingReportingOverflow(value)
         low = next
         if overflow { high &+= value < 0 ? -1 : 1 }
@@ -17,12 +17,12 @@ public enum AggregateMath {
 
     /// MIN/MAX order of doubles: NaN is larger than every number, as in DuckDB.
     @inlinable @inline(__always)
-    public static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
+    static func replaces(_ candidate: Double, _ current: Double, isMin: Bool) -> Bool {
         isMin ? less(candidate, current) : less(current, candidate)
     }
 
     @inlinable @inline(__always)
-    public static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
+    static func replaces(_ candidate: Int64, _ current: Int64, isMin: Bool) -> Bool {
         isMin ? candidate < current : candidate > current
     }
 
@@ -32,7 +32,7 @@ public enum AggregateMath {
 
     /// DISTINCT identity of a double (`Aggregator.doubleCode`): -0.0 is 0.0, every NaN one value.
     @inlinable @inline(__always)
-    public static func doubleCode(_ value: Double) -> Int64 {
+    static func doubleCode(_ value: Double) -> Int64 {
         if value.isNaN { return Int64(bitPattern: Double.nan.bitPattern) }
         return Int64(bitPattern: (value == 0 ? 0.0 : value).bitPattern)
     }

@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "bench-data", "w1-shapes"))
     ap.add_argument("--json", help="write every figure here")
     a = ap.parse_args()
+    if a.runs < 1:
+        sys.exit("w1_shapes: --runs must be at least 1")
     results = {}
     for shape in a.shapes.split(","):
         if shape not in SHAPES:

@@ -345,6 +345,10 @@ def main():
         r = run(a.engine, a.data, a.out, a.inclusive, a.store)
     except ref.InputError as e:
         sys.exit(f"w1_peers: {e}")
+    except Exception as e:  # duckdb.Error for a --store that is not a DuckDB file, or lacks the tables
+        if type(e).__module__.startswith("duckdb") or type(e).__module__.startswith("_duckdb"):
+            sys.exit(f"w1_peers: {a.store or 'duckdb'}: {e}")
+        raise
     if a.json:
         print(json.dumps(r, indent=2))
     else:
