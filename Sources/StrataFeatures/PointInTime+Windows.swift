@@ -205,7 +205,11 @@ extension PointInTimeEngine {
             let rawTimes = table.columns[1].integerValues
             let times = UnsafeMutableBufferPointer<Int64>.allocate(capacity: max(1, grouped.order.count))
             rawTimes.withUnsafeBufferPointer { rawTimes in
-                for (index, row) in grouped.order.enumerated() { times[index] = rawTimes[row] }
+                if grouped.isIdentity {
+                    _ = times.initialize(from: rawTimes)
+                } else {
+                    for (index, row) in grouped.order.enumerated() { times[index] = rawTimes[row] }
+                }
             }
             self.times = times
             // Each filter's verdict per row of the table, evaluated once by the kernel.
@@ -227,7 +231,7 @@ extension PointInTimeEngine {
             }
             let columns = layout.inputs.enumerated().map { index, input in
                 GatheredColumn(input.column.map { table.columns[2 + layout.loadColumns.firstIndex(of: $0)!] }, order: grouped.order,
-                               passes: input.filter.flatMap { passes[$0] }, strings: strings[index])
+                               isIdentity: grouped.isIdentity, passes: input.filter.flatMap { passes[$0] }, strings: strings[index])
             }
             self.columns = columns
             let offsets = self.offsets

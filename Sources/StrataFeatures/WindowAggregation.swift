@@ -77,8 +77,9 @@ final class GatheredColumn {
     private var floats: UnsafeMutableBufferPointer<Double>?
     private var valid: UnsafeMutableBufferPointer<Bool>?
 
-    /// `strings`: the source's codes, for a string column (a fresh set when nil).
-    init(_ column: ColumnVector?, order: [Int], passes: [Bool]? = nil, strings: StringCodes? = nil) {
+    /// `order`: the rows to take, in that order (`isIdentity`: every row as it is); `strings`: the source's
+    /// codes, for a string column (a fresh set when nil).
+    init(_ column: ColumnVector?, order: [Int], isIdentity: Bool = false, passes: [Bool]? = nil, strings: StringCodes? = nil) {
         let count = order.count
         if column?.validity != nil || passes != nil {
             let valid = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(1, count))
@@ -96,14 +97,22 @@ final class GatheredColumn {
         case .integers(let values):
             let integers = UnsafeMutableBufferPointer<Int64>.allocate(capacity: max(1, count))
             values.withUnsafeBufferPointer { values in
-                for (index, row) in order.enumerated() { integers[index] = values[row] }
+                if isIdentity {
+                    _ = integers.initialize(from: values)
+                } else {
+                    for (index, row) in order.enumerated() { integers[index] = values[row] }
+                }
             }
             self.integers = integers
             floats = nil
         case .floats(let values):
             let floats = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(1, count))
             values.withUnsafeBufferPointer { values in
-                for (index, row) in order.enumerated() { floats[index] = values[row] }
+                if isIdentity {
+                    _ = floats.initialize(from: values)
+                } else {
+                    for (index, row) in order.enumerated() { floats[index] = values[row] }
+                }
             }
             self.floats = floats
             integers = nil

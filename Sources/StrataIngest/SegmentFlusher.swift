@@ -25,7 +25,9 @@ final class SegmentFlusher: @unchecked Sendable {
             defer { slots.signal() }
             guard error == nil else { return }
             do {
-                try writer.writeSegment(table: table, partition: partition, columns: box.value, policy: policy)
+                // Clustered by user and time (format-spec §8), off the parsing threads.
+                let clustered = writer.table(table)!.clustered(box.value)
+                try writer.writeSegment(table: table, partition: partition, columns: clustered.columns, policy: policy, sortedBy: clustered.sortedBy)
             } catch {
                 lock.withLock { if firstError == nil { firstError = error } }
             }

@@ -82,6 +82,13 @@ extension TableManifest {
                 ? segment.partition == 0
                 : (101...999_912).contains(segment.partition) && (1...12).contains(segment.partition % 100)
             if !valid { problems.append("table \(name): segment \(segment.file) has partition key \(segment.partition), not valid for \(partitioning.rawValue) partitioning") }
+            if let keys = segment.sortedBy {
+                // Sort keys are non-nullable integer-like columns, each named once.
+                let usable = keys.allSatisfy { key in columns.contains { $0.name == key && $0.type.isIntegerLike && !$0.nullable } }
+                if keys.isEmpty || Set(keys).count != keys.count || !usable {
+                    problems.append("table \(name): segment \(segment.file) is sorted by [\(keys.joined(separator: ", "))], which is not a list of distinct non-nullable integer, date or entity columns of the table")
+                }
+            }
         }
         return problems
     }

@@ -231,4 +231,16 @@ public struct SegmentEntry: Codable, Equatable, Sendable {
     public var rowCount: Int
     public var sizeBytes: Int
     public var fileCRC: UInt32
+    /// The columns the segment's rows are sorted by, compared in turn, ascending; equal keys keep ingestion
+    /// order (format-spec §8). Nil: ingestion order only (every segment written before entity clustering).
+    public var sortedBy: [String]?
+}
+
+extension TableManifest {
+    /// The order ingest writes this table's segments in and `compact` rewrites them to (format-spec §8): its
+    /// first entity column, then the partition column; nil for a table without a non-nullable entity column.
+    public var clusteringKey: [String]? {
+        guard let entity = columns.first(where: { $0.type == .entity && !$0.nullable }) else { return nil }
+        return [entity.name] + (partitioning == .month ? partitionColumn.map { [$0] } ?? [] : [])
+    }
 }

@@ -170,7 +170,8 @@ public final class StoreWriter: @unchecked Sendable {
 
     /// Writes one segment of `table` for `partition`; it joins the table at commit, after the partition's
     /// existing segments (so ingestion order is kept, format-spec §8).
-    public func writeSegment(table name: String, partition: Int, columns: [ColumnVector], policy: CompressionPolicy) throws {
+    /// `sortedBy`: the columns the rows are sorted by (`SegmentEntry.sortedBy`); the caller sorted them.
+    public func writeSegment(table name: String, partition: Int, columns: [ColumnVector], policy: CompressionPolicy, sortedBy: [String]? = nil) throws {
         guard let rowCount = columns.first?.count, rowCount > 0 else { return }
         let (table, relative) = state.withLock { () -> (TableManifest?, String) in
             defer { sequence += 1 }
@@ -185,7 +186,8 @@ public final class StoreWriter: @unchecked Sendable {
         let written = try SegmentWriter.write(columns: columns, descriptors: table.descriptors, to: absolute, relativePath: relative, policy: policy)
         state.withLock {
             tables[name]!.segments.append(
-                SegmentEntry(file: relative, partition: partition, rowCount: written.rowCount, sizeBytes: written.sizeBytes, fileCRC: written.fileCRC))
+                SegmentEntry(file: relative, partition: partition, rowCount: written.rowCount, sizeBytes: written.sizeBytes, fileCRC: written.fileCRC,
+                             sortedBy: sortedBy))
         }
     }
 

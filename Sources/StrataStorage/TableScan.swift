@@ -192,20 +192,42 @@ public struct ColumnAccumulator {
 }
 
 extension ColumnVector {
-    /// The rows at `indexes`, in that order.
+    /// The rows at `indexes`, in that order (a filter's survivors, or a permutation when ingest clusters rows).
     public func selecting(_ indexes: [Int]) -> ColumnVector {
+        let count = indexes.count
         var validityOut: Validity?
         if let validity {
-            var selected = Validity()
-            for index in indexes { selected.append(validity.isValid(index)) }
-            validityOut = selected
+            var bits = [UInt8](repeating: 0, count: (count + 7) >> 3)
+            validity.bits.withUnsafeBufferPointer { source in
+                bits.withUnsafeMutableBufferPointer { bits in
+                    for (position, index) in indexes.enumerated() where source[index >> 3] & (1 << UInt8(index & 7)) != 0 {
+                        bits[position >> 3] |= 1 << UInt8(position & 7)
+                    }
+                }
+            }
+            validityOut = Validity(bits: bits, count: count)
+        }
+        func gather<T>(_ all: [T]) -> [T] {
+            all.withUnsafeBufferPointer { all in
+                indexes.withUnsafeBufferPointer { indexes in
+                    [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                        for position in 0..<count { (buffer.baseAddress! + position).initialize(to: all[indexes[position]]) }
+                        initialized = count
+                    }
+                }
+            }
         }
         switch values {
-        case .integers(let all): return ColumnVector(type: type, values: .integers(indexes.map { all[$0] }), validity: validityOut)
-        case .floats(let all): return ColumnVector(type: type, values: .floats(indexes.map { all[$0] }), validity: validityOut)
+        case .integers(let all): return ColumnVector(type: type, values: .integers(gather(all)), validity: validityOut)
+        case .floats(let all): return ColumnVector(type: type, values: .floats(gather(all)), validity: validityOut)
         case .strings(let all):
             var strings = StringArray()
-            for index in indexes { strings.bytes.append(contentsOf: all[index]); strings.offsets.append(UInt32(strings.bytes.count)) }
+            var byteCount = 0
+            for index in indexes { byteCount += Int(all.offsets[index + 1] - all.offsets[index]) }
+            strings.reserveCapacity(count: count, bytes: byteCount)
+            all.bytes.withUnsafeBytes { bytes in
+                for index in indexes { strings.append(UnsafeRawBufferPointer(rebasing: bytes[Int(all.offsets[index])..<Int(all.offsets[index + 1])])) }
+            }
             return ColumnVector(type: type, values: .strings(strings), validity: validityOut)
         }
     }

@@ -51,6 +51,8 @@ extension Store {
         /// Month partition (key, partition column) and row count each segment must hold.
         var partitionOf: [String: (key: Int, column: Int)] = [:]
         var rowCountOf: [String: Int] = [:]
+        /// The columns (storage indexes) each clustered segment's manifest entry says its rows are sorted by.
+        var sortKeyOf: [String: [Int]] = [:]
         /// The smallest entity count of the versions that reference each table segment: its ids must be below it.
         var entityLimitOf: [String: Int] = [:]
         for version in try StorePaths.versions(path) where !ignoringVersions.contains(version) {
@@ -84,6 +86,9 @@ extension Store {
                         rowCountOf[segment.file] = segment.rowCount
                         entityLimitOf[segment.file] = min(entityLimitOf[segment.file] ?? Int.max, manifest.entities.count)
                         if let partitionColumn { partitionOf[segment.file] = (segment.partition, partitionColumn) }
+                        if let keys = segment.sortedBy {
+                            sortKeyOf[segment.file] = keys.compactMap { key in table.columns.firstIndex { $0.name == key } }
+                        }
                     }
                 }
             } catch let error as StorageError {
@@ -127,6 +132,7 @@ extension Store {
                         }
                     }
                 }
+                if let keys = sortKeyOf[file], let problem = Self.orderProblem(reader, keys: keys) { report.problems.append(problem) }
             } catch let error as StorageError {
                 report.problems.append(error.shortDescription)
             }
@@ -146,6 +152,31 @@ extension Store {
         }
         for check in checks { report.merge(try check(path)) }
         return report
+    }
+
+    /// The first row of a clustered segment out of the order its manifest entry claims (`sortedBy`), if any.
+    /// Chunks that do not decode are reported by the block check already.
+    static func orderProblem(_ reader: SegmentReader, keys: [Int]) -> String? {
+        var previous: [Int64]?
+        var row = 0
+        for chunk in 0..<reader.chunkCount {
+            guard let columns = try? keys.map({ try reader.read(column: $0, chunk: chunk) }) else { return nil }
+            let values = columns.map { column -> [Int64] in
+                if case .integers(let values) = column.values { return values }
+                return []
+            }
+            guard values.allSatisfy({ $0.count == columns[0].count }) else { return nil }
+            for index in 0..<columns[0].count {
+                let key = values.map { $0[index] }
+                if let previous, key.lexicographicallyPrecedes(previous) {
+                    let names = keys.map { reader.columns[$0].name }.joined(separator: ", ")
+                    return "\(reader.path): row \(row) is out of the order (\(names)) its manifest entry claims (sortedBy)"
+                }
+                previous = key
+                row += 1
+            }
+        }
+        return nil
     }
 
     /// Checks a decoded chunk against what readers trust without decoding: its zone map (queries skip

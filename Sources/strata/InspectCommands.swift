@@ -175,6 +175,59 @@ struct GC: ParsableCommand {
     }
 }
 
+/// `strata compact`: one clustered segment per partition (format-spec §8).
+struct Compact: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rewrite each partition of a table as one segment sorted by user and time, in one commit.",
+        discussion: """
+            Ingest writes every segment sorted by (msno, date), stably; appending to a month adds another \
+            sorted segment, and reads merge them. compact rewrites each partition that holds several segments \
+            (or segments written before clustering) as one, keeping each user's rows in ingestion order among \
+            equal keys: the table's rows and values do not change, and readers see the old partitions or the \
+            new ones, never a mix. Earlier versions keep the old segments until `strata gc`.
+            """)
+
+    @OptionGroup var store: StoreOption
+    @Argument(help: "The table (an ingested one: training sets and predictions keep their own order).") var table: String
+    @Option(name: .customLong("partition"), parsing: .singleValue, help: "Only this partition (YYYYMM; repeatable). Default: every partition.")
+    var partitions: [Int] = []
+    @Option(help: "Output: table, csv or json.") var format: OutputFormat = .table
+
+    func validate() throws {
+        for partition in partitions where !((101...999_912).contains(partition) && (1...12).contains(partition % 100)) {
+            throw ValidationError("--partition \(partition) is not a month: give YYYYMM, such as 201601")
+        }
+    }
+
+    func run() throws {
+        let started = Date()
+        let report = try Store.compact(path: store.path, table: table, partitions: partitions.isEmpty ? nil : partitions) { done, total in
+            if showProgress { printError(String(format: "  %6.2f s  compact %@: %d of %d partitions", -started.timeIntervalSinceNow, table, done, total)) }
+        }
+        let rows = report.partitions.map { part in
+            [String(part.partition), String(part.segmentsBefore), String(part.rows), String(part.bytesBefore), String(part.bytesAfter)]
+        }
+        switch format {
+        case .json:
+            try JSONOutput.print(report)
+        case .csv:
+            RowPrinter.print(header: ["partition", "segments_before", "rows", "bytes_before", "bytes_after"], rows: rows, format: format)
+        case .table:
+            for part in report.partitions {
+                print("\(part.partition): \(part.segmentsBefore) segment\(part.segmentsBefore == 1 ? "" : "s") → 1, \(grouped(part.rows)) rows, "
+                    + "\(humanBytes(part.bytesBefore)) → \(humanBytes(part.bytesAfter))")
+            }
+            if let version = report.committedVersion {
+                print("compacted \(report.partitions.count) partition\(report.partitions.count == 1 ? "" : "s") of \(table)"
+                    + (report.alreadyCompact > 0 ? " (\(report.alreadyCompact) already one clustered segment)" : "")
+                    + "; committed version \(version) (earlier versions keep the old segments until strata gc)")
+            } else {
+                print("nothing to compact: every partition of \(table) asked for is one clustered segment already")
+            }
+        }
+    }
+}
+
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print rows of a table, optionally a date range and some columns.")
 

@@ -16,7 +16,7 @@ struct Strata: ParsableCommand {
         commandName: "strata",
         abstract: "A feature store for churn prediction: compressed columnar tables of KKBox data.",
         discussion: "Exit status: 0 success, 1 error (input, data, a refused operation, damage found), 2 usage (unknown or malformed flags). `strata --version` prints the release, the storage format and the build.",
-        subcommands: [Generate.self, Ingest.self, Tables.self, Versions.self, Describe.self, Verify.self, GC.self, Drop.self, Scan.self, QueryCommand.self,
+        subcommands: [Generate.self, Ingest.self, Tables.self, Versions.self, Describe.self, Verify.self, GC.self, Compact.self, Drop.self, Scan.self, QueryCommand.self,
                       TrainingSet.self, Features.self, Train.self, Runs.self, Models.self, Predict.self, Report.self, MonitorCommand.self, PipelineCommand.self, Serve.self])
 
     static let version = "0.13.0"

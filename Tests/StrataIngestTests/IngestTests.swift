@@ -131,7 +131,9 @@ func write(_ text: String, to path: String) {
 }
 
 @Suite struct RoundTripTests {
-    /// Generated CSV in, every value back out: the stored table equals the parsed CSV, row for row.
+    /// Generated CSV in, every value back out: the stored table equals the parsed CSV, row for row, in the
+    /// clustered order of format-spec §8 once compacted; before that, each segment is clustered and the
+    /// table holds the same rows.
     @Test func generatedDatasetRoundTripsExactly() throws {
         let directory = temporaryDirectory()
         var options = GeneratorOptions()
@@ -141,23 +143,54 @@ func write(_ text: String, to path: String) {
         var generator = DatasetGenerator(options: options)
         let generated = try generator.generate(into: directory)
         #expect(generated.userLogCount > 10_000)
-        var ingestOptions = IngestOptions()
-        ingestOptions.segmentRowCountMax = 3000  // several segments per partition
-        ingestOptions.bufferedRowCountMax = 5000
-        _ = try Ingester.ingest(store: directory + "/db", files: ["members", "transactions", "user_logs", "labels", "campaigns"].map { directory + "/\($0).csv" }, options: ingestOptions)
-        for table in KKBoxTables.all {
-            let csv = try String(contentsOfFile: directory + "/\(table.name).csv", encoding: .utf8).split(separator: "\n").dropFirst()
-            var expected = csv.map { line in
+        // Each file in two halves, so that every partition gets a segment from each (several segments per
+        // partition, each clustered, the second one's rows later in ingestion order).
+        let files = ["members", "transactions", "user_logs", "labels", "campaigns"]
+        var halves: [String] = []
+        for name in files {
+            let lines = try String(contentsOfFile: directory + "/\(name).csv", encoding: .utf8).split(separator: "\n")
+            let middle = 1 + (lines.count - 1) / 2
+            for (suffix, part) in [("a", lines[1..<middle]), ("b", lines[middle...])] {
+                halves.append(directory + "/\(name)-\(suffix).csv")
+                try ([lines[0]] + part).joined(separator: "\n").appending("\n").write(toFile: halves.last!, atomically: true, encoding: .utf8)
+            }
+        }
+        _ = try Ingester.ingest(store: directory + "/db", files: halves)
+        // Entity ids in order of first appearance, file by file in ingest order.
+        var ids: [String: Int] = [:]
+        var expected: [String: [[String]]] = [:]
+        for name in files {
+            let table = KKBoxTables.all.first { $0.name == name }!
+            let csv = try String(contentsOfFile: directory + "/\(name).csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            let rows = csv.map { line in
                 line.split(separator: ",", omittingEmptySubsequences: false).enumerated().map { index, field -> String in
                     if field.isEmpty { return "NULL" }
                     return table.columns[index].schema.type == .float64 ? String(Double(field)!) : String(field)
                 }
             }
-            // Storage order is partition by partition, file order within each (format-spec §8).
-            if let partition = table.partitionIndex {
-                expected = expected.enumerated().sorted { (Int($0.element[partition])! / 100, $0.offset) < (Int($1.element[partition])! / 100, $1.offset) }.map(\.element)
+            for row in rows where ids[row[0]] == nil { ids[row[0]] = ids.count }
+            // Partition by partition, then by (user id, date), file order among equal keys.
+            let partition = table.partitionIndex
+            func key(_ row: [String], _ offset: Int) -> [Int] {
+                [partition.map { Int(row[$0])! / 100 } ?? 0, ids[row[0]]!, partition.map { Int(row[$0])! } ?? 0, offset]
             }
-            #expect(try tableCells(directory + "/db", table.name) == expected, "\(table.name)")
+            expected[name] = rows.enumerated().sorted { key($0.element, $0.offset).lexicographicallyPrecedes(key($1.element, $1.offset)) }.map(\.element)
+        }
+        var segmentsPerPartition = 0
+        for name in files {
+            let manifest = try Store(path: directory + "/db").table(name)
+            #expect(manifest.segments.allSatisfy { $0.sortedBy == manifest.clusteringKey && $0.sortedBy != nil }, "\(name)")
+            segmentsPerPartition = max(segmentsPerPartition, Dictionary(grouping: manifest.segments, by: \.partition).values.map(\.count).max() ?? 0)
+            let cells = try tableCells(directory + "/db", name)
+            #expect(cells.sorted { $0.lexicographicallyPrecedes($1) } == expected[name]!.sorted { $0.lexicographicallyPrecedes($1) }, "\(name)")
+        }
+        #expect(segmentsPerPartition > 1)
+        #expect(try Store.verify(path: directory + "/db").isClean)
+        for name in files { _ = try Store.compact(path: directory + "/db", table: name) }
+        for name in files {
+            #expect(try tableCells(directory + "/db", name) == expected[name]!, "\(name)")
+            let manifest = try Store(path: directory + "/db").table(name)
+            #expect(Dictionary(grouping: manifest.segments, by: \.partition).values.allSatisfy { $0.count == 1 }, "\(name)")
         }
         #expect(try Store.verify(path: directory + "/db").isClean)
     }
