@@ -755,6 +755,14 @@ def _validate_payload(p, version: int, label: str):
                 _mf(key == 0, label, f"{sw}.partition {key}, expected 0 (partitioning 'none')")
             for k in ("rowCount", "sizeBytes", "fileCRC"):
                 _mf(_get(s, k, "int", label, sw) >= 0, label, f"{sw}.{k} is negative")
+            if "sortedBy" in s:
+                keys = _get(s, "sortedBy", "list", label, sw)
+                nonnull = {c["name"] for c in cols if not c["nullable"]}
+                _mf(len(keys) >= 1 and len(set(keys)) == len(keys)
+                    and all(isinstance(k, str) and col_types.get(k) in ("int64", "date", "bool", "entity")
+                            and k in nonnull for k in keys), label,
+                    f"{sw}.sortedBy {keys!r} is not a list of distinct non-nullable integer, date "
+                    f"or entity columns")
 
 
 # --------------------------------------------------------------------------------------------
@@ -980,9 +988,35 @@ def verify_segment(path: str, label: str, entry: dict, schema: list[Column] | No
                         seg.read_block(c, k)
                     except StrataError as e:
                         problems.append(str(e))
+            if "sortedBy" in entry and not problems:
+                problems += _order_problems(seg, label, entry["sortedBy"])
     except StrataError as e:
         problems.append(str(e))
     return problems
+
+
+def _order_problems(seg: "Segment", label: str, keys: list[str]) -> list[str]:
+    """A clustered segment's rows must be in the order its entry claims: ascending by the sortedBy
+    columns compared in turn (format-spec section 8)."""
+    names = [c.name for c in seg.columns]
+    if any(k not in names for k in keys):
+        return [f"{label}: sortedBy names a column the segment does not hold"]
+    index = [names.index(k) for k in keys]
+    columns = [np.concatenate([seg.read_chunk(c, k)[0] for k in range(seg.chunk_count)])
+               if seg.chunk_count else np.zeros(0, dtype=np.int64) for c in index]
+    if len(columns[0]) < 2:
+        return []
+    # Row i+1 breaks the order when, at the first key where the rows differ, it is smaller.
+    undecided = np.ones(len(columns[0]) - 1, dtype=bool)
+    broken = np.zeros(len(columns[0]) - 1, dtype=bool)
+    for values in columns:
+        values = values.astype(np.int64)
+        broken |= undecided & (values[1:] < values[:-1])
+        undecided &= values[1:] == values[:-1]
+    if broken.any():
+        row = int(np.flatnonzero(broken)[0]) + 1
+        return [f"{label}: row {row} is out of the order ({', '.join(keys)}) its manifest entry claims"]
+    return []
 
 
 def _describe(cols: list[Column]) -> str:

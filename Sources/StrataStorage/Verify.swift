@@ -170,7 +170,7 @@ extension Store {
                 let key = values.map { $0[index] }
                 if let previous, key.lexicographicallyPrecedes(previous) {
                     let names = keys.map { reader.columns[$0].name }.joined(separator: ", ")
-                    return "\(reader.path): row \(row) is out of the order (\(names)) its manifest entry claims (sortedBy)"
+                    return "\(reader.path): row \(row) is out of the order (\(names)) its manifest entry claims (sortedBy); strata compact rewrites it in order"
                 }
                 previous = key
                 row += 1

@@ -204,6 +204,71 @@ func strata(_ arguments: [String]) throws -> Outcome {
         #expect(try strata(["scan", "--db", db, "members", "--format", "csv"]).stdout == membersBefore)
     }
 
+    /// `strata compact` killed at random moments: the store stays at its last committed version, verifies
+    /// clean and holds the same rows; a finished compaction leaves one clustered segment per partition, and
+    /// the training set built from it is the one built before, byte for byte.
+    @Test func killedCompactionsNeverDamageTheStore() throws {
+        let directory = temporaryDirectory()
+        let db = directory + "/db"
+        _ = try strata(["generate", "--out", directory + "/csv", "--members", "2500", "--months", "4", "--label-months", "1"])
+        // user_logs in three appends, a line in turn to each: three clustered segments in every month.
+        let lines = try String(contentsOfFile: directory + "/csv/user_logs.csv", encoding: .utf8).split(separator: "\n")
+        var files = ["members", "transactions", "labels"].map { directory + "/csv/\($0).csv" }
+        for part in 0..<3 {
+            let rows = lines.dropFirst().enumerated().filter { $0.offset % 3 == part }.map(\.element)
+            let file = directory + "/csv/user_logs_\(part).csv"
+            try (([lines[0]] + rows).joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            files.append(file)
+        }
+        for file in files { try #require(try strata(["ingest", "--db", db, file]).status == 0) }
+        func sortedLogs() throws -> [Substring] {
+            try strata(["scan", "--db", db, "user_logs", "--format", "csv", "--limit", "100000000"]).stdout.split(separator: "\n").sorted()
+        }
+        let before = try sortedLogs()
+        try #require(try strata(["training-set", "--db", db, "--features", packageRoot + "/fixtures/features/w1.yaml", "--labels", "labels", "--out", "w1_before"]).status == 0)
+        let trainingBefore = try strata(["scan", "--db", db, "w1_before", "--format", "csv", "--limit", "100000000"]).stdout
+        let base = try Store(path: db).version
+        var committed = base
+        var random = SystemRandomNumberGenerator()
+        var killed = 0
+        for attempt in 0..<6 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: strataBinary)
+            process.arguments = ["compact", "--db", db, "user_logs"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 0...300_000, using: &random))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if process.terminationReason == .uncaughtSignal { killed += 1 }
+            let store = try Store(path: db)
+            #expect(store.version == committed || store.version == committed + 1, "attempt \(attempt)")
+            committed = store.version
+            let report = try Store.verify(path: db)
+            #expect(report.isClean, "attempt \(attempt): \(report.problems)")
+            #expect(try sortedLogs() == before, "attempt \(attempt)")
+            if store.version > base { break }  // compacted: later runs would have nothing to do
+        }
+        #expect(killed > 0, "no compaction was actually killed mid-way")
+        let finished = try strata(["compact", "--db", db, "user_logs"])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let logs = try Store(path: db).table("user_logs")
+        #expect(Dictionary(grouping: logs.segments, by: \.partition).values.allSatisfy { $0.count == 1 && $0[0].sortedBy == ["msno", "date"] })
+        #expect(try sortedLogs() == before)
+        let again = try strata(["compact", "--db", db, "user_logs"])
+        #expect(again.status == 0 && again.stdout.contains("nothing to compact"), "\(again.stdout)")
+        try #require(try strata(["training-set", "--db", db, "--features", packageRoot + "/fixtures/features/w1.yaml", "--labels", "labels", "--out", "w1_after"]).status == 0)
+        #expect(try strata(["scan", "--db", db, "w1_after", "--format", "csv", "--limit", "100000000"]).stdout == trainingBefore)
+        // What compact refuses, and says why.
+        try expectRefused(["compact", "--db", db, "w1_after"], "derived")
+        try expectRefused(["compact", "--db", db, "user_log"], "user_logs")
+        try expectRefused(["compact", "--db", db, "user_logs", "--partition", "199901"], "no partition 199901")
+        try expectRefused(["compact", "--db", db, "user_logs", "--partition", "201613"], "not a month", usage: true)
+        #expect(try strata(["gc", "--db", db]).status == 0)
+        #expect(try Store.verify(path: db).isClean)
+    }
+
     @Test func featuresTour() throws {
         let directory = temporaryDirectory()
         let db = directory + "/db"
