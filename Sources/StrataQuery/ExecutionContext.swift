@@ -21,19 +21,15 @@ public final class ExecutionContext: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let entities { return entities }
-        let loaded = try store.loadEntities(indexed: false)
+        // Indexed once per store version and shared by the queries on it.
+        let loaded = try store.sharedEntities()
         entities = loaded
         return loaded
     }
 
     /// The id of an msno, or nil when no table has it.
     func entityID(_ text: String) throws -> Int64? {
-        let dictionary = try self.dictionary()
-        lock.lock()
-        // Workers may ask at once: the lazily built hash table is built under the lock.
-        dictionary.buildIndex()
-        lock.unlock()
-        return dictionary.lookup(text).map { Int64($0) }
+        try dictionary().lookup(text).map { Int64($0) }
     }
 
     func names() throws -> EntityNames {

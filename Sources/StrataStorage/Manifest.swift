@@ -84,12 +84,15 @@ public struct Manifest: Codable, Equatable, Sendable {
         version: 0, parentVersion: 0, createdAt: "", operation: "empty store", entities: EntitySection(count: 0, segments: []), tables: [:])
 
     static let magic: [UInt8] = Array("STRATMAN".utf8)
+    /// 2: segment entries may say how their rows are sorted (`sortedBy`, format-spec §7), a compatible
+    /// extension: a reader of version 1 ignores the key and reads the same rows.
+    public static let formatVersion: UInt16 = 2
 
     /// The file bytes: an envelope (format-spec §14) around the JSON payload.
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return Envelope.seal(magic: Self.magic, formatVersion: SegmentMagic.formatVersion, minReaderVersion: SegmentMagic.minReaderVersion,
+        return Envelope.seal(magic: Self.magic, formatVersion: Self.formatVersion, minReaderVersion: SegmentMagic.minReaderVersion,
                              payload: Array(try encoder.encode(self)))
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import StrataFormat
 
 #if canImport(Glibc)
@@ -11,6 +12,10 @@ import Darwin
 public final class Store: @unchecked Sendable {
     public let path: String
     public let manifest: Manifest
+    /// What readers of this pinned version share: segments opened and checked once, the dictionary.
+    private let cacheLock = NSLock()
+    private var openedSegments: [String: SegmentReader] = [:]
+    private var dictionary: EntityDictionary?
 
     public var version: Int { manifest.version }
 
@@ -46,7 +51,10 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Opens a segment of `table`, checking it is the file the manifest committed and has the table's schema.
+    /// A reader is opened and checked once per `Store` and then shared (segment files never change; a
+    /// block's checksum is still checked on every read).
     public func openSegment(_ entry: SegmentEntry, of table: TableManifest) throws -> SegmentReader {
+        if let reader = cacheLock.withLock({ openedSegments[entry.file] }), reader.columns == table.descriptors { return reader }
         let reader = try SegmentReader(path: absolute(entry.file), entityCount: manifest.entities.count)
         guard reader.trailer.fileCRC == entry.fileCRC, reader.rowCount == entry.rowCount else {
             throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "file does not match its manifest entry (checksum or row count differ)")
@@ -54,7 +62,19 @@ public final class Store: @unchecked Sendable {
         guard reader.columns == table.descriptors else {
             throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "segment columns differ from the table schema")
         }
+        cacheLock.withLock { openedSegments[entry.file] = reader }
         return reader
+    }
+
+    /// The version's entity dictionary with its msno → id index, loaded once and shared by every reader of
+    /// this `Store` (a query's `msno = '…'`). Read-only: a writer extends its own (`loadEntities`).
+    public func sharedEntities() throws -> EntityDictionary {
+        if let dictionary = cacheLock.withLock({ dictionary }) { return dictionary }
+        let loaded = try loadEntities(indexed: true)
+        return cacheLock.withLock {
+            if dictionary == nil { dictionary = loaded }
+            return dictionary!
+        }
     }
 
     public func absolute(_ relativePath: String) -> String { path + "/" + relativePath }
