@@ -12,9 +12,9 @@ import Darwin
 public final class Store: @unchecked Sendable {
     public let path: String
     public let manifest: Manifest
-    /// What readers of this pinned version share: segments opened and checked once, the dictionary.
+    /// The indexed dictionary, shared by the readers of this pinned version (`sharedEntities`). Segments
+    /// are not kept open: a mapping held for the Store's life would keep every page a scan touched resident.
     private let cacheLock = NSLock()
-    private var openedSegments: [String: SegmentReader] = [:]
     private var dictionary: EntityDictionary?
 
     public var version: Int { manifest.version }
@@ -51,10 +51,7 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Opens a segment of `table`, checking it is the file the manifest committed and has the table's schema.
-    /// A reader is opened and checked once per `Store` and then shared (segment files never change; a
-    /// block's checksum is still checked on every read).
     public func openSegment(_ entry: SegmentEntry, of table: TableManifest) throws -> SegmentReader {
-        if let reader = cacheLock.withLock({ openedSegments[entry.file] }), reader.columns == table.descriptors { return reader }
         let reader = try SegmentReader(path: absolute(entry.file), entityCount: manifest.entities.count)
         guard reader.trailer.fileCRC == entry.fileCRC, reader.rowCount == entry.rowCount else {
             throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "file does not match its manifest entry (checksum or row count differ)")
@@ -62,7 +59,6 @@ public final class Store: @unchecked Sendable {
         guard reader.columns == table.descriptors else {
             throw StorageError.corrupt(file: reader.path, column: nil, chunk: nil, reason: "segment columns differ from the table schema")
         }
-        cacheLock.withLock { openedSegments[entry.file] = reader }
         return reader
     }
 
