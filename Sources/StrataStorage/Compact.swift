@@ -49,12 +49,12 @@ extension Store {
                 keys = Array(Set(requested)).sorted()
             }
             let key = table.clusteringKey
+            let keyColumns = (key ?? []).compactMap { name in table.columns.firstIndex { $0.name == name } }
             let store = try Store(path: path, version: writer.base.version)
             var report = CompactionReport(table: name, partitions: [], committedVersion: nil, alreadyCompact: 0)
             for (index, partition) in keys.enumerated() {
                 let segments = table.segments.filter { $0.partition == partition }
                 // One segment that says it is clustered is checked, not trusted: one whose rows lie is rewritten.
-                let keyColumns = (key ?? []).compactMap { name in table.columns.firstIndex { $0.name == name } }
                 var lying = false
                 if segments.count == 1, key != nil, segments[0].sortedBy == key {
                     lying = Store.orderProblem(try store.openSegment(segments[0], of: table), keys: keyColumns) != nil
