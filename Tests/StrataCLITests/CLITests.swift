@@ -238,7 +238,9 @@ func strata(_ arguments: [String]) throws -> Outcome {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32.random(in: 0...300_000, using: &random))
+            // Later attempts wait longer (up to 60, 120, … 360 ms), so the first is killed on any machine and the
+            // others land anywhere in the work.
+            usleep(UInt32.random(in: 0...(60_000 * UInt32(attempt + 1)), using: &random))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             if process.terminationReason == .uncaughtSignal { killed += 1 }
