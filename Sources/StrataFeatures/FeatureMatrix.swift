@@ -47,6 +47,19 @@ final class OutputColumn: @unchecked Sendable {
         }
     }
 
+    /// Copies every row of `part` to row `rows[i]` of this column (one pass's results into the whole).
+    func scatter(_ part: OutputColumn, to rows: [Int]) {
+        precondition(part.rowCount == rows.count && part.schema.type == schema.type)
+        for (index, row) in rows.enumerated() {
+            isNull[row] = part.isNull[index]
+            switch schema.type {
+            case .float64: floats[row] = part.floats[index]
+            case .string: strings[row] = part.strings[index]
+            default: integers[row] = part.integers[index]
+            }
+        }
+    }
+
     /// Raw write access for the window loop (numeric outputs only).
     var slot: OutputSlot {
         OutputSlot(integers: integers.baseAddress!, floats: floats.baseAddress!, isNull: isNull.baseAddress!, isFloat: schema.type == .float64)

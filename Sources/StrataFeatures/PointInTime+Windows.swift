@@ -299,7 +299,8 @@ extension PointInTimeEngine {
             guard firstDay <= lastDay else { return [] }
             guard byPartition else {
                 if cache[0] == nil {
-                    let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: nil)
+                    let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: nil,
+                                                     entities: engine.entityRange)
                     cache[0] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs, strings: strings)
                 }
                 engine.stats.record(source: group.source, heldRows: cache[0]!.rowCount, tableRows: cache[0]!.rowCount)
@@ -317,7 +318,8 @@ extension PointInTimeEngine {
                 let next = Dates.daysFromCivil(year: year + month / 12, month: month % 12 + 1, day: 1)
                 if partitions.contains(key) {
                     if cache[key] == nil {
-                        let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: Int64(day)...Int64(next - 1))
+                        let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: Int64(day)...Int64(next - 1),
+                                                     entities: engine.entityRange)
                         cache[key] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs, strings: strings)
                     }
                     runs.append(cache[key]!)

@@ -43,7 +43,10 @@ public struct FeatureRequests: Sendable {
 ///
 /// Strictly-before semantics (the default) use events with `time < cutoff`; at-or-before semantics
 /// (Feast's) use `time <= cutoff`. Window sources are read in batches of one cutoff month, so memory
-/// holds the rows of one month of cutoffs plus the longest window, whatever the table's size.
+/// holds the rows of one month of cutoffs plus the longest window, whatever the table's length. When
+/// those rows would still outgrow `memoryBudget` (many users), the requests are computed in passes over
+/// ranges of entity ids, each reading only its entities' rows: in clustered segments those are a few
+/// chunks per partition, so the passes together read each chunk about once.
 public struct PointInTimeEngine {
     public let plan: FeaturePlan
     public let store: Store
@@ -52,6 +55,19 @@ public struct PointInTimeEngine {
     public var progress: ((String) -> Void)?
     /// Filled while computing.
     public let stats = EngineStats()
+    /// About how many bytes the source rows held at once may take (an estimate from row counts in the
+    /// manifest): above it, `compute` splits the requests into ranges of entities.
+    public var memoryBudget = PointInTimeEngine.defaultMemoryBudget
+    /// The entities one pass reads (nil: all).
+    var entityRange: ClosedRange<Int64>?
+
+    /// 1 GiB, or `STRATA_FEATURE_MEMORY_MIB` MiB when that is set to a positive whole number.
+    public static var defaultMemoryBudget: Int {
+        if let text = ProcessInfo.processInfo.environment["STRATA_FEATURE_MEMORY_MIB"], let mebibytes = Int(text), mebibytes > 0 {
+            return mebibytes << 20
+        }
+        return 1 << 30
+    }
 
     public init(plan: FeaturePlan, store: Store, inclusive: Bool = false) {
         self.plan = plan
@@ -73,6 +89,83 @@ public struct PointInTimeEngine {
     }
 
     public func compute(_ requests: FeatureRequests) throws -> FeatureMatrix {
+        let ranges = try entityRanges(requests)
+        guard ranges.count > 1 else { return try computePass(requests) }
+        let outputs = plan.outputs.map { OutputColumn(schema: $0, rowCount: requests.count) }
+        for (index, range) in ranges.enumerated() {
+            let rows = (0..<requests.count).filter { range.contains(requests.entities[$0]) }
+            progress?("entities \(range.lowerBound)...\(range.upperBound): pass \(index + 1) of \(ranges.count), \(rows.count) rows")
+            var pass = self
+            pass.entityRange = range
+            let part = try pass.computePass(FeatureRequests(entities: rows.map { requests.entities[$0] }, cutoffs: rows.map { requests.cutoffs[$0] }))
+            for (output, column) in zip(outputs, part.columns) { output.scatter(column, to: rows) }
+        }
+        return FeatureMatrix(schemas: plan.outputs, columns: outputs)
+    }
+
+    /// The ranges of entity ids to compute in separate passes: one (all) when the source rows held at
+    /// once fit in `memoryBudget`, else about estimate / budget ranges holding equal numbers of requests.
+    func entityRanges(_ requests: FeatureRequests) throws -> [ClosedRange<Int64>] {
+        let estimate = try heldBytes(requests)
+        let wanted = estimate / max(1, memoryBudget) + 1
+        guard wanted > 1 else { return [Int64.min...Int64.max] }
+        let entities = Array(Set(requests.entities)).sorted()
+        let count = min(wanted, entities.count)
+        guard count > 1 else { return [Int64.min...Int64.max] }
+        return (0..<count).map { index in
+            let low = index == 0 ? Int64.min : entities[entities.count * index / count]
+            let high = index == count - 1 ? Int64.max : entities[entities.count * (index + 1) / count] - 1
+            return low...high
+        }
+    }
+
+    /// About how many bytes the sourced groups hold at once for `requests` (they run concurrently), from
+    /// the manifest's row counts: the rows of a window source's partitions for the busiest cutoff month,
+    /// the rows a last-values group reads, and an attribute table, each times the bytes a row takes in
+    /// memory while it is grouped (8 per loaded column, the grouping order and the sorted times, and the
+    /// prefix tables of window inputs).
+    func heldBytes(_ requests: FeatureRequests) throws -> Int {
+        guard let minCutoff = requests.cutoffs.min(), let maxCutoff = requests.cutoffs.max() else { return 0 }
+        func rows(_ source: String, from firstDay: Int64, through lastDay: Int64) throws -> Int {
+            let table = try store.table(source)
+            guard table.partitioning == .month, firstDay <= lastDay else { return firstDay <= lastDay ? table.rowCount : 0 }
+            let low = Dates.monthKey(dayNumber: Int(max(firstDay, Int64(Int32.min))))
+            let high = Dates.monthKey(dayNumber: Int(min(lastDay, Int64(Int32.max))))
+            return table.segments.filter { (low...high).contains($0.partition) }.reduce(0) { $0 + $1.rowCount }
+        }
+        var total = 0
+        for item in plan.view.items {
+            switch item {
+            case .window(let group):
+                let inputs = windowInputs(group)
+                let perRow = 8 * (4 + inputs.loadColumns.count) + 24 * inputs.inputs.count
+                let maxDays = Int64(group.days.max() ?? 0)
+                // One day of each cutoff month stands for the month (the engine's batches).
+                var monthDays: [Int: Int] = [:]
+                for cutoff in requests.cutoffs { monthDays[Dates.monthKey(dayNumber: Int(cutoff))] = Int(cutoff) }
+                var peak = 0
+                for day in monthDays.values {
+                    let first = Dates.firstDayOfMonth(dayNumber: day)
+                    let (year, month, _) = Dates.civil(dayNumber: day)
+                    let last = first + Dates.daysInMonth(year: year, month: month) - 1
+                    peak = max(peak, try rows(group.source, from: Int64(first) - maxDays, through: Int64(last)))
+                }
+                total += peak * perRow
+            case .last(let group):
+                let firstDay = group.ttlDays.map { minCutoff - Int64($0) } ?? Int64(Int32.min)
+                let columns = 1 + 1 + group.order.count + (plan.groupColumns[group.name]?.count ?? 0)
+                total += try rows(group.source, from: firstDay, through: maxCutoff) * 8 * (columns + 2)
+            case .attributes(let group):
+                total += try store.table(group.source).rowCount * 8 * (1 + (plan.groupColumns[group.name]?.count ?? 0))
+            case .derived:
+                break
+            }
+        }
+        return total
+    }
+
+    /// `compute` for requests whose sources fit in memory at once (or one range of entities).
+    func computePass(_ requests: FeatureRequests) throws -> FeatureMatrix {
         let outputs = plan.outputs.map { OutputColumn(schema: $0, rowCount: requests.count) }
         // Nothing to compute (every msno asked for is unknown, say): no source need be read.
         if requests.count == 0 { return FeatureMatrix(schemas: plan.outputs, columns: outputs) }
@@ -214,7 +307,7 @@ public struct PointInTimeEngine {
         let keys = [group.time] + group.order
         let needed = plan.groupColumns[group.name]!
         let table = try LoadedTable.load(store: store, table: group.source, columns: [plan.view.entity] + keys + needed,
-                                         dayRange: firstDay...lastVisibleDay(maxCutoff))
+                                         dayRange: firstDay...lastVisibleDay(maxCutoff), entities: entityRange)
         let grouped = EntityGroups(entities: table.columns[0].integerValues, entityCount: entityCount,
                                    keys: (0..<keys.count).map { table.columns[1 + $0].integerValues })
         let times = table.columns[1].integerValues.gathered(grouped.order)
@@ -237,7 +330,8 @@ public struct PointInTimeEngine {
     func selectAttributes(_ group: AttributeGroup, requests: FeatureRequests) throws -> GroupSelection {
         let entityCount = store.manifest.entities.count
         let needed = plan.groupColumns[group.name]!
-        let table = try LoadedTable.load(store: store, table: group.source, columns: [plan.view.entity] + needed, dayRange: nil)
+        let table = try LoadedTable.load(store: store, table: group.source, columns: [plan.view.entity] + needed, dayRange: nil,
+                                         entities: entityRange)
         // The row ingested last for each entity.
         var latest = [Int](repeating: -1, count: entityCount)
         for (row, entity) in table.columns[0].integerValues.enumerated() { latest[Int(entity)] = row }

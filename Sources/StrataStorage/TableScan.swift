@@ -18,7 +18,9 @@ public struct ScanTask: Sendable, Equatable {
 ///
 /// - `dayRange` keeps exactly the rows whose partition column lies in it (it prunes and filters);
 /// - `valueRanges` (by storage column index, inclusive) only prune: the caller filters rows itself
-///   (the SQL engine evaluates its WHERE clause on what is left).
+///   (the SQL engine evaluates its WHERE clause on what is left);
+/// - `keptRanges` (by storage column index, inclusive) prune and filter, like `dayRange`: the
+///   point-in-time engine reads one range of entities at a time this way.
 ///
 /// Tasks are decoded with `batch(_:)` or column by column with `read(_:column:)`; both read immutable
 /// state and may run on several threads at once (that is what makes the unchecked Sendable sound).
@@ -33,7 +35,8 @@ public final class TableScan: @unchecked Sendable {
     public let segmentsPruned: Int
     public let chunksPruned: Int
     public let dayRange: ClosedRange<Int64>?
-    private let partitionColumnIndex: Int?
+    /// Every range a kept row lies in, by storage column: the day range and `keptRanges`.
+    private let filters: [(column: Int, range: ClosedRange<Int64>)]
     private var cursor = 0
 
     /// - Parameters:
@@ -41,14 +44,16 @@ public final class TableScan: @unchecked Sendable {
     ///   - dayRange: inclusive range of day numbers of the partition column; ignored for unpartitioned tables.
     ///   - valueRanges: allowed values (inclusive) of integer-like columns by storage index; an empty range
     ///     (lower > upper) means no row can match and nothing is read.
+    ///   - keptRanges: ranges of integer-like columns by storage index that every returned row lies in.
     public convenience init(store: Store, table name: String, columns: [String]? = nil, dayRange: ClosedRange<Int64>? = nil,
-                            valueRanges: [Int: (low: Int64, high: Int64)] = [:]) throws {
-        try self.init(store: store, manifest: try store.table(name), name: name, columns: columns, dayRange: dayRange, valueRanges: valueRanges)
+                            valueRanges: [Int: (low: Int64, high: Int64)] = [:], keptRanges: [Int: ClosedRange<Int64>] = [:]) throws {
+        try self.init(store: store, manifest: try store.table(name), name: name, columns: columns, dayRange: dayRange,
+                      valueRanges: valueRanges, keptRanges: keptRanges)
     }
 
     /// A scan of a table whose manifest the caller already holds (of `store`'s version).
     public init(store: Store, manifest table: TableManifest, name: String, columns: [String]? = nil, dayRange: ClosedRange<Int64>? = nil,
-                valueRanges: [Int: (low: Int64, high: Int64)] = [:]) throws {
+                valueRanges: [Int: (low: Int64, high: Int64)] = [:], keptRanges: [Int: ClosedRange<Int64>] = [:]) throws {
         self.table = table
         let names = table.columns.map(\.name)
         columnIndexes = try (columns ?? names).map { column in
@@ -56,14 +61,16 @@ public final class TableScan: @unchecked Sendable {
             return index
         }
         let partitionColumnIndex = table.partitionColumn.flatMap { names.firstIndex(of: $0) }
-        self.partitionColumnIndex = partitionColumnIndex
         let dayRange = partitionColumnIndex == nil ? nil : dayRange
         self.dayRange = dayRange
+        var filters = keptRanges.sorted { $0.key < $1.key }.map { (column: $0.key, range: $0.value) }
+        if let dayRange, let partitionColumnIndex { filters.insert((partitionColumnIndex, dayRange), at: 0) }
+        self.filters = filters
         // Every constraint on a column, as one inclusive range per column.
         var ranges = valueRanges
-        if let dayRange, let partitionColumnIndex {
-            let current = ranges[partitionColumnIndex] ?? (Int64.min, Int64.max)
-            ranges[partitionColumnIndex] = (max(current.low, dayRange.lowerBound), min(current.high, dayRange.upperBound))
+        for (column, range) in filters {
+            let current = ranges[column] ?? (Int64.min, Int64.max)
+            ranges[column] = (max(current.low, range.lowerBound), min(current.high, range.upperBound))
         }
         segmentsTotal = table.segments.count
         var kept = table.segments
@@ -105,14 +112,15 @@ public final class TableScan: @unchecked Sendable {
     /// The requested columns of the rows of the task that the scan keeps; nil when none are kept.
     public func batch(_ task: ScanTask) throws -> ScanBatch? {
         let columns = try columnIndexes.map { try read(task, column: $0) }
-        guard let dayRange, let partitionColumnIndex else {
-            return rowCount(task) == 0 ? nil : ScanBatch(columns: columns)
+        if filters.isEmpty { return rowCount(task) == 0 ? nil : ScanBatch(columns: columns) }
+        var selected = Array(0..<rowCount(task))
+        for (column, range) in filters {
+            let vector = try columnIndexes.firstIndex(of: column).map { columns[$0] } ?? read(task, column: column)
+            guard case .integers(let values) = vector.values else { preconditionFailure("a range on a column that decodes as non-integers") }
+            selected.removeAll { vector.isNull($0) || !range.contains(values[$0]) }
         }
-        let days = try read(task, column: partitionColumnIndex)
-        guard case .integers(let values) = days.values else { preconditionFailure("date column decoded as non-integers") }
-        let selected = values.indices.filter { !days.isNull($0) && dayRange.contains(values[$0]) }
         if selected.isEmpty { return nil }
-        if selected.count == values.count { return ScanBatch(columns: columns) }
+        if selected.count == rowCount(task) { return ScanBatch(columns: columns) }
         return ScanBatch(columns: columns.map { $0.selecting(selected) })
     }
 

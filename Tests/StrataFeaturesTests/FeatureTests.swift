@@ -438,3 +438,54 @@ func w1OnlineStore(_ name: String = #function) throws -> (String, Store, OnlineT
         #expect(try Store(path: store).version == 2, "failed builds commit nothing")
     }
 }
+
+@Suite struct EntityPassTests {
+    /// Above its memory budget the engine computes ranges of entities in separate passes, each reading
+    /// only its entities' rows: every value equals the one-pass value bit for bit, and fewer source
+    /// rows are held at once. Each month of user_logs is two segments here (its rows ingested in two
+    /// interleaved halves), so the passes also cut across segments.
+    @Test func passesOverEntityRangesGiveTheSameValuesAndHoldFewerRows() throws {
+        let directory = temporaryDirectory()
+        var options = GeneratorOptions()
+        options.memberCount = 600
+        options.monthCount = 6
+        options.labelMonthCount = 4
+        var generator = DatasetGenerator(options: options)
+        _ = try generator.generate(into: directory)
+        let store = directory + "/db"
+        let lines = try String(contentsOfFile: directory + "/user_logs.csv", encoding: .utf8).split(separator: "\n")
+        for half in 0..<2 {
+            let rows = lines.dropFirst().enumerated().filter { $0.offset % 2 == half }.map(\.element)
+            try ([lines[0]] + rows).joined(separator: "\n").appending("\n").write(toFile: directory + "/logs\(half).csv", atomically: true, encoding: .utf8)
+        }
+        var logs = IngestOptions()
+        logs.forcedTable = "user_logs"
+        _ = try Ingester.ingest(store: store, files: ["members", "transactions", "labels"].map { directory + "/\($0).csv" })
+        for half in 0..<2 { _ = try Ingester.ingest(store: store, files: [directory + "/logs\(half).csv"], options: logs) }
+        let opened = try Store(path: store)
+        #expect(try opened.table("user_logs").segments.count > opened.table("user_logs").partitions.count)
+        let plan = try FeaturePlan(view: try FeatureViewParser.parse(file: w1Features), store: opened)
+        let labels = try LabelTable(store: opened, table: "labels", entity: "msno", cutoff: "cutoff_date")
+        let whole = PointInTimeEngine(plan: plan, store: opened)
+        #expect(try whole.entityRanges(labels.requests).count == 1)
+        let reference = try whole.compute(labels.requests)
+        var split = PointInTimeEngine(plan: plan, store: opened)
+        split.memoryBudget = try whole.heldBytes(labels.requests) / 7
+        let ranges = try split.entityRanges(labels.requests)
+        #expect(ranges.count == 8)
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound + 1 == $1.lowerBound })
+        let matrix = try split.compute(labels.requests)
+        var differences = 0
+        for column in 0..<reference.schemas.count {
+            for row in 0..<reference.rowCount {
+                let (a, b) = (reference.value(row: row, column: column), matrix.value(row: row, column: column))
+                let same: Bool
+                if case .float(let x) = a, case .float(let y) = b { same = x.bitPattern == y.bitPattern } else { same = a == b }
+                if !same { differences += 1 }
+            }
+        }
+        #expect(reference.rowCount == labels.rowCount && differences == 0)
+        let held = { (engine: PointInTimeEngine) in engine.stats.windowSources.first { $0.source == "user_logs" }?.peakRows ?? 0 }
+        #expect(held(split) > 0 && held(split) * 4 < held(whole))
+    }
+}
