@@ -117,6 +117,16 @@ public struct Dataset: Sendable {
         return result
     }
 
+    /// The rows at `rows`, in that order.
+    public func selecting(_ rows: [Int]) -> Dataset {
+        var result = self
+        result.features = features.map { column in rows.map { column[$0] } }
+        result.labels = rows.map { labels[$0] }
+        result.cutoffs = rows.map { cutoffs[$0] }
+        result.entities = rows.map { entities[$0] }
+        return result
+    }
+
     /// Rows whose cutoff is before `validFrom` train; the others validate.
     public func split(validFrom: Int64) -> (train: [Int], valid: [Int]) {
         var train: [Int] = []

@@ -21,6 +21,9 @@ public struct PredictRequest: Sendable {
     /// Whose reasons to compute: everyone by default. Exact TreeSHAP in bulk costs 30–60 µs of CPU per user
     /// for 200 trees of 31 leaves (0.5–0.7 ms one user at a time).
     public var explain: ExplainScope = .all
+    /// Users scored at once: their features, contributions and reasons take about 1 KiB each, so the
+    /// default is the feature engine's memory budget over 1 KiB (a million users for 1 GiB).
+    public var batchRows = PointInTimeEngine.defaultMemoryBudget >> 10
 
     public enum ExplainScope: String, Sendable, CaseIterable {
         /// Buckets A and B: the users marketing acts on.
@@ -81,104 +84,77 @@ public enum Predictor {
             let (entry, run, artifact) = (scorer.entry, scorer.run, scorer.artifact)
             let categoryNames = scorer.categoryNames
             let encoding = scorer.categoryEncoding
-            progress?("computing features")
-            let dataset: Dataset
+            // Rows are scored in batches (features, scores, contributions and reasons of one batch held at
+            // once); what is kept of each row is its output columns, sorted riskiest first at the end.
+            let batchRows = max(1, request.batchRows)
+            var output = PredictionColumns()
             var asOf: String?
+            var rowCount = 0
+            func score(_ dataset: Dataset) {
+                let rows = Array(0..<dataset.rowCount)
+                let probabilities = artifact.probabilities(dataset, rows: rows)
+                let buckets = probabilities.map(thresholds.bucket)
+                let explained: [Int]
+                switch request.explain {
+                case .all: explained = rows
+                case .risky: explained = rows.filter { buckets[$0] != "C" }
+                case .none: explained = []
+                }
+                var reasons = Array(repeating: [Reason](), count: rows.count)
+                for (index, reason) in zip(explained, scorer.reasons(dataset, rows: explained)) { reasons[index] = reason }
+                output.append(dataset: dataset, probabilities: probabilities, buckets: buckets, reasons: reasons)
+                rowCount += rows.count
+            }
             if let table = request.trainingSet {
-                dataset = try Dataset.load(store: store, table: table, requireLabel: false, categoryEncoding: encoding)
+                progress?("reading \(table)")
+                let dataset = try Dataset.load(store: store, table: table, requireLabel: false, categoryEncoding: encoding)
                     .aligned(to: artifact.featureNames, categoryNames: categoryNames)
+                for start in stride(from: 0, to: max(1, dataset.rowCount), by: batchRows) {
+                    let rows = Array(start..<min(dataset.rowCount, start + batchRows))
+                    progress?("scoring and explaining rows \(start + 1)-\(start + rows.count) of \(dataset.rowCount)")
+                    score(rows.count == dataset.rowCount ? dataset : dataset.selecting(rows))
+                }
             } else if let day = request.asOfDay {
                 guard let lineage = run.lineage else { throw TrainError("run \(run.id) has no feature view lineage; score a training set instead") }
-                dataset = try featuresAsOf(store: store, lineage: lineage, day: day, encoding: encoding)
-                    .aligned(to: artifact.featureNames, categoryNames: categoryNames)
+                let count = store.manifest.entities.count
+                for start in stride(from: 0, to: max(1, count), by: batchRows) {
+                    let entities = (Int64(start)..<Int64(min(count, start + batchRows))).map { $0 }
+                    progress?("features, scores and reasons of users \(start + 1)-\(start + entities.count) of \(count)")
+                    score(try features(store: store, lineage: lineage, entities: entities, cutoffs: Array(repeating: Int64(day), count: entities.count),
+                                       encoding: encoding).aligned(to: artifact.featureNames, categoryNames: categoryNames))
+                }
                 asOf = ValueText.date(Int64(day), style: .iso)
             } else {
                 throw TrainError("say what to score: --training-set NAME or --as-of YYYYMMDD")
             }
-            let rows = Array(0..<dataset.rowCount)
-            progress?("scoring \(rows.count) rows")
-            let probabilities = artifact.probabilities(dataset, rows: rows)
-            let buckets = probabilities.map(thresholds.bucket)
-            let explained: [Int]
-            switch request.explain {
-            case .all: explained = rows
-            case .risky: explained = rows.filter { buckets[$0] != "C" }
-            case .none: explained = []
-            }
-            progress?("explaining \(explained.count) users")
-            var reasons = Array(repeating: [Reason](), count: rows.count)
-            for (index, reason) in zip(explained, scorer.reasons(dataset, rows: explained)) { reasons[index] = reason }
             let entities = try store.loadEntities()
-            // Riskiest first; ties by msno.
-            let order = rows.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
-            // Reasons as columns a query can use: reason_k_feature, reason_k_value, reason_k_contribution.
-            var reasonColumns: [ColumnVector] = []
-            for slot in 0..<3 {
-                var features = StringArray()
-                var values = StringArray()
-                var contributions: [Double] = []
-                var present = Validity()
-                var valuePresent = Validity()
-                for row in order {
-                    let reason = slot < reasons[row].count ? reasons[row][slot] : nil
-                    features.append(Array((reason?.feature ?? "").utf8))
-                    values.append(Array((reason?.value ?? "").utf8))
-                    contributions.append(reason?.contribution ?? 0)
-                    present.append(reason != nil)
-                    valuePresent.append(reason?.value != nil)
-                }
-                reasonColumns += [
-                    ColumnVector(type: .string, values: .strings(features), validity: present),
-                    ColumnVector(type: .string, values: .strings(values), validity: valuePresent),
-                    ColumnVector(type: .float64, values: .floats(contributions), validity: present),
-                ]
-            }
-            var bucketStrings = StringArray()
-            for row in order { bucketStrings.append(Array(buckets[row].utf8)) }
-            let columns = [
-                ColumnVector(type: .entity, values: .integers(order.map { dataset.entities[$0] })),
-                ColumnVector(type: .date, values: .integers(order.map { dataset.cutoffs[$0] })),
-                ColumnVector(type: .float64, values: .floats(order.map { probabilities[$0] })),
-                ColumnVector(type: .string, values: .strings(bucketStrings)),
-            ] + reasonColumns
-            let schemas = [
-                ColumnSchema(name: "msno", type: .entity, nullable: false), ColumnSchema(name: "cutoff_date", type: .date, nullable: false),
-                ColumnSchema(name: "churn_probability", type: .float64, nullable: false), ColumnSchema(name: "bucket", type: .string, nullable: false),
-            ] + (1...3).flatMap { slot in [
-                ColumnSchema(name: "reason_\(slot)_feature", type: .string, nullable: true),
-                ColumnSchema(name: "reason_\(slot)_value", type: .string, nullable: true),
-                ColumnSchema(name: "reason_\(slot)_contribution", type: .float64, nullable: true),
-            ] }
+            // Riskiest first; ties by row (entity order for --as-of, the training set's order otherwise).
+            let probabilities = output.probabilities
+            let order = (0..<rowCount).sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
+            progress?("writing \(request.outputTable)")
+            let columns = output.columns(order: order)
+            let schemas = PredictionColumns.schemas
             try writer.replaceOutputTable(request.outputTable, columns: schemas, replace: request.replace, force: request.force)
             try writer.writeSegment(table: request.outputTable, partition: 0, columns: columns, policy: .auto)
             var lineage = Lineage(
                 kind: "predictions", storeVersion: store.version, featureView: run.lineage?.featureView ?? "",
                 featureViewVersion: run.lineage?.featureViewVersion ?? 0, featureViewHash: run.lineage?.featureViewHash ?? "",
-                labelsTable: request.trainingSet ?? "", labelsRowCount: rows.count, semantics: run.lineage?.semantics ?? "strictly-before")
+                labelsTable: request.trainingSet ?? "", labelsRowCount: rowCount, semantics: run.lineage?.semantics ?? "strictly-before")
             lineage.model = "\(ModelRegistry.name(of: request.model))@\(entry.version)"
             lineage.runId = run.id
             lineage.asOf = asOf
             try writer.setLineage(lineage, of: request.outputTable)
             let manifest = try writer.commit(operation: "predict \(request.outputTable) with \(request.model)")
-            var counts: [String: Int] = ["A": 0, "B": 0, "C": 0]
-            for bucket in buckets { counts[bucket, default: 0] += 1 }
             let top = order.prefix(10).map { row in
-                Prediction(msno: entities.string(Int(dataset.entities[row])), cutoff: Dates.yyyymmdd(dayNumber: Int(dataset.cutoffs[row])),
-                           probability: probabilities[row], bucket: buckets[row], reasons: reasons[row])
+                Prediction(msno: entities.string(Int(output.entities[row])), cutoff: Dates.yyyymmdd(dayNumber: Int(output.cutoffs[row])),
+                           probability: probabilities[row], bucket: output.bucket(row), reasons: output.reasons(row))
             }
-            return PredictReport(rowCount: rows.count, modelVersion: entry, bucketCounts: counts, top: top, committedVersion: manifest.version,
+            return PredictReport(rowCount: rowCount, modelVersion: entry, bucketCounts: output.bucketCounts, top: top, committedVersion: manifest.version,
                                  seconds: -started.timeIntervalSinceNow)
         } catch {
             writer.abort()
             throw error
         }
-    }
-
-    /// Every entity's features as of `day`, computed with the feature view version the model was trained on.
-    static func featuresAsOf(store: Store, lineage: Lineage, day: Int, encoding: [String: [String]]) throws -> Dataset {
-        let count = store.manifest.entities.count
-        return try features(store: store, lineage: lineage, entities: (0..<Int64(count)).map { $0 },
-                            cutoffs: Array(repeating: Int64(day), count: count), encoding: encoding)
     }
 
     /// The features of each (entity, cutoff) pair — strictly before its cutoff — computed with the feature
@@ -260,5 +236,89 @@ public enum Predictor {
                 return Reason(feature: dataset.featureNames[feature], value: text, contribution: phi[feature])
             }
         }
+    }
+}
+
+/// What `predict` keeps of each scored row, batch after batch: its output columns, reasons as a feature
+/// index and the value's text per slot instead of `Reason` values (a few bytes a row instead of ~200).
+struct PredictionColumns {
+    static let schemas = [
+        ColumnSchema(name: "msno", type: .entity, nullable: false), ColumnSchema(name: "cutoff_date", type: .date, nullable: false),
+        ColumnSchema(name: "churn_probability", type: .float64, nullable: false), ColumnSchema(name: "bucket", type: .string, nullable: false),
+    ] + (1...3).flatMap { slot in [
+        ColumnSchema(name: "reason_\(slot)_feature", type: .string, nullable: true),
+        ColumnSchema(name: "reason_\(slot)_value", type: .string, nullable: true),
+        ColumnSchema(name: "reason_\(slot)_contribution", type: .float64, nullable: true),
+    ] }
+
+    private(set) var entities: [Int64] = []
+    private(set) var cutoffs: [Int64] = []
+    private(set) var probabilities: [Double] = []
+    private var buckets = StringArray()
+    private var featureNames: [String] = []
+    /// Per reason slot: the feature's index in `featureNames`, -1 when the row has no reason there.
+    private var features: [[Int32]] = [[], [], []]
+    private var values = [StringArray(), StringArray(), StringArray()]
+    private var valuePresent = [Validity(), Validity(), Validity()]
+    private var contributions: [[Double]] = [[], [], []]
+
+    mutating func append(dataset: Dataset, probabilities: [Double], buckets: [String], reasons: [[Reason]]) {
+        featureNames = dataset.featureNames
+        let index = Dictionary(dataset.featureNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
+        entities += dataset.entities
+        cutoffs += dataset.cutoffs
+        self.probabilities += probabilities
+        for bucket in buckets { self.buckets.append(Array(bucket.utf8)) }
+        for slot in 0..<3 {
+            for row in reasons.indices {
+                let reason = slot < reasons[row].count ? reasons[row][slot] : nil
+                features[slot].append(reason.map { index[$0.feature] ?? -1 } ?? -1)
+                values[slot].append(Array((reason?.value ?? "").utf8))
+                valuePresent[slot].append(reason?.value != nil)
+                contributions[slot].append(reason?.contribution ?? 0)
+            }
+        }
+    }
+
+    func bucket(_ row: Int) -> String { buckets.string(at: row) }
+
+    func reasons(_ row: Int) -> [Reason] {
+        (0..<3).compactMap { slot in
+            let feature = features[slot][row]
+            guard feature >= 0 else { return nil }
+            return Reason(feature: featureNames[Int(feature)], value: valuePresent[slot].isValid(row) ? values[slot].string(at: row) : nil,
+                          contribution: contributions[slot][row])
+        }
+    }
+
+    var bucketCounts: [String: Int] {
+        var counts: [String: Int] = ["A": 0, "B": 0, "C": 0]
+        for row in 0..<buckets.count { counts[bucket(row), default: 0] += 1 }
+        return counts
+    }
+
+    /// The columns of `schemas`, rows in `order`.
+    func columns(order: [Int]) -> [ColumnVector] {
+        var columns = [
+            ColumnVector(type: .entity, values: .integers(order.map { entities[$0] })),
+            ColumnVector(type: .date, values: .integers(order.map { cutoffs[$0] })),
+            ColumnVector(type: .float64, values: .floats(order.map { probabilities[$0] })),
+            ColumnVector(type: .string, values: .strings(buckets)).selecting(order),
+        ]
+        for slot in 0..<3 {
+            var names = StringArray()
+            var present = Validity()
+            for row in order {
+                let feature = features[slot][row]
+                names.append(Array((feature >= 0 ? featureNames[Int(feature)] : "").utf8))
+                present.append(feature >= 0)
+            }
+            columns += [
+                ColumnVector(type: .string, values: .strings(names), validity: present),
+                ColumnVector(type: .string, values: .strings(values[slot]), validity: valuePresent[slot]).selecting(order),
+                ColumnVector(type: .float64, values: .floats(order.map { contributions[slot][$0] }), validity: present),
+            ]
+        }
+        return columns
     }
 }

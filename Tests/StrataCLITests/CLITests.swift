@@ -16,10 +16,11 @@ struct Outcome {
 }
 
 @discardableResult
-func strata(_ arguments: [String]) throws -> Outcome {
+func strata(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: strataBinary)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
@@ -352,8 +353,19 @@ func strata(_ arguments: [String]) throws -> Outcome {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false)
             return !cells[4].isEmpty && (Double(cells[6]) ?? 0) > 0
         })
-        // Scoring a training set works too, and the errors say what to do.
+        // With 1 MiB of memory budget, users are scored 1,024 at a time (features in passes over ranges of
+        // users): the same table, byte for byte.
+        let batched = try strata(["predict", "--db", db, "--model", "churn@production", "--as-of", "20160901", "--out", "risk_batched"],
+                                 environment: ["STRATA_FEATURE_MEMORY_MIB": "1", "STRATA_PROGRESS": "1"])
+        #expect(batched.stderr.contains("users 1025-1500 of 1,500") || batched.stderr.contains("users 1025-1500 of 1500"), "\(batched.stderr)")
+        #expect(try strata(["scan", "--db", db, "risk_batched", "--format", "csv"]).stdout.split(separator: "\n") == rows)
+        // Scoring a training set works too, in batches as well, and the errors say what to do.
         #expect(try strata(["predict", "--db", db, "--model", "churn@2", "--training-set", "train", "--out", "scored"]).status == 0)
+        _ = try strata(["predict", "--db", db, "--model", "churn@2", "--training-set", "train", "--out", "scored_batched"],
+                       environment: ["STRATA_FEATURE_MEMORY_MIB": "1"])
+        let scored = try strata(["scan", "--db", db, "scored", "--format", "csv"]).stdout
+        let scoredBatched = try strata(["scan", "--db", db, "scored_batched", "--format", "csv"]).stdout
+        #expect(scored.split(separator: "\n").count > 1025 && scored == scoredBatched)
         let missing = try strata(["predict", "--db", db, "--model", "churn@staging", "--as-of", "20160901", "--out", "x"])
         #expect(missing.status == 1 && missing.stderr.contains("no version in stage staging"))
         let unknown = try strata(["runs", "show", "--db", db, "run-000009"])
