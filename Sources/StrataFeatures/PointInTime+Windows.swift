@@ -132,7 +132,7 @@ extension PointInTimeEngine {
                     let cutoff = cutoffs[request]
                     let lastDay = inclusive ? cutoff : cutoff - 1
                     guard run.firstTime <= lastDay && cutoff - longest <= run.lastTime else { continue }
-                    let entity = Int(entities[request])
+                    let entity = Int(entities[request]) &- run.base
                     let (start, limit) = run.rows(entity: entity)
                     guard start < limit else { continue }
                     let end = run.lastTime <= lastDay ? limit : run.firstRow(after: lastDay, start, limit)
@@ -198,9 +198,15 @@ extension PointInTimeEngine {
         let firstTime: Int64
         let lastTime: Int64
 
+        /// Entity `base + e` is run `e`.
+        let base: Int64
+
         /// `table` holds entity, time, then `layout.loadColumns`; `strings` has one `StringCodes` per input.
-        init(table: LoadedTable, entityCount: Int, layout: WindowInputs, strings: [StringCodes]) throws {
-            let grouped = EntityGroups(entities: table.columns[0].integerValues, entityCount: entityCount, keys: [table.columns[1].integerValues])
+        /// Its entities lie in `span`.
+        init(table: LoadedTable, span: (base: Int64, count: Int), layout: WindowInputs, strings: [StringCodes]) throws {
+            base = span.base
+            let grouped = EntityGroups(entities: table.columns[0].integerValues, entityCount: span.count, keys: [table.columns[1].integerValues],
+                                       base: span.base)
             offsets = grouped.offsets.map { Int32($0) }
             let rawTimes = table.columns[1].integerValues
             let times = UnsafeMutableBufferPointer<Int64>.allocate(capacity: max(1, grouped.order.count))
@@ -264,7 +270,7 @@ extension PointInTimeEngine {
         /// A plain view for the hot loop; valid while this object lives.
         var view: RunView {
             offsets.withUnsafeBufferPointer { offsets in
-                RunView(offsets: offsets.baseAddress!, entityLimit: offsets.count - 1, times: UnsafePointer(times.baseAddress!),
+                RunView(offsets: offsets.baseAddress!, entityLimit: offsets.count - 1, base: Int(base), times: UnsafePointer(times.baseAddress!),
                         inputs: UnsafePointer(inputBuffer.baseAddress!), prefixes: UnsafePointer(prefixBuffer.baseAddress!),
                         firstTime: firstTime, lastTime: lastTime)
             }
@@ -279,7 +285,7 @@ extension PointInTimeEngine {
         let inputs: WindowInputs
         let columns: [String]
         let byPartition: Bool
-        let entityCount: Int
+        let span: (base: Int64, count: Int)
         /// One per input: a string's code is the same in every partition.
         let strings: [StringCodes]
         var cache: [Int: EntityRuns] = [:]
@@ -291,7 +297,7 @@ extension PointInTimeEngine {
             columns = [engine.plan.view.entity, group.time] + inputs.loadColumns
             let table = engine.store.manifest.tables[group.source]
             byPartition = table?.partitioning == .month && table?.partitionColumn == group.time
-            entityCount = engine.store.manifest.entities.count
+            span = engine.entitySpan
             strings = inputs.inputs.map { _ in StringCodes() }
         }
 
@@ -301,7 +307,7 @@ extension PointInTimeEngine {
                 if cache[0] == nil {
                     let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: nil,
                                                      entities: engine.entityRange)
-                    cache[0] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs, strings: strings)
+                    cache[0] = try EntityRuns(table: table, span: span, layout: inputs, strings: strings)
                 }
                 engine.stats.record(source: group.source, heldRows: cache[0]!.rowCount, tableRows: cache[0]!.rowCount)
                 return [cache[0]!]
@@ -320,7 +326,7 @@ extension PointInTimeEngine {
                     if cache[key] == nil {
                         let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: Int64(day)...Int64(next - 1),
                                                      entities: engine.entityRange)
-                        cache[key] = try EntityRuns(table: table, entityCount: entityCount, layout: inputs, strings: strings)
+                        cache[key] = try EntityRuns(table: table, span: span, layout: inputs, strings: strings)
                     }
                     runs.append(cache[key]!)
                 }

@@ -61,6 +61,15 @@ public struct PointInTimeEngine {
     /// The entities one pass reads (nil: all).
     var entityRange: ClosedRange<Int64>?
 
+    /// The ids whose rows a pass holds, `base ..< base + count`: `entityRange` within the store's entities.
+    /// Per-entity arrays are this long, so a pass costs what its own users do.
+    var entitySpan: (base: Int64, count: Int) {
+        let total = Int64(store.manifest.entities.count)
+        guard let entityRange else { return (0, Int(total)) }
+        let low = max(0, entityRange.lowerBound), high = min(total - 1, entityRange.upperBound)
+        return (low, low > high ? 0 : Int(high - low + 1))
+    }
+
     /// 1 GiB, or `STRATA_FEATURE_MEMORY_MIB` MiB when that is set to a positive whole number.
     public static var defaultMemoryBudget: Int {
         if let text = ProcessInfo.processInfo.environment["STRATA_FEATURE_MEMORY_MIB"], let mebibytes = Int(text), mebibytes > 0 {
@@ -299,7 +308,7 @@ public struct PointInTimeEngine {
     // MARK: last values and attributes
 
     func selectLast(_ group: LastValueGroup, requests: FeatureRequests) throws -> GroupSelection {
-        let entityCount = store.manifest.entities.count
+        let (base, entityCount) = entitySpan
         guard let maxCutoff = requests.cutoffs.max(), let minCutoff = requests.cutoffs.min() else {
             return GroupSelection(table: LoadedTable(columns: []), columnNames: [], selected: [])
         }
@@ -309,12 +318,12 @@ public struct PointInTimeEngine {
         let table = try LoadedTable.load(store: store, table: group.source, columns: [plan.view.entity] + keys + needed,
                                          dayRange: firstDay...lastVisibleDay(maxCutoff), entities: entityRange)
         let grouped = EntityGroups(entities: table.columns[0].integerValues, entityCount: entityCount,
-                                   keys: (0..<keys.count).map { table.columns[1 + $0].integerValues })
+                                   keys: (0..<keys.count).map { table.columns[1 + $0].integerValues }, base: base)
         let times = table.columns[1].integerValues.gathered(grouped.order)
         var selected = [Int](repeating: -1, count: requests.count)
         for request in 0..<requests.count {
-            let entity = Int(requests.entities[request])
-            guard entity < entityCount else { continue }
+            let entity = Int(requests.entities[request] &- base)
+            guard entity >= 0 && entity < entityCount else { continue }
             let cutoff = requests.cutoffs[request]
             let rows = grouped.offsets[entity]..<grouped.offsets[entity + 1]
             // Sorted by (time, order keys, ingestion): the last visible row wins every tie rule.
@@ -328,14 +337,14 @@ public struct PointInTimeEngine {
     }
 
     func selectAttributes(_ group: AttributeGroup, requests: FeatureRequests) throws -> GroupSelection {
-        let entityCount = store.manifest.entities.count
+        let (base, entityCount) = entitySpan
         let needed = plan.groupColumns[group.name]!
         let table = try LoadedTable.load(store: store, table: group.source, columns: [plan.view.entity] + needed, dayRange: nil,
                                          entities: entityRange)
         // The row ingested last for each entity.
         var latest = [Int](repeating: -1, count: entityCount)
-        for (row, entity) in table.columns[0].integerValues.enumerated() { latest[Int(entity)] = row }
-        let selected = requests.entities.map { Int($0) < entityCount ? latest[Int($0)] : -1 }
+        for (row, entity) in table.columns[0].integerValues.enumerated() { latest[Int(entity &- base)] = row }
+        let selected = requests.entities.map { (0..<entityCount).contains(Int($0 &- base)) ? latest[Int($0 &- base)] : -1 }
         return GroupSelection(table: LoadedTable(columns: Array(table.columns[1...])), columnNames: needed, selected: selected)
     }
 

@@ -20,6 +20,8 @@ struct AggregatePlan: Sendable {
 struct RunView: @unchecked Sendable {
     let offsets: UnsafePointer<Int32>
     let entityLimit: Int
+    /// Entity `base + e` is run `e`: requests subtract it before `rows(entity:)`.
+    let base: Int
     let times: UnsafePointer<Int64>
     let inputs: UnsafePointer<AggregateInput>
     let prefixes: UnsafePointer<PrefixView>
@@ -30,7 +32,7 @@ struct RunView: @unchecked Sendable {
 
     /// Rows of `entity`.
     @inline(__always) func rows(entity: Int) -> (Int, Int) {
-        guard entity < entityLimit else { return (0, 0) }
+        guard UInt(bitPattern: entity) < UInt(entityLimit) else { return (0, 0) }
         return (Int(offsets[entity]), Int(offsets[entity + 1]))
     }
 
