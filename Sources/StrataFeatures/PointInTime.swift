@@ -113,17 +113,23 @@ public struct PointInTimeEngine {
     }
 
     /// The ranges of entity ids to compute in separate passes: one (all) when the source rows held at
-    /// once fit in `memoryBudget`, else about estimate / budget ranges holding equal numbers of requests.
+    /// once fit in `memoryBudget`, else about estimate / budget ranges holding equal numbers of requests,
+    /// from the first requested id to the last.
     func entityRanges(_ requests: FeatureRequests) throws -> [ClosedRange<Int64>] {
-        let estimate = try heldBytes(requests)
+        // Clustered segments hold the requested entities' rows in the chunks of their ids: the share of
+        // the ids they span is about the share of the rows they read.
+        guard let first = requests.entities.min(), let last = requests.entities.max() else { return [Int64.min...Int64.max] }
+        let share = min(1, Double(last - first + 1) / Double(max(1, store.manifest.entities.count)))
+        let estimate = Int(Double(try heldBytes(requests)) * share)
         let wanted = estimate / max(1, memoryBudget) + 1
         guard wanted > 1 else { return [Int64.min...Int64.max] }
         let entities = Array(Set(requests.entities)).sorted()
         let count = min(wanted, entities.count)
         guard count > 1 else { return [Int64.min...Int64.max] }
+        // From the first requested entity to the last: a pass reads no rows of entities nobody asked for.
         return (0..<count).map { index in
-            let low = index == 0 ? Int64.min : entities[entities.count * index / count]
-            let high = index == count - 1 ? Int64.max : entities[entities.count * (index + 1) / count] - 1
+            let low = entities[entities.count * index / count]
+            let high = index == count - 1 ? entities.last! : entities[entities.count * (index + 1) / count] - 1
             return low...high
         }
     }

@@ -121,7 +121,7 @@ public enum Predictor {
                     let entities = (Int64(start)..<Int64(min(count, start + batchRows))).map { $0 }
                     progress?("features, scores and reasons of users \(start + 1)-\(start + entities.count) of \(count)")
                     score(try features(store: store, lineage: lineage, entities: entities, cutoffs: Array(repeating: Int64(day), count: entities.count),
-                                       encoding: encoding).aligned(to: artifact.featureNames, categoryNames: categoryNames))
+                                       encoding: encoding, progress: progress).aligned(to: artifact.featureNames, categoryNames: categoryNames))
                 }
                 asOf = ValueText.date(Int64(day), style: .iso)
             } else {
@@ -160,7 +160,8 @@ public enum Predictor {
     /// The features of each (entity, cutoff) pair — strictly before its cutoff — computed with the feature
     /// view version of `lineage`; string features coded by `encoding` where it has them (-1: a text the
     /// encoding lacks), else by first appearance.
-    public static func features(store: Store, lineage: Lineage, entities: [Int64], cutoffs: [Int64], encoding: [String: [String]]) throws -> Dataset {
+    public static func features(store: Store, lineage: Lineage, entities: [Int64], cutoffs: [Int64], encoding: [String: [String]],
+                                progress: ((String) -> Void)? = nil) throws -> Dataset {
         let (view, entry) = try FeatureRegistry.load(store: store, name: lineage.featureView, version: lineage.featureViewVersion)
         guard entry.hash == lineage.featureViewHash else {
             throw TrainError("feature view \(lineage.featureView) v\(lineage.featureViewVersion) is no longer the definition the model was trained on "
@@ -168,7 +169,9 @@ public enum Predictor {
         }
         let plan = try FeaturePlan(view: view, store: store)
         let count = entities.count
-        let matrix = try PointInTimeEngine(plan: plan, store: store).compute(FeatureRequests(entities: entities, cutoffs: cutoffs))
+        var engine = PointInTimeEngine(plan: plan, store: store)
+        engine.progress = progress
+        let matrix = try engine.compute(FeatureRequests(entities: entities, cutoffs: cutoffs))
         var dataset = Dataset(featureNames: [], features: [], categorical: [], categoryNames: [], labels: Array(repeating: .nan, count: count),
                               cutoffs: cutoffs, entities: entities)
         for (column, schema) in plan.outputs.enumerated() {

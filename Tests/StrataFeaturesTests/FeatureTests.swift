@@ -470,9 +470,10 @@ func w1OnlineStore(_ name: String = #function) throws -> (String, Store, OnlineT
         #expect(try whole.entityRanges(labels.requests).count == 1)
         let reference = try whole.compute(labels.requests)
         var split = PointInTimeEngine(plan: plan, store: opened)
-        split.memoryBudget = try whole.heldBytes(labels.requests) / 7
+        split.memoryBudget = try whole.heldBytes(labels.requests) * Int(labels.requests.entities.max()! - labels.requests.entities.min()! + 1) / opened.manifest.entities.count / 7
         let ranges = try split.entityRanges(labels.requests)
         #expect(ranges.count == 8)
+        #expect(ranges.first!.lowerBound == labels.requests.entities.min()! && ranges.last!.upperBound == labels.requests.entities.max()!)
         #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound + 1 == $1.lowerBound })
         let matrix = try split.compute(labels.requests)
         var differences = 0
