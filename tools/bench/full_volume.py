@@ -63,10 +63,10 @@ if phase == "load":
     ref.load_tables(con, {csv!r}, lenient_dates=False)
 else:
     con.execute(f"CREATE OR REPLACE TABLE w1 AS {{ref.w1_sql(inclusive=False)}}")
-    rows = con.execute("SELECT count(*) FROM w1").fetchone()[0]
-    print(rows)
+    print("rows", con.execute("SELECT count(*) FROM w1").fetchone()[0])
 con.execute("CHECKPOINT")
 con.close()
+print("peak_rss_bytes", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 """
     results = {}
     for phase in ("load", "w1"):
@@ -79,8 +79,13 @@ con.close()
         except subprocess.TimeoutExpired:
             status = f"timed out after {timeout} s"
         seconds = time.perf_counter() - started
-        results[phase] = {"seconds": seconds, "status": status, "database_bytes": disk(database) if os.path.exists(database) else 0}
-        print(f"    duckdb {phase}: {seconds:.1f} s, {status}", flush=True)
+        results[phase] = {"seconds": seconds, "status": status, "database_bytes": os.path.getsize(database) if os.path.exists(database) else 0}
+        if status == "ok":
+            for line in child.stdout.splitlines():
+                key, _, value = line.partition(" ")
+                if key in ("rows", "peak_rss_bytes"):
+                    results[phase][key] = int(value)
+        print(f"    duckdb {phase}: {seconds:.1f} s, {status}, {results[phase]}", flush=True)
         if status != "ok":
             break
     return results
