@@ -1,3 +1,4 @@
+import Foundation
 import StrataFormat
 import StrataQuery
 import StrataStorage
@@ -98,15 +99,26 @@ final class OutputColumn: @unchecked Sendable {
 /// Computed features for a set of (entity, cutoff) rows.
 public struct FeatureMatrix {
     public let schemas: [ColumnSchema]
-    let columns: [OutputColumn]
+    var columns: [OutputColumn]
     public var rowCount: Int { columns.first?.rowCount ?? 0 }
 
     public func value(row: Int, column: Int) -> FeatureValue { columns[column].value(row) }
 
-    /// All feature columns with rows in `order`, built in parallel.
-    public func vectors(order: [Int]) -> [ColumnVector] {
-        let columns = UncheckedSendable(self.columns)
-        return parallelMap(self.columns.count) { columns.value[$0].vector(order: order) }
+    /// All feature columns with rows in `order`, a core's worth at a time in parallel; each output column
+    /// is released once converted, so the matrix and its vectors are not held whole at once (at KKBox's
+    /// volume each is about 1.3 GB).
+    public consuming func vectors(order: [Int]) -> [ColumnVector] {
+        var pending = Array(columns.reversed())
+        columns = []
+        var result: [ColumnVector] = []
+        result.reserveCapacity(pending.count)
+        let group = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        while !pending.isEmpty {
+            let taken = Array(pending.suffix(group).reversed())
+            pending.removeLast(taken.count)
+            result += parallelMap(taken.count) { taken[$0].vector(order: order) }
+        }
+        return result
     }
 }
 

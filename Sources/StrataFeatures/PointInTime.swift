@@ -70,10 +70,11 @@ public struct PointInTimeEngine {
         return (low, low > high ? 0 : Int(high - low + 1))
     }
 
-    /// 1 GiB, or `STRATA_FEATURE_MEMORY_MIB` MiB when that is set to a positive whole number.
+    /// 1 GiB, or `STRATA_FEATURE_MEMORY_MIB` MiB when that is set to a positive whole number (other
+    /// values are ignored).
     public static var defaultMemoryBudget: Int {
         if let text = ProcessInfo.processInfo.environment["STRATA_FEATURE_MEMORY_MIB"], let mebibytes = Int(text), mebibytes > 0 {
-            return mebibytes << 20
+            return min(mebibytes, 1 << 40) << 20
         }
         return 1 << 30
     }
