@@ -100,10 +100,21 @@ public struct PointInTimeEngine {
 
     public func compute(_ requests: FeatureRequests) throws -> FeatureMatrix {
         let ranges = try entityRanges(requests)
-        guard ranges.count > 1 else { return try computePass(requests) }
+        guard ranges.count > 1 else {
+            // One pass still reads only the ids asked for (a batch of predict's users, say).
+            var pass = self
+            pass.entityRange = ranges.first
+            return try pass.computePass(requests)
+        }
         let outputs = plan.outputs.map { OutputColumn(schema: $0, rowCount: requests.count) }
+        // Requests by entity, once; each pass takes its stretch, back in request order.
+        let byEntity = (0..<requests.count).sorted { (requests.entities[$0], $0) < (requests.entities[$1], $1) }
+        var next = 0
         for (index, range) in ranges.enumerated() {
-            let rows = (0..<requests.count).filter { range.contains(requests.entities[$0]) }
+            var end = next
+            while end < byEntity.count && requests.entities[byEntity[end]] <= range.upperBound { end += 1 }
+            let rows = byEntity[next..<end].sorted()
+            next = end
             progress?("entities \(range.lowerBound)...\(range.upperBound): pass \(index + 1) of \(ranges.count), \(rows.count) rows")
             var pass = self
             pass.entityRange = range
@@ -113,20 +124,24 @@ public struct PointInTimeEngine {
         return FeatureMatrix(schemas: plan.outputs, columns: outputs)
     }
 
-    /// The ranges of entity ids to compute in separate passes: one (all) when the source rows held at
-    /// once fit in `memoryBudget`, else about estimate / budget ranges holding equal numbers of requests,
-    /// from the first requested id to the last.
+    /// At most this many passes: each opens every segment its sources read and walks their chunk
+    /// footers, so a budget far too small for the data must not turn into thousands of them.
+    static let maximumPasses = 256
+
+    /// The ranges of entity ids to compute in separate passes, from the first requested id to the last:
+    /// one when the source rows held at once fit in `memoryBudget`, else about estimate / budget ranges
+    /// (at most `maximumPasses`) holding equal numbers of the distinct ids requested.
     func entityRanges(_ requests: FeatureRequests) throws -> [ClosedRange<Int64>] {
         // Clustered segments hold the requested entities' rows in the chunks of their ids: the share of
         // the ids they span is about the share of the rows they read.
-        guard let first = requests.entities.min(), let last = requests.entities.max() else { return [Int64.min...Int64.max] }
+        guard let first = requests.entities.min(), let last = requests.entities.max() else { return [] }
         let share = min(1, Double(last - first + 1) / Double(max(1, store.manifest.entities.count)))
         let estimate = Int(Double(try heldBytes(requests)) * share)
-        let wanted = estimate / max(1, memoryBudget) + 1
-        guard wanted > 1 else { return [Int64.min...Int64.max] }
+        let wanted = min(Self.maximumPasses, estimate / max(1, memoryBudget) + 1)
+        guard wanted > 1 else { return [first...last] }
         let entities = Array(Set(requests.entities)).sorted()
         let count = min(wanted, entities.count)
-        guard count > 1 else { return [Int64.min...Int64.max] }
+        guard count > 1 else { return [first...last] }
         // From the first requested entity to the last: a pass reads no rows of entities nobody asked for.
         return (0..<count).map { index in
             let low = entities[entities.count * index / count]

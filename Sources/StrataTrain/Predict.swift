@@ -117,11 +117,12 @@ public enum Predictor {
             } else if let day = request.asOfDay {
                 guard let lineage = run.lineage else { throw TrainError("run \(run.id) has no feature view lineage; score a training set instead") }
                 let count = store.manifest.entities.count
+                var firstSeen: [String: [String]] = [:]
                 for start in stride(from: 0, to: max(1, count), by: batchRows) {
                     let entities = (Int64(start)..<Int64(min(count, start + batchRows))).map { $0 }
                     progress?("features, scores and reasons of users \(start + 1)-\(start + entities.count) of \(count)")
                     score(try features(store: store, lineage: lineage, entities: entities, cutoffs: Array(repeating: Int64(day), count: entities.count),
-                                       encoding: encoding, progress: progress).aligned(to: artifact.featureNames, categoryNames: categoryNames))
+                                       encoding: encoding, firstSeen: &firstSeen, progress: progress).aligned(to: artifact.featureNames, categoryNames: categoryNames))
                 }
                 asOf = ValueText.date(Int64(day), style: .iso)
             } else {
@@ -162,6 +163,15 @@ public enum Predictor {
     /// encoding lacks), else by first appearance.
     public static func features(store: Store, lineage: Lineage, entities: [Int64], cutoffs: [Int64], encoding: [String: [String]],
                                 progress: ((String) -> Void)? = nil) throws -> Dataset {
+        var firstSeen: [String: [String]] = [:]
+        return try features(store: store, lineage: lineage, entities: entities, cutoffs: cutoffs, encoding: encoding, firstSeen: &firstSeen,
+                            progress: progress)
+    }
+
+    /// `features`, with the codes given by first appearance carried in `firstSeen` from one call to the
+    /// next: batches of users code a text the encoding lacks as one unbatched call would.
+    static func features(store: Store, lineage: Lineage, entities: [Int64], cutoffs: [Int64], encoding: [String: [String]],
+                         firstSeen: inout [String: [String]], progress: ((String) -> Void)? = nil) throws -> Dataset {
         let (view, entry) = try FeatureRegistry.load(store: store, name: lineage.featureView, version: lineage.featureViewVersion)
         guard entry.hash == lineage.featureViewHash else {
             throw TrainError("feature view \(lineage.featureView) v\(lineage.featureViewVersion) is no longer the definition the model was trained on "
@@ -175,7 +185,7 @@ public enum Predictor {
         var dataset = Dataset(featureNames: [], features: [], categorical: [], categoryNames: [], labels: Array(repeating: .nan, count: count),
                               cutoffs: cutoffs, entities: entities)
         for (column, schema) in plan.outputs.enumerated() {
-            var names = encoding[schema.name] ?? []
+            var names = encoding[schema.name] ?? firstSeen[schema.name] ?? []
             var codes: [String: Double] = [:]
             for (code, text) in names.enumerated() { codes[text] = Double(code) }
             let values: [Double] = (0..<count).map { row in
@@ -191,6 +201,7 @@ public enum Predictor {
                     return Double(names.count - 1)
                 }
             }
+            if encoding[schema.name] == nil && schema.type == .string { firstSeen[schema.name] = names }
             dataset.featureNames.append(schema.name)
             dataset.features.append(values)
             dataset.categorical.append(schema.type == .string || Dataset.defaultCategorical.contains(schema.name))

@@ -359,6 +359,14 @@ func strata(_ arguments: [String], environment: [String: String] = [:]) throws -
                                  environment: ["STRATA_FEATURE_MEMORY_MIB": "1", "STRATA_PROGRESS": "1"])
         #expect(batched.stderr.contains("users 1025-1500 of 1,500") || batched.stderr.contains("users 1025-1500 of 1500"), "\(batched.stderr)")
         #expect(try strata(["scan", "--db", db, "risk_batched", "--format", "csv"]).stdout.split(separator: "\n") == rows)
+        // The logistic model codes string features by first appearance: batches carry the codes along.
+        for (out, environment) in [("risk_logistic", [String: String]()), ("risk_logistic_batched", ["STRATA_FEATURE_MEMORY_MIB": "1"])] {
+            let scored = try strata(["predict", "--db", db, "--model", "churn@2", "--as-of", "20160901", "--out", out], environment: environment)
+            #expect(scored.status == 0, "\(scored.stderr)")
+        }
+        let logistic = try strata(["scan", "--db", db, "risk_logistic", "--format", "csv"]).stdout
+        let logisticBatched = try strata(["scan", "--db", db, "risk_logistic_batched", "--format", "csv"]).stdout
+        #expect(logistic.split(separator: "\n").count == 1501 && logistic == logisticBatched)
         // Scoring a training set works too, in batches as well, and the errors say what to do.
         #expect(try strata(["predict", "--db", db, "--model", "churn@2", "--training-set", "train", "--out", "scored"]).status == 0)
         _ = try strata(["predict", "--db", db, "--model", "churn@2", "--training-set", "train", "--out", "scored_batched"],

@@ -464,29 +464,59 @@ func w1OnlineStore(_ name: String = #function) throws -> (String, Store, OnlineT
         for half in 0..<2 { _ = try Ingester.ingest(store: store, files: [directory + "/logs\(half).csv"], options: logs) }
         let opened = try Store(path: store)
         #expect(try opened.table("user_logs").segments.count > opened.table("user_logs").partitions.count)
-        let plan = try FeaturePlan(view: try FeatureViewParser.parse(file: w1Features), store: opened)
+        // W1, and a view of the other aggregates: MIN and MAX (each user's extremes of a month), COUNT
+        // DISTINCT (string codes shared across partitions), a filter.
+        let extremes = directory + "/extremes.yaml"
+        try """
+        name: extremes
+        entity: msno
+        features:
+          - window: {source: user_logs, time: date, days: [7, 30, 90, 180]}
+            aggregates:
+              - {name: "w{days}_unq_min", function: min, column: num_unq}
+              - {name: "w{days}_secs_max", function: max, column: total_secs}
+              - {name: "w{days}_unq_distinct", function: count_distinct, column: num_unq}
+              - {name: "w{days}_heavy", function: count, filter: "num_100 > 10"}
+        """.write(toFile: extremes, atomically: true, encoding: .utf8)
         let labels = try LabelTable(store: opened, table: "labels", entity: "msno", cutoff: "cutoff_date")
-        let whole = PointInTimeEngine(plan: plan, store: opened)
-        #expect(try whole.entityRanges(labels.requests).count == 1)
-        let reference = try whole.compute(labels.requests)
-        var split = PointInTimeEngine(plan: plan, store: opened)
-        split.memoryBudget = try whole.heldBytes(labels.requests) * Int(labels.requests.entities.max()! - labels.requests.entities.min()! + 1) / opened.manifest.entities.count / 7
-        let ranges = try split.entityRanges(labels.requests)
-        #expect(ranges.count == 8)
-        #expect(ranges.first!.lowerBound == labels.requests.entities.min()! && ranges.last!.upperBound == labels.requests.entities.max()!)
-        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound + 1 == $1.lowerBound })
-        let matrix = try split.compute(labels.requests)
-        var differences = 0
-        for column in 0..<reference.schemas.count {
-            for row in 0..<reference.rowCount {
-                let (a, b) = (reference.value(row: row, column: column), matrix.value(row: row, column: column))
-                let same: Bool
-                if case .float(let x) = a, case .float(let y) = b { same = x.bitPattern == y.bitPattern } else { same = a == b }
-                if !same { differences += 1 }
+        // Label rows, and users the store has never seen (ids past the last): no values, in either path.
+        let unknown = Int64(opened.manifest.entities.count)
+        let requests = FeatureRequests(entities: labels.requests.entities + [unknown, unknown + 7],
+                                       cutoffs: labels.requests.cutoffs + [labels.requests.cutoffs[0], labels.requests.cutoffs[0]])
+        for file in [w1Features, extremes] {
+            let plan = try FeaturePlan(view: try FeatureViewParser.parse(file: file), store: opened)
+            let whole = PointInTimeEngine(plan: plan, store: opened)
+            #expect(try whole.entityRanges(requests).count == 1)
+            let reference = try whole.compute(requests)
+            var split = PointInTimeEngine(plan: plan, store: opened)
+            let span = Int(requests.entities.max()! - requests.entities.min()! + 1)
+            split.memoryBudget = try whole.heldBytes(requests) * min(span, opened.manifest.entities.count) / opened.manifest.entities.count / 7
+            let ranges = try split.entityRanges(requests)
+            #expect(ranges.count == 8)
+            #expect(ranges.first!.lowerBound == requests.entities.min()! && ranges.last!.upperBound == requests.entities.max()!)
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound + 1 == $1.lowerBound })
+            let matrix = try split.compute(requests)
+            var differences = 0, unknownValues = 0
+            for column in 0..<reference.schemas.count {
+                for row in 0..<reference.rowCount {
+                    let (a, b) = (reference.value(row: row, column: column), matrix.value(row: row, column: column))
+                    let same: Bool
+                    if case .float(let x) = a, case .float(let y) = b { same = x.bitPattern == y.bitPattern } else { same = a == b }
+                    if !same { differences += 1 }
+                    if row >= labels.rowCount, b != .null, b != .integer(0) { unknownValues += 1 }
+                }
             }
+            #expect(reference.rowCount == requests.count && differences == 0 && unknownValues == 0, "\(file)")
+            let held = { (engine: PointInTimeEngine) in engine.stats.windowSources.first { $0.source == "user_logs" }?.peakRows ?? 0 }
+            #expect(held(split) > 0 && held(split) * 4 < held(whole))
         }
-        #expect(reference.rowCount == labels.rowCount && differences == 0)
-        let held = { (engine: PointInTimeEngine) in engine.stats.windowSources.first { $0.source == "user_logs" }?.peakRows ?? 0 }
-        #expect(held(split) > 0 && held(split) * 4 < held(whole))
+        // No requests: nothing is read, in either path.
+        let plan = try FeaturePlan(view: try FeatureViewParser.parse(file: w1Features), store: opened)
+        var tiny = PointInTimeEngine(plan: plan, store: opened)
+        tiny.memoryBudget = 1
+        #expect(try tiny.entityRanges(FeatureRequests(entities: [], cutoffs: [])).isEmpty)
+        #expect(try tiny.compute(FeatureRequests(entities: [], cutoffs: [])).rowCount == 0)
+        // A budget far too small is capped at `maximumPasses`.
+        #expect(try tiny.entityRanges(labels.requests).count == min(PointInTimeEngine.maximumPasses, Set(labels.requests.entities).count))
     }
 }

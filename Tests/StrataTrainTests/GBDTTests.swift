@@ -1,6 +1,8 @@
 import Foundation
 import StrataTestSupport
 import Testing
+import StrataFeatures
+import StrataIngest
 @testable import StrataStorage
 @testable import StrataTrain
 
@@ -284,3 +286,44 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
 
 import StrataFormat
 typealias StrataFormatChecksum = Checksum
+
+@Suite struct BatchedFeatureTests {
+    /// A string feature the model has no encoding for is coded by first appearance. Scored in batches,
+    /// the codes carry from batch to batch: each batch's are what one call over all its rows gives.
+    @Test func firstAppearanceCodesCarryAcrossBatches() throws {
+        let directory = temporaryDirectory()
+        var options = GeneratorOptions()
+        options.memberCount = 400
+        options.monthCount = 5
+        options.labelMonthCount = 2
+        var generator = DatasetGenerator(options: options)
+        _ = try generator.generate(into: directory)
+        let path = directory + "/db"
+        _ = try Ingester.ingest(store: path, files: ["members", "transactions", "user_logs", "labels"].map { directory + "/\($0).csv" })
+        let report = try TrainingSetBuilder.build(storePath: path, request: TrainingSetRequest(
+            featuresFile: packageRoot + "/fixtures/features/w1.yaml", labelsTable: "labels", outputTable: "w1"))
+        let store = try Store(path: path)
+        let day = Int64(Dates.dayNumber(yyyymmdd: 20_160_501)!)
+        func features(_ entities: [Int64], _ firstSeen: inout [String: [String]]) throws -> Dataset {
+            try Predictor.features(store: store, lineage: report.lineage, entities: entities, cutoffs: entities.map { _ in day }, encoding: [:],
+                                   firstSeen: &firstSeen)
+        }
+        var unused: [String: [String]] = [:]
+        let all = (0..<Int64(store.manifest.entities.count)).map { $0 }
+        let first = try features(all, &unused)
+        let gender = try #require(first.featureNames.firstIndex(of: "gender"))
+        try #require(first.categoryNames[gender].count >= 2)
+        // Put the first user whose gender is the second text seen at the front: one call codes it 0.
+        let split = try #require(first.features[gender].firstIndex(of: 1))
+        let reordered = Array(all[split...]) + Array(all[..<split])
+        var fresh: [String: [String]] = [:]
+        let whole = try features(reordered, &fresh)
+        var carried: [String: [String]] = [:]
+        let batches = [Array(reordered[..<(reordered.count - split)]), Array(reordered[(reordered.count - split)...])]
+        let parts = try batches.map { try features($0, &carried) }
+        let joined = parts.flatMap { $0.features[gender] }
+        #expect(whole.features[gender][0] == 0 && joined.count == whole.rowCount)
+        #expect(zip(joined, whole.features[gender]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(parts.last!.categoryNames[gender] == whole.categoryNames[gender])
+    }
+}
