@@ -9,6 +9,9 @@ public struct LogisticModel: Codable, Equatable, Sendable {
     public var scales: [Double]
     /// Intercept first, then one weight per feature.
     public var weights: [Double]
+    /// For string features, the text of each code the weights were fitted on (code = index), so scoring
+    /// codes a text as training did; empty for other features. Absent from models saved before it existed.
+    public var categoryNames: [[String]]?
 
     public static func train(_ dataset: Dataset, rows: [Int], l2: Double = 1e-4, iterations: Int = 25) -> LogisticModel {
         let featureCount = dataset.featureNames.count
@@ -25,7 +28,7 @@ public struct LogisticModel: Codable, Equatable, Sendable {
             scales[feature] = variance > 0 ? variance.squareRoot() : 1
         }
         var model = LogisticModel(featureNames: dataset.featureNames, medians: medians, means: means, scales: scales,
-                                  weights: [Double](repeating: 0, count: featureCount + 1))
+                                  weights: [Double](repeating: 0, count: featureCount + 1), categoryNames: dataset.categoryNames)
         let width = featureCount + 1
         let design = model.design(dataset, rows: rows)
         let labels = rows.map { dataset.labels[$0] }

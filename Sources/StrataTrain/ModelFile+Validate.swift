@@ -119,6 +119,9 @@ extension LogisticModel {
         guard (medians + means + weights).allSatisfy(\.isFinite), scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
             return ["a median, mean, scale or weight is not a finite number (scales must be positive)"]
         }
+        if let categoryNames, categoryNames.count != featureCount {
+            return ["its category texts describe \(categoryNames.count) features, not \(featureCount)"]
+        }
         return []
     }
 }

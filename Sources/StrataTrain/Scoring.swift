@@ -63,7 +63,7 @@ public final class ModelScorer: Sendable {
         self.entry = entry
         self.run = run
         self.artifact = artifact
-        let categoryNames = artifact.gbdt?.categoryNames ?? Array(repeating: [], count: artifact.featureNames.count)
+        let categoryNames = artifact.gbdt?.categoryNames ?? artifact.logistic?.categoryNames ?? Array(repeating: [], count: artifact.featureNames.count)
         self.categoryNames = categoryNames
         categoryCodes = categoryNames.map { names in
             var codes: [String: Double] = [:]

@@ -243,6 +243,10 @@ func synthetic(rows: Int, seed: UInt64, noise: Double = 0.05) -> Dataset {
         var short = logistic
         short.weights.removeLast()
         try refused(ModelArtifact(kind: .logistic, featureNames: names, gbdt: nil, logistic: short), "do not all describe")
+        // model-5: category texts for another number of features.
+        var texts = logistic
+        texts.categoryNames = [["a"]]
+        try refused(ModelArtifact(kind: .logistic, featureNames: names, gbdt: nil, logistic: texts), "category texts describe 1 features")
         // model-2: more feature names than bin mappers.
         var wider = gbdt
         wider.featureNames.append("extra")
@@ -325,5 +329,67 @@ typealias StrataFormatChecksum = Checksum
         #expect(whole.features[gender][0] == 0 && joined.count == whole.rowCount)
         #expect(zip(joined, whole.features[gender]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
         #expect(parts.last!.categoryNames[gender] == whole.categoryNames[gender])
+    }
+
+    /// A logistic model keeps the texts of its string features' codes: scoring codes `gender` as the
+    /// training set did, whatever order the users come in. Models saved before it (no texts) still load.
+    @Test func logisticModelsScoreStringFeaturesWithTheirTrainingCodes() throws {
+        let directory = temporaryDirectory()
+        var options = GeneratorOptions()
+        options.memberCount = 400
+        options.monthCount = 5
+        options.labelMonthCount = 2
+        var generator = DatasetGenerator(options: options)
+        _ = try generator.generate(into: directory)
+        let path = directory + "/db"
+        _ = try Ingester.ingest(store: path, files: ["members", "transactions", "user_logs", "labels"].map { directory + "/\($0).csv" })
+        _ = try TrainingSetBuilder.build(storePath: path, request: TrainingSetRequest(
+            featuresFile: packageRoot + "/fixtures/features/w1.yaml", labelsTable: "labels", outputTable: "w1"))
+        let store = try Store(path: path)
+        let data = try Dataset.load(store: store, table: "w1")
+        let gender = try #require(data.featureNames.firstIndex(of: "gender"))
+        try #require(data.categoryNames[gender].count >= 2)
+        let model = LogisticModel.train(data, rows: Array(0..<data.rowCount))
+        #expect(model.categoryNames?[gender] == data.categoryNames[gender])
+        let artifact = ModelArtifact(kind: .logistic, featureNames: data.featureNames, gbdt: nil, logistic: model)
+        #expect(try ModelFile.decode(try ModelFile.encode(artifact), path: "m") == artifact)
+        // Registered and scored: the scorer codes gender with the model's texts, so users scored in another
+        // order (where first appearance would swap the codes) get the codes training gave them.
+        var request = TrainRequest(trainingSet: "w1")
+        request.model = .logistic
+        request.register = "baseline"
+        let trained = try TrainingRunner.run(storePath: path, request: request)
+        let scorer = try ModelScorer(store: try Store(path: path), reference: "baseline@\(try #require(trained.registeredVersion))")
+        let texts = try #require(scorer.categoryEncoding["gender"])
+        #expect(texts.count >= 2)
+        let lineage = try #require(scorer.run.lineage)
+        let day = Int64(Dates.dayNumber(yyyymmdd: 20_160_501)!)
+        func features(_ users: [Int64], _ encoding: [String: [String]]) throws -> Dataset {
+            var unused: [String: [String]] = [:]
+            return try Predictor.features(store: store, lineage: lineage, entities: users, cutoffs: users.map { _ in day }, encoding: encoding,
+                                          firstSeen: &unused)
+        }
+        // Users ordered so that the first one's gender is the model's second text: first appearance would code it 0.
+        let all = (0..<Int64(store.manifest.entities.count)).map { $0 }
+        let plain = try features(all, [:])
+        let column = try #require(plain.featureNames.firstIndex(of: "gender"))
+        let first = try #require(all.indices.first { row in
+            !plain.features[column][row].isNaN && plain.categoryNames[column][Int(plain.features[column][row])] == texts[1]
+        })
+        let users = [all[first]] + all.filter { $0 != all[first] }
+        let scored = try features(users, scorer.categoryEncoding)
+        let unencoded = try features(users, [:])
+        #expect(scored.features[column][0] == 1 && unencoded.features[column][0] == 0)
+        // Every user's code names the same text either way; only the model's encoding gives the model's codes.
+        for row in 0..<scored.rowCount where !scored.features[column][row].isNaN {
+            #expect(texts[Int(scored.features[column][row])] == unencoded.categoryNames[column][Int(unencoded.features[column][row])])
+        }
+        // A model file from before: no categoryNames key.
+        var old = model
+        old.categoryNames = nil
+        let oldArtifact = ModelArtifact(kind: .logistic, featureNames: data.featureNames, gbdt: nil, logistic: old)
+        let text = String(decoding: try ModelFile.encode(oldArtifact), as: UTF8.self)
+        #expect(!text.contains("categoryNames"))
+        #expect(try ModelFile.decode(try ModelFile.encode(oldArtifact), path: "m").logistic?.categoryNames == nil)
     }
 }
