@@ -102,8 +102,8 @@ let package = Package(
             name: "strata-bench",
             dependencies: ["StrataQuery", "StrataFeatures", "StrataTrain", "StrataMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        // Helpers shared by the tests: fixtures' location, temporary directories, seeded random data.
-        .target(name: "StrataTestSupport", dependencies: ["StrataStorage"], path: "Sources/StrataTestSupport"),
+        // Helpers shared by the tests: fixtures' location, temporary directories, seeded random data, generated stores.
+        .target(name: "StrataTestSupport", dependencies: ["StrataStorage", "StrataIngest"], path: "Sources/StrataTestSupport"),
         .testTarget(name: "StrataFormatTests", dependencies: ["StrataFormat", "StrataTestSupport"]),
         .testTarget(name: "StrataStorageTests", dependencies: ["StrataStorage", "StrataTestSupport"]),
         .testTarget(name: "StrataIngestTests", dependencies: ["StrataIngest", "StrataTestSupport"]),

@@ -320,17 +320,17 @@ extension PointInTimeEngine {
             var day = Dates.firstDayOfMonth(dayNumber: Int(firstDay))
             while Dates.monthKey(dayNumber: day) <= lastMonth {
                 let key = Dates.monthKey(dayNumber: day)
-                let (year, month, _) = Dates.civil(dayNumber: day)
-                let next = Dates.daysFromCivil(year: year + month / 12, month: month % 12 + 1, day: 1)
+                let month = Dates.month(containing: day)
                 if partitions.contains(key) {
                     if cache[key] == nil {
-                        let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns, dayRange: Int64(day)...Int64(next - 1),
-                                                     entities: engine.entityRange)
+                        let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns,
+                                                         dayRange: Int64(month.lowerBound)...Int64(month.upperBound),
+                                                         entities: engine.entityRange)
                         cache[key] = try EntityRuns(table: table, span: span, layout: inputs, strings: strings)
                     }
                     runs.append(cache[key]!)
                 }
-                day = next
+                day = month.upperBound + 1
             }
             engine.stats.record(source: group.source, heldRows: cache.values.reduce(0) { $0 + $1.rowCount },
                                 tableRows: (try? engine.store.table(group.source).rowCount) ?? 0)

@@ -176,10 +176,8 @@ public struct PointInTimeEngine {
                 for cutoff in requests.cutoffs { monthDays[Dates.monthKey(dayNumber: Int(cutoff))] = Int(cutoff) }
                 var peak = 0
                 for day in monthDays.values {
-                    let first = Dates.firstDayOfMonth(dayNumber: day)
-                    let (year, month, _) = Dates.civil(dayNumber: day)
-                    let last = first + Dates.daysInMonth(year: year, month: month) - 1
-                    peak = max(peak, try rows(group.source, from: Int64(first) - maxDays, through: Int64(last)))
+                    let month = Dates.month(containing: day)
+                    peak = max(peak, try rows(group.source, from: Int64(month.lowerBound) - maxDays, through: Int64(month.upperBound)))
                 }
                 total += peak * perRow
             case .last(let group):

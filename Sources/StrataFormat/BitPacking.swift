@@ -57,6 +57,20 @@ public enum BitPacking {
     }
 }
 
+extension Array where Element == Int64 {
+    /// Whether every value lies in `range` (true when there is none): one vectorisable min/max pass.
+    public func allWithin(_ range: ClosedRange<Int64>) -> Bool {
+        var low = Int64.max, high = Int64.min
+        withUnsafeBufferPointer { values in
+            for value in values {
+                low = Swift.min(low, value)
+                high = Swift.max(high, value)
+            }
+        }
+        return isEmpty || (range.contains(low) && range.contains(high))
+    }
+}
+
 extension Array {
     /// An array of `count` elements written by `body` into uninitialised memory. For `count == 0` it is `[]`
     /// without calling the standard library's `init(unsafeUninitializedCapacity:)`, which writes the count

@@ -203,14 +203,7 @@ enum IntegerDecoder {
     static func checkDomain(_ values: inout [Int64], type: LogicalType, validity: Validity?) throws {
         guard let domain = type.integerRange, type != .int64 else { return }
         // One vectorisable min/max pass; the per-row check runs only when something is out of range.
-        var low = Int64.max, high = Int64.min
-        values.withUnsafeBufferPointer { values in
-            for value in values {
-                low = min(low, value)
-                high = max(high, value)
-            }
-        }
-        if values.isEmpty || (domain.contains(low) && domain.contains(high)) { return }
+        if values.allWithin(domain) { return }
         for index in values.indices where !domain.contains(values[index]) {
             if let validity, !validity.isValid(index) {
                 values[index] = 0

@@ -12,6 +12,13 @@ public enum Dates {
         return daysFromCivil(year: year, month: month, day: 1)
     }
 
+    /// The day numbers of the month containing `dayNumber`, its first day through its last.
+    public static func month(containing dayNumber: Int) -> ClosedRange<Int> {
+        let (year, month, _) = civil(dayNumber: dayNumber)
+        let first = daysFromCivil(year: year, month: month, day: 1)
+        return first...(first + daysInMonth(year: year, month: month) - 1)
+    }
+
     /// A day given as text: `YYYYMMDD` or `YYYY-MM-DD`, a valid calendar date in `yearRange`; nil otherwise.
     public static func parse(_ text: String) -> Int? {
         let bytes = Array(text.utf8)

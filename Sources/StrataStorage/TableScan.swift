@@ -119,7 +119,7 @@ public final class TableScan: @unchecked Sendable {
             guard case .integers(let values) = vector.values else { preconditionFailure("a range on a column that decodes as non-integers") }
             // Usually every row of a chunk lies in the range: seen on the values (not the zone map, which
             // a damaged file could get wrong), no list of rows is made.
-            if vector.validity == nil, Self.allWithin(values, range) { continue }
+            if vector.validity == nil, values.allWithin(range) { continue }
             var rows = kept ?? Array(0..<rowCount(task))
             rows.removeAll { vector.isNull($0) || !range.contains(values[$0]) }
             kept = rows
@@ -128,16 +128,6 @@ public final class TableScan: @unchecked Sendable {
         if selected.isEmpty { return nil }
         if selected.count == rowCount(task) { return ScanBatch(columns: columns) }
         return ScanBatch(columns: columns.map { $0.selecting(selected) })
-    }
-
-    /// Whether every value lies in `range`.
-    static func allWithin(_ values: [Int64], _ range: ClosedRange<Int64>) -> Bool {
-        var low = Int64.max, high = Int64.min
-        for value in values {
-            low = min(low, value)
-            high = max(high, value)
-        }
-        return values.isEmpty || (range.lowerBound <= low && high <= range.upperBound)
     }
 
     /// The next non-empty batch in storage order, or nil at the end.

@@ -359,8 +359,9 @@ func strata(_ arguments: [String], environment: [String: String] = [:]) throws -
                                  environment: ["STRATA_FEATURE_MEMORY_MIB": "1", "STRATA_PROGRESS": "1"])
         #expect(batched.stderr.contains("users 1025-1500 of 1,500") || batched.stderr.contains("users 1025-1500 of 1500"), "\(batched.stderr)")
         #expect(try strata(["scan", "--db", db, "risk_batched", "--format", "csv"]).stdout.split(separator: "\n") == rows)
-        // The logistic model codes string features by first appearance: batches carry the codes along.
-        for (out, environment) in [("risk_logistic", [String: String]()), ("risk_logistic_batched", ["STRATA_FEATURE_MEMORY_MIB": "1"])] {
+        // The logistic model in batches too (its string features coded with the model's texts), and a
+        // budget that is not a positive number is ignored.
+        for (out, environment) in [("risk_logistic", ["STRATA_FEATURE_MEMORY_MIB": "lots"]), ("risk_logistic_batched", ["STRATA_FEATURE_MEMORY_MIB": "1"])] {
             let scored = try strata(["predict", "--db", db, "--model", "churn@2", "--as-of", "20160901", "--out", out], environment: environment)
             #expect(scored.status == 0, "\(scored.stderr)")
         }

@@ -8,12 +8,11 @@ import Testing
 
 let w1Features = packageRoot + "/fixtures/features/w1.yaml"
 let w1Fixtures = packageRoot + "/fixtures/w1"
-let kkboxFiles = ["members", "transactions", "user_logs", "labels"]
 
 
 /// A store holding the four CSVs of `directory`.
 func makeStore(from directory: String, at store: String) throws {
-    _ = try Ingester.ingest(store: store, files: kkboxFiles.map { directory + "/\($0).csv" })
+    _ = try Ingester.ingest(store: store, files: kkboxTables.map { directory + "/\($0).csv" })
 }
 
 func header(_ store: String, _ table: String) throws -> [String] { try Store(path: store).table(table).columns.map(\.name) }
@@ -27,22 +26,14 @@ func buildW1(_ store: String, out: String = "w1", inclusive: Bool = false, versi
 }
 
 /// A store of a small generated dataset (300 members, 5 months, 3 label months) with its W1 training set.
-func generatedStoreWithW1() throws -> (directory: String, store: String) {
-    let directory = temporaryDirectory()
-    var options = GeneratorOptions()
-    options.memberCount = 300
-    options.monthCount = 5
-    options.labelMonthCount = 3
-    var generator = DatasetGenerator(options: options)
-    _ = try generator.generate(into: directory)
-    let store = directory + "/db"
-    try makeStore(from: directory, at: store)
-    try buildW1(store)
-    return (directory, store)
+func generatedStoreWithW1(_ name: String = #function) throws -> (directory: String, store: String) {
+    let generated = try generatedStore(members: 300, months: 5, labelMonths: 3, name: name)
+    try buildW1(generated.store)
+    return generated
 }
 
 func copyFixtures(to directory: String) throws {
-    for name in kkboxFiles {
+    for name in kkboxTables {
         try FileManager.default.copyItem(atPath: w1Fixtures + "/\(name).csv", toPath: directory + "/\(name).csv")
     }
 }
@@ -445,13 +436,7 @@ func w1OnlineStore(_ name: String = #function) throws -> (String, Store, OnlineT
     /// rows are held at once. Each month of user_logs is two segments here (its rows ingested in two
     /// interleaved halves), so the passes also cut across segments.
     @Test func passesOverEntityRangesGiveTheSameValuesAndHoldFewerRows() throws {
-        let directory = temporaryDirectory()
-        var options = GeneratorOptions()
-        options.memberCount = 600
-        options.monthCount = 6
-        options.labelMonthCount = 4
-        var generator = DatasetGenerator(options: options)
-        _ = try generator.generate(into: directory)
+        let directory = try generatedCSVs(members: 600, months: 6, labelMonths: 4)
         let store = directory + "/db"
         let lines = try String(contentsOfFile: directory + "/user_logs.csv", encoding: .utf8).split(separator: "\n")
         for half in 0..<2 {

@@ -232,7 +232,7 @@ private struct RunRows {
     /// Every window function over windows from 1 to 365 days — windows that hold whole months, parts of
     /// months and nothing — against a brute-force evaluation of the CSVs, row by label row.
     @Test func longWindowsEqualBruteForce() throws {
-        let directory = try generated(members: 250, months: 15, labelMonths: 4, activity: 1.5)
+        let directory = try generatedCSVs(members: 250, months: 15, labelMonths: 4, activity: 1.5)
         let store = directory + "/db"
         try makeStore(from: directory, at: store)
         let days = [1, 7, 30, 90, 180, 365]
@@ -364,7 +364,7 @@ extension WindowPrefixTests {
     /// Cutoffs on any day of the month, both semantics, and 9,000 label rows in one month (the window
     /// loop then splits a month's requests over two threads): every window against brute force.
     @Test(arguments: [false, true]) func midMonthCutoffsEqualBruteForce(inclusive: Bool) throws {
-        let directory = try generated(members: 200, months: 14, labelMonths: 2)
+        let directory = try generatedCSVs(members: 200, months: 14, labelMonths: 2)
         // Labels of our own: random members at random days of 2016-11 (most) and of 2016-06..2017-02.
         let members = try String(contentsOfFile: directory + "/members.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { String($0.split(separator: ",", omittingEmptySubsequences: false)[0]) }
@@ -419,20 +419,6 @@ extension WindowPrefixTests {
         }
         #expect(partial > 0 || !inclusive)   // inclusive windows do take the cutoff day's rows
     }
-}
-
-/// The CSVs of a generated dataset (from 2016-01-01) in a new directory.
-private func generated(members: Int, months: Int, labelMonths: Int, activity: Double = 1) throws -> String {
-    let directory = temporaryDirectory()
-    var options = GeneratorOptions()
-    options.memberCount = members
-    options.start = 20_160_101
-    options.monthCount = months
-    options.labelMonthCount = labelMonths
-    options.activity = activity
-    var generator = DatasetGenerator(options: options)
-    _ = try generator.generate(into: directory)
-    return directory
 }
 
 /// One row of a generated user_logs.csv, as the brute-force checks read it.

@@ -52,15 +52,7 @@ private func msno(_ name: String) -> String { String((name + String(repeating: "
 @Suite(.serialized) struct WeeklyReportTests {
     /// Generated data with campaigns → churn model in production → uplift model → a report.
     static func store() throws -> (directory: String, store: String) {
-        let directory = temporaryDirectory()
-        var options = GeneratorOptions()
-        options.memberCount = 1500
-        options.monthCount = 8
-        options.labelMonthCount = 6
-        var generator = DatasetGenerator(options: options)
-        _ = try generator.generate(into: directory)
-        let store = directory + "/db"
-        _ = try Ingester.ingest(store: store, files: ["members", "transactions", "user_logs", "labels", "campaigns"].map { directory + "/\($0).csv" })
+        let (directory, store) = try generatedStore(members: 1500, months: 8, labelMonths: 6, tables: kkboxTables + ["campaigns"])
         _ = try TrainingSetBuilder.build(storePath: store, request: TrainingSetRequest(featuresFile: packageRoot + "/fixtures/features/w1.yaml", labelsTable: "labels", outputTable: "w1"))
         var train = TrainRequest(trainingSet: "w1")
         train.register = "churn"

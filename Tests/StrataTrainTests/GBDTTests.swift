@@ -2,7 +2,6 @@ import Foundation
 import StrataTestSupport
 import Testing
 import StrataFeatures
-import StrataIngest
 @testable import StrataStorage
 @testable import StrataTrain
 
@@ -292,20 +291,18 @@ import StrataFormat
 typealias StrataFormatChecksum = Checksum
 
 @Suite struct BatchedFeatureTests {
+    /// A store of 400 generated members over 5 months with the W1 training set `w1`.
+    static func storeWithW1(_ name: String = #function) throws -> (store: String, report: TrainingSetReport) {
+        let path = try generatedStore(members: 400, months: 5, labelMonths: 2, name: name).store
+        let report = try TrainingSetBuilder.build(storePath: path, request: TrainingSetRequest(
+            featuresFile: packageRoot + "/fixtures/features/w1.yaml", labelsTable: "labels", outputTable: "w1"))
+        return (path, report)
+    }
+
     /// A string feature the model has no encoding for is coded by first appearance. Scored in batches,
     /// the codes carry from batch to batch: each batch's are what one call over all its rows gives.
     @Test func firstAppearanceCodesCarryAcrossBatches() throws {
-        let directory = temporaryDirectory()
-        var options = GeneratorOptions()
-        options.memberCount = 400
-        options.monthCount = 5
-        options.labelMonthCount = 2
-        var generator = DatasetGenerator(options: options)
-        _ = try generator.generate(into: directory)
-        let path = directory + "/db"
-        _ = try Ingester.ingest(store: path, files: ["members", "transactions", "user_logs", "labels"].map { directory + "/\($0).csv" })
-        let report = try TrainingSetBuilder.build(storePath: path, request: TrainingSetRequest(
-            featuresFile: packageRoot + "/fixtures/features/w1.yaml", labelsTable: "labels", outputTable: "w1"))
+        let (path, report) = try Self.storeWithW1()
         let store = try Store(path: path)
         let day = Int64(Dates.dayNumber(yyyymmdd: 20_160_501)!)
         func features(_ entities: [Int64], _ firstSeen: inout [String: [String]]) throws -> Dataset {
@@ -334,17 +331,7 @@ typealias StrataFormatChecksum = Checksum
     /// A logistic model keeps the texts of its string features' codes: scoring codes `gender` as the
     /// training set did, whatever order the users come in. Models saved before it (no texts) still load.
     @Test func logisticModelsScoreStringFeaturesWithTheirTrainingCodes() throws {
-        let directory = temporaryDirectory()
-        var options = GeneratorOptions()
-        options.memberCount = 400
-        options.monthCount = 5
-        options.labelMonthCount = 2
-        var generator = DatasetGenerator(options: options)
-        _ = try generator.generate(into: directory)
-        let path = directory + "/db"
-        _ = try Ingester.ingest(store: path, files: ["members", "transactions", "user_logs", "labels"].map { directory + "/\($0).csv" })
-        _ = try TrainingSetBuilder.build(storePath: path, request: TrainingSetRequest(
-            featuresFile: packageRoot + "/fixtures/features/w1.yaml", labelsTable: "labels", outputTable: "w1"))
+        let (path, _) = try Self.storeWithW1()
         let store = try Store(path: path)
         let data = try Dataset.load(store: store, table: "w1")
         let gender = try #require(data.featureNames.firstIndex(of: "gender"))
