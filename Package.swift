@@ -40,6 +40,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // CRC-32C with the CPU's instruction (content fingerprints of ingested files).
         .target(name: "CStrataCRC"),
+        // Memory hints (prefetch) for loops over rows in an order the hardware cannot guess.
+        .target(name: "CStrataHints"),
 
         // Bytes <-> column chunks. Knows nothing of files, tables or stores.
         .target(name: "StrataFormat", dependencies: ["CLZ4", "CZstd", "CZlib", "CStrataCRC"]),
@@ -55,7 +57,7 @@ let package = Package(
             name: "StrataFeatures",
             dependencies: ["StrataQuery", .product(name: "Yams", package: "Yams")]),
         // Gradient-boosted trees and a logistic baseline trained from training sets; runs, registry, predictions.
-        .target(name: "StrataTrain", dependencies: ["StrataFeatures"]),
+        .target(name: "StrataTrain", dependencies: ["StrataFeatures", "CStrataHints"]),
         // The weekly churn report: who expires next month, scores, reasons in words, discounts chosen by the
         // uplift model, charts (SVG and PNG), the HTML and CSV, its record in the store, and the email.
         .target(name: "StrataReport", dependencies: ["StrataTrain", "StrataIngest", "CCairo", "CCurl", .product(name: "Yams", package: "Yams")]),

@@ -1,8 +1,12 @@
+import CStrataHints
 import Dispatch
 import Foundation
 import StrataStorage
 
 extension GBDTTrainer {
+    /// How many rows ahead the histogram and partition loops prefetch.
+    static let prefetchDistance = 16
+
     /// Grows one tree on the rows of the bag; returns it and the leaf of each bagged row (-1 for others).
     func grow(train: BinnedMatrix, rowMajor: RowMajorBins, rows: [Int], features: [Int], mappers: [BinMapper],
               gradients: UnsafeBufferPointer<Double>, hessians: UnsafeBufferPointer<Double>) -> (Tree, [Int32]) {
@@ -47,6 +51,7 @@ extension GBDTTrainer {
                             local.initialize(repeating: HistogramEntry(), count: totalBins)
                             let stride = rowMajor.stride
                             let featureCount = features.count
+                            let allFeatures = featureCount == stride
                             // Each sampled feature's histogram and its byte in a row, as raw pointers.
                             let bases = UnsafeMutablePointer<UnsafeMutablePointer<HistogramEntry>>.allocate(capacity: featureCount)
                             let columns = UnsafeMutablePointer<Int>.allocate(capacity: featureCount)
@@ -58,17 +63,36 @@ extension GBDTTrainer {
                                 bases[k] = local + Int(binOffsets[Int(features[k])])
                                 columns[k] = Int(features[k])
                             }
+                            // A leaf's rows are scattered over the matrix: ask for the row `prefetchDistance`
+                            // ahead while this one is summed (its bins, its gradient and hessian).
+                            let prefetchEnd = count - Self.prefetchDistance
                             for index in (count * slice / slices)..<(count * (slice + 1) / slices) {
+                                if index < prefetchEnd {
+                                    let ahead = Int(rows[index + Self.prefetchDistance])
+                                    strata_prefetch(rowMajor.bins + ahead &* stride)
+                                    strata_prefetch(gradients.baseAddress! + ahead)
+                                    strata_prefetch(hessians.baseAddress! + ahead)
+                                }
                                 let row = Int(rows[index])
                                 let gradient = gradients[row]
                                 let hessian = hessians[row]
                                 let bins = rowMajor.bins + row &* stride
                                 var k = 0
-                                while k < featureCount {
-                                    let entry = bases[k] + Int(bins[columns[k]])
-                                    entry.pointee.gradient += gradient
-                                    entry.pointee.hessian += hessian
-                                    k &+= 1
+                                if allFeatures {
+                                    // Every feature, in order: a row's k-th byte is feature k's bin.
+                                    while k < featureCount {
+                                        let entry = bases[k] + Int(bins[k])
+                                        entry.pointee.gradient += gradient
+                                        entry.pointee.hessian += hessian
+                                        k &+= 1
+                                    }
+                                } else {
+                                    while k < featureCount {
+                                        let entry = bases[k] + Int(bins[columns[k]])
+                                        entry.pointee.gradient += gradient
+                                        entry.pointee.hessian += hessian
+                                        k &+= 1
+                                    }
                                 }
                             }
                         }
@@ -128,10 +152,11 @@ extension GBDTTrainer {
             }
             // Stable partition of the leaf's rows into left then right, through a per-bin lookup table.
             let missingBin = mappers[split.feature].missingBin
-            var goesLeft = [Bool](repeating: false, count: 256)
+            var goesLeft = [UInt8](repeating: 0, count: 256)
             for bin in 0..<mappers[split.feature].binCount {
-                goesLeft[bin] = split.categorical ? split.leftBins.contains(Int32(bin))
+                let left = split.categorical ? split.leftBins.contains(Int32(bin))
                     : bin == missingBin ? split.defaultLeft : bin <= split.thresholdBin
+                goesLeft[bin] = left ? 1 : 0
             }
             // Each thread partitions a slice of the leaf into its own left and right runs; the runs are then laid
             // out left slices first, in slice order, so the result is the stable partition.
@@ -154,15 +179,17 @@ extension GBDTTrainer {
                                     // Lefts compact in place at the slice's start; rights go to scratch at the same offsets.
                                     var left = begin
                                     var right = begin - leafBegin
+                                    let prefetchEnd = leafBegin + leafSize - Self.prefetchDistance
                                     for index in begin..<end {
+                                        if index < prefetchEnd { strata_prefetch(column.value + Int(order[index + Self.prefetchDistance])) }
+                                        // Without a branch (a split's side is a coin toss to the predictor): the row
+                                        // is written to both places and only its side's cursor moves.
                                         let row = order[index]
-                                        if goesLeft[Int(column.value[Int(row)])] {
-                                            order[left] = row
-                                            left += 1
-                                        } else {
-                                            scratch[right] = row
-                                            right += 1
-                                        }
+                                        let side = Int(goesLeft[Int(column.value[Int(row)])])
+                                        order[left] = row
+                                        scratch[right] = row
+                                        left &+= side
+                                        right &+= 1 &- side
                                     }
                                     leftCounts[slice] = left - begin
                                     rightCounts[slice] = right - (begin - leafBegin)

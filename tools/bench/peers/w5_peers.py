@@ -34,7 +34,8 @@ def load(path):
     if header[:3] != list(KEYS) or len(header) != 3 + N_FEATURES:
         sys.exit(f"w5_peers: {path}: expected columns {', '.join(KEYS)} + {N_FEATURES} features, got {header}")
     dtypes = {c: "float64" for c in header[3:]}
-    dtypes.update(msno=str, gender=str, cutoff_date="int64", is_churn="int64")
+    # cutoff_date prints as YYYY-MM-DD (older builds: YYYYMMDD); compared as the integer YYYYMMDD.
+    dtypes.update(msno=str, gender=str, cutoff_date=str, is_churn="int64")
     # Only an empty field is NULL: no "NA"/"null" guessing.
     try:
         df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
@@ -43,6 +44,7 @@ def load(path):
     unknown = set(df["gender"].dropna().unique()) - {"male", "female"}
     if unknown:
         sys.exit(f"w5_peers: unexpected gender values {sorted(unknown)}")
+    df["cutoff_date"] = df["cutoff_date"].str.replace("-", "", regex=False).astype("int64")
     df["gender"] = df["gender"].map({"male": 1.0, "female": 2.0}).astype("float64")
     features = header[3:]
     X = df[features].to_numpy(dtype=np.float64)
