@@ -46,7 +46,7 @@ let package = Package(
         // Bytes <-> column chunks. Knows nothing of files, tables or stores.
         .target(name: "StrataFormat", dependencies: ["CLZ4", "CZstd", "CZlib", "CStrataCRC"]),
         // Directories, mmap, segment files, manifests, commits, the entity dictionary.
-        .target(name: "StrataStorage", dependencies: ["StrataFormat"]),
+        .target(name: "StrataStorage", dependencies: ["StrataFormat", "CStrataHints"]),
         // CSV parsing, the KKBox schemas, ingest into a store, and the dataset generator.
         .target(name: "StrataIngest", dependencies: ["StrataStorage", .product(name: "Yams", package: "Yams")]),
         // SQL over the store, and the kernel every layer above computes with: vectors, scalar functions and

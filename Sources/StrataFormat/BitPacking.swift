@@ -58,8 +58,9 @@ public enum BitPacking {
 }
 
 extension Array where Element == Int64 {
-    /// Whether every value lies in `range` (true when there is none): one vectorisable min/max pass.
-    public func allWithin(_ range: ClosedRange<Int64>) -> Bool {
+    /// The smallest and largest value, nil when there is none: one vectorisable pass.
+    public func minMax() -> (min: Int64, max: Int64)? {
+        guard !isEmpty else { return nil }
         var low = Int64.max, high = Int64.min
         withUnsafeBufferPointer { values in
             for value in values {
@@ -67,7 +68,13 @@ extension Array where Element == Int64 {
                 high = Swift.max(high, value)
             }
         }
-        return isEmpty || (range.contains(low) && range.contains(high))
+        return (low, high)
+    }
+
+    /// Whether every value lies in `range` (true when there is none).
+    public func allWithin(_ range: ClosedRange<Int64>) -> Bool {
+        guard let (low, high) = minMax() else { return true }
+        return range.contains(low) && range.contains(high)
     }
 }
 

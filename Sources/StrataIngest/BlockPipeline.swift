@@ -13,6 +13,11 @@ struct ParsedBlock: @unchecked Sendable {
     /// Every accepted row in file order as `group << 32 | row in group`, to give entity ids in order.
     var rowOrder: [UInt64] = []
     var entityBytes: [UInt8] = []
+    /// The entity references (`offset << 16 | length` into `entityBytes`) of every accepted row's non-NULL
+    /// entity columns, in file order (row by row, column by column), and their dictionary hashes: computed
+    /// here, on the parsing threads, so that the merge only looks them up.
+    var entityReferences: [Int64] = []
+    var entityHashes: [UInt64] = []
     /// Rejected lines, numbered from 1 at the block's first line.
     var rejects: [RejectedLine] = []
     var lineCount = 0
@@ -35,7 +40,37 @@ enum BlockParser {
             state.parsed.lineCount = state.linesConsumed
         }
         state.parsed.entityBytes = state.parser.entityBytes
+        hashEntities(&state.parsed, entityColumns: spec.columns.indices.filter { spec.columns[$0].schema.type == .entity })
         return state.parsed
+    }
+
+    /// Fills `entityReferences` and `entityHashes` in the order the merge gives ids.
+    static func hashEntities(_ parsed: inout ParsedBlock, entityColumns: [Int]) {
+        guard !entityColumns.isEmpty else { return }
+        var references: [Int64] = []
+        var hashes: [UInt64] = []
+        references.reserveCapacity(parsed.rowOrder.count * entityColumns.count)
+        hashes.reserveCapacity(parsed.rowOrder.count * entityColumns.count)
+        guard let first = parsed.groups.first else { return }
+        parsed.entityBytes.withUnsafeBytes { bytes in
+            var groupIndex = 0
+            var group = first
+            for order in parsed.rowOrder {
+                if Int(order >> 32) != groupIndex {
+                    groupIndex = Int(order >> 32)
+                    group = parsed.groups[groupIndex]
+                }
+                let row = Int(order & 0xFFFF_FFFF)
+                for column in entityColumns where !group.isNull(column: column, row: row) {
+                    let reference = group.integer(column: column, row: row)
+                    let offset = Int(reference >> 16)
+                    references.append(reference)
+                    hashes.append(EntityDictionary.hash(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(reference & 0xFFFF))])))
+                }
+            }
+        }
+        parsed.entityReferences = references
+        parsed.entityHashes = hashes
     }
 
     struct State {
@@ -46,10 +81,19 @@ enum BlockParser {
         var lastPartition = Int.min
         var lastGroup = 0
         var linesConsumed = 0
+        /// The group of `lastPartition` and the parser's row, without reference counting per row (a tenth of
+        /// the parse's time): `parsed.groups` and `parser` keep them alive.
+        var lastBuffer: Unmanaged<PartitionBuffer>
+        let row: Unmanaged<RowValues>
+        /// Holds `lastBuffer` until the first row names a partition.
+        private let placeholder: PartitionBuffer
 
         init(spec: TableSpec, file: String) {
             self.spec = spec
             parser = RowParser(spec: spec, file: file)
+            row = .passUnretained(parser.row)
+            placeholder = PartitionBuffer(partition: 0, schemas: [], capacity: 0)
+            lastBuffer = .passUnretained(placeholder)
         }
 
         /// Appends the parser's current row to the group of `partition`.
@@ -64,10 +108,12 @@ enum BlockParser {
                     parsed.partitions.append(partition)
                     parsed.groups.append(PartitionBuffer(partition: partition, schemas: spec.schemas, capacity: 1 << 16))
                 }
+                lastBuffer = .passUnretained(parsed.groups[lastGroup])
             }
-            let group = parsed.groups[lastGroup]
-            parsed.rowOrder.append(UInt64(lastGroup) << 32 | UInt64(group.rowCount))
-            group.append(parser.row)
+            lastBuffer._withUnsafeGuaranteedRef { buffer in
+                parsed.rowOrder.append(UInt64(lastGroup) << 32 | UInt64(buffer.rowCount))
+                row._withUnsafeGuaranteedRef { buffer.append($0) }
+            }
         }
     }
 
@@ -169,6 +215,11 @@ final class BlockMerger {
         nextLine += block.lineCount
         resolveEntities(block)
         for (partition, group) in zip(block.partitions, block.groups) {
+            // A segment that would pass its row limit is written first: the buffer never grows past the
+            // limit (growing doubles its capacity, which held twice the rows in memory for a moment).
+            if let pending = buffers[partition], pending.rowCount > 0, pending.rowCount + group.rowCount > options.segmentRowCountMax {
+                try flush(pending)
+            }
             let buffer = buffers[partition] ?? {
                 let created = PartitionBuffer(partition: partition, schemas: spec.schemas)
                 buffers[partition] = created
@@ -187,20 +238,37 @@ final class BlockMerger {
         progress(bytesMerged, rowsIngested)
     }
 
-    /// Entity references become ids, row by row in file order.
+    /// Entity references become ids, row by row in file order (the order `hashEntities` listed them in).
     private func resolveEntities(_ block: ParsedBlock) {
         guard !entityColumns.isEmpty else { return }
-        let entities = writer.entities
+        let count = block.entityReferences.count
+        var ids = [UInt32](repeating: 0, count: count)
         block.entityBytes.withUnsafeBytes { bytes in
-            for order in block.rowOrder {
-                let group = block.groups[Int(order >> 32)]
-                let row = Int(order & 0xFFFF_FFFF)
-                for column in entityColumns where !(group.isNull(column: column, row: row)) {
-                    let reference = group.integer(column: column, row: row)
-                    let offset = Int(reference >> 16)
-                    let key = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(reference & 0xFFFF))])
-                    group.setInteger(column: column, row: row, Int64(entities.id(for: key)))
+            block.entityReferences.withUnsafeBufferPointer { references in
+                block.entityHashes.withUnsafeBufferPointer { hashes in
+                    ids.withUnsafeMutableBufferPointer { ids in
+                        writer.entities.ids(count: count, hashes: hashes, key: { index in
+                            let reference = references[index]
+                            let offset = Int(reference >> 16)
+                            return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(reference & 0xFFFF))])
+                        }, into: ids)
+                    }
                 }
+            }
+        }
+        guard let first = block.groups.first else { return }
+        var next = 0
+        var groupIndex = 0
+        var group = first
+        for order in block.rowOrder {
+            if Int(order >> 32) != groupIndex {
+                groupIndex = Int(order >> 32)
+                group = block.groups[groupIndex]
+            }
+            let row = Int(order & 0xFFFF_FFFF)
+            for column in entityColumns where !group.isNull(column: column, row: row) {
+                group.setInteger(column: column, row: row, Int64(ids[next]))
+                next += 1
             }
         }
     }
@@ -235,3 +303,4 @@ final class Future<Value>: @unchecked Sendable {
         return value!
     }
 }
+

@@ -286,6 +286,14 @@ struct RowParser {
     private let nullable: [Bool]
     private var lastPartitionDay: Int64 = .min
     private var lastPartitionKey = 0
+    /// Each date column's last text (its first 8 bytes, then the last 2 with bit 16 set for YYYY-MM-DD, 0
+    /// for YYYYMMDD) and its day number; `tail` is never 2 before the first date, so nothing matches then.
+    private struct LastDate {
+        var word: UInt64 = 0
+        var tail: UInt64 = 2
+        var value: Int64 = 0
+    }
+    private var lastDates: [LastDate]
 
     init(spec: TableSpec, file: String) {
         self.spec = spec
@@ -294,6 +302,7 @@ struct RowParser {
         row = RowValues(columnCount: spec.columns.count)
         types = spec.columns.map(\.schema.type)
         nullable = spec.columns.map(\.schema.nullable)
+        lastDates = Array(repeating: LastDate(), count: spec.columns.count)
         var columnOfField = Array(repeating: -1, count: spec.header.count)
         for (column, columnSpec) in spec.columns.enumerated() {
             switch columnSpec.source {
@@ -320,6 +329,20 @@ struct RowParser {
             guard let value = FieldParsers.int64(bytes) else { return false }
             row.integers[column] = value
         case .date:
+            // Dates repeat from row to row (a log is written day by day): the last text of each column and
+            // its day number are kept, and the same 8 or 10 bytes again skip the calendar arithmetic.
+            if bytes.count == 8 || bytes.count == 10 {
+                let word = bytes.loadUnaligned(as: UInt64.self)
+                let tail = bytes.count == 10 ? UInt64(bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self)) | 1 << 16 : 0
+                if lastDates[column].word == word && lastDates[column].tail == tail {
+                    row.integers[column] = lastDates[column].value
+                    return true
+                }
+                guard let value = FieldParsers.date(bytes) else { return false }
+                lastDates[column] = LastDate(word: word, tail: tail, value: value)
+                row.integers[column] = value
+                return true
+            }
             guard let value = FieldParsers.date(bytes) else { return false }
             row.integers[column] = value
         case .float64:
@@ -354,8 +377,7 @@ struct RowParser {
         let fieldCount = columnOfField.count
         let entityMark = entityBytes.count
         for field in 0..<fieldCount {
-            var fieldEnd = position
-            while fieldEnd < end && bytes[fieldEnd] != UInt8(ascii: ",") { fieldEnd &+= 1 }
+            let fieldEnd = Self.comma(in: bytes, from: position, to: end)
             // Every field but the last ends at a comma; the last ends the line.
             guard (field == fieldCount - 1) == (fieldEnd == end) else { entityBytes.removeSubrange(entityMark...); return nil }
             let column = columnOfField[field]
@@ -369,6 +391,22 @@ struct RowParser {
             position = fieldEnd &+ 1
         }
         return partitionKey()
+    }
+
+    /// The position of the first comma in `bytes[from..<to]`, or `to`. Eight bytes at a time: in a word
+    /// XORed with commas a comma is a zero byte, and `(x - 0x01…) & ~x & 0x80…` sets the high bit of the
+    /// first zero byte (bits above it may be wrong, never below), so its trailing zeros count the bytes
+    /// before the comma. A 44-byte msno is six words instead of 44 compares.
+    @inline(__always) static func comma(in bytes: UnsafeRawBufferPointer, from: Int, to end: Int) -> Int {
+        var position = from
+        while position &+ 8 <= end {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) ^ 0x2C2C_2C2C_2C2C_2C2C
+            let found = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+            if found != 0 { return position &+ found.trailingZeroBitCount &>> 3 }
+            position &+= 8
+        }
+        while position < end && bytes[position] != UInt8(ascii: ",") { position &+= 1 }
+        return position
     }
 
     mutating func parse(_ reader: CSVReader) -> Result<Int, RejectedLine> {

@@ -20,14 +20,16 @@ final class SegmentFlusher: @unchecked Sendable {
     func enqueue(table: String, partition: Int, columns: [ColumnVector], policy: CompressionPolicy) throws {
         try checkError()
         slots.wait()
-        let box = UncheckedBox(columns)
+        let box = ColumnsBox(columns)
         queue.async { [self] in
             defer { slots.signal() }
             guard error == nil else { return }
             do {
-                // Clustered by user and time (format-spec §8), off the parsing threads.
-                let clustered = writer.table(table)!.clustered(box.value)
-                try writer.writeSegment(table: table, partition: partition, columns: clustered.columns, policy: policy, sortedBy: clustered.sortedBy)
+                // Clustered by user and time (format-spec §8), off the parsing threads; the box gives up its
+                // columns so that each is freed as its sorted copy replaces it.
+                var columns = box.take()
+                let sortedBy = writer.table(table)!.cluster(&columns)
+                try writer.writeSegment(table: table, partition: partition, columns: columns, policy: policy, sortedBy: sortedBy)
             } catch {
                 lock.withLock { if firstError == nil { firstError = error } }
             }
@@ -47,8 +49,14 @@ final class SegmentFlusher: @unchecked Sendable {
     }
 }
 
-/// Moves a value across a queue boundary where the sender gives up its copy.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// Moves columns across a queue boundary where the sender gives up its copy; `take` leaves the box empty,
+/// so the receiver holds the only reference.
+final class ColumnsBox: @unchecked Sendable {
+    private var columns: [ColumnVector]
+    init(_ columns: [ColumnVector]) { self.columns = columns }
+
+    func take() -> [ColumnVector] {
+        defer { columns = [] }
+        return columns
+    }
 }

@@ -66,10 +66,10 @@ extension Store {
                 }
                 var part = table
                 part.segments = segments
-                let columns = try TableScan(store: store, manifest: part, name: name).load()
-                let clustered = table.clustered(columns)
+                var columns = try TableScan(store: store, manifest: part, name: name).load()
+                let sortedBy = table.cluster(&columns)
                 writer.dropPartition(table: name, partition: partition)
-                try writer.writeSegment(table: name, partition: partition, columns: clustered.columns, policy: .auto, sortedBy: clustered.sortedBy)
+                try writer.writeSegment(table: name, partition: partition, columns: columns, policy: .auto, sortedBy: sortedBy)
                 let written = writer.table(name)!.segments.last { $0.partition == partition }
                 report.partitions.append(PartitionCompaction(
                     partition: partition, segmentsBefore: segments.count, rows: written?.rowCount ?? 0,

@@ -1,3 +1,4 @@
+import CStrataHints
 import StrataFormat
 
 /// The store's msno → dense u32 id map (format-spec §6), in memory. Ids are handed out in order of first
@@ -14,6 +15,7 @@ public final class EntityDictionary: @unchecked Sendable {
     }
 
     deinit {
+        table.pointee.arena.deallocate()
         table.deinitialize(count: 1)
         table.deallocate()
     }
@@ -24,6 +26,16 @@ public final class EntityDictionary: @unchecked Sendable {
 
     /// The id of `key`, adding it when new.
     @inline(__always) public func id(for key: UnsafeRawBufferPointer) -> UInt32 { table.pointee.id(for: key) }
+
+    /// The ids of `count` keys in order, new keys numbered in that order: what `id(for:)` key by key gives.
+    /// `hashes[i]` must be `EntityDictionary.hash(key(i))` (computed where it is cheap, e.g. on the threads
+    /// that parsed the keys). The table's slot, offset and bytes of the keys ahead are prefetched, so a
+    /// dictionary larger than the cache costs about one miss's latency per batch rather than three per key.
+    public func ids(count: Int, hashes: UnsafeBufferPointer<UInt64>, key: (Int) -> UnsafeRawBufferPointer,
+                    into ids: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(hashes.count >= count && ids.count >= count)
+        table.pointee.ids(count: count, hashes: hashes, key: key, into: ids)
+    }
 
     /// The id of `key`, or nil when it has none.
     @inline(__always) public func lookup(_ key: UnsafeRawBufferPointer) -> UInt32? { table.pointee.lookup(key) }
@@ -45,12 +57,18 @@ public final class EntityDictionary: @unchecked Sendable {
     /// into text never pay for it.
     public func appendCommitted(_ strings: StringArray) { table.pointee.appendCommitted(strings) }
 
+    /// Makes room for `count` ids in all, of `bytes` string bytes in all (a hint: more still fit).
+    public func reserve(count: Int, bytes: Int) {
+        table.pointee.arena.reserve(bytes)
+        table.pointee.offsets.reserveCapacity(count + 1)
+    }
+
     /// Builds the hash table over every id. Lookups do it on first use; call it first when several
     /// threads will look up at once.
     public func buildIndex() { table.pointee.buildIndex() }
 
-    /// The ids added since the last commit, as the string column of a new entity segment.
-    public func uncommittedStrings() -> StringArray { table.pointee.uncommittedStrings() }
+    /// The strings of `ids` (a range of ids this dictionary has), as the string column of an entity segment.
+    public func strings(ids: Range<Int>) -> StringArray { table.pointee.strings(ids: ids) }
 
     public func markCommitted() { table.pointee.markCommitted() }
 
@@ -61,15 +79,16 @@ public final class EntityDictionary: @unchecked Sendable {
     /// hostile writer), whose two users would print alike. `verify` asks; lookups assume distinct strings.
     public func firstDuplicate() -> (Int, Int)? { table.pointee.firstDuplicate() }
 
-    /// A multiply-xorshift hash over 8-byte words: fast on 44-byte msno keys, well mixed in the low bits.
-    @inline(__always) static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 { EntityTable.hash(key) }
+    /// The hash the dictionary files keys under (`ByteHash`).
+    @inline(__always) public static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 { ByteHash.hash(key) }
 }
 
 /// The dictionary's state. The class keeps it behind a pointer it owns, so the hot lookups touch no class
 /// property: Swift's dynamic exclusivity checks (one per access to a class's `var`) would otherwise cost
 /// ingest a tenth of its time.
 struct EntityTable {
-    var arena: [UInt8] = []
+    /// Owned by the `EntityDictionary`, which frees it.
+    var arena = ByteArena()
     var offsets: [UInt32] = [0]
     var slots: [UInt32]
     var slotMask: Int
@@ -88,9 +107,11 @@ struct EntityTable {
     var count: Int { offsets.count - 1 }
 
     /// The id of `key`, adding it when new.
-    @inline(__always) mutating func id(for key: UnsafeRawBufferPointer) -> UInt32 {
+    @inline(__always) mutating func id(for key: UnsafeRawBufferPointer) -> UInt32 { id(for: key, hash: Self.hash(key)) }
+
+    /// The id of `key` whose hash is `hash`, adding it when new.
+    @inline(__always) mutating func id(for key: UnsafeRawBufferPointer, hash: UInt64) -> UInt32 {
         if !isIndexed { buildIndex() }
-        let hash = Self.hash(key)
         var slot = Int(truncatingIfNeeded: hash) & slotMask
         while true {
             let stored = slots[slot]
@@ -100,11 +121,40 @@ struct EntityTable {
         }
         let id = UInt32(count)
         precondition(id < UInt32.max, "entity id space exhausted")
-        arena.append(contentsOf: key)
+        arena.append(key)
         offsets.append(UInt32(arena.count))
         slots[slot] = id + 1
         if count * 2 > slots.count { grow() }
         return id
+    }
+
+    /// See `EntityDictionary.ids(count:hashes:key:into:)`. Three stages run ahead of the lookup: the home
+    /// slot of key i + 24 is prefetched; at i + 16 that slot is read (now cached) and its id's offset is
+    /// prefetched; at i + 8 the offset is read and the stored bytes are prefetched. Only hints: each lookup
+    /// reads the table afresh, so keys added within the window are found as usual.
+    mutating func ids(count: Int, hashes: UnsafeBufferPointer<UInt64>, key: (Int) -> UnsafeRawBufferPointer,
+                      into ids: UnsafeMutableBufferPointer<UInt32>) {
+        if !isIndexed { buildIndex() }
+        for index in 0..<count {
+            if index + 24 < count {
+                let home = Int(truncatingIfNeeded: hashes[index + 24]) & slotMask
+                slots.withUnsafeBufferPointer { strata_prefetch($0.baseAddress! + home) }
+            }
+            if index + 16 < count {
+                let stored = slots[Int(truncatingIfNeeded: hashes[index + 16]) & slotMask]
+                if stored != 0 { offsets.withUnsafeBufferPointer { strata_prefetch($0.baseAddress! + Int(stored) - 1) } }
+            }
+            if index + 8 < count {
+                let stored = slots[Int(truncatingIfNeeded: hashes[index + 8]) & slotMask]
+                if stored != 0 {
+                    let start = Int(offsets[Int(stored) - 1])
+                    let end = Int(offsets[Int(stored)])
+                    strata_prefetch(arena.base + start)
+                    if end > start { strata_prefetch(arena.base + end - 1) }
+                }
+            }
+            ids[index] = id(for: key(index), hash: hashes[index])
+        }
     }
 
     /// The id of `key`, or nil when it has none.
@@ -120,7 +170,7 @@ struct EntityTable {
     }
 
     func string(_ id: Int) -> String {
-        String(decoding: arena[Int(offsets[id])..<Int(offsets[id + 1])], as: UTF8.self)
+        String(decoding: UnsafeRawBufferPointer(rebasing: arena.bytes[Int(offsets[id])..<Int(offsets[id + 1])]), as: UTF8.self)
     }
 
     /// Calls `body` with the bytes of entity `id`, without allocating.
@@ -135,7 +185,7 @@ struct EntityTable {
     /// into text never pay for it.
     mutating func appendCommitted(_ strings: StringArray) {
         let base = UInt32(arena.count)
-        arena.append(contentsOf: strings.bytes)
+        strings.bytes.withUnsafeBytes { arena.append($0) }
         offsets.append(contentsOf: strings.offsets.dropFirst().map { $0 + base })
         committedCount = count
         isIndexed = false
@@ -151,12 +201,12 @@ struct EntityTable {
         rehash(slotCount: slotCount)
     }
 
-    /// The ids added since the last commit, as the string column of a new entity segment.
-    func uncommittedStrings() -> StringArray {
+    func strings(ids: Range<Int>) -> StringArray {
+        precondition(ids.lowerBound >= 0 && ids.upperBound <= count)
         var result = StringArray()
-        let start = Int(offsets[committedCount])
-        result.bytes = Array(arena[start...])
-        result.offsets = offsets[committedCount...].map { $0 - UInt32(start) }
+        let start = Int(offsets[ids.lowerBound])
+        result.bytes = Array(arena.bytes[start..<Int(offsets[ids.upperBound])])
+        result.offsets = offsets[ids.lowerBound...ids.upperBound].map { $0 - UInt32(start) }
         return result
     }
 
@@ -173,6 +223,11 @@ struct EntityTable {
             while offset + 8 <= key.count {
                 if stored.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != key.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
                 offset += 8
+            }
+            if offset < key.count && key.count >= 8 {
+                // The last bytes as one word that overlaps the words already compared.
+                let last = key.count - 8
+                return stored.loadUnaligned(fromByteOffset: last, as: UInt64.self) == key.loadUnaligned(fromByteOffset: last, as: UInt64.self)
             }
             while offset < key.count {
                 if stored[offset] != key[offset] { return false }
@@ -220,26 +275,7 @@ struct EntityTable {
         }
     }
 
-    /// A multiply-xorshift hash over 8-byte words: fast on 44-byte msno keys, well mixed in the low bits.
-    @inline(__always) static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(key.count)
-        var offset = 0
-        while offset + 8 <= key.count {
-            hash = (hash ^ key.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
-            hash ^= hash &>> 29
-            offset += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < key.count {
-            tail |= UInt64(key[offset]) &<< shift
-            shift += 8
-            offset += 1
-        }
-        hash = (hash ^ tail) &* 0xD6E8_FEB8_6659_FD93
-        hash ^= hash &>> 32
-        return hash
-    }
+    @inline(__always) static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 { ByteHash.hash(key) }
 }
 
 #if canImport(Glibc)
@@ -247,3 +283,37 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// A growing run of bytes in one allocation, grown with `realloc`: for a large run the C library moves the
+/// pages rather than the bytes (`mremap`), so growing 300 MB of msno does not hold the old and the new copy
+/// at once, as an array's doubling does. A value type over memory it does not free by itself: its owner
+/// calls `deallocate` once.
+struct ByteArena {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity = 0
+
+    init() {
+        base = UnsafeMutablePointer(OpaquePointer(malloc(1)!))
+    }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(bytes) }
+
+    /// Makes room for `total` bytes in all.
+    mutating func reserve(_ total: Int) {
+        guard total > capacity else { return }
+        guard let grown = realloc(base, total) else { fatalError("out of memory: \(total) bytes for the entity dictionary") }
+        base = grown.assumingMemoryBound(to: UInt8.self)
+        capacity = total
+    }
+
+    @inline(__always) mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if count + bytes.count > capacity { reserve(max(capacity * 2, count + bytes.count, 4096)) }
+        if let source = bytes.baseAddress { (base + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
+        count += bytes.count
+    }
+
+    func deallocate() { free(base) }
+}

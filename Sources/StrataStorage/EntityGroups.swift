@@ -123,18 +123,23 @@ public struct EntityGroups: Sendable {
 }
 
 extension TableManifest {
-    /// Rows of one partition of this table (every column, in ingestion order) sorted by `clusteringKey`,
-    /// stably, with that key for the segment's `sortedBy`; unchanged, with nil, for a table without one.
-    public func clustered(_ columns: [ColumnVector]) -> (columns: [ColumnVector], sortedBy: [String]?) {
-        guard let key = clusteringKey, let rowCount = columns.first?.count, rowCount > 0 else { return (columns, nil) }
+    /// Sorts the rows of one partition of this table (every column, in ingestion order) by
+    /// `clusteringKey`, stably, and returns that key for the segment's `sortedBy`; leaves them as they are
+    /// and returns nil for a table without one. Column by column, each replaced as soon as it is sorted, so
+    /// the rows are held about once, not twice.
+    public func cluster(_ columns: inout [ColumnVector]) -> [String]? {
+        guard let key = clusteringKey, let rowCount = columns.first?.count, rowCount > 0 else { return nil }
         let indexes = key.map { name in self.columns.firstIndex { $0.name == name }! }
-        guard case .integers(let entities) = columns[indexes[0]].values else { return (columns, nil) }
+        guard case .integers(let entities) = columns[indexes[0]].values else { return nil }
         let low = entities.min()!, high = entities.max()!
         let keys = indexes.dropFirst().map { index -> [Int64] in
             guard case .integers(let values) = columns[index].values else { preconditionFailure("a sort key is an integer column") }
             return values
         }
         let groups = EntityGroups(entities: entities, entityCount: Int(high - low) + 1, keys: keys, base: low)
-        return (groups.isIdentity ? columns : columns.map { $0.selecting(groups.order) }, key)
+        if !groups.isIdentity {
+            for index in columns.indices { columns[index] = columns[index].selecting(groups.order) }
+        }
+        return key
     }
 }

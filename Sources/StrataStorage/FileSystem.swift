@@ -218,6 +218,17 @@ public final class MappedFile: @unchecked Sendable {
         if let base = bytes.baseAddress { _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_SEQUENTIAL) }
     }
 
+    /// `madvise(MADV_DONTNEED)` over the whole pages inside `range`: a pass that is done with those bytes
+    /// gives their pages back (they count in the process's memory until then). Reading them again later
+    /// faults them back in from the file: the mapping is read-only and private, so nothing is lost.
+    public func release(_ range: Range<Int>) {
+        guard let base = bytes.baseAddress, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page
+        let end = min(range.upperBound, bytes.count) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED) }
+    }
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }

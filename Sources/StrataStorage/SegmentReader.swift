@@ -75,6 +75,13 @@ public final class SegmentReader: @unchecked Sendable {
 
     public func adviseSequential() { file.adviseSequential() }
 
+    /// Gives back the memory of chunk `chunk` of column `column`'s stored block (see `MappedFile.release`),
+    /// for one pass over a file larger than it needs to keep (the entity dictionary's load).
+    public func release(column: Int, chunk: Int) {
+        let entry = footer.chunk(column: column, chunk: chunk)
+        file.release(Int(entry.offset)..<(Int(entry.offset) + Int(entry.storedSizeBytes)))
+    }
+
     /// Throws unless every id is in `0 ..< count` (NULL slots decode as 0, which is always below a count > 0).
     static func checkEntityIds(_ ids: [Int64], below count: Int64) throws {
         var high: Int64 = -1

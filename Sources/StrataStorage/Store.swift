@@ -95,7 +95,14 @@ public final class Store: @unchecked Sendable {
                 guard dictionary.stringBytes + strings.bytes.count <= Int(UInt32.max) else {
                     throw StorageError.corrupt(file: reader.path, column: "msno", chunk: chunk, reason: "the entity strings exceed 4 GiB")
                 }
+                if dictionary.count == 0 && strings.count > 0 {
+                    // Room for every string at the first chunk's length, so that 6.8 M msno (300 MB) are not
+                    // copied from array to twice-larger array as they arrive (a peak of 1.5 times the bytes).
+                    let total = manifest.entities.count
+                    dictionary.reserve(count: total, bytes: min(Int(UInt32.max), strings.bytes.count / strings.count * total + total / 64))
+                }
                 dictionary.appendCommitted(strings)
+                reader.release(column: 0, chunk: chunk)
             }
         }
         guard dictionary.count == manifest.entities.count else {
@@ -120,7 +127,10 @@ public enum StorePaths {
         "tables/\(table)/\(partition)/v\(zeroPadded(version, 12))-\(zeroPadded(sequence, 5)).seg"
     }
 
-    static func entitySegmentName(version: Int) -> String { "entities/e" + zeroPadded(version, 12) + ".seg" }
+    /// The entity segment `part` (0, 1, …) written by commit `version`: `eNNNNNNNNNNNN.seg`, then `-1`, `-2`, ….
+    static func entitySegmentName(version: Int, part: Int = 0) -> String {
+        "entities/e" + zeroPadded(version, 12) + (part == 0 ? "" : "-\(part)") + ".seg"
+    }
 
     public static func rejectsName(table: String, version: Int) -> String { "rejects/\(table)-v\(zeroPadded(version, 12)).csv" }
 

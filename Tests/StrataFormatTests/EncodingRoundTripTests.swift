@@ -154,3 +154,54 @@ func roundTrip(_ column: ColumnVector, forcing encoding: Encoding?, codec policy
         }
     }
 }
+
+/// The small hash tables the encoders count distinct values with, against the standard library's sets.
+@Suite struct DistinctCountTests {
+    @Test func smallIntegerSetAgreesWithSet() {
+        var random = TestRandom(state: 41)
+        for distinct in [0, 1, 31, 32, 33, 256, 257, 1000] {
+            // Values that collide under a multiplicative hash: multiples of large powers of two, negatives, extremes.
+            let pool: [Int64] = (0..<distinct).map { index in
+                switch index % 4 {
+                case 0: Int64(index) << 40
+                case 1: -Int64(index)
+                case 2: index % 8 == 2 ? Int64.min + Int64(index) : Int64.max - Int64(index)
+                default: Int64(random.next() >> 1)
+                }
+            }
+            var set = SmallIntegerSet()
+            var reference = Set<Int64>()
+            for _ in 0..<(3 * distinct) {
+                let value = pool[random.below(pool.count)]
+                #expect(set.insert(value) == reference.insert(value).inserted)
+            }
+            #expect(set.count == reference.count)
+            for (position, value) in set.values.enumerated() { #expect(set.position(of: value) == position) }
+            #expect(set.position(of: 12_345_678_901) == (reference.contains(12_345_678_901) ? set.values.firstIndex(of: 12_345_678_901) : nil))
+        }
+        // Past 256 distinct values the encoder gives up on a dictionary.
+        #expect(distinct(of: (0..<256).map { Int64($0) * 1_000_003 })?.count == 256)
+        #expect(distinct(of: (0..<257).map { Int64($0) * 1_000_003 }) == nil)
+        #expect(distinct(of: [5, -1, 5, 3]) == [-1, 3, 5])
+    }
+
+    func distinct(of values: [Int64]) -> [Int64]? { values.withUnsafeBufferPointer { IntegerEncoder.distinctValues($0) } }
+
+    @Test func stringDistinctCountAgreesWithSet() {
+        var random = TestRandom(state: 43)
+        for (rows, alphabet) in [(0, 3), (1, 3), (100, 2), (500, 40), (2000, 2000)] {
+            let texts = (0..<rows).map { _ in String(repeating: "k", count: random.below(20)) + String(random.below(alphabet)) }
+            var validity = Validity()
+            for index in 0..<rows { validity.append(index % 7 != 3) }
+            let all = StringArray(texts)
+            let valid = Set(texts.enumerated().filter { $0.offset % 7 != 3 }.map(\.element))
+            for countMax in [0, 1, valid.count - 1, valid.count, rows] where countMax >= 0 {
+                let counted = StringEncoder.distinctCount(all, rows: 0..<rows, validity: validity, countMax: countMax)
+                #expect(counted == (valid.count <= countMax ? valid.count : nil), "rows \(rows), countMax \(countMax)")
+            }
+            #expect(StringEncoder.distinctCount(all, rows: 0..<rows, validity: nil, countMax: rows) == Set(texts).count)
+        }
+        // Empty strings are a value like any other.
+        #expect(StringEncoder.distinctCount(StringArray(["", "", "a", ""]), rows: 0..<4, validity: nil, countMax: 4) == 2)
+    }
+}

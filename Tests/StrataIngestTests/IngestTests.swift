@@ -292,3 +292,40 @@ func write(_ text: String, to path: String) {
         }
     }
 }
+
+@Suite struct FastParserTests {
+    @Test func theCommaScanAgreesWithAByteByByteScan() {
+        // Every position of a comma, none, and several, in lines of 0 to 40 bytes.
+        var random = TestRandom(state: 3)
+        for length in 0...40 {
+            for _ in 0..<50 {
+                let bytes: [UInt8] = (0..<length).map { _ in random.below(6) == 0 ? UInt8(ascii: ",") : UInt8(random.below(200) + 1) }
+                bytes.withUnsafeBytes { raw in
+                    for from in 0...length {
+                        let expected = (from..<length).first { bytes[$0] == UInt8(ascii: ",") } ?? length
+                        #expect(RowParser.comma(in: raw, from: from, to: length) == expected)
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func repeatedAndAlternatingDatesParseAsTheirOwnDays() throws {
+        // The parser keeps each date column's last text: the same day again, the other spelling of it, a
+        // different day with the same first eight bytes, and a bad date after a good one.
+        let directory = temporaryDirectory()
+        let lines = ["msno,date,num_25,num_50,num_75,num_985,num_100,num_unq,total_secs",
+                     "a,20170101,1,1,1,1,1,1,1.0", "b,20170101,1,1,1,1,1,1,1.0", "c,2017-01-01,1,1,1,1,1,1,1.0",
+                     "d,2017-01-02,1,1,1,1,1,1,1.0", "e,2017-01-02,1,1,1,1,1,1,1.0", "f,20170102,1,1,1,1,1,1,1.0",
+                     "g,20170132,1,1,1,1,1,1,1.0", "h,20170102,1,1,1,1,1,1,1.0", "i,2017-01-0x,1,1,1,1,1,1,1.0",
+                     "j,2017-01-03,1,1,1,1,1,1,1.0"]
+        write(lines.joined(separator: "\n") + "\n", to: directory + "/user_logs.csv")
+        var options = IngestOptions()
+        options.maxRejects = .count(5)
+        let report = try Ingester.ingest(store: directory + "/db", files: [directory + "/user_logs.csv"], options: options)
+        #expect(report.rejectedCount == 2)
+        let cells = try tableCells(directory + "/db", "user_logs").map { $0[0] + " " + $0[1] }
+        #expect(cells.sorted() == ["a 20170101", "b 20170101", "c 20170101", "d 20170102", "e 20170102", "f 20170102",
+                                   "h 20170102", "j 20170103"])
+    }
+}

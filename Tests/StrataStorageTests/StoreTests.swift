@@ -209,3 +209,71 @@ func commitEvents(_ store: String, partition: Int, days: [Int64], users: [String
         #expect(try Store.verify(path: path).problems.contains { $0.contains("listed twice") })
     }
 }
+
+@Suite struct EntityDictionaryTests {
+    /// Keys of every length around the 8-byte words the hash and the compare read, some repeated.
+    static func keys(_ count: Int, seed: UInt64) -> [[UInt8]] {
+        var random = TestRandom(state: seed)
+        var distinct: [[UInt8]] = (0..<max(1, count / 3)).map { index in
+            let length = [0, 1, 7, 8, 9, 15, 16, 17, 43, 44, 45][index % 11]
+            return (0..<length).map { _ in UInt8(random.below(64) + 48) }
+        }
+        // Two keys that differ only in their last byte, and only in their first.
+        distinct.append(Array("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH".utf8))
+        distinct.append(Array("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGI".utf8))
+        distinct.append(Array("bbcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH".utf8))
+        return (0..<count).map { _ in distinct[random.below(distinct.count)] }
+    }
+
+    @Test func batchedIdsAreTheIdsOneByOne() {
+        // 3,000 keys through a table that starts at 1,024 slots: it grows inside the batch, and keys met for the
+        // first time within the prefetch window are found again a few keys later.
+        let keys = Self.keys(3000, seed: 11)
+        let oneByOne = EntityDictionary(capacity: 1)
+        let expected = keys.map { key in key.withUnsafeBytes { oneByOne.id(for: $0) } }
+        let batched = EntityDictionary(capacity: 1)
+        var ids = [UInt32](repeating: .max, count: keys.count)
+        let arena = keys.flatMap { $0 }
+        var starts = [0]
+        for key in keys { starts.append(starts.last! + key.count) }
+        let hashes = keys.map { key in key.withUnsafeBytes { EntityDictionary.hash($0) } }
+        arena.withUnsafeBytes { bytes in
+            hashes.withUnsafeBufferPointer { hashes in
+                ids.withUnsafeMutableBufferPointer { ids in
+                    batched.ids(count: keys.count, hashes: hashes, key: { UnsafeRawBufferPointer(rebasing: bytes[starts[$0]..<starts[$0 + 1]]) }, into: ids)
+                }
+            }
+        }
+        #expect(ids == expected)
+        #expect(batched.count == oneByOne.count)
+        #expect((0..<batched.count).allSatisfy { batched.string($0) == oneByOne.string($0) })
+        // The two near-twins are two users.
+        #expect(batched.lookup("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH") != batched.lookup("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGI"))
+    }
+
+    @Test func aCommitOfManyNewUsersIsSplitIntoEntitySegmentsThatReadBack() throws {
+        let store = temporaryDirectory()
+        let users = (0..<1000).map { "user-\($0)-" + String(repeating: "x", count: $0 % 50) }
+        let writer = try StoreWriter(path: store)
+        writer.entitySegmentIdsMax = 300
+        for user in users {
+            var bytes = Array(user.utf8)
+            _ = bytes.withUnsafeMutableBytes { writer.entities.id(for: UnsafeRawBufferPointer($0)) }
+        }
+        let manifest = try writer.commit(operation: "entities")
+        #expect(manifest.entities.segments.map(\.firstId) == [0, 300, 600, 900])
+        #expect(manifest.entities.segments.map(\.count) == [300, 300, 300, 100])
+        #expect(manifest.entities.segments.map(\.file) == ["entities/e000000000001.seg", "entities/e000000000001-1.seg",
+                                                           "entities/e000000000001-2.seg", "entities/e000000000001-3.seg"])
+        let loaded = try Store(path: store).loadEntities()
+        #expect((0..<users.count).map { loaded.string($0) } == users)
+        #expect(loaded.lookup("user-999-" + String(repeating: "x", count: 999 % 50)) == 999)
+        // A second commit continues the ids in a segment of its own.
+        let second = try StoreWriter(path: store)
+        var more = Array("newcomer".utf8)
+        #expect(more.withUnsafeMutableBytes { second.entities.id(for: UnsafeRawBufferPointer($0)) } == 1000)
+        #expect(try second.commit(operation: "entities").entities.segments.last?.file == "entities/e000000000002.seg")
+        let report = try Store.verify(path: store)
+        #expect(report.problems.isEmpty)
+    }
+}

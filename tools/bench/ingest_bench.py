@@ -64,7 +64,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=SCALES, default="S")
     parser.add_argument("--data", help="where datasets are generated and kept (default: bench-data/ in the repo)")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="alternated runs per engine; the median is reported")
+    parser.add_argument("--peers", default="duckdb,pyarrow,polars", help="peers to run (default: duckdb,pyarrow,polars)")
     parser.add_argument("--json", help="also write all figures to this file")
     args = parser.parse_args()
 
@@ -82,25 +83,26 @@ def main():
     csv_bytes = {t: os.path.getsize(os.path.join(csv_dir, t + ".csv")) for t in TABLES}
 
     results = {"scale": args.scale, "csv_bytes": csv_bytes, "engines": {}}
-    print("ingest: strata …", file=sys.stderr)
-    best = None
-    for _ in range(args.runs):
-        run = strata_ingest(strata, csv_dir, work)
-        if best is None or run["total_seconds"] < best["total_seconds"]:
-            best = run
-    results["engines"]["strata"] = best
-    for engine in ["duckdb", "pyarrow", "polars"]:
-        print(f"ingest: {engine} …", file=sys.stderr)
-        runs = []
-        for _ in range(args.runs):
-            out = subprocess.run([sys.executable, os.path.join(PEERS, "ingest_peers.py"), "--data", csv_dir, "--out", work,
-                                  "--engine", engine, "--json"], check=True, capture_output=True, text=True).stdout
-            runs.append(json.loads(out))
-        results["engines"][engine] = min(runs, key=lambda r: r["total_seconds"])
+    # Engines alternate run by run (the machine's speed drifts); each figure is the median run's.
+    engines = ["strata"] + args.peers.split(",")
+    runs = {engine: [] for engine in engines}
+    for run in range(args.runs):
+        for engine in engines:
+            print(f"ingest run {run + 1}: {engine} …", file=sys.stderr)
+            if engine == "strata":
+                runs[engine].append(strata_ingest(strata, csv_dir, work))
+            else:
+                out = subprocess.run([sys.executable, os.path.join(PEERS, "ingest_peers.py"), "--data", csv_dir, "--out", work,
+                                      "--engine", engine, "--json"], check=True, capture_output=True, text=True).stdout
+                runs[engine].append(json.loads(out))
+    for engine in engines:
+        ordered = sorted(runs[engine], key=lambda r: r["total_seconds"])
+        results["engines"][engine] = dict(ordered[(len(ordered) - 1) // 2], all_total_seconds=[r["total_seconds"] for r in runs[engine]])
+    best = results["engines"]["strata"]
 
     print("scan: strata …", file=sys.stderr)
     results["scan"] = {"strata": strata_scan(strata, best["db"], 5)}
-    for engine in ["duckdb", "pyarrow", "polars"]:
+    for engine in args.peers.split(","):
         print(f"scan: {engine} …", file=sys.stderr)
         out = subprocess.run([sys.executable, os.path.join(PEERS, "scan_peers.py"), "--work", work, "--engine", engine, "--json"],
                              check=True, capture_output=True, text=True).stdout
@@ -115,7 +117,7 @@ def main():
 def report(results):
     engines = results["engines"]
     strata = engines["strata"]
-    print(f"\nW3 ingest, scale {results['scale']}: seconds per table (best of runs), ratio = peer / strata (>1: strata faster)")
+    print(f"\nW3 ingest, scale {results['scale']}: seconds per table (median of alternated runs), ratio = peer / strata (>1: strata faster)")
     header = f"{'table':<14}{'csv MB':>9}" + "".join(f"{e:>12}" for e in engines) + "".join(f"{e + '/strata':>16}" for e in engines if e != "strata")
     print(header)
     for table in TABLES + ["TOTAL"]:
