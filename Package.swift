@@ -55,7 +55,7 @@ let package = Package(
         // Feature views, point-in-time training sets and the online store.
         .target(
             name: "StrataFeatures",
-            dependencies: ["StrataQuery", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["StrataQuery", "CStrataHints", .product(name: "Yams", package: "Yams")]),
         // Gradient-boosted trees and a logistic baseline trained from training sets; runs, registry, predictions.
         .target(name: "StrataTrain", dependencies: ["StrataFeatures", "CStrataHints"]),
         // The weekly churn report: who expires next month, scores, reasons in words, discounts chosen by the

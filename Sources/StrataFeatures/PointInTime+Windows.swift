@@ -129,6 +129,9 @@ extension PointInTimeEngine {
             }
             for run in runs {
                 for (position, request) in block.enumerated() {
+                    // A run's table is tens of megabytes and the block's users are far apart in it: the user
+                    // sixteen requests ahead is fetched while this one is folded.
+                    if position + 16 < block.count { run.prefetch(entity: Int(entities[block[block.startIndex + position + 16]]) &- run.base) }
                     let cutoff = cutoffs[request]
                     let lastDay = inclusive ? cutoff : cutoff - 1
                     guard run.firstTime <= lastDay && cutoff - longest <= run.lastTime else { continue }
@@ -267,12 +270,15 @@ extension PointInTimeEngine {
             return buffer
         }()
 
+        /// The prefix table every input's view points into (the first that has one).
+        private var tableView: PrefixView? { prefixes.views.first { $0.records != nil } }
+
         /// A plain view for the hot loop; valid while this object lives.
         var view: RunView {
             offsets.withUnsafeBufferPointer { offsets in
                 RunView(offsets: offsets.baseAddress!, entityLimit: offsets.count - 1, base: Int(base), times: UnsafePointer(times.baseAddress!),
                         inputs: UnsafePointer(inputBuffer.baseAddress!), prefixes: UnsafePointer(prefixBuffer.baseAddress!),
-                        firstTime: firstTime, lastTime: lastTime)
+                        firstTime: firstTime, lastTime: lastTime, table: tableView?.records, tableStride: tableView?.stride ?? 0)
             }
         }
     }

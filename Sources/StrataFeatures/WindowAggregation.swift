@@ -1,3 +1,4 @@
+import CStrataHints
 import Foundation
 import StrataFormat
 import StrataQuery
@@ -29,6 +30,23 @@ struct RunView: @unchecked Sendable {
     /// after holds every row of an entity's run.
     let firstTime: Int64
     let lastTime: Int64
+    /// The run's prefix table (`RunPrefixes`: one record of `tableStride` words a row), nil without one.
+    let table: UnsafePointer<Int64>?
+    let tableStride: Int
+
+    /// Asks for what a request of `entity` will read (its times, and its last row's prefix record, which
+    /// a window holding the entity's whole run reads alone) before the request gets there.
+    @inline(__always) func prefetch(entity: Int) {
+        guard UInt(bitPattern: entity) < UInt(entityLimit) else { return }
+        let start = Int(offsets[entity]), limit = Int(offsets[entity + 1])
+        guard start < limit else { return }
+        strata_prefetch(times + start)
+        if let table {
+            let record = table + (limit - 1) * tableStride
+            strata_prefetch(record)
+            strata_prefetch(record + tableStride - 1)
+        }
+    }
 
     /// Rows of `entity`.
     @inline(__always) func rows(entity: Int) -> (Int, Int) {
