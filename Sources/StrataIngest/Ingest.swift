@@ -279,7 +279,7 @@ struct RowParser {
     /// msno bytes of the block, referenced from entity columns as `offset << 16 | length` until the
     /// merge gives them ids in file order (ids follow first appearance, so they cannot be given in parallel).
     var entityBytes: [UInt8] = []
-    var row: RowValues
+    let row: RowValues
     /// Column fed by each CSV field, in field order; and the columns that take a constant instead.
     private let columnOfField: [Int]
     private let types: [LogicalType]
