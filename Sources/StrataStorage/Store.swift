@@ -98,8 +98,14 @@ public final class Store: @unchecked Sendable {
                 if dictionary.count == 0 && strings.count > 0 {
                     // Room for every string at the first chunk's length, so that 6.8 M msno (300 MB) are not
                     // copied from array to twice-larger array as they arrive (a peak of 1.5 times the bytes).
-                    let total = manifest.entities.count
-                    dictionary.reserve(count: total, bytes: min(Int(UInt32.max), strings.bytes.count / strings.count * total + total / 64))
+                    // Bounded by the bytes really on disk: a manifest that lies about the count is caught
+                    // after the load, and must not get a huge allocation first.
+                    let fileBytes = manifest.entities.segments.reduce(0) { total, segment in
+                        total + ((try? FileSystem.fileSize(absolute(segment.file))) ?? 0)
+                    }
+                    let total = min(manifest.entities.count, 64 * fileBytes)
+                    let bytes = min(Int(UInt32.max), 16 * fileBytes, strings.bytes.count / strings.count * total + total / 64)
+                    dictionary.reserve(count: total, bytes: bytes)
                 }
                 dictionary.appendCommitted(strings)
                 reader.release(column: 0, chunk: chunk)

@@ -179,7 +179,8 @@ extension GBDTTrainer {
                                     // Lefts compact in place at the slice's start; rights go to scratch at the same offsets.
                                     var left = begin
                                     var right = begin - leafBegin
-                                    let prefetchEnd = leafBegin + leafSize - Self.prefetchDistance
+                                    // Within the slice: the next slice's rows are being rewritten by another thread.
+                                    let prefetchEnd = end - Self.prefetchDistance
                                     for index in begin..<end {
                                         if index < prefetchEnd { strata_prefetch(column.value + Int(order[index + Self.prefetchDistance])) }
                                         // Without a branch (a split's side is a coin toss to the predictor): the row
