@@ -122,8 +122,19 @@ struct LabelTable {
 
     /// Rows sorted by (cutoff, msno byte-wise), ties in label-table order.
     func outputOrder(store: Store) throws -> [Int] {
-        let entities = try store.loadEntities()
-        let distinct = Array(Set(requests.entities))
+        let entities = try store.loadEntities(indexed: false)
+        // Entity ids are dense (below the dictionary's count, checked when read): arrays indexed by id
+        // instead of hashed sets and maps (SipHash per row was most of this function's time).
+        let idCount = entities.count
+        guard requests.entities.allWithin(0...Int64(idCount) - 1) else {
+            throw FeaturePlanError(message: "the label table names users the store's entity dictionary does not have (run strata verify)")
+        }
+        var seen = [Bool](repeating: false, count: idCount)
+        var distinct: [Int64] = []
+        for entity in requests.entities where !seen[Int(entity)] {
+            seen[Int(entity)] = true
+            distinct.append(entity)
+        }
         // Sort by the first 8 bytes as a big-endian integer (msno are random: ties are rare), then settle
         // ties by the whole byte string.
         let prefixes = distinct.map { id in
@@ -145,27 +156,35 @@ struct LabelTable {
             }
             start = end
         }
-        let byNameIDs = byName.map { distinct[$0] }
-        var rank: [Int64: Int] = [:]
-        for (position, entity) in byNameIDs.enumerated() { rank[entity] = position }
+        var rank = [Int32](repeating: 0, count: idCount)
+        for (position, index) in byName.enumerated() { rank[Int(distinct[index])] = Int32(position) }
         // Two stable counting sorts (least significant key first): by msno rank, then by cutoff.
         var byRank = [Int](repeating: 0, count: rowCount)
         var starts = [Int](repeating: 0, count: byName.count + 1)
-        for entity in requests.entities { starts[rank[entity]! + 1] += 1 }
+        for entity in requests.entities { starts[Int(rank[Int(entity)]) + 1] += 1 }
         for index in 0..<byName.count { starts[index + 1] += starts[index] }
         for row in 0..<rowCount {
-            let key = rank[requests.entities[row]]!
+            let key = Int(rank[Int(requests.entities[row])])
             byRank[starts[key]] = row
             starts[key] += 1
         }
+        // A few dozen cutoffs: a row's is found by binary search in the sorted distinct ones.
         let cutoffs = Array(Set(requests.cutoffs)).sorted()
-        let cutoffRank = Dictionary(uniqueKeysWithValues: cutoffs.enumerated().map { ($0.element, $0.offset) })
+        func cutoffRank(_ cutoff: Int64) -> Int {
+            var low = 0, high = cutoffs.count - 1
+            while low < high {
+                let middle = (low + high) >> 1
+                if cutoffs[middle] < cutoff { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        let keyOfRow = requests.cutoffs.map(cutoffRank)
         var cutoffStarts = [Int](repeating: 0, count: cutoffs.count + 1)
-        for cutoff in requests.cutoffs { cutoffStarts[cutoffRank[cutoff]! + 1] += 1 }
+        for key in keyOfRow { cutoffStarts[key + 1] += 1 }
         for index in 0..<cutoffs.count { cutoffStarts[index + 1] += cutoffStarts[index] }
         var order = [Int](repeating: 0, count: rowCount)
         for row in byRank {
-            let key = cutoffRank[requests.cutoffs[row]]!
+            let key = keyOfRow[row]
             order[cutoffStarts[key]] = row
             cutoffStarts[key] += 1
         }
