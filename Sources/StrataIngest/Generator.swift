@@ -24,6 +24,11 @@ public struct GeneratorOptions: Sendable {
     /// 1 is the generator as it always was (the same bytes for a seed); 1.5 gives about half again as
     /// many user_logs rows.
     public var activity = 1.0
+    /// Share of the members who hold a subscription during the period; the others are registered members
+    /// who never subscribe (a members row, nothing else), as most of KKBox's 6.8 M members in any month.
+    /// 1 is the generator as it always was (the same bytes for a seed). 0.35 gives KKBox's log rows and
+    /// labels per member (tools/bench/README.md, "Calibration").
+    public var subscriberShare = 1.0
 
     public init() {}
 }
@@ -55,11 +60,14 @@ public struct DatasetGenerator {
     public let options: GeneratorOptions
     var random: Xoshiro256
     var campaignRandom: Xoshiro256
+    /// Who subscribes, drawn only when `subscriberShare` < 1, so that the other streams are untouched at 1.
+    var subscriberRandom: Xoshiro256
 
     public init(options: GeneratorOptions) {
         self.options = options
         random = Xoshiro256(seed: options.seed)
         campaignRandom = Xoshiro256(seed: options.seed ^ 0x5EED_CA4A_16A5_0FFE)
+        subscriberRandom = Xoshiro256(seed: options.seed ^ 0x50B5_C41B_E125_4A7E)
     }
 
     struct User {
@@ -121,10 +129,17 @@ public struct DatasetGenerator {
                 expiryDay: 0, returnDay: .max, subscribed: true)
             let firstExpiry = existing ? startDay + random.below(plan.days) : registration + plan.days
             user.expiryDay = firstExpiry
+            let subscribes = options.subscriberShare >= 1 || subscriberRandom.uniform() < options.subscriberShare
+            if !subscribes {
+                // A member who never subscribes: no transaction, no listening, no label.
+                user.subscribed = false
+                user.returnDay = .max
+            }
             users.append(user)
             let age = writeMember(index, user, ids: ids, to: members)
             responses.append(CampaignResponse.draw(listPrice: plan.price, autoRenew: user.autoRenew, paymentMethod: user.paymentMethod,
                                                    age: age, random: &campaignRandom))
+            guard subscribes else { continue }
             // The transaction that opened the current membership (may predate the period).
             let opened = existing ? firstExpiry - plan.days : registration
             writeTransaction(index, user, day: max(opened, user.registrationDay), expiry: firstExpiry, cancel: false, ids: ids, to: transactions)

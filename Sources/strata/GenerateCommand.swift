@@ -21,6 +21,9 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("drift-from"), help: "From this day (YYYYMMDD or YYYY-MM-DD) behaviour and churn drivers change.") var driftFrom: String?
     @Option(name: .customLong("label-months"), parsing: .unconditional, help: "How many of the last months get label rows.") var labelMonths = 8
     @Option(parsing: .unconditional, help: "Listening days relative to the default: 1.5 gives about half again as many user_logs rows (0.2 to 3).") var activity = 1.0
+    @Option(name: .customLong("subscriber-share"), parsing: .unconditional,
+            help: "Share of members who subscribe; the rest only register (0.05 to 1; 0.35 matches KKBox's rows per member).")
+    var subscriberShare = 1.0
     @Option(name: .customLong("campaign-share"), parsing: .unconditional, help: "Share of labelled expiries offered a discount (0: no campaigns.csv).")
     var campaignShare = 0.3
     @Option(name: .customLong("campaign-free-months"), parsing: .unconditional, help: "The last label months without campaigns.")
@@ -33,6 +36,9 @@ struct Generate: ParsableCommand {
         guard campaignShare.isFinite, (0...1).contains(campaignShare) else { throw ValidationError("--campaign-share must be between 0 and 1") }
         guard campaignFreeMonths >= 0 else { throw ValidationError("--campaign-free-months must be 0 or more") }
         guard activity.isFinite, (0.2...3).contains(activity) else { throw ValidationError("--activity must be between 0.2 and 3") }
+        guard subscriberShare.isFinite, (0.05...1).contains(subscriberShare) else {
+            throw ValidationError("--subscriber-share must be between 0.05 and 1")
+        }
         // Registrations reach back to 2004 and expiries years ahead: keep the whole dataset in 0001-9999.
         guard (1900...9000).contains(Dates.civil(dayNumber: Int(try dayNumber(start, flag: "--start"))).year) else {
             throw ValidationError("--start must lie in the years 1900-9000 (the generated data spans years around it)")
@@ -51,6 +57,7 @@ struct Generate: ParsableCommand {
         options.campaignShare = campaignShare
         options.campaignFreeMonthCount = campaignFreeMonths
         options.activity = activity
+        options.subscriberShare = subscriberShare
         var generator = DatasetGenerator(options: options)
         let report = try generator.generate(into: out)
         let rate = Double(report.userLogCount) / max(report.seconds, 1e-9)

@@ -246,6 +246,41 @@ func write(_ text: String, to path: String) {
     }
 }
 
+@Suite struct SubscriberShareTests {
+    @Test func membersWhoNeverSubscribeHaveNoOtherRows() throws {
+        var options = GeneratorOptions()
+        options.memberCount = 3000
+        options.monthCount = 6
+        options.labelMonthCount = 3
+        options.campaignShare = 0
+        func generate(_ share: Double) throws -> (report: GeneratorReport, directory: String) {
+            var options = options
+            options.subscriberShare = share
+            let directory = temporaryDirectory() + "/share-\(share)"
+            var generator = DatasetGenerator(options: options)
+            return (try generator.generate(into: directory), directory)
+        }
+        let all = try generate(1), some = try generate(0.35)
+        #expect(some.report.memberCount == all.report.memberCount)
+        for (name, fewer, more) in [("user_logs", some.report.userLogCount, all.report.userLogCount),
+                                    ("transactions", some.report.transactionCount, all.report.transactionCount),
+                                    ("labels", some.report.labelCount, all.report.labelCount)] {
+            let ratio = Double(fewer) / Double(more)
+            #expect(ratio > 0.27 && ratio < 0.43, "\(name) at 0.35: \(ratio)×")
+        }
+        // Everyone with a transaction, a log or a label is a member, and about a third of the members have any.
+        func users(_ file: String) throws -> Set<Substring> {
+            let text = try String(contentsOfFile: some.directory + "/" + file, encoding: .utf8)
+            return Set(text.split(separator: "\n").dropFirst().map { $0.prefix { $0 != "," } })
+        }
+        let members = try users("members.csv")
+        let active = try users("transactions.csv").union(try users("user_logs.csv")).union(try users("labels.csv"))
+        #expect(active.isSubset(of: members))
+        let share = Double(active.count) / Double(members.count)
+        #expect(share > 0.3 && share < 0.4, "members with rows: \(share)")
+    }
+}
+
 /// The real KKBox rows in ../shared/kkbox-sample (see its SOURCES.md) ingest with every quirk kept.
 @Suite struct RealSampleTests {
     static let samples = packageRoot + "/../shared/kkbox-sample"
