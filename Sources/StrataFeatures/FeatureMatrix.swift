@@ -79,19 +79,35 @@ final class OutputColumn: @unchecked Sendable {
     func vector(order: [Int]) -> ColumnVector {
         var bits = [UInt8](repeating: 0, count: (order.count + 7) / 8)
         var anyNull = false
-        for (index, row) in order.enumerated() {
-            if isNull[row] { anyNull = true } else { bits[index >> 3] |= 1 << UInt8(index & 7) }
+        /// One pass over `order` (random reads): validity bits and values together.
+        func gather<T>(_ source: UnsafeMutableBufferPointer<T>, zero: T) -> [T] {
+            bits.withUnsafeMutableBufferPointer { bits in
+                [T](uninitializedCount: order.count) { output in
+                    for (index, row) in order.enumerated() {
+                        if isNull[row] {
+                            anyNull = true
+                            output.initializeElement(at: index, to: zero)
+                        } else {
+                            bits[index >> 3] |= 1 << UInt8(index & 7)
+                            output.initializeElement(at: index, to: source[row])
+                        }
+                    }
+                }
+            }
         }
-        let validity: Validity? = anyNull ? Validity(bits: bits, count: order.count) : nil
         let values: ColumnValues
         switch schema.type {
-        case .float64: values = .floats(order.map { isNull[$0] ? 0 : floats[$0] })
+        case .float64: values = .floats(gather(floats, zero: 0))
         case .string:
+            for (index, row) in order.enumerated() {
+                if isNull[row] { anyNull = true } else { bits[index >> 3] |= 1 << UInt8(index & 7) }
+            }
             var array = StringArray()
             for row in order { array.append(Array((strings[row] ?? "").utf8)) }
             values = .strings(array)
-        default: values = .integers(order.map { isNull[$0] ? 0 : integers[$0] })
+        default: values = .integers(gather(integers, zero: 0))
         }
+        let validity: Validity? = anyNull ? Validity(bits: bits, count: order.count) : nil
         return ColumnVector(type: schema.type, values: values, validity: validity)
     }
 }

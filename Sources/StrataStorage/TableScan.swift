@@ -150,11 +150,13 @@ public final class TableScan: @unchecked Sendable {
         if batches.isEmpty { return types.map { ColumnAccumulator(type: $0).finish() } }
         if batches.count == 1 { return batches[0].columns }
         let rowCount = batches.reduce(0) { $0 + $1.rowCount }
-        var accumulators = types.map { ColumnAccumulator(type: $0, capacity: rowCount) }
-        for batch in batches {
-            for (index, column) in batch.columns.enumerated() { accumulators[index].append(column) }
+        // Columns are copied independently: one per core at a time (the copy was a serial tail after the
+        // parallel decode).
+        return parallelMap(types.count) { index in
+            var accumulator = ColumnAccumulator(type: types[index], capacity: rowCount)
+            for batch in batches { accumulator.append(batch.columns[index]) }
+            return accumulator.finish()
         }
-        return accumulators.map { $0.finish() }
     }
 }
 
