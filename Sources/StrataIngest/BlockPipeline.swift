@@ -24,6 +24,21 @@ struct ParsedBlock: @unchecked Sendable {
     var byteCount = 0
     /// CRC-32C of the block's bytes: the file's checksum is combined from them (duplicate-file detection).
     var crc: UInt32 = 0
+
+    /// Calls `body` with every accepted row's non-NULL fields of `columns`, in file order, row by row and
+    /// column by column: the order the merge gives entity ids in.
+    func forEachEntityField(_ columns: [Int], _ body: (PartitionBuffer, _ row: Int, _ column: Int) -> Void) {
+        guard var group = groups.first else { return }
+        var groupIndex = 0
+        for order in rowOrder {
+            if Int(order >> 32) != groupIndex {
+                groupIndex = Int(order >> 32)
+                group = groups[groupIndex]
+            }
+            let row = Int(order & 0xFFFF_FFFF)
+            for column in columns where !group.isNull(column: column, row: row) { body(group, row, column) }
+        }
+    }
 }
 
 enum BlockParser {
@@ -51,22 +66,12 @@ enum BlockParser {
         var hashes: [UInt64] = []
         references.reserveCapacity(parsed.rowOrder.count * entityColumns.count)
         hashes.reserveCapacity(parsed.rowOrder.count * entityColumns.count)
-        guard let first = parsed.groups.first else { return }
         parsed.entityBytes.withUnsafeBytes { bytes in
-            var groupIndex = 0
-            var group = first
-            for order in parsed.rowOrder {
-                if Int(order >> 32) != groupIndex {
-                    groupIndex = Int(order >> 32)
-                    group = parsed.groups[groupIndex]
-                }
-                let row = Int(order & 0xFFFF_FFFF)
-                for column in entityColumns where !group.isNull(column: column, row: row) {
-                    let reference = group.integer(column: column, row: row)
-                    let offset = Int(reference >> 16)
-                    references.append(reference)
-                    hashes.append(EntityDictionary.hash(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(reference & 0xFFFF))])))
-                }
+            parsed.forEachEntityField(entityColumns) { group, row, column in
+                let reference = group.integer(column: column, row: row)
+                let offset = Int(reference >> 16)
+                references.append(reference)
+                hashes.append(EntityDictionary.hash(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(reference & 0xFFFF))])))
             }
         }
         parsed.entityReferences = references
@@ -256,20 +261,10 @@ final class BlockMerger {
                 }
             }
         }
-        guard let first = block.groups.first else { return }
         var next = 0
-        var groupIndex = 0
-        var group = first
-        for order in block.rowOrder {
-            if Int(order >> 32) != groupIndex {
-                groupIndex = Int(order >> 32)
-                group = block.groups[groupIndex]
-            }
-            let row = Int(order & 0xFFFF_FFFF)
-            for column in entityColumns where !group.isNull(column: column, row: row) {
-                group.setInteger(column: column, row: row, Int64(ids[next]))
-                next += 1
-            }
+        block.forEachEntityField(entityColumns) { group, row, column in
+            group.setInteger(column: column, row: row, Int64(ids[next]))
+            next += 1
         }
     }
 

@@ -215,25 +215,28 @@ func write(_ text: String, to path: String) {
         #expect(!FileManager.default.contentsEqual(atPath: first + "/user_logs.csv", andPath: third + "/user_logs.csv"))
     }
 
-    @Test func activityScalesListeningDaysAndKeepsTheChurnRate() throws {
+    /// A small dataset (6 months, labels in the last 3, no campaigns) with `configure` applied.
+    static func generateSmall(members: Int, tag: String, _ configure: (inout GeneratorOptions) -> Void = { _ in }) throws
+        -> (report: GeneratorReport, directory: String) {
         var options = GeneratorOptions()
-        options.memberCount = 1500
+        options.memberCount = members
         options.monthCount = 6
         options.labelMonthCount = 3
         options.campaignShare = 0
+        configure(&options)
+        let directory = temporaryDirectory() + "/" + tag
+        var generator = DatasetGenerator(options: options)
+        return (try generator.generate(into: directory), directory)
+    }
+
+    @Test func activityScalesListeningDaysAndKeepsTheChurnRate() throws {
         func generate(_ activity: Double) throws -> (report: GeneratorReport, directory: String) {
-            var options = options
-            options.activity = activity
-            let directory = temporaryDirectory() + "/activity-\(activity)"
-            var generator = DatasetGenerator(options: options)
-            return (try generator.generate(into: directory), directory)
+            try Self.generateSmall(members: 1500, tag: "activity-\(activity)") { $0.activity = activity }
         }
         let usual = try generate(1), dense = try generate(1.6), sparse = try generate(0.5)
         // 1 is the generator as it was: the same bytes as without the option.
-        var plain = DatasetGenerator(options: options)
-        let plainDirectory = temporaryDirectory() + "/plain"
-        _ = try plain.generate(into: plainDirectory)
-        #expect(FileManager.default.contentsEqual(atPath: usual.directory + "/user_logs.csv", andPath: plainDirectory + "/user_logs.csv"))
+        let plain = try Self.generateSmall(members: 1500, tag: "plain")
+        #expect(FileManager.default.contentsEqual(atPath: usual.directory + "/user_logs.csv", andPath: plain.directory + "/user_logs.csv"))
         let ratioDense = Double(dense.report.userLogCount) / Double(usual.report.userLogCount)
         let ratioSparse = Double(sparse.report.userLogCount) / Double(usual.report.userLogCount)
         #expect(ratioDense > 1.4 && ratioDense < 1.65, "user_logs at 1.6: \(ratioDense)×")
@@ -246,19 +249,30 @@ func write(_ text: String, to path: String) {
     }
 }
 
+@Suite struct SegmentLimitTests {
+    @Test func aSegmentIsWrittenBeforeItWouldPassItsRowLimit() throws {
+        // Two months of about 150,000 log rows each: a month spans several 8 MiB blocks, so its buffer
+        // would pass the limit when the next block's rows arrive.
+        let data = try RoundTripTests.generateSmall(members: 12_000, tag: "segments") { $0.monthCount = 2; $0.labelMonthCount = 1 }
+        var options = IngestOptions()
+        options.segmentRowCountMax = 120_000
+        let limited = temporaryDirectory() + "/limited"
+        _ = try Ingester.ingest(store: limited, files: [data.directory + "/user_logs.csv"], options: options)
+        let segments = try Store(path: limited).manifest.tables["user_logs"]!.segments
+        #expect(segments.count >= 3, "\(segments.map(\.rowCount))")
+        #expect(segments.allSatisfy { $0.rowCount <= 120_000 }, "\(segments.map(\.rowCount))")
+        // The same rows as one segment a month.
+        let whole = temporaryDirectory() + "/whole"
+        _ = try Ingester.ingest(store: whole, files: [data.directory + "/user_logs.csv"])
+        #expect(try tableCells(limited, "user_logs").sorted { $0.lexicographicallyPrecedes($1) }
+                == tableCells(whole, "user_logs").sorted { $0.lexicographicallyPrecedes($1) })
+    }
+}
+
 @Suite struct SubscriberShareTests {
     @Test func membersWhoNeverSubscribeHaveNoOtherRows() throws {
-        var options = GeneratorOptions()
-        options.memberCount = 3000
-        options.monthCount = 6
-        options.labelMonthCount = 3
-        options.campaignShare = 0
         func generate(_ share: Double) throws -> (report: GeneratorReport, directory: String) {
-            var options = options
-            options.subscriberShare = share
-            let directory = temporaryDirectory() + "/share-\(share)"
-            var generator = DatasetGenerator(options: options)
-            return (try generator.generate(into: directory), directory)
+            try RoundTripTests.generateSmall(members: 3000, tag: "share-\(share)") { $0.subscriberShare = share }
         }
         let all = try generate(1), some = try generate(0.35)
         #expect(some.report.memberCount == all.report.memberCount)
