@@ -1,3 +1,4 @@
+import CStrataHints
 import Dispatch
 import Foundation
 import StrataFormat
@@ -43,21 +44,16 @@ extension PointInTimeEngine {
         let inputOfAggregate = group.aggregates.map { aggregate in
             inputs.inputs.firstIndex { $0.column == aggregate.column && $0.filter == aggregate.filter }
         }
-        var source = WindowSource(engine: self, group: group, inputs: inputs)
+        var source = WindowSource(engine: self, group: group, inputs: inputs, requests: requests)
         let overflow = OverflowFlag()
-        // Requests by cutoff, in batches of one calendar month of cutoffs.
-        let byCutoff = (0..<requests.count).sorted { requests.cutoffs[$0] < requests.cutoffs[$1] }
-        var start = 0
-        while start < byCutoff.count {
-            let month = Dates.monthKey(dayNumber: Int(requests.cutoffs[byCutoff[start]]))
-            var end = start
-            while end < byCutoff.count && Dates.monthKey(dayNumber: Int(requests.cutoffs[byCutoff[end]])) == month { end += 1 }
-            let batch = byCutoff[start..<end]
-            let runs = try source.runs(from: requests.cutoffs[batch.first!] - maxDays, through: lastVisibleDay(requests.cutoffs[batch.last!]))
-            // In entity order, a batch walks each run's arrays forward instead of at random (cache misses
-            // were most of the window loop's time).
-            let entities = requests.entities
-            let batchRequests = batch.sorted { entities[$0] < entities[$1] }
+        // Requests in batches of one calendar month of cutoffs, each in entity order.
+        let (order, batches) = Self.monthBatches(requests, span: entitySpan)
+        for bounds in batches {
+            let batchRequests = Array(order[bounds])
+            let month = Dates.monthKey(dayNumber: Int(requests.cutoffs[batchRequests.first!]))
+            let (firstCutoff, lastCutoff) = batchRequests.reduce((Int64.max, Int64.min)) { (min($0.0, requests.cutoffs[$1]), max($0.1, requests.cutoffs[$1])) }
+            // Runs without rows hold nothing for a window (and no times to place them between months).
+            let runs = try source.runs(from: firstCutoff - maxDays, through: lastVisibleDay(lastCutoff)).filter { $0.rowCount > 0 }
             // Plain views (raw pointers, no reference counting) for the hot loop; the owners stay alive around it.
             let runViews = runs.map(\.view)
             let slots = outputs.map(\.slot)
@@ -66,14 +62,19 @@ extension PointInTimeEngine {
             }
             let days = group.days.map(Int64.init)
             let inclusive = self.inclusive
+            // Carries when every run of the batch has them (a chain that broke leaves some without).
+            let carry: CarryPlan? = source.carryIndex.flatMap { index in
+                guard let layout = runs.first?.carries?.layout, runs.allSatisfy({ $0.carries != nil }) else { return nil }
+                return CarryPlan(layout: layout, numbers: UnsafePointer(index.numbers.baseAddress!), spanCount: index.numbers.count)
+            }
             // The requests of a batch are independent: split them over the cores.
             let sliceCount = min(ProcessInfo.processInfo.activeProcessorCount, max(1, batchRequests.count / 4096))
-            withExtendedLifetime((runs, outputs)) {
+            withExtendedLifetime((runs, outputs, source.carryIndex)) {
                 DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
                     let bounds = (batchRequests.count * slice / sliceCount)..<(batchRequests.count * (slice + 1) / sliceCount)
                     if let output = Self.computeWindowSlice(
                         requests: batchRequests[bounds], entities: requests.entities, cutoffs: requests.cutoffs, inclusive: inclusive,
-                        days: days, plans: plans, runs: runViews, slots: slots) {
+                        days: days, plans: plans, runs: runViews, carry: carry, slots: slots) {
                         overflow.set(output)
                     }
                 }
@@ -81,8 +82,53 @@ extension PointInTimeEngine {
             if let output = overflow.value {
                 throw FeaturePlanError(message: "feature \(outputs[output].schema.name): the sum is outside BIGINT (-2^63..2^63-1) for some users; sum a DOUBLE column instead")
             }
-            start = end
         }
+    }
+
+    /// Request indexes in batches of one calendar month of cutoffs (months ascending), each batch in
+    /// entity order (ids outside `span` last): two stable counting sorts, by entity then by month, in
+    /// time linear in the requests and the span. A batch walks each run forward in entity order.
+    static func monthBatches(_ requests: FeatureRequests, span: (base: Int64, count: Int)) -> (order: [Int], batches: [Range<Int>]) {
+        let count = requests.count
+        guard count > 0 else { return ([], []) }
+        // Months as consecutive numbers (year × 12 + month), memoised across equal cutoffs in a row.
+        var months = [Int](repeating: 0, count: count)
+        var lastCutoff = Int64.min, lastMonth = 0
+        for (index, cutoff) in requests.cutoffs.enumerated() {
+            if cutoff != lastCutoff {
+                let key = Dates.monthKey(dayNumber: Int(cutoff))
+                lastMonth = key / 100 * 12 + key % 100
+                lastCutoff = cutoff
+            }
+            months[index] = lastMonth
+        }
+        let firstMonth = months.min()!, monthCount = months.max()! - firstMonth + 1
+        var byEntity = [Int](repeating: 0, count: count)
+        var starts = [Int](repeating: 0, count: span.count + 2)
+        @inline(__always) func bucket(_ entity: Int64) -> Int {
+            let index = entity &- span.base
+            return index >= 0 && index < Int64(span.count) ? Int(index) : span.count
+        }
+        for entity in requests.entities { starts[bucket(entity) + 1] += 1 }
+        for index in 1..<starts.count { starts[index] += starts[index - 1] }
+        for (request, entity) in requests.entities.enumerated() {
+            let slot = bucket(entity)
+            byEntity[starts[slot]] = request
+            starts[slot] += 1
+        }
+        var monthStarts = [Int](repeating: 0, count: monthCount + 1)
+        for month in months { monthStarts[month - firstMonth + 1] += 1 }
+        for index in 1..<monthStarts.count { monthStarts[index] += monthStarts[index - 1] }
+        let batches = (0..<monthCount).compactMap { month in
+            monthStarts[month] < monthStarts[month + 1] ? monthStarts[month]..<monthStarts[month + 1] : nil
+        }
+        var order = [Int](repeating: 0, count: count)
+        for request in byEntity {
+            let slot = months[request] - firstMonth
+            order[monthStarts[slot]] = request
+            monthStarts[slot] += 1
+        }
+        return (order, batches)
     }
 
     /// The first output whose SUM overflowed, from any slice.
@@ -93,16 +139,29 @@ extension PointInTimeEngine {
         var value: Int? { lock.withLock { first } }
     }
 
+    /// What the window loop reads of the carries over runs (`RunCarries`): each run's records (`RunView.carries`)
+    /// are laid out by `layout`, one per requested entity, numbered by `numbers` (per span index).
+    struct CarryPlan: @unchecked Sendable {
+        let layout: CarryLayout
+        let numbers: UnsafePointer<Int32>
+        let spanCount: Int
+    }
+
     /// The hot loop of window features for some requests (in entity order): blocks of requests, and
     /// within a block run by run, so that each run's arrays are read forward by ascending entity
     /// instead of at random. A request's rows in a run are found by binary search once per run (their
     /// end) and once per window (their start), then folded for each window: COUNT, SUM and AVG from the
     /// run's prefixes (`WindowTotal`), MIN and MAX from the entity's extreme when the window holds all
-    /// its rows of the run, the rest by scanning (`RangeAccumulator`). Returns an output whose integer
-    /// SUM left BIGINT, if any.
+    /// its rows of the run, the rest by scanning (`RangeAccumulator`).
+    ///
+    /// With `carry` (a monthly source), COUNT, SUM and AVG read only a window's first run and its last
+    /// one: the runs between, which the window holds whole, are one difference of carry records added at
+    /// the last run. So a 365-day window costs what a 30-day one does, and when every aggregate is carried
+    /// a request skips the runs where no window begins or ends. Returns an output whose integer SUM left
+    /// BIGINT, if any.
     static func computeWindowSlice(
         requests: ArraySlice<Int>, entities: [Int64], cutoffs: [Int64], inclusive: Bool, days: [Int64],
-        plans: [AggregatePlan], runs: [RunView], slots: [OutputSlot]
+        plans: [AggregatePlan], runs: [RunView], carry: CarryPlan?, slots: [OutputSlot]
     ) -> Int? {
         let blockSize = 128
         let windowCount = days.count, planCount = plans.count
@@ -119,23 +178,88 @@ extension PointInTimeEngine {
         }
         let byPrefix = plans.map(\.byPrefix)
         let extreme = plans.map { $0.function == .min || $0.function == .max }
+        let carried = plans.map { carry != nil && $0.byPrefix }
+        // Every aggregate carried: a run where no window of a request begins or ends is not read for it.
+        let onlyEdges = carry != nil && !carried.contains(false)
+        let carryStride = carry?.layout.stride ?? 0
         let longest = days.max() ?? 0
         var overflowed: Int?
         var blockStart = requests.startIndex
         while blockStart < requests.endIndex {
             let block = requests[blockStart..<min(blockStart + blockSize, requests.endIndex)]
-            for slot in 0..<(block.count * stride) {
-                if byPrefix[slot % planCount] { totals[slot].reset() } else { accumulators[slot].reset() }
+            for position in 0..<block.count {
+                for window in 0..<windowCount {
+                    let base = position * stride + window * planCount
+                    for index in 0..<planCount {
+                        if byPrefix[index] { totals[base + index].reset() } else { accumulators[base + index].reset() }
+                    }
+                }
             }
-            for run in runs {
+            for (runIndex, run) in runs.enumerated() {
+                // The runs beside this one (months, in order): a window begins in this run when the one
+                // before ends before the window does; the windows end in it when the one after begins
+                // after their last day.
+                let before = runIndex > 0 ? runs[runIndex - 1].lastTime : Int64.min
+                let after = runIndex + 1 < runs.count ? runs[runIndex + 1].firstTime : Int64.max
+                @inline(__always) func isEdge(_ cutoff: Int64) -> Bool {
+                    if after > (inclusive ? cutoff : cutoff - 1) { return true }
+                    for length in days where cutoff - length <= run.lastTime && before < cutoff - length { return true }
+                    return false
+                }
                 for (position, request) in block.enumerated() {
                     // A run's table is tens of megabytes and the block's users are far apart in it: the user
                     // sixteen requests ahead is fetched while this one is folded.
-                    if position + 16 < block.count { run.prefetch(entity: Int(entities[block[block.startIndex + position + 16]]) &- run.base) }
+                    if position + 16 < block.count {
+                        let ahead = block[block.startIndex + position + 16]
+                        let aheadCutoff = cutoffs[ahead], aheadEntity = Int(entities[ahead]) &- run.base
+                        if !onlyEdges || isEdge(aheadCutoff) { run.prefetch(entity: aheadEntity) }
+                        // At the windows' last run, the carry records of their first runs and of this one.
+                        if let carry, let records = run.carries, after > (inclusive ? aheadCutoff : aheadCutoff - 1),
+                           UInt(bitPattern: aheadEntity) < UInt(carry.spanCount) {
+                            let offset = Int(carry.numbers[aheadEntity]) * carryStride
+                            if offset >= 0 {
+                                strata_prefetch(records + offset)
+                                for length in days {
+                                    var next = runIndex
+                                    while next > 0 && runs[next - 1].lastTime >= aheadCutoff - length { next -= 1 }
+                                    if next + 1 < runIndex, let earlier = runs[next + 1].carries { strata_prefetch(earlier + offset) }
+                                }
+                            }
+                        }
+                    }
                     let cutoff = cutoffs[request]
                     let lastDay = inclusive ? cutoff : cutoff - 1
                     guard run.firstTime <= lastDay && cutoff - longest <= run.lastTime else { continue }
+                    let isLast = after > lastDay
+                    if onlyEdges && !isLast && !isEdge(cutoff) { continue }
                     let entity = Int(entities[request]) &- run.base
+                    if isLast, let carry, UInt(bitPattern: entity) < UInt(carry.spanCount), carry.numbers[entity] >= 0, let records = run.carries {
+                        // The runs each window holds whole before this one, from the carries.
+                        let later = records + Int(carry.numbers[entity]) * carryStride
+                        for (window, length) in days.enumerated() {
+                            let firstDay = cutoff - length
+                            var first = runIndex
+                            while first > 0 && runs[first - 1].lastTime >= firstDay { first -= 1 }
+                            guard first + 1 < runIndex, let earlierRecords = runs[first + 1].carries else { continue }
+                            let earlier = earlierRecords + Int(carry.numbers[entity]) * carryStride
+                            let base = position * stride + window * planCount
+                            for index in 0..<planCount where carried[index] {
+                                guard let input = plans[index].input else {
+                                    totals[base + index].count &+= Int(later[0] &- earlier[0])
+                                    continue
+                                }
+                                let layout = carry.layout
+                                if !totals[base + index].addCarried(later, earlier, countWord: layout.countWord[input], sumWord: layout.sumWord[input],
+                                                                    isFloat: layout.isFloat[input]) {
+                                    for middle in (first + 1)..<runIndex {
+                                        let (start, limit) = runs[middle].rows(entity: Int(entities[request]) &- runs[middle].base)
+                                        guard start < limit else { continue }
+                                        totals[base + index].addSum(runs[middle].inputs[input], runs[middle].prefixes[input], start: start, start, limit)
+                                    }
+                                }
+                            }
+                        }
+                    }
                     let (start, limit) = run.rows(entity: entity)
                     guard start < limit else { continue }
                     let end = run.lastTime <= lastDay ? limit : run.firstRow(after: lastDay, start, limit)
@@ -143,11 +267,15 @@ extension PointInTimeEngine {
                     for (window, length) in days.enumerated() {
                         let firstDay = cutoff - length
                         guard firstDay <= run.lastTime else { continue }
+                        // A run the window holds between its first and its last: its carried aggregates
+                        // came with the last run.
+                        let inside = carry != nil && !isLast && before >= firstDay
                         let begin = firstDay <= run.firstTime ? start : run.firstRow(from: firstDay, start, end)
                         guard begin < end else { continue }
                         let whole = begin == start && end == limit
                         let base = position * stride + window * planCount
                         for index in 0..<planCount {
+                            if inside && carried[index] { continue }
                             guard let input = plans[index].input else {
                                 totals[base + index].count &+= end - begin
                                 continue
@@ -203,6 +331,8 @@ extension PointInTimeEngine {
 
         /// Entity `base + e` is run `e`.
         let base: Int64
+        /// The requested entities' totals over the runs of the source built before this one.
+        var carries: RunCarries?
 
         /// `table` holds entity, time, then `layout.loadColumns`; `strings` has one `StringCodes` per input.
         /// Its entities lie in `span`.
@@ -278,7 +408,8 @@ extension PointInTimeEngine {
             offsets.withUnsafeBufferPointer { offsets in
                 RunView(offsets: offsets.baseAddress!, entityLimit: offsets.count - 1, base: Int(base), times: UnsafePointer(times.baseAddress!),
                         inputs: UnsafePointer(inputBuffer.baseAddress!), prefixes: UnsafePointer(prefixBuffer.baseAddress!),
-                        firstTime: firstTime, lastTime: lastTime, table: tableView?.records, tableStride: tableView?.stride ?? 0)
+                        firstTime: firstTime, lastTime: lastTime, table: tableView?.records, tableStride: tableView?.stride ?? 0,
+                        carries: carries.map { UnsafePointer($0.records) })
             }
         }
     }
@@ -295,8 +426,15 @@ extension PointInTimeEngine {
         /// One per input: a string's code is the same in every partition.
         let strings: [StringCodes]
         var cache: [Int: EntityRuns] = [:]
+        /// The requested entities, for carries over runs (monthly partitions only).
+        let carryIndex: CarryIndex?
+        /// The carries of the next run to be built: those of the last one plus its totals.
+        var nextCarries: RunCarries?
+        /// The month of the last run chained; a run of an earlier month (never, as cutoffs ascend) ends
+        /// the chain: later runs get no carries and windows read every run.
+        var chainedMonth = Int.min
 
-        init(engine: PointInTimeEngine, group: WindowGroup, inputs: WindowInputs) {
+        init(engine: PointInTimeEngine, group: WindowGroup, inputs: WindowInputs, requests: FeatureRequests) {
             self.engine = engine
             self.group = group
             self.inputs = inputs
@@ -305,6 +443,21 @@ extension PointInTimeEngine {
             byPartition = table?.partitioning == .month && table?.partitionColumn == group.time
             span = engine.entitySpan
             strings = inputs.inputs.map { _ in StringCodes() }
+            carryIndex = byPartition ? CarryIndex(requested: requests.entities, span: span) : nil
+        }
+
+        /// A new run of a monthly source: its carries, and those of the run after it. Runs are built in
+        /// month order (cutoffs ascend), so a carry record is the sum over every earlier run built.
+        mutating func chain(_ run: EntityRuns, month: Int) {
+            guard let carryIndex, month > chainedMonth else {
+                nextCarries = nil
+                chainedMonth = Int.max
+                return
+            }
+            chainedMonth = month
+            let carries = nextCarries ?? RunCarries(layout: CarryLayout(prefixes: run.prefixes.views, needs: inputs.needs), index: carryIndex)
+            run.carries = carries
+            nextCarries = carries.adding(run)
         }
 
         mutating func runs(from firstDay: Int64, through lastDay: Int64) throws -> [EntityRuns] {
@@ -332,7 +485,9 @@ extension PointInTimeEngine {
                         let table = try LoadedTable.load(store: engine.store, table: group.source, columns: columns,
                                                          dayRange: Int64(month.lowerBound)...Int64(month.upperBound),
                                                          entities: engine.entityRange)
-                        cache[key] = try EntityRuns(table: table, span: span, layout: inputs, strings: strings)
+                        let run = try EntityRuns(table: table, span: span, layout: inputs, strings: strings)
+                        chain(run, month: key)
+                        cache[key] = run
                     }
                     runs.append(cache[key]!)
                 }

@@ -217,7 +217,7 @@ public struct PointInTimeEngine {
         // they run concurrently. Derived features follow, in declaration order.
         let sourced = plan.view.items.indices.filter { if case .derived = plan.view.items[$0] { false } else { true } }
         let context = UncheckedSendable((self, outputs, requests, ranges))
-        let results = parallelMap(sourced.count) { task -> Result<GroupSelection?, Error> in
+        let results = parallelTasks(sourced.count) { task -> Result<GroupSelection?, Error> in
             let (engine, outputs, requests, ranges) = context.value
             let index = sourced[task]
             return Result { try engine.computeSourced(index, requests: requests, outputs: Array(outputs[ranges[index]])) }

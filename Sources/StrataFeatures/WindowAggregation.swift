@@ -33,6 +33,8 @@ struct RunView: @unchecked Sendable {
     /// The run's prefix table (`RunPrefixes`: one record of `tableStride` words a row), nil without one.
     let table: UnsafePointer<Int64>?
     let tableStride: Int
+    /// Each requested entity's totals over the source's earlier runs (`RunCarries`), nil without them.
+    let carries: UnsafePointer<Int64>?
 
     /// Asks for what a request of `entity` will read (its times, and its last row's prefix record, which
     /// a window holding the entity's whole run reads alone) before the request gets there.
@@ -40,7 +42,14 @@ struct RunView: @unchecked Sendable {
         guard UInt(bitPattern: entity) < UInt(entityLimit) else { return }
         let start = Int(offsets[entity]), limit = Int(offsets[entity + 1])
         guard start < limit else { return }
-        strata_prefetch(times + start)
+        // Every line of the entity's times (a window's start is a binary search over them), up to four.
+        var line = times + start
+        let last = times + min(limit, start + 32) - 1
+        while line <= last {
+            strata_prefetch(line)
+            line += 8
+        }
+        strata_prefetch(last)
         if let table {
             let record = table + (limit - 1) * tableStride
             strata_prefetch(record)

@@ -197,8 +197,20 @@ enum Functions {
         var scale: Float80 = 1
         for _ in 0..<Swift.abs(places) { scale *= 10 }
         let wide = Float80(value)
-        let result = places >= 0 ? (wide * scale).rounded(.toNearestOrAwayFromZero) / scale : (wide / scale).rounded(.toNearestOrAwayFromZero) * scale
-        return Double(result)
+        let scaled = places >= 0 ? wide * scale : wide / scale
+        // Rounding half away from zero without libm's roundl (a tenth of a training set's time once): a
+        // value below 2^62 in magnitude splits exactly into its integer part and fraction.
+        let rounded: Float80
+        if scaled.magnitude < 0x1p62 {
+            let whole = Int64(scaled)
+            let fraction = scaled - Float80(whole)
+            let integer = fraction >= 0.5 ? whole + 1 : fraction <= -0.5 ? whole - 1 : whole
+            // roundl keeps the sign of a zero result (-0.3 rounds to -0.0).
+            rounded = integer == 0 ? Float80(signOf: scaled, magnitudeOf: 0) : Float80(integer)
+        } else {
+            rounded = scaled.rounded(.toNearestOrAwayFromZero)
+        }
+        return Double(places >= 0 ? rounded / scale : rounded * scale)
         #else
         let scale = pow(10, Double(Swift.abs(places)))
         return places >= 0 ? (value * scale).rounded(.toNearestOrAwayFromZero) / scale : (value / scale).rounded(.toNearestOrAwayFromZero) * scale

@@ -27,3 +27,19 @@ public func parallelMap<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
     DispatchQueue.concurrentPerform(iterations: count) { index in slots[index] = body(index) }
     return (0..<count).map { slots[$0]! }
 }
+
+/// Runs `body` for 0..<count, each index as its own task on the global queue, and returns the results in
+/// index order. For tasks that run parallel loops of their own: libdispatch runs a `concurrentPerform`
+/// started inside another one's worker serially, so fanning such tasks out with `parallelMap` would leave
+/// their inner loops one core.
+public func parallelTasks<T>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    let slots = ParallelSlots<T>(count: count)
+    withoutActuallyEscaping(body) { body in
+        let group = DispatchGroup()
+        for index in 0..<count {
+            DispatchQueue.global().async(group: group) { slots[index] = body(index) }
+        }
+        group.wait()
+    }
+    return (0..<count).map { slots[$0]! }
+}

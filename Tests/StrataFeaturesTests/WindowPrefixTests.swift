@@ -7,7 +7,7 @@ import Testing
 @testable import StrataQuery
 
 /// SplitMix64: the same draws on every run.
-private struct Draws {
+struct Draws {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

@@ -257,3 +257,42 @@ private func queryError(_ sql: String, _ store: String) throws -> QueryError {
             """)
     }
 }
+
+/// `round(x, places)` splits the scaled value into integer and fraction instead of calling libm's roundl:
+/// the same doubles as rounding the 80-bit product half away from zero, for every kind of value.
+@Test func roundDoubleEqualsRoundingTheWideProduct() {
+    func reference(_ value: Double, _ places: Int) -> Double {
+        guard value.isFinite else { return value }
+        var scale: Float80 = 1
+        for _ in 0..<abs(places) { scale *= 10 }
+        let wide = Float80(value)
+        return Double(places >= 0 ? (wide * scale).rounded(.toNearestOrAwayFromZero) / scale
+                                  : (wide / scale).rounded(.toNearestOrAwayFromZero) * scale)
+    }
+    var state: UInt64 = 42
+    func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    var values: [Double] = [0, -0.0, 0.5, -0.5, 1.5, -2.5, 0.0005, -0.0005, 0.0015, 2.675, -0.3, 1e-320, 0x1p62, -0x1p62, 0x1p63, 9.2e18,
+                            1e300, -1e300, .nan, .infinity, -.infinity, .greatestFiniteMagnitude, 123456.78949999999]
+    for _ in 0..<20_000 {
+        values.append(Double(bitPattern: next()))                                      // any double
+        values.append(Double(Int64(bitPattern: next()) % 10_000_000) / 1_000 + 0.0005)  // halves at the third place
+        values.append((Double(next() % 1_000_000_000) - 5e8) / 7)
+    }
+    var checked = 0
+    for value in values where !value.isNaN {
+        for places in [-3, -1, 0, 1, 2, 3, 6, 15] {
+            let got = Functions.roundDouble(value, places: places), want = reference(value, places)
+            #expect(got.bitPattern == want.bitPattern, "round(\(value), \(places)): \(got) against \(want)")
+            checked += 1
+        }
+    }
+    #expect(checked > 400_000)
+    #expect(Functions.roundDouble(.nan, places: 2).isNaN)
+    #expect(Functions.roundDouble(-0.3, places: 0).sign == .minus)
+}
