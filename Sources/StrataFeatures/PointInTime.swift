@@ -154,7 +154,8 @@ public struct PointInTimeEngine {
     /// the manifest's row counts: the rows of a window source's partitions for the busiest cutoff month,
     /// the rows a last-values group reads, and an attribute table, each times the bytes a row takes in
     /// memory while it is grouped (8 per loaded column, the grouping order and the sorted times, and the
-    /// prefix tables of window inputs).
+    /// prefix tables of window inputs), plus a monthly window source's carries (a record per requested
+    /// user and month held).
     func heldBytes(_ requests: FeatureRequests) throws -> Int {
         guard let minCutoff = requests.cutoffs.min(), let maxCutoff = requests.cutoffs.max() else { return 0 }
         func rows(_ source: String, from firstDay: Int64, through lastDay: Int64) throws -> Int {
@@ -180,6 +181,11 @@ public struct PointInTimeEngine {
                     peak = max(peak, try rows(group.source, from: Int64(month.lowerBound) - maxDays, through: Int64(month.upperBound)))
                 }
                 total += peak * perRow
+                // Carries: a record per requested user in every month held (`RunCarries`).
+                if let table = store.manifest.tables[group.source], table.partitioning == .month {
+                    let floats = inputs.inputs.map { input in input.column.map { name in table.columns.first { $0.name == name }?.type == .float64 } ?? false }
+                    total += distinctUsers(requests) * CarryLayout.stride(needs: inputs.needs, floats: floats) * 8 * (group.days.max()! / 28 + 2)
+                }
             case .last(let group):
                 let firstDay = group.ttlDays.map { minCutoff - Int64($0) } ?? Int64(Int32.min)
                 let columns = 1 + 1 + group.order.count + (plan.groupColumns[group.name]?.count ?? 0)
@@ -191,6 +197,21 @@ public struct PointInTimeEngine {
             }
         }
         return total
+    }
+
+    /// How many distinct users `requests` ask for (within the store's ids).
+    func distinctUsers(_ requests: FeatureRequests) -> Int {
+        let count = store.manifest.entities.count
+        var seen = [UInt64](repeating: 0, count: count / 64 + 1)
+        var distinct = 0
+        for entity in requests.entities where entity >= 0 && entity < Int64(count) {
+            let word = Int(entity >> 6), bit = UInt64(1) << UInt64(entity & 63)
+            if seen[word] & bit == 0 {
+                seen[word] |= bit
+                distinct += 1
+            }
+        }
+        return distinct
     }
 
     /// `compute` for requests whose sources fit in memory at once (or one range of entities).

@@ -61,9 +61,12 @@ struct CarryLayout: Sendable {
         self.isFloat = isFloat
     }
 
-    /// The most words a record can take for these needs (the estimate before any run is read).
-    static func maximumStride(_ needs: [InputNeeds]) -> Int {
-        1 + needs.reduce(0) { $0 + ($1.isDisjoint(with: [.counts, .sums]) ? 0 : 1) + ($1.contains(.sums) ? 4 : 0) }
+    /// The words a record takes for these needs, before any run is read (`floats`: which inputs are
+    /// DOUBLE columns).
+    static func stride(needs: [InputNeeds], floats: [Bool]) -> Int {
+        1 + zip(needs, floats).reduce(0) { words, input in
+            words + (input.0.isDisjoint(with: [.counts, .sums]) ? 0 : 1) + (input.0.contains(.sums) ? (input.1 ? 4 : 2) : 0)
+        }
     }
 }
 
@@ -85,12 +88,16 @@ final class RunCarries {
     let records: UnsafeMutablePointer<Int64>
 
     /// All zeros: the first run of a source.
-    init(layout: CarryLayout, index: CarryIndex) {
+    convenience init(layout: CarryLayout, index: CarryIndex) {
+        self.init(layout: layout, index: index, zeroed: true)
+    }
+
+    private init(layout: CarryLayout, index: CarryIndex, zeroed: Bool) {
         self.layout = layout
         self.index = index
         let count = max(1, index.entities.count * layout.stride)
         records = .allocate(capacity: count)
-        records.initialize(repeating: 0, count: count)
+        if zeroed { records.initialize(repeating: 0, count: count) }
     }
 
     deinit { records.deallocate() }
@@ -98,46 +105,84 @@ final class RunCarries {
     var byteCount: Int { index.entities.count * layout.stride * 8 }
 
     /// These totals plus each requested entity's whole rows of `run`: the carries of the run after it.
+    /// An entity's rows of a run are its last prefix record (`RunPrefixes`), read directly.
     func adding(_ run: PointInTimeEngine.EntityRuns) -> RunCarries {
-        let next = RunCarries(layout: layout, index: index)
+        let next = RunCarries(layout: layout, index: index, zeroed: false)
         let stride = layout.stride
         let inputs = run.inputs, prefixes = run.prefixes.views
+        let carried = inputs.indices.filter { layout.countWord[$0] >= 0 }
+        next.records.update(from: records, count: index.entities.count * stride)
         run.offsets.withUnsafeBufferPointer { offsets in
             for (number, entity) in index.entities.enumerated() {
-                let source = records + number * stride, target = next.records + number * stride
-                target.update(from: source, count: stride)
+                let target = next.records + number * stride
                 guard entity + 1 < offsets.count else { continue }
                 let start = Int(offsets[entity]), limit = Int(offsets[entity + 1])
                 guard start < limit else { continue }
                 target[0] &+= Int64(limit - start)
-                for input in inputs.indices where layout.countWord[input] >= 0 {
-                    var total = WindowTotal()
-                    total.addSum(inputs[input], prefixes[input], start: start, start, limit)
-                    target[layout.countWord[input]] &+= Int64(total.count)
-                    let word = layout.sumWord[input]
-                    guard word >= 0 else { continue }
-                    if layout.isFloat[input] {
-                        guard !total.nan && !total.positiveInfinity && !total.negativeInfinity && total.float.high.isFinite,
-                              let values = inputs[input].floats else {
-                            target[word + 2] &+= 1
-                            continue
-                        }
-                        var sum = Self.pair(target + word)
-                        sum.add(total.float)
-                        target[word] = Int64(bitPattern: sum.high.bitPattern)
-                        target[word + 1] = Int64(bitPattern: sum.low.bitPattern)
-                        var magnitude = Double(bitPattern: UInt64(bitPattern: target[word + 3]))
-                        for row in start..<limit where inputs[input].counts(row) { magnitude += values[row].magnitude }
-                        target[word + 3] = Int64(bitPattern: magnitude.bitPattern)
-                    } else {
-                        let sum = Self.wide(target + word) + total.integer
-                        target[word] = Int64(truncatingIfNeeded: sum)
-                        target[word + 1] = Int64(truncatingIfNeeded: sum >> 64)
-                    }
+                for input in carried {
+                    Self.add(inputs[input], prefixes[input], start: start, limit: limit, count: target + layout.countWord[input],
+                             sum: layout.sumWord[input] >= 0 ? target + layout.sumWord[input] : nil, isFloat: layout.isFloat[input])
                 }
             }
         }
         return next
+    }
+
+    /// Adds one input's rows `start..<limit` (one entity's, the whole of a run) to a carry record's words.
+    @inline(__always) private static func add(_ input: AggregateInput, _ prefix: PrefixView, start: Int, limit: Int,
+                                              count: UnsafeMutablePointer<Int64>, sum: UnsafeMutablePointer<Int64>?, isFloat: Bool) {
+        guard let records = prefix.records else {
+            // No table (never for a run the engine builds): the totals by scanning, as the loop would.
+            var total = WindowTotal()
+            total.addSum(input, prefix, start: start, start, limit)
+            count[0] &+= Int64(total.count)
+            guard let sum else { return }
+            if isFloat {
+                guard !total.nan && !total.positiveInfinity && !total.negativeInfinity && total.float.high.isFinite else { return sum[2] &+= 1 }
+                addFloat(sum, total.float, input, start, limit)
+            } else {
+                let value = wide(sum) + total.integer
+                sum[0] = Int64(truncatingIfNeeded: value)
+                sum[1] = Int64(truncatingIfNeeded: value >> 64)
+            }
+            return
+        }
+        let last = records + (limit - 1) * prefix.stride
+        count[0] &+= prefix.countSlot >= 0 ? last[prefix.countSlot] : Int64(limit - start)
+        guard let sum, prefix.sumSlot >= 0 else { return }
+        let slot = prefix.sumSlot
+        switch prefix.sumKind {
+        case .narrow:
+            let value = wide(sum) + Int128(last[slot])
+            sum[0] = Int64(truncatingIfNeeded: value)
+            sum[1] = Int64(truncatingIfNeeded: value >> 64)
+        case .wide:
+            let value = wide(sum) + wide(last + slot)
+            sum[0] = Int64(truncatingIfNeeded: value)
+            sum[1] = Int64(truncatingIfNeeded: value >> 64)
+        case .double:
+            let total = pair(last + slot)
+            let special = prefix.nonFinite.map { $0[limit] != $0[start] } ?? false
+            guard !special && total.high.isFinite && total.low.isFinite else { return sum[2] &+= 1 }
+            addFloat(sum, total, input, start, limit)
+        }
+    }
+
+    /// Adds a finite double-double total, and Σ|v| of the rows, to a double's carry words.
+    @inline(__always) private static func addFloat(_ sum: UnsafeMutablePointer<Int64>, _ total: DoubleDouble, _ input: AggregateInput,
+                                                   _ start: Int, _ limit: Int) {
+        guard let values = input.floats else { return sum[2] &+= 1 }
+        var carried = pair(sum)
+        carried.add(total)
+        sum[0] = Int64(bitPattern: carried.high.bitPattern)
+        sum[1] = Int64(bitPattern: carried.low.bitPattern)
+        var magnitude = Double(bitPattern: UInt64(bitPattern: sum[3]))
+        if let valid = input.valid {
+            for row in start..<limit where valid[row] { magnitude += values[row].magnitude }
+        } else {
+            for row in start..<limit { magnitude += values[row].magnitude }
+        }
+        sum[3] = Int64(bitPattern: magnitude.bitPattern)
     }
 
     @inline(__always) static func pair(_ words: UnsafePointer<Int64>) -> DoubleDouble {

@@ -198,15 +198,17 @@ enum Functions {
         for _ in 0..<Swift.abs(places) { scale *= 10 }
         let wide = Float80(value)
         let scaled = places >= 0 ? wide * scale : wide / scale
-        // Rounding half away from zero without libm's roundl (a tenth of a training set's time once): a
-        // value below 2^62 in magnitude splits exactly into its integer part and fraction.
+        // Rounding half away from zero without libm's roundl (a tenth of a training set's time once) nor a
+        // conversion to an integer (x87 control-word changes): adding and taking back 2^63 leaves a value
+        // below 2^62 rounded to the nearest integer, ties to even; a tie that went toward zero then steps
+        // away. The sign is the value's, so -0.3 rounds to -0.0 as with roundl.
         let rounded: Float80
         if scaled.magnitude < 0x1p62 {
-            let whole = Int64(scaled)
-            let fraction = scaled - Float80(whole)
-            let integer = fraction >= 0.5 ? whole + 1 : fraction <= -0.5 ? whole - 1 : whole
-            // roundl keeps the sign of a zero result (-0.3 rounds to -0.0).
-            rounded = integer == 0 ? Float80(signOf: scaled, magnitudeOf: 0) : Float80(integer)
+            let magic: Float80 = 0x1p63
+            var integer = scaled >= 0 ? (scaled + magic) - magic : (scaled - magic) + magic
+            let difference = scaled - integer
+            if difference == 0.5 && scaled > 0 { integer += 1 } else if difference == -0.5 && scaled < 0 { integer -= 1 }
+            rounded = Float80(signOf: scaled, magnitudeOf: integer.magnitude)
         } else {
             rounded = scaled.rounded(.toNearestOrAwayFromZero)
         }
