@@ -1,3 +1,4 @@
+import CStrataHints
 import StrataQuery
 
 /// The requested entities of a pass, numbered densely: per-entity carries (`RunCarries`) hold a record for
@@ -112,8 +113,17 @@ final class RunCarries {
         let inputs = run.inputs, prefixes = run.prefixes.views
         let carried = inputs.indices.filter { layout.countWord[$0] >= 0 }
         next.records.update(from: records, count: index.entities.count * stride)
+        let table = run.prefixes.views.first { $0.records != nil }
+        let entities = index.entities
         run.offsets.withUnsafeBufferPointer { offsets in
-            for (number, entity) in index.entities.enumerated() {
+            for (number, entity) in entities.enumerated() {
+                // The last record of the entity sixteen ahead (a cache miss each, a run's table being large).
+                if number + 16 < entities.count, let table, let records = table.records {
+                    let ahead = entities[number + 16]
+                    if ahead + 1 < offsets.count, offsets[ahead + 1] > offsets[ahead] {
+                        strata_prefetch(records + (Int(offsets[ahead + 1]) - 1) * table.stride)
+                    }
+                }
                 let target = next.records + number * stride
                 guard entity + 1 < offsets.count else { continue }
                 let start = Int(offsets[entity]), limit = Int(offsets[entity + 1])
