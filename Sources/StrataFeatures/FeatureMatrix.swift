@@ -16,10 +16,10 @@ final class OutputColumn: @unchecked Sendable {
     init(schema: ColumnSchema, rowCount: Int) {
         self.schema = schema
         self.rowCount = rowCount
+        // Values are read only where `isNull` is false, that is after they are set: left uninitialised (the
+        // pages are then first touched by the threads computing them, not zeroed here one by one).
         integers = .allocate(capacity: schema.type.isIntegerLike ? max(1, rowCount) : 1)
-        integers.initialize(repeating: 0)
         floats = .allocate(capacity: schema.type == .float64 ? max(1, rowCount) : 1)
-        floats.initialize(repeating: 0)
         strings = schema.type == .string ? Array(repeating: nil, count: rowCount) : []
         isNull = .allocate(capacity: max(1, rowCount))
         isNull.initialize(repeating: true)
@@ -53,6 +53,7 @@ final class OutputColumn: @unchecked Sendable {
         precondition(part.rowCount == rows.count && part.schema.type == schema.type)
         for (index, row) in rows.enumerated() {
             isNull[row] = part.isNull[index]
+            guard !part.isNull[index] else { continue }
             switch schema.type {
             case .float64: floats[row] = part.floats[index]
             case .string: strings[row] = part.strings[index]

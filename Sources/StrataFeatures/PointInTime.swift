@@ -172,9 +172,14 @@ public struct PointInTimeEngine {
                 let inputs = windowInputs(group)
                 let perRow = 8 * (4 + inputs.loadColumns.count) + 24 * inputs.inputs.count
                 let maxDays = Int64(group.days.max() ?? 0)
-                // One day of each cutoff month stands for the month (the engine's batches).
+                // One day of each cutoff month stands for the month (the engine's batches); equal cutoffs in a
+                // row (labels come a month at a time) are looked at once.
                 var monthDays: [Int: Int] = [:]
-                for cutoff in requests.cutoffs { monthDays[Dates.monthKey(dayNumber: Int(cutoff))] = Int(cutoff) }
+                var previous = Int64.min
+                for cutoff in requests.cutoffs where cutoff != previous {
+                    monthDays[Dates.monthKey(dayNumber: Int(cutoff))] = Int(cutoff)
+                    previous = cutoff
+                }
                 var peak = 0
                 for day in monthDays.values {
                     let month = Dates.month(containing: day)

@@ -18,6 +18,11 @@ public enum Checksum {
         return UInt32(truncatingIfNeeded: crc)
     }
 
+    /// The CRC-32 of A followed by B, from CRC(A), CRC(B) and B's length (zlib's crc32_combine).
+    public static func combine(_ first: UInt32, _ second: UInt32, length: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: crc32_combine(UInt(first), UInt(second), off_t(length)))
+    }
+
     public static func crc32(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { crc32($0) }
     }

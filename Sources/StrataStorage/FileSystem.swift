@@ -250,7 +250,13 @@ final class BufferedFileWriter {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        runningCRC = Checksum.crc32(bytes, seed: runningCRC)
+        try write(bytes, crc: Checksum.crc32(bytes))
+    }
+
+    /// Writes bytes whose own CRC-32 is `crc` (computed elsewhere, in parallel): the running CRC takes it
+    /// by zlib's crc32_combine instead of reading the bytes again.
+    func write(_ bytes: UnsafeRawBufferPointer, crc: UInt32) throws {
+        runningCRC = Checksum.combine(runningCRC, crc, length: bytes.count)
         offset += bytes.count
         if buffer.count + bytes.count > capacityBytes { try flush() }
         if bytes.count >= capacityBytes {
@@ -261,6 +267,8 @@ final class BufferedFileWriter {
     }
 
     func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    func write(_ bytes: [UInt8], crc: UInt32) throws { try bytes.withUnsafeBytes { try write($0, crc: crc) } }
 
     func writeZeros(_ count: Int) throws {
         if count > 0 { try write([UInt8](repeating: 0, count: count)) }

@@ -25,12 +25,14 @@ public enum SegmentWriter {
         }
         let chunkCount = (rowCount + chunkRowCount - 1) / chunkRowCount
         let jobCount = columns.count * chunkCount
-        let encoded = ParallelSlots<EncodedChunk>(count: jobCount)
+        // Each chunk is encoded and its CRC taken on all cores; the file's running CRC combines them.
+        let encoded = ParallelSlots<(chunk: EncodedChunk, crc: UInt32)>(count: jobCount)
         DispatchQueue.concurrentPerform(iterations: jobCount) { job in
             let column = job / chunkCount
             let chunk = job % chunkCount
             let rows = (chunk * chunkRowCount)..<min(rowCount, (chunk + 1) * chunkRowCount)
-            encoded[job] = ChunkEncoder.encode(columns[column], rows: rows, policy: policy)
+            let result = ChunkEncoder.encode(columns[column], rows: rows, policy: policy)
+            encoded[job] = (result, Checksum.crc32(result.stored))
         }
 
         let file = try BufferedFileWriter(path: path)
@@ -40,13 +42,13 @@ public enum SegmentWriter {
             var entries: [ChunkEntry] = []
             entries.reserveCapacity(jobCount)
             for job in 0..<jobCount {
-                let chunk = encoded[job]!
+                let (chunk, crc) = encoded[job]!
                 try file.writeZeros(paddingBytes(after: file.offset))
                 let entry = ChunkEntry(
                     offset: UInt64(file.offset), storedSizeBytes: UInt32(chunk.stored.count), encodedSizeBytes: UInt32(chunk.encodedSizeBytes),
-                    rowCount: UInt32(chunk.rowCount), nullCount: UInt32(chunk.nullCount), blockCRC: Checksum.crc32(chunk.stored),
+                    rowCount: UInt32(chunk.rowCount), nullCount: UInt32(chunk.nullCount), blockCRC: crc,
                     encoding: chunk.encoding, codec: chunk.codec, zoneMin: chunk.zone?.min, zoneMax: chunk.zone?.max)
-                try file.write(chunk.stored)
+                try file.write(chunk.stored, crc: crc)
                 entries.append(entry)
                 encoded[job] = nil
             }
