@@ -249,8 +249,10 @@ extension PointInTimeEngine {
                                     continue
                                 }
                                 let layout = carry.layout
+                                let exact = layout.isFloat[input] || layout.sumWord[input] < 0
+                                    || run.carryBounds![input] - runs[first + 1].carryBounds![input] < 0x1p62
                                 if !totals[base + index].addCarried(later, earlier, countWord: layout.countWord[input], sumWord: layout.sumWord[input],
-                                                                    isFloat: layout.isFloat[input]) {
+                                                                    isFloat: layout.isFloat[input], exactIntegers: exact) {
                                     for middle in (first + 1)..<runIndex {
                                         let (start, limit) = runs[middle].rows(entity: Int(entities[request]) &- runs[middle].base)
                                         guard start < limit else { continue }
@@ -409,7 +411,7 @@ extension PointInTimeEngine {
                 RunView(offsets: offsets.baseAddress!, entityLimit: offsets.count - 1, base: Int(base), times: UnsafePointer(times.baseAddress!),
                         inputs: UnsafePointer(inputBuffer.baseAddress!), prefixes: UnsafePointer(prefixBuffer.baseAddress!),
                         firstTime: firstTime, lastTime: lastTime, table: tableView?.records, tableStride: tableView?.stride ?? 0,
-                        carries: carries.map { UnsafePointer($0.records) })
+                        carries: carries.map { UnsafePointer($0.records) }, carryBounds: carries.map { UnsafePointer($0.bounds) })
             }
         }
     }
@@ -426,8 +428,10 @@ extension PointInTimeEngine {
         /// One per input: a string's code is the same in every partition.
         let strings: [StringCodes]
         var cache: [Int: EntityRuns] = [:]
-        /// The requested entities, for carries over runs (monthly partitions only).
+        /// The requested entities and their records' layout, for carries over runs (nil where they do not
+        /// pay: `CarryLayout.worthwhile`).
         let carryIndex: CarryIndex?
+        let carryLayout: CarryLayout?
         /// The carries of the next run to be built: those of the last one plus its totals.
         var nextCarries: RunCarries?
         /// The month of the last run chained; a run of an earlier month (never, as cutoffs ascend) ends
@@ -443,19 +447,21 @@ extension PointInTimeEngine {
             byPartition = table?.partitioning == .month && table?.partitionColumn == group.time
             span = engine.entitySpan
             strings = inputs.inputs.map { _ in StringCodes() }
-            carryIndex = byPartition ? CarryIndex(requested: requests.entities, span: span) : nil
+            let index = CarryIndex(requested: requests.entities, span: span)
+            carryLayout = table.flatMap { CarryLayout.worthwhile(group, inputs: inputs, table: $0, users: index.entities.count) }
+            carryIndex = carryLayout == nil ? nil : index
         }
 
         /// A new run of a monthly source: its carries, and those of the run after it. Runs are built in
         /// month order (cutoffs ascend), so a carry record is the sum over every earlier run built.
         mutating func chain(_ run: EntityRuns, month: Int) {
-            guard let carryIndex, month > chainedMonth else {
+            guard let carryIndex, let carryLayout, month > chainedMonth else {
                 nextCarries = nil
                 chainedMonth = Int.max
                 return
             }
             chainedMonth = month
-            let carries = nextCarries ?? RunCarries(layout: CarryLayout(prefixes: run.prefixes.views, needs: inputs.needs), index: carryIndex)
+            let carries = nextCarries ?? RunCarries(layout: carryLayout, index: carryIndex)
             run.carries = carries
             nextCarries = carries.adding(run)
         }

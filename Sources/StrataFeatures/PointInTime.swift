@@ -151,11 +151,11 @@ public struct PointInTimeEngine {
     }
 
     /// About how many bytes the sourced groups hold at once for `requests` (they run concurrently), from
-    /// the manifest's row counts: the rows of a window source's partitions for the busiest cutoff month,
-    /// the rows a last-values group reads, and an attribute table, each times the bytes a row takes in
-    /// memory while it is grouped (8 per loaded column, the grouping order and the sorted times, and the
-    /// prefix tables of window inputs), plus a monthly window source's carries (a record per requested
-    /// user and month held).
+    /// the manifest's row counts: for a window source, the rows of its partitions for the busiest cutoff
+    /// month as a run holds them (the time, the prefix tables' words, the values scans read), its largest
+    /// month while it is read (every loaded column and the copies grouping makes) and its carries (a record
+    /// per requested user and month held); the rows a last-values group reads and an attribute table,
+    /// each at 8 bytes per loaded column and grouping index.
     func heldBytes(_ requests: FeatureRequests) throws -> Int {
         guard let minCutoff = requests.cutoffs.min(), let maxCutoff = requests.cutoffs.max() else { return 0 }
         func rows(_ source: String, from firstDay: Int64, through lastDay: Int64) throws -> Int {
@@ -170,7 +170,24 @@ public struct PointInTimeEngine {
             switch item {
             case .window(let group):
                 let inputs = windowInputs(group)
-                let perRow = 8 * (4 + inputs.loadColumns.count) + 24 * inputs.inputs.count
+                // A held row: its time, each input's prefix-table words (a count where NULLs or a filter
+                // matter, a sum of one or two words) and the values scans still read (`RunPrefixes`).
+                let table = try store.table(group.source)
+                var perRow = 8
+                for (index, input) in inputs.inputs.enumerated() {
+                    let needs = inputs.needs[index]
+                    let schema = input.column.flatMap { name in table.columns.first { $0.name == name } }
+                    let counted = input.filter != nil || input.column == nil || schema?.nullable != false
+                    let float = schema?.type == .float64
+                    if counted && !needs.isDisjoint(with: [.counts, .sums]) { perRow += 8 }
+                    if needs.contains(.sums) { perRow += 16 }
+                    if needs.contains(.values) || (needs.contains(.sums) && float) { perRow += 8 + (counted ? 1 : 0) }
+                }
+                // The month being read, before its rows are grouped: every loaded column, and their copies.
+                let loading = 8 * (2 + inputs.loadColumns.count) + 8 * (1 + inputs.inputs.count)
+                let largestMonth = table.partitioning == .month
+                    ? Dictionary(grouping: table.segments, by: \.partition).values.map { $0.reduce(0) { $0 + $1.rowCount } }.max() ?? 0
+                    : table.rowCount
                 let maxDays = Int64(group.days.max() ?? 0)
                 // One day of each cutoff month stands for the month (the engine's batches); equal cutoffs in a
                 // row (labels come a month at a time) are looked at once.
@@ -185,11 +202,11 @@ public struct PointInTimeEngine {
                     let month = Dates.month(containing: day)
                     peak = max(peak, try rows(group.source, from: Int64(month.lowerBound) - maxDays, through: Int64(month.upperBound)))
                 }
-                total += peak * perRow
-                // Carries: a record per requested user in every month held (`RunCarries`).
-                if let table = store.manifest.tables[group.source], table.partitioning == .month {
-                    let floats = inputs.inputs.map { input in input.column.map { name in table.columns.first { $0.name == name }?.type == .float64 } ?? false }
-                    total += distinctUsers(requests) * CarryLayout.stride(needs: inputs.needs, floats: floats) * 8 * (group.days.max()! / 28 + 2)
+                total += peak * perRow + largestMonth * loading
+                // Carries: a record per requested user in every month held (`RunCarries`), where they pay.
+                let users = distinctUsers(requests)
+                if let table = store.manifest.tables[group.source], let layout = CarryLayout.worthwhile(group, inputs: inputs, table: table, users: users) {
+                    total += users * layout.stride * 8 * (group.days.max()! / 28 + 2)
                 }
             case .last(let group):
                 let firstDay = group.ttlDays.map { minCutoff - Int64($0) } ?? Int64(Int32.min)

@@ -33,8 +33,10 @@ struct RunView: @unchecked Sendable {
     /// The run's prefix table (`RunPrefixes`: one record of `tableStride` words a row), nil without one.
     let table: UnsafePointer<Int64>?
     let tableStride: Int
-    /// Each requested entity's totals over the source's earlier runs (`RunCarries`), nil without them.
+    /// Each requested entity's totals over the source's earlier runs (`RunCarries`), nil without them,
+    /// and per input the bound of its integer sums over those runs.
     let carries: UnsafePointer<Int64>?
+    let carryBounds: UnsafePointer<Double>?
 
     /// Asks for what a request of `entity` will read (its times, and its last row's prefix record, which
     /// a window holding the entity's whole run reads alone) before the request gets there.

@@ -51,6 +51,9 @@ final class RunPrefixes {
     /// Per input: whether scans still read its values and validity (MIN/MAX of part of a run,
     /// COUNT(DISTINCT), doubles summed row by row).
     let keepsValues: [Bool]
+    /// Per input: rows × (the largest |v| + 1) of a summed integer (a bound on the magnitude of any of
+    /// its sums in this run, for carries over runs: `RunCarries.bounds`), 0 for the others.
+    let sumBounds: [Double]
 
     /// `table` false (for the tests): no table, every range is scanned with the same arithmetic. Scanning
     /// is what a table saves even when users hold only a dozen rows a month: measured on W1 with
@@ -72,6 +75,7 @@ final class RunPrefixes {
         }
         // Slots: a count where validity matters, a sum of the input's kind.
         var stride = 0
+        var sumBounds = [Double](repeating: 0, count: inputs.count)
         for (index, input) in inputs.enumerated() where table {
             if needs[index].contains(.counts) || needs[index].contains(.sums), input.valid != nil {
                 views[index].countSlot = stride
@@ -87,6 +91,7 @@ final class RunPrefixes {
                     bits |= UInt64(bitPattern: value ^ (value >> 63))
                 }
                 let narrow = UInt64(rowCount) <= UInt64(Int64.max) / (bits + 1)
+                sumBounds[index] = Double(rowCount) * (Double(bits) + 1)
                 views[index].sumKind = narrow ? .narrow : .wide
                 views[index].sumSlot = stride
                 stride += narrow ? 1 : 2
@@ -215,6 +220,7 @@ final class RunPrefixes {
         self.owned = owned
         self.views = views
         keepsValues = keeps
+        self.sumBounds = sumBounds
     }
 
     deinit {
