@@ -32,11 +32,23 @@ DATE_COLUMNS = {"members": ["registration_init_time"], "transactions": ["transac
 WINDOWS = (7, 30, 90)
 LAST_TX_COLUMNS = ["payment_method_id", "payment_plan_days", "plan_list_price", "actual_amount_paid",
                    "is_auto_renew", "is_cancel"]
-OUTPUT_COLUMNS = (
-    ["msno", "cutoff_date", "is_churn"]
-    + [f"w{w}_{a}" for w in WINDOWS for a in ("total_secs", "num_100", "num_25", "num_unq", "active_days")]
-    + [f"last_{c}" for c in LAST_TX_COLUMNS]
-    + ["days_to_expire", "tx_count_365", "cancel_count_365", "city", "bd", "gender", "registered_via", "tenure_days"])
+
+
+def output_columns(windows):
+    return (["msno", "cutoff_date", "is_churn"]
+            + [f"w{w}_{a}" for w in windows for a in ("total_secs", "num_100", "num_25", "num_unq", "active_days")]
+            + [f"last_{c}" for c in LAST_TX_COLUMNS]
+            + ["days_to_expire", "tx_count_365", "cancel_count_365", "city", "bd", "gender", "registered_via", "tenure_days"])
+
+
+OUTPUT_COLUMNS = output_columns(WINDOWS)
+
+
+def set_windows(windows):
+    """W1 with other listening windows (W1 long: 7, 30, 90, 180, 365): the query and its columns."""
+    global WINDOWS, OUTPUT_COLUMNS
+    WINDOWS = tuple(windows)
+    OUTPUT_COLUMNS = output_columns(WINDOWS)
 
 # d(x): YYYYMMDD integer -> days since 1970-01-01. make_date rejects impossible dates (20150230) with an
 # error instead of rolling them over, which is what an oracle must do.
@@ -212,14 +224,19 @@ def main():
     ap.add_argument("--out", required=True, help="output CSV file")
     ap.add_argument("--inclusive", action="store_true", help="events on the cutoff day count (<= instead of <)")
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--windows", default="7,30,90", help="listening windows in days (default 7,30,90: W1)")
     a = ap.parse_args()
+    try:
+        set_windows(int(w) for w in a.windows.split(","))
+    except ValueError:
+        sys.exit(f"w1_reference: --windows takes whole numbers of days separated by commas, got {a.windows!r}")
     import duckdb
     con = duckdb.connect(config={"threads": a.threads} if a.threads > 0 else {})
     try:
         load_tables(con, a.data, lenient_dates=True)
     except InputError as e:
         sys.exit(f"w1_reference: {e}")
-    n = write_result(con.execute(w1_sql(inclusive=a.inclusive)), a.out)
+    n = write_result(con.execute(w1_sql(inclusive=a.inclusive)), a.out, columns=OUTPUT_COLUMNS)
     print(f"w1_reference: {n} rows x {len(OUTPUT_COLUMNS)} columns -> {a.out}", file=sys.stderr)
 
 
