@@ -185,9 +185,7 @@ public struct PointInTimeEngine {
                 }
                 // The month being read, before its rows are grouped: every loaded column, and their copies.
                 let loading = 8 * (2 + inputs.loadColumns.count) + 8 * (1 + inputs.inputs.count)
-                let largestMonth = table.partitioning == .month
-                    ? Dictionary(grouping: table.segments, by: \.partition).values.map { $0.reduce(0) { $0 + $1.rowCount } }.max() ?? 0
-                    : table.rowCount
+                let largestMonth = table.largestPartitionRowCount
                 let maxDays = Int64(group.days.max() ?? 0)
                 // One day of each cutoff month stands for the month (the engine's batches); equal cutoffs in a
                 // row (labels come a month at a time) are looked at once.
@@ -210,8 +208,15 @@ public struct PointInTimeEngine {
                 }
             case .last(let group):
                 let firstDay = group.ttlDays.map { minCutoff - Int64($0) } ?? Int64(Int32.min)
-                let columns = 1 + 1 + group.order.count + (plan.groupColumns[group.name]?.count ?? 0)
-                total += try rows(group.source, from: firstDay, through: maxCutoff) * 8 * (columns + 2)
+                let needed = plan.groupColumns[group.name]?.count ?? 0
+                let columns = 1 + 1 + group.order.count + needed
+                let table = try store.table(group.source)
+                if table.partitioning == .month && table.partitionColumn == group.time {
+                    // A month at a time (`selectLastByMonth`), and each request's chosen row.
+                    total += table.largestPartitionRowCount * 8 * (columns + 2) + requests.count * 8 * (needed + 1)
+                } else {
+                    total += try rows(group.source, from: firstDay, through: maxCutoff) * 8 * (columns + 2)
+                }
             case .attributes(let group):
                 total += try store.table(group.source).rowCount * 8 * (1 + (plan.groupColumns[group.name]?.count ?? 0))
             case .derived:
@@ -375,6 +380,10 @@ public struct PointInTimeEngine {
         guard let maxCutoff = requests.cutoffs.max(), let minCutoff = requests.cutoffs.min() else {
             return GroupSelection(table: LoadedTable(columns: []), columnNames: [], selected: [])
         }
+        let manifest = try store.table(group.source)
+        if manifest.partitioning == .month && manifest.partitionColumn == group.time {
+            return try selectLastByMonth(group, requests: requests, table: manifest)
+        }
         let firstDay = group.ttlDays.map { minCutoff - Int64($0) } ?? Int64(Int32.min)
         let keys = [group.time] + group.order
         let needed = plan.groupColumns[group.name]!
@@ -397,6 +406,60 @@ public struct PointInTimeEngine {
         }
         let columns = Array(table.columns[(1 + keys.count)...])
         return GroupSelection(table: LoadedTable(columns: columns), columnNames: needed, selected: selected)
+    }
+
+    /// `selectLast` over a source partitioned by month on the group's time: one month at a time, newest
+    /// first, each request taking its row from the latest month that has one at or before its last
+    /// visible day (a later month's dates are later, so the tie rule — time, then the order keys, then
+    /// ingestion — only ever compares rows of one month). Memory holds a month and the chosen rows, not
+    /// the table, and the months before every request's row are not read.
+    func selectLastByMonth(_ group: LastValueGroup, requests: FeatureRequests, table manifest: TableManifest) throws -> GroupSelection {
+        let (base, entityCount) = entitySpan
+        let maxCutoff = requests.cutoffs.max()!, minCutoff = requests.cutoffs.min()!
+        let firstDay = group.ttlDays.map { minCutoff - Int64($0) } ?? Int64(Int32.min)
+        let lastDay = lastVisibleDay(maxCutoff)
+        let keys = [group.time] + group.order
+        let needed = plan.groupColumns[group.name]!
+        let types = needed.map { name in manifest.columns.first { $0.name == name }!.type }
+        var chosen = types.map { ColumnAccumulator(type: $0) }
+        var chosenCount = 0
+        var selected = [Int](repeating: -1, count: requests.count)
+        // Requests still looking, in entity order (each month's rows are read forward).
+        var pending = (0..<requests.count).filter { (0..<entityCount).contains(Int(requests.entities[$0] &- base)) }
+        pending.sort { requests.entities[$0] < requests.entities[$1] }
+        let low = Dates.monthKey(dayNumber: Int(max(firstDay, Int64(Int32.min)))), high = Dates.monthKey(dayNumber: Int(min(lastDay, Int64(Int32.max))))
+        for month in manifest.partitions.reversed() where (low...high).contains(month) {
+            guard !pending.isEmpty else { break }
+            let day = Dates.dayNumber(yyyymmdd: month * 100 + 1)!
+            let days = Dates.month(containing: day)
+            let range = max(firstDay, Int64(days.lowerBound))...min(lastDay, Int64(days.upperBound))
+            let table = try LoadedTable.load(store: store, table: group.source, columns: [plan.view.entity] + keys + needed,
+                                             dayRange: range, entities: entityRange)
+            let grouped = EntityGroups(entities: table.columns[0].integerValues, entityCount: entityCount,
+                                       keys: (0..<keys.count).map { table.columns[1 + $0].integerValues }, base: base)
+            let times = grouped.isIdentity ? table.columns[1].integerValues : table.columns[1].integerValues.gathered(grouped.order)
+            var rows: [Int] = []
+            var still: [Int] = []
+            for request in pending {
+                let entity = Int(requests.entities[request] &- base)
+                let cutoff = requests.cutoffs[request]
+                let entityRows = grouped.offsets[entity]..<grouped.offsets[entity + 1]
+                // Sorted by (time, order keys, ingestion): the last visible row wins every tie rule.
+                let end = Self.lowerBound(times, entityRows, lastVisibleDay(cutoff) + 1)
+                guard end > entityRows.lowerBound else {
+                    still.append(request)
+                    continue
+                }
+                // Older than the TTL: so is every row of an earlier month.
+                if let ttl = group.ttlDays, times[end - 1] < cutoff - Int64(ttl) { continue }
+                selected[request] = chosenCount + rows.count
+                rows.append(grouped.order[end - 1])
+            }
+            for index in needed.indices { chosen[index].append(table.columns[1 + keys.count + index].gathering(rows)) }
+            chosenCount += rows.count
+            pending = still
+        }
+        return GroupSelection(table: LoadedTable(columns: chosen.map { $0.finish() }), columnNames: needed, selected: selected)
     }
 
     func selectAttributes(_ group: AttributeGroup, requests: FeatureRequests) throws -> GroupSelection {

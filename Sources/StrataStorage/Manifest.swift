@@ -146,6 +146,11 @@ public struct TableManifest: Codable, Equatable, Sendable {
     public var sizeBytes: Int { segments.reduce(0) { $0 + $1.sizeBytes } }
     public var partitions: [Int] { Array(Set(segments.map(\.partition))).sorted() }
 
+    /// The rows of the table's largest partition (all its rows when it has one).
+    public var largestPartitionRowCount: Int {
+        Dictionary(grouping: segments, by: \.partition).values.map { $0.reduce(0) { $0 + $1.rowCount } }.max() ?? 0
+    }
+
     enum CodingKeys: String, CodingKey {
         case columns, partitionColumn, partitioning, sourceBytes, segments, lineage, sourceFiles
     }
