@@ -212,7 +212,14 @@ extension PointInTimeEngine {
                     if position + 16 < block.count {
                         let ahead = block[block.startIndex + position + 16]
                         let aheadCutoff = cutoffs[ahead], aheadEntity = Int(entities[ahead]) &- run.base
-                        if !onlyEdges || isEdge(aheadCutoff) { run.prefetch(entity: aheadEntity) }
+                        if !onlyEdges || isEdge(aheadCutoff) {
+                            run.prefetch(entity: aheadEntity)
+                            // Where the windows beginning in this run start: the record before, about where
+                            // the day falls in the month (rows are about evenly spread over the days).
+                            for length in days where aheadCutoff - length > run.firstTime && aheadCutoff - length <= run.lastTime {
+                                run.prefetch(entity: aheadEntity, from: aheadCutoff - length)
+                            }
+                        }
                         // At the windows' last run, the carry records of their first runs and of this one.
                         if let carry, let records = run.carries, after > (inclusive ? aheadCutoff : aheadCutoff - 1),
                            UInt(bitPattern: aheadEntity) < UInt(carry.spanCount) {

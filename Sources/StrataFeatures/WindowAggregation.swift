@@ -59,6 +59,19 @@ struct RunView: @unchecked Sendable {
         }
     }
 
+    /// Asks for the prefix records about where a window from `day` starts in the entity's rows (a guess
+    /// from where the day falls between the run's first and last time; the binary search finds the row).
+    @inline(__always) func prefetch(entity: Int, from day: Int64) {
+        guard let table, UInt(bitPattern: entity) < UInt(entityLimit) else { return }
+        let start = Int(offsets[entity]), limit = Int(offsets[entity + 1])
+        guard start < limit, lastTime > firstTime else { return }
+        let guess = start + Int((day - firstTime) * Int64(limit - start) / (lastTime - firstTime + 1))
+        let record = table + (min(max(start, guess - 1), limit - 1)) * tableStride
+        strata_prefetch(record)
+        strata_prefetch(record + tableStride)
+        strata_prefetch(record + 2 * tableStride)
+    }
+
     /// Rows of `entity`.
     @inline(__always) func rows(entity: Int) -> (Int, Int) {
         guard UInt(bitPattern: entity) < UInt(entityLimit) else { return (0, 0) }
