@@ -38,19 +38,19 @@ extension PointInTimeEngine {
         return result
     }
 
-    func computeWindows(_ group: WindowGroup, requests: FeatureRequests, outputs: [OutputColumn]) throws {
+    func computeWindows(_ group: WindowGroup, item: Int, requests: FeatureRequests, outputs: [OutputColumn]) throws {
         let maxDays = Int64(group.days.max()!)
         let inputs = windowInputs(group)
         let inputOfAggregate = group.aggregates.map { aggregate in
             inputs.inputs.firstIndex { $0.column == aggregate.column && $0.filter == aggregate.filter }
         }
-        var source = WindowSource(engine: self, group: group, inputs: inputs, requests: requests)
+        var source = WindowSource(engine: self, group: group, inputs: inputs, requests: requests,
+                                  carryLayout: carryLayout(item: item, requests: requests))
         let overflow = OverflowFlag()
         // Requests in batches of one calendar month of cutoffs, each in entity order.
         let (order, batches) = Self.monthBatches(requests, span: entitySpan)
         for bounds in batches {
             let batchRequests = Array(order[bounds])
-            let month = Dates.monthKey(dayNumber: Int(requests.cutoffs[batchRequests.first!]))
             let (firstCutoff, lastCutoff) = batchRequests.reduce((Int64.max, Int64.min)) { (min($0.0, requests.cutoffs[$1]), max($0.1, requests.cutoffs[$1])) }
             // Runs without rows hold nothing for a window (and no times to place them between months).
             let runs = try source.runs(from: firstCutoff - maxDays, through: lastVisibleDay(lastCutoff)).filter { $0.rowCount > 0 }
@@ -445,7 +445,7 @@ extension PointInTimeEngine {
         /// the chain: later runs get no carries and windows read every run.
         var chainedMonth = Int.min
 
-        init(engine: PointInTimeEngine, group: WindowGroup, inputs: WindowInputs, requests: FeatureRequests) {
+        init(engine: PointInTimeEngine, group: WindowGroup, inputs: WindowInputs, requests: FeatureRequests, carryLayout: CarryLayout?) {
             self.engine = engine
             self.group = group
             self.inputs = inputs
@@ -454,9 +454,8 @@ extension PointInTimeEngine {
             byPartition = table?.partitioning == .month && table?.partitionColumn == group.time
             span = engine.entitySpan
             strings = inputs.inputs.map { _ in StringCodes() }
-            let index = CarryIndex(requested: requests.entities, span: span)
-            carryLayout = table.flatMap { CarryLayout.worthwhile(group, inputs: inputs, table: $0, users: index.entities.count) }
-            carryIndex = carryLayout == nil ? nil : index
+            self.carryLayout = byPartition ? carryLayout : nil
+            carryIndex = self.carryLayout == nil ? nil : CarryIndex(requested: requests.entities, span: span)
         }
 
         /// A new run of a monthly source: its carries, and those of the run after it. Runs are built in
@@ -468,6 +467,14 @@ extension PointInTimeEngine {
                 return
             }
             chainedMonth = month
+            // The layout gave counts only to inputs that may be NULL or filtered (the schema says so, and
+            // segments are checked against it); a run whose values say otherwise ends the chain rather
+            // than count its NULLs as rows.
+            if run.prefixes.views.indices.contains(where: { run.prefixes.views[$0].countSlot >= 0 && carryLayout.countWord[$0] < 0 }) {
+                nextCarries = nil
+                chainedMonth = Int.max
+                return
+            }
             let carries = nextCarries ?? RunCarries(layout: carryLayout, index: carryIndex)
             run.carries = carries
             nextCarries = carries.adding(run)

@@ -60,6 +60,9 @@ public struct PointInTimeEngine {
     public var memoryBudget = PointInTimeEngine.defaultMemoryBudget
     /// The entities one pass reads (nil: all).
     var entityRange: ClosedRange<Int64>?
+    /// Per window item (its index in the view), the layout of its carries where they pay for all the
+    /// requests (`CarryLayout.worthwhile`): decided once, so that the estimate and every pass agree.
+    var carryLayouts: [Int: CarryLayout]?
 
     /// The ids whose rows a pass holds, `base ..< base + count`: `entityRange` within the store's entities.
     /// Per-entity arrays are this long, so a pass costs what its own users do.
@@ -99,6 +102,29 @@ public struct PointInTimeEngine {
     }
 
     public func compute(_ requests: FeatureRequests) throws -> FeatureMatrix {
+        var engine = self
+        engine.carryLayouts = carryDecisions(requests)
+        return try engine.computeInPasses(requests)
+    }
+
+    /// Which window items use carries for these requests, and with what layout.
+    func carryDecisions(_ requests: FeatureRequests) -> [Int: CarryLayout] {
+        var users: Int?
+        var layouts: [Int: CarryLayout] = [:]
+        for (index, item) in plan.view.items.enumerated() {
+            guard case .window(let group) = item, let table = store.manifest.tables[group.source] else { continue }
+            if users == nil { users = distinctUsers(requests) }
+            layouts[index] = CarryLayout.worthwhile(group, inputs: windowInputs(group), table: table, users: users!)
+        }
+        return layouts
+    }
+
+    /// The carry layout of window item `index` (decided for all passes when `compute` set it).
+    func carryLayout(item index: Int, requests: FeatureRequests) -> CarryLayout? {
+        (carryLayouts ?? carryDecisions(requests))[index] ?? nil
+    }
+
+    func computeInPasses(_ requests: FeatureRequests) throws -> FeatureMatrix {
         let ranges = try entityRanges(requests)
         guard ranges.count > 1 else {
             // One pass still reads only the ids asked for (a batch of predict's users, say).
@@ -166,7 +192,8 @@ public struct PointInTimeEngine {
             return table.segments.filter { (low...high).contains($0.partition) }.reduce(0) { $0 + $1.rowCount }
         }
         var total = 0
-        for item in plan.view.items {
+        let users = distinctUsers(requests)
+        for (itemIndex, item) in plan.view.items.enumerated() {
             switch item {
             case .window(let group):
                 let inputs = windowInputs(group)
@@ -201,10 +228,13 @@ public struct PointInTimeEngine {
                     peak = max(peak, try rows(group.source, from: Int64(month.lowerBound) - maxDays, through: Int64(month.upperBound)))
                 }
                 total += peak * perRow + largestMonth * loading
-                // Carries: a record per requested user in every month held (`RunCarries`), where they pay.
-                let users = distinctUsers(requests)
-                if let table = store.manifest.tables[group.source], let layout = CarryLayout.worthwhile(group, inputs: inputs, table: table, users: users) {
-                    total += users * layout.stride * 8 * (group.days.max()! / 28 + 2)
+                // Per user and month held: a run's offsets, each MIN/MAX input's extremes, and, where they
+                // pay, a carry record (`RunCarries`); per user once: the carry numbering and the batch sort.
+                let monthsHeld = table.partitioning == .month ? group.days.max()! / 28 + 2 : 1
+                let extremes = inputs.needs.filter { $0.contains(.extremes) }.count
+                total += store.manifest.entities.count * ((4 + 16 * extremes) * monthsHeld + 12)
+                if let layout = carryLayout(item: itemIndex, requests: requests) {
+                    total += users * layout.stride * 8 * monthsHeld
                 }
             case .last(let group):
                 let firstDay = group.ttlDays.map { minCutoff - Int64($0) } ?? Int64(Int32.min)
@@ -291,7 +321,7 @@ public struct PointInTimeEngine {
         switch plan.view.items[index] {
         case .window(let group):
             progress?("window features from \(group.source)")
-            try computeWindows(group, requests: requests, outputs: outputs)
+            try computeWindows(group, item: index, requests: requests, outputs: outputs)
             return nil
         case .last(let group):
             progress?("last values from \(group.source)")
