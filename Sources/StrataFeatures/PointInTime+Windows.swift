@@ -16,6 +16,14 @@ extension PointInTimeEngine {
         /// What each input's aggregates need of the run's prefixes (`RunPrefixes`).
         var needs: [InputNeeds] = []
         var filters: [String: ScalarProgram] = [:]
+
+        /// Per input, from the source's schema: whether its count can differ from its rows' (a column that
+        /// may be NULL, or a filter), and whether it is a DOUBLE column.
+        func traits(in table: TableManifest) -> (counted: [Bool], floats: [Bool]) {
+            let schemas = inputs.map { input in input.column.flatMap { name in table.columns.first { $0.name == name } } }
+            return (zip(inputs, schemas).map { input, schema in input.filter != nil || schema?.nullable != false },
+                    schemas.map { $0?.type == .float64 })
+        }
     }
 
     func windowInputs(_ group: WindowGroup) -> WindowInputs {
@@ -103,19 +111,7 @@ extension PointInTimeEngine {
             months[index] = lastMonth
         }
         let firstMonth = months.min()!, monthCount = months.max()! - firstMonth + 1
-        var byEntity = [Int](repeating: 0, count: count)
-        var starts = [Int](repeating: 0, count: span.count + 2)
-        @inline(__always) func bucket(_ entity: Int64) -> Int {
-            let index = entity &- span.base
-            return index >= 0 && index < Int64(span.count) ? Int(index) : span.count
-        }
-        for entity in requests.entities { starts[bucket(entity) + 1] += 1 }
-        for index in 1..<starts.count { starts[index] += starts[index - 1] }
-        for (request, entity) in requests.entities.enumerated() {
-            let slot = bucket(entity)
-            byEntity[starts[slot]] = request
-            starts[slot] += 1
-        }
+        let byEntity = entityOrder(requests.entities, span: span)
         var monthStarts = [Int](repeating: 0, count: monthCount + 1)
         for month in months { monthStarts[month - firstMonth + 1] += 1 }
         for index in 1..<monthStarts.count { monthStarts[index] += monthStarts[index - 1] }
@@ -129,6 +125,24 @@ extension PointInTimeEngine {
             monthStarts[slot] += 1
         }
         return (order, batches)
+    }
+
+    /// Request indexes in entity order, stably (ids outside `span` last): a counting sort on the dense ids.
+    static func entityOrder(_ entities: [Int64], span: (base: Int64, count: Int)) -> [Int] {
+        var order = [Int](repeating: 0, count: entities.count)
+        var starts = [Int](repeating: 0, count: span.count + 2)
+        @inline(__always) func bucket(_ entity: Int64) -> Int {
+            let index = entity &- span.base
+            return index >= 0 && index < Int64(span.count) ? Int(index) : span.count
+        }
+        for entity in entities { starts[bucket(entity) + 1] += 1 }
+        for index in 1..<starts.count { starts[index] += starts[index - 1] }
+        for (request, entity) in entities.enumerated() {
+            let slot = bucket(entity)
+            order[starts[slot]] = request
+            starts[slot] += 1
+        }
+        return order
     }
 
     /// The first output whose SUM overflowed, from any slice.
@@ -461,20 +475,16 @@ extension PointInTimeEngine {
         /// A new run of a monthly source: its carries, and those of the run after it. Runs are built in
         /// month order (cutoffs ascend), so a carry record is the sum over every earlier run built.
         mutating func chain(_ run: EntityRuns, month: Int) {
-            guard let carryIndex, let carryLayout, month > chainedMonth else {
+            // The layout gave counts only to inputs that may be NULL or filtered (the schema says so, and
+            // segments are checked against it); a run whose values say otherwise ends the chain rather
+            // than count its NULLs as rows.
+            guard let carryIndex, let carryLayout, month > chainedMonth,
+                  !run.prefixes.views.indices.contains(where: { run.prefixes.views[$0].countSlot >= 0 && carryLayout.countWord[$0] < 0 }) else {
                 nextCarries = nil
                 chainedMonth = Int.max
                 return
             }
             chainedMonth = month
-            // The layout gave counts only to inputs that may be NULL or filtered (the schema says so, and
-            // segments are checked against it); a run whose values say otherwise ends the chain rather
-            // than count its NULLs as rows.
-            if run.prefixes.views.indices.contains(where: { run.prefixes.views[$0].countSlot >= 0 && carryLayout.countWord[$0] < 0 }) {
-                nextCarries = nil
-                chainedMonth = Int.max
-                return
-            }
             let carries = nextCarries ?? RunCarries(layout: carryLayout, index: carryIndex)
             run.carries = carries
             nextCarries = carries.adding(run)

@@ -177,11 +177,11 @@ public struct PointInTimeEngine {
     }
 
     /// About how many bytes the sourced groups hold at once for `requests` (they run concurrently), from
-    /// the manifest's row counts: for a window source, the rows of its partitions for the busiest cutoff
-    /// month as a run holds them (the time, the prefix tables' words, the values scans read), its largest
-    /// month while it is read (every loaded column and the copies grouping makes) and its carries (a record
-    /// per requested user and month held); the rows a last-values group reads and an attribute table,
-    /// each at 8 bytes per loaded column and grouping index.
+    /// the manifest's row counts (Sources/StrataFeatures/README.md, "Passes over ranges of users"): for a
+    /// window source, the rows of its partitions for the busiest cutoff month as a run holds them, its
+    /// largest month while it is read, and per user and month held the run's offsets, extremes and
+    /// carries; for a last-values group its largest month and a row per request when it is read a month at
+    /// a time, else every row it reads; an attribute table.
     func heldBytes(_ requests: FeatureRequests) throws -> Int {
         guard let minCutoff = requests.cutoffs.min(), let maxCutoff = requests.cutoffs.max() else { return 0 }
         func rows(_ source: String, from firstDay: Int64, through lastDay: Int64) throws -> Int {
@@ -201,11 +201,9 @@ public struct PointInTimeEngine {
                 // matter, a sum of one or two words) and the values scans still read (`RunPrefixes`).
                 let table = try store.table(group.source)
                 var perRow = 8
-                for (index, input) in inputs.inputs.enumerated() {
-                    let needs = inputs.needs[index]
-                    let schema = input.column.flatMap { name in table.columns.first { $0.name == name } }
-                    let counted = input.filter != nil || input.column == nil || schema?.nullable != false
-                    let float = schema?.type == .float64
+                let traits = inputs.traits(in: table)
+                for (index, needs) in inputs.needs.enumerated() {
+                    let counted = traits.counted[index], float = traits.floats[index]
                     if counted && !needs.isDisjoint(with: [.counts, .sums]) { perRow += 8 }
                     if needs.contains(.sums) { perRow += 16 }
                     if needs.contains(.values) || (needs.contains(.sums) && float) { perRow += 8 + (counted ? 1 : 0) }
@@ -455,8 +453,7 @@ public struct PointInTimeEngine {
         var chosenCount = 0
         var selected = [Int](repeating: -1, count: requests.count)
         // Requests still looking, in entity order (each month's rows are read forward).
-        var pending = (0..<requests.count).filter { (0..<entityCount).contains(Int(requests.entities[$0] &- base)) }
-        pending.sort { requests.entities[$0] < requests.entities[$1] }
+        var pending = Self.entityOrder(requests.entities, span: entitySpan).filter { (0..<entityCount).contains(Int(requests.entities[$0] &- base)) }
         let low = Dates.monthKey(dayNumber: Int(max(firstDay, Int64(Int32.min)))), high = Dates.monthKey(dayNumber: Int(min(lastDay, Int64(Int32.max))))
         for month in manifest.partitions.reversed() where (low...high).contains(month) {
             guard !pending.isEmpty else { break }

@@ -71,11 +71,9 @@ struct CarryLayout: Sendable {
     /// to read anyway.
     static func worthwhile(_ group: WindowGroup, inputs: PointInTimeEngine.WindowInputs, table: TableManifest, users: Int) -> CarryLayout? {
         guard table.partitioning == .month, table.partitionColumn == group.time, (group.days.max() ?? 0) >= 120 else { return nil }
-        func column(_ name: String?) -> ColumnSchema? { name.flatMap { name in table.columns.first { $0.name == name } } }
-        let layout = CarryLayout(
-            needs: inputs.needs, floats: inputs.inputs.map { column($0.column)?.type == .float64 },
-            counted: inputs.inputs.map { $0.filter != nil || $0.column == nil || column($0.column)?.nullable != false })
-        let months = max(1, Set(table.segments.map(\.partition)).count)
+        let traits = inputs.traits(in: table)
+        let layout = CarryLayout(needs: inputs.needs, floats: traits.floats, counted: traits.counted)
+        let months = max(1, table.partitions.count)
         let rowBytes = 8 * (2 + inputs.loadColumns.count)
         guard users * layout.stride * 8 * 2 <= table.rowCount / months * rowBytes else { return nil }
         return layout

@@ -25,7 +25,7 @@ import Testing
             let needs = functions.reduce(InputNeeds()) { $0.union(.of($1)) }
             layout.needs = [needs, needs]
             self.layout = layout
-            var draws = Draws(state: 2016)
+            var draws = TestRandom(state: 2016)
             var runs: [PointInTimeEngine.EntityRuns] = []
             for month in 0..<15 {
                 let first = Dates.dayNumber(yyyymmdd: (2016 + month / 12) * 10_000 + (month % 12 + 1) * 100 + 1)!
@@ -168,7 +168,7 @@ import Testing
 
     /// Batches by month of cutoff, each in entity order; every request once; ids outside the span last.
     @Test func monthBatchesAreOrderedPermutations() {
-        var draws = Draws(state: 7)
+        var draws = TestRandom(state: 7)
         let days = (0..<5_000).map { _ in Int64(Dates.dayNumber(yyyymmdd: 20160101)! + draws.below(500)) }
         let entities = (0..<5_000).map { _ in Int64(draws.below(1_200)) - 100 }   // some below and above the span
         let requests = FeatureRequests(entities: entities, cutoffs: days)

@@ -6,19 +6,6 @@ import Testing
 @testable import StrataIngest
 @testable import StrataQuery
 
-/// SplitMix64: the same draws on every run.
-struct Draws {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
-
 /// Rows of a few entities as a run holds them (entity by entity), one input column.
 private struct RunRows {
     var offsets: [Int32] = [0]
@@ -58,7 +45,7 @@ private struct RunRows {
     /// double-double, so each window's SUM must be the exact sum correctly rounded — which a running
     /// double (the loop before prefix sums) or a plain double prefix gets wrong here.
     @Test func doubleSumsAreTheExactSumRounded() {
-        var draws = Draws(state: 7)
+        var draws = TestRandom(state: 7)
         var rows = RunRows()
         var scaled: [Int64] = []
         for _ in 0..<12 {
@@ -107,7 +94,7 @@ private struct RunRows {
     /// take the 64-bit prefixes, values near ±2^63 the 128-bit ones.
     @Test func integerSumsEqualTheScanIncludingOverflow() {
         for (seed, huge) in [(UInt64(1), false), (2, true)] {
-            var draws = Draws(state: seed)
+            var draws = TestRandom(state: seed)
             var rows = RunRows()
             for _ in 0..<6 {
                 for _ in 0..<draws.below(16) {
@@ -196,7 +183,7 @@ private struct RunRows {
 
     /// MIN and MAX from a run's per-entity extremes equal the scan's, NaN last and NULLs skipped.
     @Test func wholeRunExtremesEqualTheScan() {
-        var draws = Draws(state: 3)
+        var draws = TestRandom(state: 3)
         var rows = RunRows()
         for _ in 0..<40 {
             for _ in 0..<draws.below(6) {
@@ -368,7 +355,7 @@ extension WindowPrefixTests {
         // Labels of our own: random members at random days of 2016-11 (most) and of 2016-06..2017-02.
         let members = try String(contentsOfFile: directory + "/members.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { String($0.split(separator: ",", omittingEmptySubsequences: false)[0]) }
-        var draws = Draws(state: inclusive ? 11 : 12)
+        var draws = TestRandom(state: inclusive ? 11 : 12)
         var labels = "msno,cutoff_date,is_churn\n"
         for index in 0..<10_000 {
             let month = index < 9_000 ? 11 : 6 + draws.below(9)

@@ -269,14 +269,8 @@ private func queryError(_ sql: String, _ store: String) throws -> QueryError {
         return Double(places >= 0 ? (wide * scale).rounded(.toNearestOrAwayFromZero) / scale
                                   : (wide / scale).rounded(.toNearestOrAwayFromZero) * scale)
     }
-    var state: UInt64 = 42
-    func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var random = TestRandom(state: 42)
+    func next() -> UInt64 { random.next() }
     var values: [Double] = [0, -0.0, 0.5, -0.5, 1.5, -2.5, 0.0005, -0.0005, 0.0015, 2.675, -0.3, 1e-320, 0x1p62, -0x1p62, 0x1p63, 9.2e18,
                             1e300, -1e300, .nan, .infinity, -.infinity, .greatestFiniteMagnitude, 123456.78949999999]
     for _ in 0..<20_000 {
