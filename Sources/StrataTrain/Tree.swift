@@ -27,6 +27,38 @@ public struct Tree: Codable, Equatable, Sendable {
         }
     }
 
+    /// Adds the value of the leaf each row reaches to its score; row r's bin of feature f is `columns[f][r]`.
+    func addLeafValues(columns: UnsafeBufferPointer<UnsafeMutableBufferPointer<UInt8>>, missingBins: UnsafeBufferPointer<Int>,
+                       into scores: UnsafeMutableBufferPointer<Double>) {
+        guard !splitFeature.isEmpty else {
+            for row in scores.indices { scores[row] += leafValue[0] }
+            return
+        }
+        splitFeature.withUnsafeBufferPointer { feature in
+            thresholdBin.withUnsafeBufferPointer { threshold in
+                left.withUnsafeBufferPointer { left in
+                    right.withUnsafeBufferPointer { right in
+                        for row in scores.indices {
+                            var node = 0
+                            while true {
+                                let f = Int(feature[node])
+                                let bin = Int(columns[f][row])
+                                let goLeft = isCategorical[node] ? leftBins[node].contains(Int32(bin))
+                                    : bin == missingBins[f] ? defaultLeft[node] : bin <= Int(threshold[node])
+                                let next = goLeft ? left[node] : right[node]
+                                if next < 0 {
+                                    scores[row] += leafValue[Int(~next)]
+                                    break
+                                }
+                                node = Int(next)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always) func goesLeft(_ node: Int, bin: Int, missingBin: Int) -> Bool {
         if isCategorical[node] { return leftBins[node].contains(Int32(bin)) }
         if bin == missingBin { return defaultLeft[node] }

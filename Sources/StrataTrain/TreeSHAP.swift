@@ -223,6 +223,8 @@ public final class TreeExplainer: @unchecked Sendable {
     let ruleStart: UnsafeMutablePointer<Int>
     let ruleNodes: UnsafeMutablePointer<Lanes>
     let ruleWeights: UnsafeMutablePointer<Lanes>
+    /// The leaves four to a vector, for one row at a time (`contributions` below `bulkRows`).
+    let lanes: LaneLeaves
 
     /// The leaf tables, made once on first use (thread-safe: a lock guards the making).
     public var tables: LeafTables {
@@ -251,6 +253,7 @@ public final class TreeExplainer: @unchecked Sendable {
         let paths = model.trees.map(LeafPaths.init)
         leaves = LeafTable(paths: paths, trees: model.trees, nodeStart: starts)
         missing = model.missingBins.map(Int32.init)
+        lanes = LaneLeaves(leaves, treeNodes: treeNodes, treeLeaves: treeLeaves, featureCount: model.featureNames.count)
         let maxRule = max(1, (leaves.maxDistinct + 1) / 2)
         ruleStart = .allocate(capacity: maxRule + 2)
         var vectors = 0
@@ -280,6 +283,7 @@ public final class TreeExplainer: @unchecked Sendable {
         ruleStart.deallocate()
         ruleNodes.deallocate()
         ruleWeights.deallocate()
+        lanes.deallocate()
     }
 
     /// Working memory of an explanation.
@@ -316,21 +320,24 @@ public final class TreeExplainer: @unchecked Sendable {
             return tables.contributions(binned, count: rows.count)
         }
         let featureCount = model.featureNames.count
-        let width = leaves.maxDistinct + 1
         let goesLeft = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, nodes.count))
         let bins = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, featureCount))
-        let scratch = Scratch(width: width, features: featureCount)
+        let scratch = LaneLeaves.Scratch(width: leaves.maxDistinct, trees: treeNodes.count, features: featureCount)
+        // Leaves of trees too wide for a decision word, leaf by leaf.
+        let wide = lanes.otherLeaves.isEmpty ? nil : Scratch(width: leaves.maxDistinct + 1, features: featureCount)
         defer {
             goesLeft.deallocate()
             bins.deallocate()
             scratch.deallocate()
+            wide?.deallocate()
         }
         return missing.withUnsafeBufferPointer { missing in
             (0..<rows.count).map { index in
                 for feature in 0..<featureCount { bins[feature] = binned.columns[feature][index] }
                 nodes.decide(0..<nodes.count, bins: bins, missing: missing.baseAddress!, into: goesLeft)
-                scratch.phi.initialize(repeating: 0, count: featureCount)
-                explain(0..<leaves.leafCount, goesLeft: goesLeft, scratch: scratch, into: scratch.phi)
+                scratch.phi.initialize(repeating: 0, count: featureCount + 1)
+                lanes.explain(goesLeft: goesLeft, scratch: scratch)
+                if let wide { for leaf in lanes.otherLeaves { explain(leaf..<(leaf + 1), goesLeft: goesLeft, scratch: wide, into: scratch.phi) } }
                 return Array(UnsafeBufferPointer(start: scratch.phi, count: featureCount))
             }
         }
@@ -628,6 +635,195 @@ public final class LeafTables: @unchecked Sendable {
                 for row in 0..<rows {
                     target[row] += row0[row] != 0 ? inside * z[row] * table[masks[row] ^ bit] : -outside[row]
                 }
+            }
+        }
+    }
+}
+
+/// The leaves of a model four to a SIMD vector, one leaf per lane, for explaining one row (a served score).
+/// The integral of `TreeExplainer`'s identity is the same; what changes is what a vector holds: there the
+/// quadrature nodes of one leaf (a horizontal sum per feature and node count, lanes wasted when a leaf
+/// needs fewer than four nodes), here one leaf per lane, so every lane's arithmetic is useful and nothing is
+/// summed across lanes. Leaves are sorted by their count d of distinct features and taken four at a time,
+/// so a vector's leaves have nearly the same d; a vector with D features in its widest leaf uses ⌈D/2⌉
+/// nodes, exact for each of its leaves (degree d − 1 ≤ D − 1), and a narrower leaf's missing features
+/// are factors of 1 (q = p = 1) that add to nothing.
+///
+/// Whether a row follows a leaf's splits on a feature (p) is one test of four lanes: a tree's decisions
+/// for the row are one 64-bit word (bit i: goes left at the tree's split i), and each slot holds, per lane,
+/// the bits of its splits on the feature (`mask`) and the sides its path takes (`want`). Leaves of trees of
+/// more than 64 splits are left to `TreeExplainer.explain` (`otherLeaves`).
+struct LaneLeaves {
+    typealias Lanes = SIMD4<Double>
+    typealias Words = SIMD4<UInt64>
+    /// Vector v's slots (one per feature position) are `slotStart[v] ..< slotStart[v + 1]`.
+    let vectorCount: Int
+    let slotStart: UnsafeMutablePointer<Int>
+    /// Per slot and lane: q (1 for padding), the split bits and sides (0 for padding: p = 1), and the
+    /// feature added to (`featureCount` for padding: a slot past the features).
+    let q: UnsafeMutablePointer<Lanes>
+    let mask: UnsafeMutablePointer<Words>
+    let want: UnsafeMutablePointer<Words>
+    let feature: UnsafeMutablePointer<SIMD4<Int32>>
+    /// Per vector: the lanes' leaf values and trees.
+    let value: UnsafeMutablePointer<Lanes>
+    let tree: UnsafeMutablePointer<SIMD4<Int32>>
+    /// Tree t's splits are the model-wide nodes `treeNodes[t]`; trees of more than 64 splits have no word.
+    let treeNodes: [Range<Int>]
+    let otherLeaves: [Int]
+    /// Gauss–Legendre rule n (n nodes on [0, 1]) is `ruleNode/ruleWeight[ruleStart[n] ..< ruleStart[n + 1]]`.
+    let ruleStart: UnsafeMutablePointer<Int>
+    let ruleNode: UnsafeMutablePointer<Double>
+    let ruleWeight: UnsafeMutablePointer<Double>
+
+    init(_ leaves: LeafTable, treeNodes: [Range<Int>], treeLeaves: [Range<Int>], featureCount: Int) {
+        self.treeNodes = treeNodes
+        func width(_ leaf: Int) -> Int { leaves.entryStart[leaf + 1] - leaves.entryStart[leaf] }
+        var treeOf = [Int](repeating: 0, count: leaves.leafCount), explained: [Int] = [], other: [Int] = []
+        for (index, range) in treeLeaves.enumerated() {
+            for leaf in range where width(leaf) > 0 {
+                treeOf[leaf] = index
+                if treeNodes[index].count <= 64 { explained.append(leaf) } else { other.append(leaf) }
+            }
+        }
+        otherLeaves = other
+        // Stable: leaves of equal width keep model order, so the order of additions is fixed by the model.
+        let order = explained.enumerated().sorted { (width($0.element), $0.offset) < (width($1.element), $1.offset) }.map(\.element)
+        var slotStart = [0], q = [Lanes](), mask = [Words](), want = [Words](), feature = [SIMD4<Int32>]()
+        var value = [Lanes](), tree = [SIMD4<Int32>]()
+        var first = 0
+        while first < order.count {
+            let group = Array(order[first..<min(first + 4, order.count)])
+            let d = group.map(width).max()!
+            var leafValue = Lanes(repeating: 0), trees = SIMD4<Int32>(repeating: Int32(treeOf[group[0]]))
+            for (lane, leaf) in group.enumerated() {
+                leafValue[lane] = leaves.leafValue[leaf]
+                trees[lane] = Int32(treeOf[leaf])
+            }
+            for j in 0..<d {
+                var share = Lanes(repeating: 1), bits = Words(repeating: 0), sides = Words(repeating: 0)
+                var target = SIMD4<Int32>(repeating: Int32(featureCount))
+                for (lane, leaf) in group.enumerated() where j < width(leaf) {
+                    let entry = leaves.entryStart[leaf] + j
+                    share[lane] = leaves.q[entry]
+                    target[lane] = leaves.feature[entry]
+                    let base = treeNodes[treeOf[leaf]].lowerBound
+                    for split in leaves.splitStart[entry]..<leaves.splitStart[entry + 1] {
+                        let bit: UInt64 = 1 << UInt64(Int(leaves.splitNode[split]) - base)
+                        bits[lane] |= bit
+                        if leaves.splitLeft[split] != 0 { sides[lane] |= bit }
+                    }
+                }
+                q.append(share)
+                mask.append(bits)
+                want.append(sides)
+                feature.append(target)
+            }
+            value.append(leafValue)
+            tree.append(trees)
+            slotStart.append(q.count)
+            first += 4
+        }
+        vectorCount = value.count
+        self.slotStart = rawCopy(slotStart)
+        self.q = rawCopy(q)
+        self.mask = rawCopy(mask)
+        self.want = rawCopy(want)
+        self.feature = rawCopy(feature)
+        self.value = rawCopy(value)
+        self.tree = rawCopy(tree)
+        let maxRule = max(1, (leaves.maxDistinct + 1) / 2)
+        var starts = [0, 0], nodes = [Double](), weights = [Double]()
+        for n in 1...maxRule {
+            let rule = GaussLegendre.unitInterval(count: n)
+            nodes += rule.nodes
+            weights += rule.weights
+            starts.append(nodes.count)
+        }
+        ruleStart = rawCopy(starts)
+        ruleNode = rawCopy(nodes)
+        ruleWeight = rawCopy(weights)
+    }
+
+    func deallocate() {
+        for pointer in [UnsafeMutableRawPointer(slotStart), UnsafeMutableRawPointer(q), UnsafeMutableRawPointer(mask),
+                        UnsafeMutableRawPointer(want), UnsafeMutableRawPointer(feature), UnsafeMutableRawPointer(value),
+                        UnsafeMutableRawPointer(tree), UnsafeMutableRawPointer(ruleStart), UnsafeMutableRawPointer(ruleNode),
+                        UnsafeMutableRawPointer(ruleWeight)] {
+            pointer.deallocate()
+        }
+    }
+
+    /// Working memory: per slot of the widest vector p, the factor, the product before it and the sum;
+    /// the row's decision word per tree; its contributions by feature (and the padding's slot after them).
+    struct Scratch {
+        let p, factor, prefix, sum: UnsafeMutablePointer<Lanes>
+        let words: UnsafeMutablePointer<UInt64>
+        let phi: UnsafeMutablePointer<Double>
+
+        init(width: Int, trees: Int, features: Int) {
+            p = .allocate(capacity: max(1, width))
+            factor = .allocate(capacity: max(1, width))
+            prefix = .allocate(capacity: max(1, width))
+            sum = .allocate(capacity: max(1, width))
+            words = .allocate(capacity: max(1, trees))
+            phi = .allocate(capacity: features + 1)
+        }
+
+        func deallocate() {
+            for pointer in [UnsafeMutableRawPointer(p), UnsafeMutableRawPointer(factor), UnsafeMutableRawPointer(prefix),
+                            UnsafeMutableRawPointer(sum), UnsafeMutableRawPointer(words), UnsafeMutableRawPointer(phi)] {
+                pointer.deallocate()
+            }
+        }
+    }
+
+    /// Adds the contributions of every leaf in a vector for a row whose split decisions are `goesLeft`
+    /// into `scratch.phi` (the caller adds `otherLeaves`).
+    func explain(goesLeft: UnsafePointer<UInt8>, scratch: Scratch) {
+        let (p, factor, prefix, sum, words, phi) = (scratch.p, scratch.factor, scratch.prefix, scratch.sum, scratch.words, scratch.phi)
+        for (index, range) in treeNodes.enumerated() where range.count <= 64 {
+            var word: UInt64 = 0
+            for node in range { word |= UInt64(goesLeft[node]) << UInt64(node - range.lowerBound) }
+            words[index] = word
+        }
+        for vector in 0..<vectorCount {
+            let first = slotStart[vector], d = slotStart[vector + 1] - first
+            let trees = tree[vector]
+            let word = Words(words[Int(trees[0])], words[Int(trees[1])], words[Int(trees[2])], words[Int(trees[3])])
+            for j in 0..<d {
+                let off = (word ^ want[first + j]) & mask[first + j]
+                p[j] = Lanes(repeating: 0).replacing(with: 1, where: off .== 0)
+                sum[j] = Lanes(repeating: 0)
+            }
+            let n = (d + 1) / 2
+            for node in ruleStart[n]..<ruleStart[n + 1] {
+                let t = Lanes(repeating: ruleNode[node])
+                var running = Lanes(repeating: 1)
+                for j in 0..<d {
+                    prefix[j] = running
+                    let share = q[first + j]
+                    let f = share + t * (p[j] - share)
+                    factor[j] = f
+                    running *= f
+                }
+                // Π over k ≠ j = prefix[j] · (product of the factors after j), times the node's weight.
+                var suffix = Lanes(repeating: ruleWeight[node])
+                var j = d - 1
+                while j >= 0 {
+                    sum[j] += prefix[j] * suffix
+                    suffix *= factor[j]
+                    j -= 1
+                }
+            }
+            let leafValue = value[vector]
+            for j in 0..<d {
+                let contribution = leafValue * (p[j] - q[first + j]) * sum[j]
+                let target = feature[first + j]
+                phi[Int(target[0])] += contribution[0]
+                phi[Int(target[1])] += contribution[1]
+                phi[Int(target[2])] += contribution[2]
+                phi[Int(target[3])] += contribution[3]
             }
         }
     }
