@@ -208,8 +208,10 @@ public enum TreeSHAP {
 /// without the recursion's divisions and path copies. The recursive algorithm 2
 /// (`TreeSHAP.contributions`) stays as the reference the tests compare with.
 ///
-/// That is the form for a few rows (a served request). Many rows at once take `LeafTables` (tables per
-/// leaf, tree by tree over blocks of rows), made on the first call with `bulkRows` rows or more.
+/// `explain` is that form, leaf by leaf: `LeafTables` uses it for leaves without a table, and a row uses
+/// it for trees of more than 64 splits. A few rows (a served request) go through `LaneLeaves`, the same
+/// integral with a leaf per lane; many rows at once take `LeafTables` (tables per leaf, tree by tree over
+/// blocks of rows), made on the first call with `bulkRows` rows or more.
 public final class TreeExplainer: @unchecked Sendable {
     typealias Lanes = SIMD4<Double>
 

@@ -165,7 +165,7 @@ struct Explain: ParsableCommand {
         let build = seconds { tables = explainer.tables }
         var bulk: [[Double]] = [], single: [[Double]] = []
         let bulkSeconds = seconds { bulk = explainer.contributions(data, rows: chosen, bulk: true) }
-        // A row at a time, as a served request explains it (quadrature leaf by leaf); a tenth of the rows.
+        // A row at a time, as a served request explains it (quadrature, a leaf per SIMD lane); a tenth of the rows.
         let few = Array(chosen.prefix(max(1, chosen.count / 10)))
         let singleSeconds = seconds { single = few.map { explainer.contributions(data, rows: [$0], bulk: false)[0] } }
         var largest = 0.0
