@@ -51,13 +51,12 @@ final class OutputColumn: @unchecked Sendable {
     /// Copies every row of `part` to row `rows[i]` of this column (one pass's results into the whole).
     func scatter(_ part: OutputColumn, to rows: [Int]) {
         precondition(part.rowCount == rows.count && part.schema.type == schema.type)
-        for (index, row) in rows.enumerated() {
-            isNull[row] = part.isNull[index]
-            guard !part.isNull[index] else { continue }
+        rows.withUnsafeBufferPointer { rows in
+            for (index, row) in rows.enumerated() { isNull[row] = part.isNull[index] }
             switch schema.type {
-            case .float64: floats[row] = part.floats[index]
-            case .string: strings[row] = part.strings[index]
-            default: integers[row] = part.integers[index]
+            case .float64: for (index, row) in rows.enumerated() where !part.isNull[index] { floats[row] = part.floats[index] }
+            case .string: for (index, row) in rows.enumerated() where !part.isNull[index] { strings[row] = part.strings[index] }
+            default: for (index, row) in rows.enumerated() where !part.isNull[index] { integers[row] = part.integers[index] }
             }
         }
     }

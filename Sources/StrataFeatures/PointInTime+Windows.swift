@@ -197,10 +197,62 @@ extension PointInTimeEngine {
         let onlyEdges = carry != nil && !carried.contains(false)
         let carryStride = carry?.layout.stride ?? 0
         let longest = days.max() ?? 0
+        // What a cutoff's windows do in each run, worked out once per distinct cutoff of a block rather than
+        // per request and run (a block's requests mostly share one): whether the run holds any of the
+        // windows' days, is their last run, or is where one begins or ends; and, for the last run, the run
+        // where each window begins. `cutoffPlan[position]` numbers the block's distinct cutoffs.
+        let runCount = runs.count
+        let relevantRun: UInt8 = 1, lastRun: UInt8 = 2, edgeRun: UInt8 = 4
+        let runFlags = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, blockSize * runCount))
+        let windowFirstRun = UnsafeMutablePointer<Int>.allocate(capacity: max(1, blockSize * windowCount))
+        let cutoffPlan = UnsafeMutablePointer<Int>.allocate(capacity: blockSize)
+        let planCutoff = UnsafeMutablePointer<Int64>.allocate(capacity: blockSize)
+        defer {
+            runFlags.deallocate()
+            windowFirstRun.deallocate()
+            cutoffPlan.deallocate()
+            planCutoff.deallocate()
+        }
+        func describe(_ cutoff: Int64, as number: Int) {
+            let lastDay = inclusive ? cutoff : cutoff - 1
+            for runIndex in 0..<runCount {
+                let run = runs[runIndex]
+                let before = runIndex > 0 ? runs[runIndex - 1].lastTime : Int64.min
+                let after = runIndex + 1 < runCount ? runs[runIndex + 1].firstTime : Int64.max
+                var flags: UInt8 = 0
+                if run.firstTime <= lastDay && cutoff - longest <= run.lastTime { flags |= relevantRun }
+                if after > lastDay {
+                    flags |= lastRun | edgeRun
+                    if flags & relevantRun != 0 {
+                        for (window, length) in days.enumerated() {
+                            var first = runIndex
+                            while first > 0 && runs[first - 1].lastTime >= cutoff - length { first -= 1 }
+                            windowFirstRun[number * windowCount + window] = first
+                        }
+                    }
+                }
+                for length in days where cutoff - length <= run.lastTime && before < cutoff - length { flags |= edgeRun }
+                runFlags[number * runCount + runIndex] = flags
+            }
+        }
         var overflowed: Int?
         var blockStart = requests.startIndex
         while blockStart < requests.endIndex {
             let block = requests[blockStart..<min(blockStart + blockSize, requests.endIndex)]
+            var described = 0
+            for (position, request) in block.enumerated() {
+                let cutoff = cutoffs[request]
+                var number = position > 0 && planCutoff[cutoffPlan[position - 1]] == cutoff ? cutoffPlan[position - 1] : -1
+                if number < 0 {
+                    number = (0..<described).first { planCutoff[$0] == cutoff } ?? described
+                    if number == described {
+                        planCutoff[number] = cutoff
+                        describe(cutoff, as: number)
+                        described += 1
+                    }
+                }
+                cutoffPlan[position] = number
+            }
             for position in 0..<block.count {
                 for window in 0..<windowCount {
                     let base = position * stride + window * planCount
@@ -210,57 +262,50 @@ extension PointInTimeEngine {
                 }
             }
             for (runIndex, run) in runs.enumerated() {
-                // The runs beside this one (months, in order): a window begins in this run when the one
-                // before ends before the window does; the windows end in it when the one after begins
-                // after their last day.
+                // The run before this one (months, in order): a window begins in this run when that one
+                // ends before the window does.
                 let before = runIndex > 0 ? runs[runIndex - 1].lastTime : Int64.min
-                let after = runIndex + 1 < runs.count ? runs[runIndex + 1].firstTime : Int64.max
-                @inline(__always) func isEdge(_ cutoff: Int64) -> Bool {
-                    if after > (inclusive ? cutoff : cutoff - 1) { return true }
-                    for length in days where cutoff - length <= run.lastTime && before < cutoff - length { return true }
-                    return false
-                }
                 for (position, request) in block.enumerated() {
                     // A run's table is tens of megabytes and the block's users are far apart in it: the user
                     // sixteen requests ahead is fetched while this one is folded.
                     if position + 16 < block.count {
                         let ahead = block[block.startIndex + position + 16]
+                        let aheadPlan = cutoffPlan[position + 16]
+                        let aheadFlags = runFlags[aheadPlan * runCount + runIndex]
                         let aheadCutoff = cutoffs[ahead], aheadEntity = Int(entities[ahead]) &- run.base
-                        if !onlyEdges || isEdge(aheadCutoff) {
+                        if aheadFlags & relevantRun != 0 && (!onlyEdges || aheadFlags & edgeRun != 0) {
                             run.prefetch(entity: aheadEntity)
                             // Where the windows beginning in this run start: the record before, about where
                             // the day falls in the month (rows are about evenly spread over the days).
                             for length in days where aheadCutoff - length > run.firstTime && aheadCutoff - length <= run.lastTime {
                                 run.prefetch(entity: aheadEntity, from: aheadCutoff - length)
                             }
-                        }
-                        // At the windows' last run, the carry records of their first runs and of this one.
-                        if let carry, let records = run.carries, after > (inclusive ? aheadCutoff : aheadCutoff - 1),
-                           UInt(bitPattern: aheadEntity) < UInt(carry.spanCount) {
-                            let offset = Int(carry.numbers[aheadEntity]) * carryStride
-                            if offset >= 0 {
-                                strata_prefetch(records + offset)
-                                for length in days {
-                                    var next = runIndex
-                                    while next > 0 && runs[next - 1].lastTime >= aheadCutoff - length { next -= 1 }
-                                    if next + 1 < runIndex, let earlier = runs[next + 1].carries { strata_prefetch(earlier + offset) }
+                            // At the windows' last run, the carry records of their first runs and of this one.
+                            if aheadFlags & lastRun != 0, let carry, let records = run.carries, UInt(bitPattern: aheadEntity) < UInt(carry.spanCount) {
+                                let offset = Int(carry.numbers[aheadEntity]) * carryStride
+                                if offset >= 0 {
+                                    strata_prefetch(records + offset)
+                                    for window in 0..<windowCount {
+                                        let next = windowFirstRun[aheadPlan * windowCount + window]
+                                        if next + 1 < runIndex, let earlier = runs[next + 1].carries { strata_prefetch(earlier + offset) }
+                                    }
                                 }
                             }
                         }
                     }
+                    let timing = cutoffPlan[position]
+                    let flags = runFlags[timing * runCount + runIndex]
+                    guard flags & relevantRun != 0 else { continue }
+                    let isLast = flags & lastRun != 0
+                    if onlyEdges && !isLast && flags & edgeRun == 0 { continue }
                     let cutoff = cutoffs[request]
                     let lastDay = inclusive ? cutoff : cutoff - 1
-                    guard run.firstTime <= lastDay && cutoff - longest <= run.lastTime else { continue }
-                    let isLast = after > lastDay
-                    if onlyEdges && !isLast && !isEdge(cutoff) { continue }
                     let entity = Int(entities[request]) &- run.base
                     if isLast, let carry, UInt(bitPattern: entity) < UInt(carry.spanCount), carry.numbers[entity] >= 0, let records = run.carries {
                         // The runs each window holds whole before this one, from the carries.
                         let later = records + Int(carry.numbers[entity]) * carryStride
-                        for (window, length) in days.enumerated() {
-                            let firstDay = cutoff - length
-                            var first = runIndex
-                            while first > 0 && runs[first - 1].lastTime >= firstDay { first -= 1 }
+                        for window in 0..<windowCount {
+                            let first = windowFirstRun[timing * windowCount + window]
                             guard first + 1 < runIndex, let earlierRecords = runs[first + 1].carries else { continue }
                             let earlier = earlierRecords + Int(carry.numbers[entity]) * carryStride
                             let base = position * stride + window * planCount

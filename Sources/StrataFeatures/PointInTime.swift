@@ -133,8 +133,12 @@ public struct PointInTimeEngine {
             return try pass.computePass(requests)
         }
         let outputs = plan.outputs.map { OutputColumn(schema: $0, rowCount: requests.count) }
-        // Requests by entity, once; each pass takes its stretch, back in request order.
-        let byEntity = (0..<requests.count).sorted { (requests.entities[$0], $0) < (requests.entities[$1], $1) }
+        // Requests by entity, once (a counting sort when every id is in the dictionary's span, as it is
+        // unless the store lies); each pass takes its stretch, back in request order.
+        let span = entitySpan
+        let byEntity = requests.entities.allSatisfy({ $0 &- span.base >= 0 && $0 &- span.base < Int64(span.count) })
+            ? Self.entityOrder(requests.entities, span: span)
+            : (0..<requests.count).sorted { (requests.entities[$0], $0) < (requests.entities[$1], $1) }
         var next = 0
         for (index, range) in ranges.enumerated() {
             var end = next
@@ -145,7 +149,9 @@ public struct PointInTimeEngine {
             var pass = self
             pass.entityRange = range
             let part = try pass.computePass(FeatureRequests(entities: rows.map { requests.entities[$0] }, cutoffs: rows.map { requests.cutoffs[$0] }))
-            for (output, column) in zip(outputs, part.columns) { output.scatter(column, to: rows) }
+            // Columns are independent: copied on every core.
+            let columns = part.columns
+            DispatchQueue.concurrentPerform(iterations: outputs.count) { outputs[$0].scatter(columns[$0], to: rows) }
         }
         return FeatureMatrix(schemas: plan.outputs, columns: outputs)
     }
