@@ -200,7 +200,9 @@ extension PointInTimeEngine {
         // What a cutoff's windows do in each run, worked out once per distinct cutoff of a block rather than
         // per request and run (a block's requests mostly share one): whether the run holds any of the
         // windows' days, is their last run, or is where one begins or ends; and, for the last run, the run
-        // where each window begins. `cutoffPlan[position]` numbers the block's distinct cutoffs.
+        // where each window begins. `cutoffPlan[position]` numbers the block's distinct cutoffs. Runs are
+        // months in order, each holding only its month's days (`WindowSource.runs`), so one run at most is
+        // both relevant and last for a cutoff.
         let runCount = runs.count
         let relevantRun: UInt8 = 1, lastRun: UInt8 = 2, edgeRun: UInt8 = 4
         let runFlags = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, blockSize * runCount))

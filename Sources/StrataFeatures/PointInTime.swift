@@ -133,10 +133,11 @@ public struct PointInTimeEngine {
             return try pass.computePass(requests)
         }
         let outputs = plan.outputs.map { OutputColumn(schema: $0, rowCount: requests.count) }
-        // Requests by entity, once (a counting sort when every id is in the dictionary's span, as it is
-        // unless the store lies); each pass takes its stretch, back in request order.
+        // Requests by entity, once: a counting sort when every id is in the dictionary's span (as it is
+        // unless the store lies) and the span is not far larger than the requests (its buckets are the
+        // whole store's ids); each pass takes its stretch, back in request order.
         let span = entitySpan
-        let byEntity = requests.entities.allSatisfy({ $0 &- span.base >= 0 && $0 &- span.base < Int64(span.count) })
+        let byEntity = span.count <= 4 * requests.count && requests.entities.allSatisfy({ $0 &- span.base >= 0 && $0 &- span.base < Int64(span.count) })
             ? Self.entityOrder(requests.entities, span: span)
             : (0..<requests.count).sorted { (requests.entities[$0], $0) < (requests.entities[$1], $1) }
         var next = 0
