@@ -5,9 +5,13 @@ import Foundation
 /// in their shortest round-trip form, and NaN or infinities — which JSON cannot hold — as null.
 public enum JSONText {
     /// Appends `text` as a JSON string literal.
-    public static func appendString(_ text: String, to output: inout [UInt8]) {
+    public static func appendString(_ text: String, to output: inout [UInt8]) { appendString(utf8: text.utf8, to: &output) }
+
+    /// A JSON string of UTF-8 bytes (the caller vouches that they are UTF-8).
+    @inlinable
+    public static func appendString<Bytes: Sequence>(utf8 bytes: Bytes, to output: inout [UInt8]) where Bytes.Element == UInt8 {
         output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [92, 34])
             case UInt8(ascii: "\\"): output.append(contentsOf: [92, 92])
@@ -29,7 +33,19 @@ public enum JSONText {
         if value.isFinite { output.append(contentsOf: ValueText.float(value).utf8) } else { output.append(contentsOf: nullBytes) }
     }
 
-    public static func appendInteger(_ value: Int64, to output: inout [UInt8]) { output.append(contentsOf: String(value).utf8) }
+    /// The decimal digits of `value`, as `String(value)` writes them, without making the String.
+    public static func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude, start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { output.append(UInt8(ascii: "-")) }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<20]))
+        }
+    }
 
     /// The encoder of every JSON record Strata prints or serves: snake_case keys, sorted, compact, and the
     /// non-finite numbers JSON cannot hold as the strings "nan", "inf", "-inf".
@@ -42,5 +58,5 @@ public enum JSONText {
     }
 
     public static let nullBytes: [UInt8] = Array("null".utf8)
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    @usableFromInline static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

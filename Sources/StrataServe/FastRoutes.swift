@@ -238,14 +238,27 @@ final class FastRoutes: ChannelInboundHandler, RemovableChannelHandler {
             return score(head, body: body)
         }
         guard head.method == .get, head.contentLength == 0 else { return nil }
-        let target = buffer.withUnsafeReadableBytes { head.target(in: $0) }
-        let uri = target.utf8
-        guard uri.count > Self.prefix.count, uri.starts(with: Self.prefix) else { return nil }
-        let segment = uri.dropFirst(Self.prefix.count)
-        // A query (?view=, ?as_of=) or a second segment: the router's validation and messages apply.
-        guard !segment.contains(UInt8(ascii: "?")), !segment.contains(UInt8(ascii: "/")) else { return nil }
-        guard allowed(head, buffer) else { return nil }
-        guard let msno = Self.percentDecoded(segment), !msno.isEmpty else { return nil }
+        // The target's bytes where they were read: no String of the path or the msno on this route.
+        return buffer.withUnsafeReadableBytes { bytes -> Answer? in
+            let target = UnsafeRawBufferPointer(rebasing: bytes[head.targetRange])
+            guard target.count > Self.prefix.count, target.starts(with: Self.prefix) else { return nil }
+            let segment = UnsafeRawBufferPointer(rebasing: target[Self.prefix.count...])
+            // A query (?view=, ?as_of=) or a second segment: the router's validation and messages apply.
+            var escaped = false
+            for byte in segment {
+                if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "/") { return nil }
+                if byte == UInt8(ascii: "%") { escaped = true }
+            }
+            guard allowed(head, buffer) else { return nil }
+            // Unescaped, the bytes are visible ASCII (a plain head has nothing else in its target).
+            guard escaped else { return features(msno: segment, head: head) }
+            guard let decoded = Self.percentDecoded(segment), !decoded.isEmpty else { return nil }
+            return decoded.withUnsafeBytes { features(msno: $0, head: head) }
+        }
+    }
+
+    /// The features route's answer for an msno's UTF-8 bytes, or nil when the router must answer.
+    private func features(msno: UnsafeRawBufferPointer, head: PlainHead) -> Answer? {
         let started = ContinuousClock.now
         let snapshot = api.state.snapshot
         guard let view = api.defaultView(snapshot) else { return nil }
@@ -280,9 +293,9 @@ final class FastRoutes: ChannelInboundHandler, RemovableChannelHandler {
         return TokenMiddleware<BasicRequestContext>.allows(authorization: authorization, cookie: cookie, token: token)
     }
 
-    /// `%XX` escapes decoded; nil for a malformed escape or bytes that are not UTF-8 (the router then answers),
-    /// as Foundation's `removingPercentEncoding` decides, without its cost.
-    static func percentDecoded(_ text: Substring.UTF8View) -> String? {
+    /// `%XX` escapes decoded, as UTF-8 bytes; nil for a malformed escape or bytes that are not UTF-8 (the
+    /// router then answers), as Foundation's `removingPercentEncoding` decides, without its cost.
+    static func percentDecoded<Bytes: Collection>(_ text: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
         func hex(_ byte: UInt8) -> UInt8? {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
@@ -307,7 +320,7 @@ final class FastRoutes: ChannelInboundHandler, RemovableChannelHandler {
             index = text.index(after: index)
             bytes.append(high << 4 | low)
         }
-        return String(validating: bytes, as: UTF8.self)
+        return String(validating: bytes, as: UTF8.self) == nil ? nil : bytes
     }
 
     // MARK: - What happens after the parser

@@ -49,14 +49,21 @@ struct ServeAPI: Sendable {
     /// to the response bytes; nil when that table does not answer for `day` (the vector must be computed).
     /// Shared by the route and by `FastRoutes`, which calls it on the event loop.
     func onlineVector(msno: String, view name: String, day: Int?, snapshot: ServingSnapshot) throws -> [UInt8]? {
+        var msno = msno
+        return try msno.withUTF8 { try onlineVector(msno: UnsafeRawBufferPointer($0), view: name, day: day, snapshot: snapshot) }
+    }
+
+    /// The same for the msno's UTF-8 bytes (the features route's fast path makes no String of them).
+    func onlineVector(msno: UnsafeRawBufferPointer, view name: String, day: Int?, snapshot: ServingSnapshot) throws -> [UInt8]? {
         guard let table = snapshot.online[name], let layout = snapshot.onlineLayouts[name], day == nil || day == table.asOfDay else { return nil }
         guard let vector = table.lookup(msno) else {
-            throw APIError.notFound("msno \(msno.prefix(64)) is not in the store (or came after the online table of \(name) was materialised)")
+            let text = String(decoding: msno, as: UTF8.self)
+            throw APIError.notFound("msno \(text.prefix(64)) is not in the store (or came after the online table of \(name) was materialised)")
         }
         var body: [UInt8] = []
         body.reserveCapacity(1024)
         body += layout.opening
-        JSONText.appendString(msno, to: &body)
+        JSONText.appendString(utf8: msno, to: &body)
         body += Self.featuresKey
         FeatureJSON.appendObject(vector, layout: layout, to: &body)
         body.append(UInt8(ascii: "}"))

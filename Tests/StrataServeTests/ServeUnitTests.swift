@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func msnoInThePathIsPercentDecodedAsFoundationDoes() {
-        func decoded(_ text: String) -> String? { FastRoutes.percentDecoded(Substring(text).utf8) }
+        func decoded(_ text: String) -> String? { FastRoutes.percentDecoded(text.utf8).map { String(decoding: $0, as: UTF8.self) } }
         for text in ["abc", "a%2Fb%2B%3D", "a+b", "%E2%82%AC", "100%25", "x%2f"] {
             #expect(decoded(text) == text.removingPercentEncoding, "\(text)")
         }
