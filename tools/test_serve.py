@@ -368,6 +368,21 @@ def test_feature_route_answers_connection_close_and_unknown_msno(server):
     assert json.loads(body)["error"] == "not_found"
 
 
+@pytest.mark.parametrize("request_head", [
+    b"GET /healthz HTTP/1.0\r\n\r\n",
+    b"GET /v1/models HTTP/1.0\r\nHost: x\r\n\r\n",
+    b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n",
+    b"GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: te, close\r\n\r\n",
+    b"GET /v1/features/no-such-user HTTP/1.0\r\n\r\n",
+])
+def test_requests_that_end_their_connection_close_it(server, request_head):
+    # Routes answered by the router too: HTTP/1.0 without keep-alive and `Connection: close` in any spelling end
+    # the connection after the answer (a client reading to the close must not wait for the idle timeout).
+    sock, responses, closed = raw_exchange(server, request_head, 2, timeout=10)
+    sock.close()
+    assert len(responses) == 1 and closed
+
+
 def test_busy_keep_alive_connection_outlives_the_idle_timeout(base):
     # Requests answered in the pipeline count as activity: only a connection that is quiet is closed.
     s = Server(copy_store(base, "busy-idle"), "--idle-timeout", "2")

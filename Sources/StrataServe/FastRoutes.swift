@@ -122,7 +122,16 @@ final class FastRoutes: ChannelInboundHandler, RemovableChannelHandler {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head: routes.parsedHead()
+            case .head(var head):
+                routes.parsedHead()
+                // A request that ends its connection — HTTP/1.0 without keep-alive, or `Connection: close` in
+                // any spelling or list — says so as the framework understands it: its request type has no
+                // HTTP version, and it closes after the answer only on the exact value "close".
+                if !head.isKeepAlive {
+                    head.headers.replaceOrAdd(name: "connection", value: "close")
+                    context.fireChannelRead(wrapInboundOut(.head(head)))
+                    return
+                }
             case .end: routes.parsedEnd()
             case .body: break
             }
