@@ -329,7 +329,8 @@ final class FastRoutes: ChannelInboundHandler, RemovableChannelHandler {
             index = text.index(after: index)
             bytes.append(high << 4 | low)
         }
-        return String(validating: bytes, as: UTF8.self) == nil ? nil : bytes
+        // ASCII is UTF-8 (KKBox's msno are base64); only other bytes need the check.
+        return bytes.allSatisfy({ $0 < 0x80 }) || String(validating: bytes, as: UTF8.self) != nil ? bytes : nil
     }
 
     // MARK: - What happens after the parser

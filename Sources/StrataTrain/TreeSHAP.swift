@@ -338,7 +338,7 @@ public final class TreeExplainer: @unchecked Sendable {
                 for feature in 0..<featureCount { bins[feature] = binned.columns[feature][index] }
                 nodes.decide(0..<nodes.count, bins: bins, missing: missing.baseAddress!, into: goesLeft)
                 scratch.phi.initialize(repeating: 0, count: featureCount + 1)
-                lanes.explain(goesLeft: goesLeft, scratch: scratch)
+                lanes.explain(goesLeft: goesLeft, scratch: scratch, rules: (UnsafePointer(ruleStart), UnsafePointer(ruleNodes), UnsafePointer(ruleWeights)))
                 if let wide { for leaf in lanes.otherLeaves { explain(leaf..<(leaf + 1), goesLeft: goesLeft, scratch: wide, into: scratch.phi) } }
                 return Array(UnsafeBufferPointer(start: scratch.phi, count: featureCount))
             }
@@ -673,11 +673,6 @@ struct LaneLeaves {
     /// Tree t's splits are the model-wide nodes `treeNodes[t]`; trees of more than 64 splits have no word.
     let treeNodes: [Range<Int>]
     let otherLeaves: [Int]
-    /// Gauss–Legendre rule n (n nodes on [0, 1]) is `ruleNode/ruleWeight[ruleStart[n] ..< ruleStart[n + 1]]`.
-    let ruleStart: UnsafeMutablePointer<Int>
-    let ruleNode: UnsafeMutablePointer<Double>
-    let ruleWeight: UnsafeMutablePointer<Double>
-
     init(_ leaves: LeafTable, treeNodes: [Range<Int>], treeLeaves: [Range<Int>], featureCount: Int) {
         self.treeNodes = treeNodes
         func width(_ leaf: Int) -> Int { leaves.entryStart[leaf + 1] - leaves.entryStart[leaf] }
@@ -734,24 +729,12 @@ struct LaneLeaves {
         self.feature = rawCopy(feature)
         self.value = rawCopy(value)
         self.tree = rawCopy(tree)
-        let maxRule = max(1, (leaves.maxDistinct + 1) / 2)
-        var starts = [0, 0], nodes = [Double](), weights = [Double]()
-        for n in 1...maxRule {
-            let rule = GaussLegendre.unitInterval(count: n)
-            nodes += rule.nodes
-            weights += rule.weights
-            starts.append(nodes.count)
-        }
-        ruleStart = rawCopy(starts)
-        ruleNode = rawCopy(nodes)
-        ruleWeight = rawCopy(weights)
     }
 
     func deallocate() {
         for pointer in [UnsafeMutableRawPointer(slotStart), UnsafeMutableRawPointer(q), UnsafeMutableRawPointer(mask),
                         UnsafeMutableRawPointer(want), UnsafeMutableRawPointer(feature), UnsafeMutableRawPointer(value),
-                        UnsafeMutableRawPointer(tree), UnsafeMutableRawPointer(ruleStart), UnsafeMutableRawPointer(ruleNode),
-                        UnsafeMutableRawPointer(ruleWeight)] {
+                        UnsafeMutableRawPointer(tree)] {
             pointer.deallocate()
         }
     }
@@ -781,8 +764,10 @@ struct LaneLeaves {
     }
 
     /// Adds the contributions of every leaf in a vector for a row whose split decisions are `goesLeft`
-    /// into `scratch.phi` (the caller adds `otherLeaves`).
-    func explain(goesLeft: UnsafePointer<UInt8>, scratch: Scratch) {
+    /// into `scratch.phi` (the caller adds `otherLeaves`). The quadrature rules are `TreeExplainer`'s: rule
+    /// n's node k is lane k % 4 of vector `rules.start[n] + k / 4`.
+    func explain(goesLeft: UnsafePointer<UInt8>, scratch: Scratch,
+                 rules: (start: UnsafePointer<Int>, nodes: UnsafePointer<Lanes>, weights: UnsafePointer<Lanes>)) {
         let (p, factor, prefix, sum, words, phi) = (scratch.p, scratch.factor, scratch.prefix, scratch.sum, scratch.words, scratch.phi)
         for (index, range) in treeNodes.enumerated() where range.count <= 64 {
             var word: UInt64 = 0
@@ -799,8 +784,9 @@ struct LaneLeaves {
                 sum[j] = Lanes(repeating: 0)
             }
             let n = (d + 1) / 2
-            for node in ruleStart[n]..<ruleStart[n + 1] {
-                let t = Lanes(repeating: ruleNode[node])
+            for node in 0..<n {
+                let chunk = rules.start[n] + (node >> 2)
+                let t = Lanes(repeating: rules.nodes[chunk][node & 3])
                 var running = Lanes(repeating: 1)
                 for j in 0..<d {
                     prefix[j] = running
@@ -810,7 +796,7 @@ struct LaneLeaves {
                     running *= f
                 }
                 // Π over k ≠ j = prefix[j] · (product of the factors after j), times the node's weight.
-                var suffix = Lanes(repeating: ruleWeight[node])
+                var suffix = Lanes(repeating: rules.weights[chunk][node & 3])
                 var j = d - 1
                 while j >= 0 {
                     sum[j] += prefix[j] * suffix
