@@ -34,27 +34,16 @@ public struct Tree: Codable, Equatable, Sendable {
             for row in scores.indices { scores[row] += leafValue[0] }
             return
         }
-        splitFeature.withUnsafeBufferPointer { feature in
-            thresholdBin.withUnsafeBufferPointer { threshold in
-                left.withUnsafeBufferPointer { left in
-                    right.withUnsafeBufferPointer { right in
-                        for row in scores.indices {
-                            var node = 0
-                            while true {
-                                let f = Int(feature[node])
-                                let bin = Int(columns[f][row])
-                                let goLeft = isCategorical[node] ? leftBins[node].contains(Int32(bin))
-                                    : bin == missingBins[f] ? defaultLeft[node] : bin <= Int(threshold[node])
-                                let next = goLeft ? left[node] : right[node]
-                                if next < 0 {
-                                    scores[row] += leafValue[Int(~next)]
-                                    break
-                                }
-                                node = Int(next)
-                            }
-                        }
-                    }
+        for row in scores.indices {
+            var node = 0
+            while true {
+                let feature = Int(splitFeature[node])
+                let next = goesLeft(node, bin: Int(columns[feature][row]), missingBin: missingBins[feature]) ? left[node] : right[node]
+                if next < 0 {
+                    scores[row] += leafValue[Int(~next)]
+                    break
                 }
+                node = Int(next)
             }
         }
     }
